@@ -1,0 +1,260 @@
+"""Configuration: `LEADRELAY_*` environment variables and `.env`, plus an optional TOML file.
+
+This module is the one leaf every package may read; it imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "LEADRELAY_"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
+DEFAULT_SITE_KEY = "default"
+MIN_TOKEN_LENGTH = 16
+_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~]+$")
+_SITE_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+class ConfigError(Exception):
+    """Configuration that cannot run; the message names the setting to fix."""
+
+
+def _split_ids(value: Any) -> Any:
+    """Accept `1,2, 3`, a single id, or a list, as environment variables hold strings."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+def _check_token(value: SecretStr | None) -> SecretStr | None:
+    if value is None:
+        return None
+    raw = value.get_secret_value()
+    if len(raw) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters long")
+    if not _TOKEN_PATTERN.fullmatch(raw):
+        raise ValueError("may only contain letters, digits and - _ . ~ (it is part of a URL)")
+    return value
+
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class SiteConfig(BaseModel):
+    """One Flexbe site: where its webhooks come in and where its leads go."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(description="Short name of the site, used in commands and the API.")
+    name: str = ""
+    webhook_token: SecretStr
+    flexbe_api_url: AnyHttpUrl | None = None
+    flexbe_api_key: SecretStr | None = None
+    chats: tuple[int, ...] = ()
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_slug(cls, value: str) -> str:
+        if not _SITE_KEY_PATTERN.fullmatch(value):
+            raise ValueError("must be 1-32 lowercase letters, digits, - or _")
+        return value
+
+    @field_validator("webhook_token")
+    @classmethod
+    def _token_is_strong(cls, value: SecretStr) -> SecretStr:
+        checked = _check_token(value)
+        assert checked is not None
+        return checked
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.key
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see `.env.example` for each one's meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    config: Path | None = None
+    public_url: AnyHttpUrl | None = None
+    log_level: str = "INFO"
+
+    webhook_token: SecretStr | None = None
+    flexbe_api_url: AnyHttpUrl | None = None
+    flexbe_api_key: SecretStr | None = None
+    admin_token: SecretStr | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    telegram_admins: IdList = Field(default_factory=list)
+    telegram_chats: IdList = Field(default_factory=list)
+
+    crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")
+    crm5_public_token: SecretStr | None = None
+    crm5_secret_token: SecretStr | None = None
+
+    comunik8_api_url: AnyHttpUrl | None = None
+    comunik8_api_key: SecretStr | None = None
+    comunik8_lead_type: str | None = None
+
+    sites: tuple[SiteConfig, ...] = ()
+
+    @field_validator("telegram_admins", "telegram_chats", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        return _split_ids(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {value.split('://', 1)[0]}://)"
+            )
+        return value
+
+    @field_validator("webhook_token", "admin_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _check_token(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _assemble_sites(self) -> Settings:
+        if self.sites:
+            return self
+        sites = list(_sites_from_file(self.config)) if self.config else []
+        if self.webhook_token is not None:
+            if any(site.key == DEFAULT_SITE_KEY for site in sites):
+                raise ValueError(
+                    f"LEADRELAY_WEBHOOK_TOKEN defines site '{DEFAULT_SITE_KEY}', "
+                    "which the config file defines too"
+                )
+            sites.append(
+                SiteConfig(
+                    key=DEFAULT_SITE_KEY,
+                    webhook_token=self.webhook_token,
+                    flexbe_api_url=self.flexbe_api_url,
+                    flexbe_api_key=self.flexbe_api_key,
+                    chats=tuple(self.telegram_chats),
+                )
+            )
+        _check_unique_sites(sites)
+        self.sites = tuple(sites)
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    def site(self, key: str) -> SiteConfig:
+        for site in self.sites:
+            if site.key == key:
+                return site
+        raise KeyError(key)
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for masking and for the tests that hunt leaks."""
+        values = [
+            self.webhook_token,
+            self.flexbe_api_key,
+            self.admin_token,
+            self.telegram_bot_token,
+            self.crm5_public_token,
+            self.crm5_secret_token,
+            self.comunik8_api_key,
+        ]
+        for site in self.sites:
+            values += [site.webhook_token, site.flexbe_api_key]
+        return sorted({v.get_secret_value() for v in values if v is not None})
+
+
+def _sites_from_file(path: Path) -> list[SiteConfig]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ValueError(f"LEADRELAY_CONFIG: file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"LEADRELAY_CONFIG: cannot read {path}: {exc}") from exc
+    entries = document.get("sites", [])
+    if not isinstance(entries, list):
+        raise ValueError(f"LEADRELAY_CONFIG: [[sites]] in {path} must be an array of tables")
+    sites = []
+    for index, entry in enumerate(entries):
+        try:
+            sites.append(SiteConfig.model_validate(entry))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise ValueError(f"LEADRELAY_CONFIG: sites[{index}] in {path}: {problems}") from None
+    return sites
+
+
+def _check_unique_sites(sites: list[SiteConfig]) -> None:
+    keys = [site.key for site in sites]
+    tokens = [site.webhook_token.get_secret_value() for site in sites]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two sites have the same key")
+    if len(set(tokens)) != len(tokens):
+        raise ValueError("two sites share a webhook token")
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn a settings error into lines that name the environment variable to fix."""
+    lines = []
+    for err in error.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        setting = f"{ENV_PREFIX}{field.upper()}" if field else "configuration"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if message.startswith(ENV_PREFIX):
+            lines.append(message)
+        else:
+            lines.append(f"{setting}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, raising `ConfigError` with a message that names the bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

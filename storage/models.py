@@ -1,0 +1,181 @@
+"""The tables. Timestamps are timezone-aware UTC; JSON columns hold what Flexbe sent, as is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.clock import utcnow
+from storage.types import UTCDateTime, json_type
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+def _now_column(*, index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(UTCDateTime(), nullable=False, index=index),
+    )
+
+
+def _json_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(json_type(), nullable=False))
+
+
+class LeadOrigin(StrEnum):
+    WEBHOOK = "webhook"
+    RECOVERED = "recovered"
+    SYNC = "sync"
+
+
+class InboxOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class Site(SQLModel, table=True):
+    """A Flexbe site as last configured; leads point at it by key."""
+
+    key: str = Field(primary_key=True, max_length=32)
+    name: str = ""
+    flexbe_site_id: str | None = Field(default=None, max_length=64)
+    domain: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _now_column()
+    updated_at: datetime = _now_column()
+
+
+class Lead(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("site_key", "flexbe_id", name="uq_lead_site_flexbe_id"),
+        Index("ix_lead_site_created", "site_key", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_key: str = Field(foreign_key="site.key", max_length=32)
+    flexbe_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    num: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    created_at: datetime | None = _utc_column(index=True)
+    status_code: int = Field(default=0, index=True)
+    status_name: str = ""
+    client_name: str = ""
+    client_phone: str = ""
+    client_phone_normalized: str = Field(default="", index=True)
+    client_email: str = ""
+    note: str = ""
+    form_name: str = ""
+    form_data: dict[str, Any] = _json_column()
+    page_url: str = ""
+    page_name: str = ""
+    utm: dict[str, Any] = _json_column()
+    pay_id: str | None = None
+    pay_summ: str | None = None
+    pay_status_code: int | None = None
+    pay_status_name: str | None = None
+    pay_desc: str | None = None
+    pay_link: str | None = None
+    pay_test: bool | None = None
+    pay_time_create: datetime | None = _utc_column()
+    pay_time_done: datetime | None = _utc_column()
+    origin: str = Field(default=LeadOrigin.WEBHOOK.value, max_length=16)
+    taken_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    taken_by_name: str | None = None
+    taken_at: datetime | None = _utc_column()
+    version: int = 1
+    received_at: datetime = _now_column(index=True)
+    updated_at: datetime = _now_column()
+
+
+class Payment(SQLModel, table=True):
+    """Each distinct payment state a lead went through, in the order it arrived."""
+
+    __table_args__ = (UniqueConstraint("lead_id", "fingerprint", name="uq_payment_state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    fingerprint: str = Field(max_length=64)
+    pay_id: str | None = None
+    summ: str | None = None
+    status_code: int | None = None
+    status_name: str | None = None
+    desc: str | None = None
+    pay_link: str | None = None
+    test: bool | None = None
+    time_create: datetime | None = _utc_column()
+    time_done: datetime | None = _utc_column()
+    received_at: datetime = _now_column()
+
+
+class InboxEvent(SQLModel, table=True):
+    """Every webhook received for a known site, raw, with what became of it."""
+
+    __tablename__ = "inbox_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_key: str | None = Field(default=None, max_length=32, index=True)
+    event: str = Field(default="", max_length=64)
+    content_type: str = Field(default="", max_length=255)
+    body: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    # Set only on the first accepted copy of an event; repeats leave it empty.
+    dedupe_key: str | None = Field(default=None, max_length=96, unique=True)
+    outcome: str = Field(max_length=16, index=True)
+    error: str | None = None
+    lead_id: int | None = Field(default=None, index=True)
+    received_at: datetime = _now_column(index=True)
+
+
+class Job(SQLModel, table=True):
+    """A side effect to perform: written with the change that causes it, run by the worker."""
+
+    __table_args__ = (Index("ix_job_due", "status", "run_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64, index=True)
+    payload: dict[str, Any] = _json_column()
+    dedupe_key: str = Field(max_length=255, unique=True)
+    # Jobs that share a queue run one at a time, in id order (e.g. one Telegram chat).
+    queue: str | None = Field(default=None, max_length=128, index=True)
+    status: str = Field(default=JobStatus.PENDING.value, max_length=16)
+    attempts: int = 0
+    max_attempts: int = 8
+    run_at: datetime = _now_column()
+    lease_until: datetime | None = _utc_column()
+    locked_by: str | None = Field(default=None, max_length=128)
+    last_error: str | None = None
+    created_at: datetime = _now_column()
+    updated_at: datetime = _now_column()
+    finished_at: datetime | None = _utc_column()
+
+
+class JobAttempt(SQLModel, table=True):
+    __tablename__ = "job_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(
+        sa_column=Column(ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    attempt: int
+    worker: str = Field(default="", max_length=128)
+    started_at: datetime = _now_column()
+    finished_at: datetime | None = _utc_column()
+    outcome: str = Field(default="", max_length=16)
+    error: str | None = None

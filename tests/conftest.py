@@ -1,0 +1,123 @@
+"""Shared fixtures: a fresh, migrated database on SQLite and on PostgreSQL for each test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from storage.database import Database
+from storage.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "LEADRELAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("LEADRELAY_TEST_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        await upgrade(database)
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy, which is far cheaper than migrating."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test session on the local server, dropped at the end."""
+    name = f"leadrelay_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> str | None:
+        try:
+            connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            return f"PostgreSQL at {POSTGRES_URL} is not reachable: {exc}"
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return None
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL), timeout=3)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    problem = asyncio.run(create())
+    if problem is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(problem)
+        pytest.skip(problem)
+    url = _with_database(POSTGRES_URL, name)
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(drop())
+
+
+async def _truncate_all(url: str) -> None:
+    database = Database(url)
+    try:
+        async with database.write() as session:
+            rows = await session.exec(  # type: ignore[call-overload]
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            tables = ", ".join(f'"{row[0]}"' for row in rows)
+            if tables:
+                await session.exec(  # type: ignore[call-overload]
+                    text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+                )
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "leadrelay.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    request.applymarker(pytest.mark.postgres)
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate_all(url))
+    yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    yield db
+    await db.dispose()
