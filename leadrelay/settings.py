@@ -97,6 +97,8 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        # A copied `.env.example` leaves settings blank: blank means "not set".
+        env_ignore_empty=True,
     )
 
     database_url: str = DEFAULT_DATABASE_URL

@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate names AutoString)
 from alembic import op
 import storage.types  # noqa: F401  (custom column types)
 ${imports if imports else ""}
