@@ -1,0 +1,132 @@
+"""The `leadrelay` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+from leadrelay.logs import configure_logging
+from leadrelay.runtime import Role, StartupError, run
+from leadrelay.settings import ConfigError, Settings, load_settings
+from storage.database import Database
+from storage.migrate import head_revision, upgrade
+
+app = typer.Typer(
+    name="leadrelay",
+    help="Flexbe webhooks in, live lead cards in Telegram.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        typer.secho("Invalid configuration:", fg="red", err=True)
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.secrets())
+    return settings
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to this version."""
+    settings = _settings()
+
+    async def _run() -> None:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(_run())
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        typer.secho(f"Migration failed: {reason}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Database is at schema {head_revision()}.")
+
+
+def webhook_urls(settings: Settings, base_url: str) -> list[tuple[str, str]]:
+    return [
+        (site.display_name, f"{base_url}/flexbe/{site.webhook_token.get_secret_value()}")
+        for site in settings.sites
+    ]
+
+
+def _banner(settings: Settings, base_url: str) -> None:
+    typer.echo(f"leadrelay listening on {base_url}")
+    if not settings.sites:
+        typer.secho(
+            "No Flexbe site is configured: set LEADRELAY_WEBHOOK_TOKEN (one site) or "
+            "LEADRELAY_CONFIG (several) and restart.",
+            fg="yellow",
+        )
+    elif sys.stdout.isatty():
+        typer.echo("Paste into Flexbe (Settings → Webhooks), one URL per site:")
+        for name, url in webhook_urls(settings, base_url):
+            typer.echo(f"  {name}: {url}")
+    else:
+        # Not a terminal: stdout may end up in a log, and the URL holds the site's secret.
+        typer.echo(
+            f"{len(settings.sites)} site(s) configured; run `leadrelay webhook-urls` "
+            "to print their webhook URLs."
+        )
+    if settings.telegram_enabled:
+        typer.echo("Telegram notifications: on.")
+    else:
+        typer.secho(
+            "Telegram notifications are OFF (no LEADRELAY_TELEGRAM_BOT_TOKEN): "
+            "leads are still received and stored.",
+            fg="yellow",
+        )
+
+
+def _base_url(settings: Settings, host: str, port: int) -> str:
+    if settings.public_url is not None:
+        return str(settings.public_url).rstrip("/")
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    return f"http://{shown}:{port}"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+    role: Annotated[Role, typer.Option(help="What this process runs.")] = Role.ALL,
+) -> None:
+    """Run the service: webhook intake, admin API and (by role) the job worker."""
+    settings = _settings()
+    _banner(settings, _base_url(settings, host, port))
+    try:
+        run(settings, host=host, port=port, role=role)
+    except StartupError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("webhook-urls")
+def webhook_urls_command(
+    base_url: Annotated[
+        str | None, typer.Option(help="Public base URL (default LEADRELAY_PUBLIC_URL).")
+    ] = None,
+) -> None:
+    """Print each site's webhook URL to paste into Flexbe. They contain secrets."""
+    settings = _settings()
+    base = (base_url or _base_url(settings, "127.0.0.1", 8080)).rstrip("/")
+    if not settings.sites:
+        typer.secho("No Flexbe site is configured.", fg="yellow", err=True)
+        raise typer.Exit(1)
+    for name, url in webhook_urls(settings, base):
+        typer.echo(f"{name}\t{url}")
+
+
+def main() -> None:
+    app()

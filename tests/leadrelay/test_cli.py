@@ -1,0 +1,156 @@
+"""The `leadrelay` command, run as a user runs it: a subprocess with its own environment."""
+
+from __future__ import annotations
+
+import os
+import pty
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
+TOKEN = "cli-token-0123456789abcdef"
+
+
+def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    env["LEADRELAY_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    env.update(settings)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def read_until(fd: int, needle: str, timeout: float = 20) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while needle not in seen and time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk.decode(errors="replace")
+    return seen
+
+
+def test_migrate_then_serve_prints_webhook_url_and_telegram_off(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+    migrated = subprocess.run(
+        [LEADRELAY, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert "schema" in migrated.stdout
+
+    port = free_port()
+    leader, follower = pty.openpty()  # a terminal, as an admin starting it by hand has
+    server = subprocess.Popen(
+        [LEADRELAY, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    try:
+        banner = read_until(leader, "Telegram")
+        assert f"http://127.0.0.1:{port}/flexbe/{TOKEN}" in banner
+        assert "Telegram notifications are OFF" in banner
+        health = _wait_healthy(port)
+        assert health == {"status": "ok", "database": "ok", "migrations": "current"}
+        accepted = httpx.post(
+            f"http://127.0.0.1:{port}/flexbe/{TOKEN}",
+            content="event=lead&data%5Bid%5D=1",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    finally:
+        server.terminate()
+        server.wait(20)
+        os.close(leader)
+
+
+def _wait_healthy(port: int) -> object:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail("service did not answer /healthz")
+
+
+def test_serve_without_terminal_does_not_print_the_secret(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [LEADRELAY, "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        time.sleep(0.01)
+        assert server.stdout is not None
+        first_lines = [server.stdout.readline() for _ in range(3)]
+    finally:
+        server.terminate()
+        output = "".join(first_lines) + server.communicate(timeout=20)[0]
+    assert TOKEN not in output
+    assert "leadrelay webhook-urls" in output
+
+
+def test_webhook_urls_prints_every_site(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+
+    result = subprocess.run(
+        [LEADRELAY, "webhook-urls", "--base-url", "https://leads.example.ru/"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"default\thttps://leads.example.ru/flexbe/{TOKEN}"
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+
+    result = subprocess.run(
+        [LEADRELAY, "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "leadrelay migrate" in result.stderr
+
+
+def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_TELEGRAM_CHATS="12,abc")
+
+    result = subprocess.run(
+        [LEADRELAY, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert "LEADRELAY_TELEGRAM_CHATS" in result.stderr

@@ -1,0 +1,54 @@
+"""Secrets never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from leadrelay.logs import MASK, SecretMaskingFilter, configure_logging
+
+SECRET = "tok-0123456789abcdef"
+
+
+def test_filter_masks_secrets_in_message_and_arguments() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "POST %s"',
+        ("1.2.3.4", f"/flexbe/{SECRET}"),
+        None,
+    )
+
+    SecretMaskingFilter([SECRET, "other"]).filter(record)
+
+    assert record.getMessage() == f'1.2.3.4 - "POST /flexbe/{MASK}"'
+
+
+def test_longer_secret_containing_a_shorter_one_is_masked_whole() -> None:
+    masking = SecretMaskingFilter(["abc", "abcdef"])
+
+    assert masking.mask("key=abcdef") == f"key={MASK}"
+
+
+@pytest.fixture
+def restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_root_logger")
+def test_configured_logging_masks_every_handler_line(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", [SECRET])
+
+    logging.getLogger("leadrelay.anything").warning("calling https://x/?api_key=%s", SECRET)
+
+    err = capsys.readouterr().err
+    assert SECRET not in err
+    assert f"api_key={MASK}" in err

@@ -1,0 +1,127 @@
+"""Configuration from the environment, `.env` and TOML; errors name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadrelay.settings import ConfigError, load_settings
+
+TOKEN = "env-token-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer `.env` or LEADRELAY_* variable leaks into these tests."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in __import__("os").environ if n.startswith("LEADRELAY_")]:
+        monkeypatch.delenv(name)
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings()
+
+    assert settings.database_url == "sqlite+aiosqlite:///./leadrelay.db"
+    assert str(settings.telegram_api_url) == "https://api.telegram.org/"
+    assert str(settings.crm5_api_url) == "https://api.5crm.ru/"
+    assert settings.sites == ()
+    assert settings.telegram_enabled is False
+
+
+def test_single_site_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
+    monkeypatch.setenv("LEADRELAY_FLEXBE_API_URL", "https://okna.ru/mod/api/")
+    monkeypatch.setenv("LEADRELAY_FLEXBE_API_KEY", "flexbe-key")
+    monkeypatch.setenv("LEADRELAY_TELEGRAM_CHATS", "-1001, 42")
+    monkeypatch.setenv("LEADRELAY_TELEGRAM_ADMINS", "7")
+
+    settings = load_settings()
+
+    [site] = settings.sites
+    assert site.key == "default"
+    assert site.webhook_token.get_secret_value() == TOKEN
+    assert str(site.flexbe_api_url) == "https://okna.ru/mod/api/"
+    assert site.chats == (-1001, 42)
+    assert settings.telegram_admins == [7]
+    assert TOKEN in settings.secrets() and "flexbe-key" in settings.secrets()
+
+
+def test_dotenv_file_is_read_and_blank_values_mean_unset(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"LEADRELAY_WEBHOOK_TOKEN={TOKEN}\nLEADRELAY_ADMIN_TOKEN=\nLEADRELAY_CONFIG=\n"
+    )
+
+    settings = load_settings()
+
+    assert [site.key for site in settings.sites] == ["default"]
+    assert settings.admin_token is None
+
+
+def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "okna"\nname = "Окна"\nwebhook_token = "okna-token-0123456789"\n'
+        'chats = [-100500]\n\n[[sites]]\nkey = "dveri"\nwebhook_token = "dveri-token-0123456789"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+    monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
+
+    settings = load_settings()
+
+    assert [site.key for site in settings.sites] == ["okna", "dveri", "default"]
+    assert settings.site("okna").display_name == "Окна"
+    assert settings.site("okna").chats == (-100500,)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("LEADRELAY_DATABASE_URL", "mysql://localhost/x", "LEADRELAY_DATABASE_URL"),
+        ("LEADRELAY_WEBHOOK_TOKEN", "short", "LEADRELAY_WEBHOOK_TOKEN"),
+        ("LEADRELAY_WEBHOOK_TOKEN", "has spaces in it but long", "LEADRELAY_WEBHOOK_TOKEN"),
+        ("LEADRELAY_TELEGRAM_CHATS", "12,abc", "LEADRELAY_TELEGRAM_CHATS"),
+        ("LEADRELAY_TELEGRAM_API_URL", "not a url", "LEADRELAY_TELEGRAM_API_URL"),
+        ("LEADRELAY_LOG_LEVEL", "LOUD", "LEADRELAY_LOG_LEVEL"),
+        ("LEADRELAY_CONFIG", "/nonexistent/sites.toml", "LEADRELAY_CONFIG"),
+    ],
+)
+def test_invalid_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    assert expected in str(error.value)
+    if "TOKEN" in variable:
+        assert value not in str(error.value), "a bad secret is not echoed back"
+
+
+def test_invalid_site_in_toml_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text('[[sites]]\nkey = "Bad Key"\nwebhook_token = "x"\n')
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "LEADRELAY_CONFIG" in message and "sites[0]" in message
+    assert "key" in message and "webhook_token" in message
+
+
+def test_two_sites_with_one_token_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "a"\nwebhook_token = "same-token-0123456789"\n'
+        '[[sites]]\nkey = "b"\nwebhook_token = "same-token-0123456789"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError, match="share a webhook token"):
+        load_settings()

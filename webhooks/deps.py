@@ -1,0 +1,55 @@
+"""FastAPI dependencies: the services a route needs, reached by name from app state."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from storage.database import Database
+from webhooks.intake import Intake
+from webhooks.sites import SiteRegistry
+
+_bearer = HTTPBearer(auto_error=False, description="LEADRELAY_ADMIN_TOKEN")
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_intake(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+def get_sites(request: Request) -> SiteRegistry:
+    sites: SiteRegistry = request.app.state.sites
+    return sites
+
+
+def require_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    expected: str | None = request.app.state.admin_token
+    if expected is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "the admin API is off: set LEADRELAY_ADMIN_TOKEN to enable it",
+        )
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+IntakeDep = Annotated[Intake, Depends(get_intake)]
+SitesDep = Annotated[SiteRegistry, Depends(get_sites)]
+AdminDep = Depends(require_admin)

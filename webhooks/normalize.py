@@ -1,0 +1,44 @@
+"""From a Flexbe event to the columns of a stored lead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.queries.leads import LeadSnapshot
+from webhooks.events import FlexbeModel, LeadData
+
+
+def _dump(model: FlexbeModel | None) -> dict[str, Any]:
+    if model is None:
+        return {}
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def snapshot_from_lead(data: LeadData) -> LeadSnapshot:
+    client, status, page, pay = data.client, data.status, data.page, data.pay
+    pay_status = pay.status if pay else None
+    return LeadSnapshot(
+        flexbe_id=data.id,
+        num=data.num,
+        created_at=data.time,
+        status_code=status.code if status and status.code is not None else 0,
+        status_name=(status.name or "") if status else "",
+        client_name=(client.name or "") if client else "",
+        client_phone=(client.phone or "") if client else "",
+        client_email=(client.email or "") if client else "",
+        note=data.note or "",
+        form_name=data.form_name or "",
+        form_data={key: _dump(field) for key, field in (data.form_data or {}).items()},
+        page_url=(page.url or "") if page else "",
+        page_name=(page.name or "") if page else "",
+        utm=_dump(data.utm),
+        pay_id=pay.id if pay else None,
+        pay_summ=str(pay.summ) if pay and pay.summ is not None else None,
+        pay_status_code=pay_status.code if pay_status else None,
+        pay_status_name=pay_status.name if pay_status else None,
+        pay_desc=pay.desc if pay else None,
+        pay_link=pay.pay_link if pay else None,
+        pay_test=pay.test if pay else None,
+        pay_time_create=pay.time_create if pay else None,
+        pay_time_done=pay.time_done if pay else None,
+    )

@@ -1,0 +1,80 @@
+"""`POST /flexbe/{site_token}`: where Flexbe sends `lead` and `pay` events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.models import InboxOutcome
+from webhooks.body import read_limited_body
+from webhooks.deps import IntakeDep, SitesDep
+from webhooks.intake import RejectedEvent
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["flexbe"])
+
+
+class EventAccepted(BaseModel):
+    status: InboxOutcome
+    event_id: int
+    lead_id: int | None = None
+
+
+class Problem(BaseModel):
+    detail: str
+    event_id: int | None = None
+
+
+_FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A Flexbe event: PHP-style form fields (`event`, `site[...]`, "
+        "`data[...]`) or the same structure as JSON. At most 1 MiB.",
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/flexbe/{site_token}",
+    summary="Receive a Flexbe webhook event",
+    response_model=EventAccepted,
+    responses={
+        404: {"model": Problem, "description": "No site has this token; nothing is stored."},
+        413: {"model": Problem, "description": "Body larger than 1 MiB."},
+        422: {"model": Problem, "description": "Malformed event, stored raw as rejected."},
+        503: {"model": Problem, "description": "Storage unavailable; nothing was stored."},
+    },
+    openapi_extra=_FORM_BODY,
+)
+async def receive_flexbe_event(
+    site_token: str, request: Request, intake: IntakeDep, sites: SitesDep
+) -> EventAccepted | JSONResponse:
+    site = sites.match(site_token)
+    if site is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown site")
+    body = await read_limited_body(request)
+    try:
+        result = await intake.receive(site, body, request.headers.get("content-type", ""))
+    except RejectedEvent as exc:
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": exc.message, "event_id": exc.event_id},
+        )
+    except (SQLAlchemyError, OSError) as exc:
+        # Never a 200 for what was not stored: Flexbe (or an admin) must send it again.
+        log.error("storage unavailable, event for site %s not stored: %s", site.key, type(exc))
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={"detail": "storage is unavailable; the event was not stored, retry later"},
+            headers={"Retry-After": "5"},
+        )
+    return EventAccepted(status=result.outcome, event_id=result.event_id, lead_id=result.lead_id)

@@ -1,0 +1,124 @@
+"""What the admin API answers: public views of the stored rows."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from fastapi import HTTPException, status
+from pydantic import BaseModel
+
+from storage.models import InboxEvent
+
+MAX_BODY_SHOWN = 64 * 1024
+
+
+class LeadPublic(BaseModel):
+    id: int
+    site_key: str
+    flexbe_id: int
+    num: int | None
+    created_at: datetime | None
+    status_code: int
+    status_name: str
+    client_name: str
+    client_phone: str
+    client_email: str
+    note: str
+    form_name: str
+    form_data: dict[str, Any]
+    page_url: str
+    page_name: str
+    utm: dict[str, Any]
+    pay_id: str | None
+    pay_summ: str | None
+    pay_status_code: int | None
+    pay_status_name: str | None
+    pay_desc: str | None
+    pay_link: str | None
+    pay_test: bool | None
+    pay_time_create: datetime | None
+    pay_time_done: datetime | None
+    origin: str
+    taken_by: int | None
+    taken_by_name: str | None
+    taken_at: datetime | None
+    received_at: datetime
+    updated_at: datetime
+
+
+class PaymentPublic(BaseModel):
+    id: int
+    pay_id: str | None
+    summ: str | None
+    status_code: int | None
+    status_name: str | None
+    desc: str | None
+    pay_link: str | None
+    test: bool | None
+    time_create: datetime | None
+    time_done: datetime | None
+    received_at: datetime
+
+
+class InboxEventPublic(BaseModel):
+    id: int
+    site_key: str | None
+    event: str
+    outcome: str
+    error: str | None
+    lead_id: int | None
+    content_type: str
+    received_at: datetime
+    body: str
+    body_truncated: bool
+
+    @classmethod
+    def of(cls, row: InboxEvent) -> InboxEventPublic:
+        shown = row.body[:MAX_BODY_SHOWN]
+        return cls(
+            id=row.id or 0,
+            site_key=row.site_key,
+            event=row.event,
+            outcome=row.outcome,
+            error=row.error,
+            lead_id=row.lead_id,
+            content_type=row.content_type,
+            received_at=row.received_at,
+            body=shown.decode("utf-8", "replace"),
+            body_truncated=len(row.body) > MAX_BODY_SHOWN,
+        )
+
+
+class LeadDetail(LeadPublic):
+    payments: list[PaymentPublic]
+    events: list[InboxEventPublic]
+
+
+class LeadPage(BaseModel):
+    items: list[LeadPublic]
+    next_cursor: str | None
+
+
+class InboxPage(BaseModel):
+    items: list[InboxEventPublic]
+    next_cursor: str | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix == "id" and value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor")

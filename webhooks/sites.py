@@ -1,0 +1,32 @@
+"""Finding the site a webhook belongs to, by the secret token in its URL."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+
+from leadrelay.settings import SiteConfig
+from webhooks.intake import IntakeSite
+
+
+class SiteRegistry:
+    def __init__(self, sites: Sequence[SiteConfig], *, default_chats: Sequence[int] = ()) -> None:
+        self._entries = [
+            (
+                site.webhook_token.get_secret_value().encode(),
+                IntakeSite(key=site.key, chats=tuple(site.chats or default_chats)),
+            )
+            for site in sites
+        ]
+
+    def match(self, token: str) -> IntakeSite | None:
+        """Compares against every site in constant time, so timing reveals no token."""
+        candidate = token.encode("utf-8", "surrogateescape")
+        found = None
+        for secret, site in self._entries:
+            if hmac.compare_digest(candidate, secret):
+                found = site
+        return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
