@@ -60,7 +60,7 @@ async def run_service(
     try:
         app = create_app(settings=settings, database=database)
         config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=True, lifespan="off"
+            app, host=host, port=port, log_config=None, access_log=True, lifespan="on"
         )
         server = uvicorn.Server(config)
         await server.serve()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 
 class Database:
@@ -26,6 +29,8 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._sync_writer: Engine | None = None
+        self._sync_thread: ThreadPoolExecutor | None = None
         if self.is_sqlite:
             self.writer = _sqlite_engine(url, immediate=True, pool_size=1)
             self.reader = _sqlite_engine(url, immediate=False, pool_size=pool_size)
@@ -55,6 +60,28 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
+    async def run_in_transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run synchronous `work` in one write transaction, committed when it returns.
+
+        On SQLite it runs whole in a dedicated writer thread: one hop from the event loop
+        for the transaction instead of one per statement, which under load is the
+        difference between a few and tens of milliseconds.
+        """
+        if not self.is_sqlite:
+            async with self.writer.begin() as connection:
+                return await connection.run_sync(work)
+        if self._sync_thread is None:
+            self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self._sync_writer = _sqlite_sync_engine(self.url)
+        engine = self._sync_writer
+        assert engine is not None
+
+        def transaction() -> T:
+            with engine.begin() as connection:
+                return work(connection)
+
+        return await asyncio.get_running_loop().run_in_executor(self._sync_thread, transaction)
+
     async def ping(self) -> None:
         async with self.reader.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -63,14 +90,33 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
+        if self._sync_thread is not None and self._sync_writer is not None:
+            engine, self._sync_writer = self._sync_writer, None
+            await asyncio.get_running_loop().run_in_executor(self._sync_thread, engine.dispose)
+            self._sync_thread.shutdown(wait=True)
+            self._sync_thread = None
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30}
     )
+    _configure_sqlite(engine.sync_engine, immediate=immediate)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _sqlite_sync_engine(url: str) -> Engine:
+    sync_url = url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
+    # Used from the one writer thread only.
+    engine = create_engine(
+        sync_url, pool_size=1, max_overflow=0, connect_args={"check_same_thread": False}
+    )
+    _configure_sqlite(engine, immediate=True)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so BEGIN is ours to issue.
         dbapi_connection.isolation_level = None
@@ -83,8 +129,6 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
-
-    return engine

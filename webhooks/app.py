@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -20,13 +21,21 @@ def create_app(
     on_jobs_enqueued: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the app; the caller owns the database and disposes of it."""
+    intake = Intake(database, on_jobs_enqueued=on_jobs_enqueued)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await intake.aclose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="leadrelay",
         summary="Flexbe webhooks in, live lead cards in Telegram.",
         version="0.1.0",
     )
     app.state.database = database
-    app.state.intake = Intake(database, on_jobs_enqueued=on_jobs_enqueued)
+    app.state.intake = intake
     app.state.sites = SiteRegistry(settings.sites, default_chats=settings.telegram_chats)
     app.state.admin_token = (
         settings.admin_token.get_secret_value() if settings.admin_token else None

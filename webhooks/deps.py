@@ -1,4 +1,7 @@
-"""FastAPI dependencies: the services a route needs, reached by name from app state."""
+"""FastAPI dependencies: the services a route needs, reached by name from app state.
+
+All are `async def`: FastAPI runs a plain `def` dependency in a thread, a costly hop per request.
+"""
 
 from __future__ import annotations
 
@@ -15,22 +18,22 @@ from webhooks.sites import SiteRegistry
 _bearer = HTTPBearer(auto_error=False, description="LEADRELAY_ADMIN_TOKEN")
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:
     intake: Intake = request.app.state.intake
     return intake
 
 
-def get_sites(request: Request) -> SiteRegistry:
+async def get_sites(request: Request) -> SiteRegistry:
     sites: SiteRegistry = request.app.state.sites
     return sites
 
 
-def require_admin(
+async def require_admin(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

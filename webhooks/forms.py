@@ -8,7 +8,8 @@ key wins. A key with an unclosed bracket (`a[b`) is kept as a literal name.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -72,34 +73,55 @@ def _check_json_depth(text: str) -> None:
 
 
 def parse_form(body: bytes) -> dict[str, Any]:
-    pairs = [part for part in body.split(b"&") if part]
-    if len(pairs) > MAX_FIELDS:
+    parts = body.split(b"&")
+    if len(parts) > MAX_FIELDS and sum(1 for part in parts if part) > MAX_FIELDS:
         raise FormError(f"more than {MAX_FIELDS} fields")
     result: dict[str, Any] = {}
     offset = 0
-    for raw in body.split(b"&"):
+    for raw in parts:
         if raw:
             name, _, value = raw.partition(b"=")
-            key = _decode(name, offset)
-            if not key:
-                offset += len(raw) + 1
-                continue
-            if len(key) > MAX_KEY_LENGTH:
-                raise FormError(f"field name longer than {MAX_KEY_LENGTH} characters")
-            _assign(result, _split_key(key), _decode(value, offset + len(name) + 1))
+            path = _path(name, offset)
+            if path:
+                _assign(result, path, _decode(value, offset + len(name) + 1))
         offset += len(raw) + 1
     return result
 
 
-def _decode(raw: bytes, offset: int) -> str:
-    # Malformed escapes such as %zz stay literal, as browsers and PHP leave them.
-    data = unquote_to_bytes(raw.replace(b"+", b" "))
+@lru_cache(maxsize=4096)
+def _cached_path(name: bytes) -> tuple[str | None, ...]:
+    # Every Flexbe event repeats the same few dozen field names: decode each once.
+    key = _unquote(name).decode("utf-8")
+    if len(key) > MAX_KEY_LENGTH:
+        raise FormError(f"field name longer than {MAX_KEY_LENGTH} characters")
+    return tuple(_split_key(key)) if key else ()
+
+
+def _path(name: bytes, offset: int) -> tuple[str | None, ...]:
     try:
-        return data.decode("utf-8")
+        return _cached_path(name)
     except UnicodeDecodeError as exc:
-        raise FormError(
-            f"body is not valid UTF-8 near byte {offset + _raw_position(raw, exc.start)}"
-        ) from None
+        raise _not_utf8(name, offset, exc) from None
+
+
+def _decode(raw: bytes, offset: int) -> str:
+    try:
+        return _unquote(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(raw, offset, exc) from None
+
+
+def _unquote(raw: bytes) -> bytes:
+    # Malformed escapes such as %zz stay literal, as browsers and PHP leave them.
+    if b"%" in raw or b"+" in raw:
+        return unquote_to_bytes(raw.replace(b"+", b" "))
+    return raw
+
+
+def _not_utf8(raw: bytes, offset: int, error: UnicodeDecodeError) -> FormError:
+    return FormError(
+        f"body is not valid UTF-8 near byte {offset + _raw_position(raw, error.start)}"
+    )
 
 
 def _raw_position(raw: bytes, decoded_index: int) -> int:
@@ -139,7 +161,7 @@ def _split_key(key: str) -> list[str | None]:
     return parts
 
 
-def _assign(target: dict[str, Any], path: list[str | None], value: str) -> None:
+def _assign(target: dict[str, Any], path: Sequence[str | None], value: str) -> None:
     container: dict[str, Any] | list[Any] = target
     for index, segment in enumerate(path):
         last = index == len(path) - 1

@@ -33,11 +33,13 @@ def make_settings() -> Settings:
 
 
 @pytest.fixture
-async def app(database: Database) -> FastAPI:
+async def app(database: Database) -> AsyncIterator[FastAPI]:
     settings = make_settings()
     async with database.write() as session:
         await ensure_sites(session, [(s.key, s.display_name) for s in settings.sites])
-    return create_app(settings=settings, database=database)
+    application = create_app(settings=settings, database=database)
+    yield application
+    await application.state.intake.aclose()
 
 
 @pytest.fixture

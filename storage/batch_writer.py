@@ -1,0 +1,113 @@
+"""Group commit: concurrent callers' writes share one transaction.
+
+Each caller awaits its own result; a background task takes whatever is queued (up to
+`max_batch`), applies it in one transaction and answers everyone at once. One fsync and
+a handful of statements then serve many webhooks, instead of one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Apply = Callable[[Connection, Sequence[Item]], list[Result]]
+
+# A unique key taken by another process between our look-up and our insert: the retry's
+# look-up sees it committed. More than a few in a row means something else is wrong.
+CONFLICT_RETRIES = 5
+
+
+class WriterClosed(RuntimeError):
+    pass
+
+
+class BatchWriter(Generic[Item, Result]):
+    def __init__(
+        self, database: Database, apply: Apply[Item, Result], *, max_batch: int = 256
+    ) -> None:
+        self._database = database
+        self._apply = apply
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Item, asyncio.Future[Result]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def submit(self, item: Item) -> Result:
+        if self._closed:
+            raise WriterClosed("the writer is shut down")
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="batch-writer")
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((item, future))
+        return await asyncio.shield(future)
+
+    async def aclose(self) -> None:
+        """Finish what is queued, then stop."""
+        self._closed = True
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        try:
+            results = await self._apply_with_retries([item for item, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                # Find the one that fails; the others must not pay for it.
+                for entry in batch:
+                    await self._write([entry])
+                return
+            _settle(batch[0][1], error=exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result=result)
+
+    async def _apply_with_retries(self, items: list[Item]) -> list[Result]:
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                return await self._database.run_in_transaction(
+                    lambda connection: self._apply(connection, items)
+                )
+            except IntegrityError:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("write conflict with another process, retrying (%d)", attempt)
+        raise AssertionError("unreachable")
+
+
+def _settle(
+    future: asyncio.Future[Result], *, result: Result | None = None, error: Exception | None = None
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
