@@ -203,17 +203,8 @@ async def main() -> None:
         print(f"database: {env['LEADRELAY_DATABASE_URL'].split('://')[0]}, {os.cpu_count()} cores")
         bare_port = free_port()
         bare = Served(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.bare_app:app",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            # Access log on, as the service has it: both are served the same way.
+            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port)],
             env,
             bare_port,
         )

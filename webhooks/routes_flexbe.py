@@ -57,7 +57,7 @@ _FORM_BODY: dict[str, Any] = {
 )
 async def receive_flexbe_event(
     site_token: str, request: Request, intake: IntakeDep, sites: SitesDep
-) -> EventAccepted | JSONResponse:
+) -> JSONResponse:
     site = sites.match(site_token)
     if site is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown site")
@@ -77,4 +77,7 @@ async def receive_flexbe_event(
             content={"detail": "storage is unavailable; the event was not stored, retry later"},
             headers={"Retry-After": "5"},
         )
-    return EventAccepted(status=result.outcome, event_id=result.event_id, lead_id=result.lead_id)
+    # A plain response: the hot path skips response-model validation of what we just built.
+    return JSONResponse(
+        {"status": result.outcome.value, "event_id": result.event_id, "lead_id": result.lead_id}
+    )
