@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from integrations.flexbe_models import FlexbeModel, LeadData
 from storage.queries.leads import LeadSnapshot
-from webhooks.events import FlexbeModel, LeadData
 
 
 def _dump(model: FlexbeModel | None) -> dict[str, Any]:

@@ -1,0 +1,158 @@
+"""Typed models of a Flexbe lead, as webhooks and `getLeads` send it, lenient as Flexbe needs.
+
+Flexbe sends numbers as strings or integers, empty groups as "" or [], lists as
+numeric-keyed objects, and keys the seed does not list; every one of those is accepted
+and every field is kept (unknown keys stay in `model_extra`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, list | dict) and not value:
+        return None
+    return value
+
+
+def _timestamp(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value < 10**11:
+            raise ValueError("timestamp out of range")
+        return datetime.fromtimestamp(value, UTC)
+    return value
+
+
+def _money(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {str(value)[:32]!r}") from None
+    if not amount.is_finite():
+        raise ValueError("amount must be a finite number")
+    return amount
+
+
+def _listish(value: Any) -> Any:
+    """`value` of a form field: a string, a list, or a PHP list sent as {"0": …, "1": …}."""
+    value = _blank_to_none(value)
+    if isinstance(value, dict):
+        return [value[key] for key in sorted(value, key=_index_order)]
+    return value
+
+
+def _index_order(key: str) -> tuple[int, int | str]:
+    return (0, int(key)) if key.isdigit() else (1, key)
+
+
+OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+OptBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
+Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
+Money = Annotated[Decimal | None, BeforeValidator(_money)]
+
+
+class FlexbeModel(BaseModel):
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, frozen=True)
+
+
+Group = BeforeValidator(_blank_to_none)
+
+
+class Status(FlexbeModel):
+    code: OptInt = None
+    name: OptStr = None
+
+
+class SiteInfo(FlexbeModel):
+    id: OptStr = None
+    sub_id: OptStr = None
+    domain: OptStr = None
+    name: OptStr = None
+
+
+class Client(FlexbeModel):
+    name: OptStr = None
+    phone: OptStr = None
+    email: OptStr = None
+
+
+class FormField(FlexbeModel):
+    id: OptStr = None
+    name: OptStr = None
+    value: Annotated[str | list[str | None] | None, BeforeValidator(_listish)] = None
+    type: OptStr = None
+    orig_name: OptStr = None
+
+    def display_value(self) -> str:
+        if isinstance(self.value, list):
+            return ", ".join(item for item in self.value if item)
+        return self.value or ""
+
+
+class Page(FlexbeModel):
+    url: OptStr = None
+    name: OptStr = None
+
+
+class Utm(FlexbeModel):
+    utm_source: OptStr = None
+    utm_medium: OptStr = None
+    utm_campaign: OptStr = None
+    utm_term: OptStr = None
+    utm_content: OptStr = None
+    url: OptStr = None
+    ip: OptStr = None
+    ga_client_id: OptStr = None
+    ym_client_id: OptStr = None
+    cookies: Annotated[dict[str, Any] | None, Group] = None
+
+
+class Pay(FlexbeModel):
+    id: OptStr = None
+    summ: Money = None
+    status: Annotated[Status | None, Group] = None
+    time_create: Timestamp = None
+    time_done: Timestamp = None
+    desc: OptStr = None
+    pay_link: OptStr = None
+    test: OptBool = None
+
+
+class LeadData(FlexbeModel):
+    id: int = Field(ge=1, lt=2**63)
+    num: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0, lt=2**63)] = None
+    time: Timestamp = None
+    status: Annotated[Status | None, Group] = None
+    client: Annotated[Client | None, Group] = None
+    note: OptStr = None
+    form_name: OptStr = None
+    form_data: Annotated[dict[str, FormField] | None, Group] = None
+    page: Annotated[Page | None, Group] = None
+    utm: Annotated[Utm | None, Group] = None
+    pay: Annotated[Pay | None, Group] = None
+
+    @field_validator("form_data", mode="before")
+    @classmethod
+    def _fields_keyed_by_id(cls, value: Any) -> Any:
+        # JSON senders may give a list of fields; key them the way the form body does.
+        if isinstance(value, list):
+            return {
+                str(item.get("id") or index) if isinstance(item, dict) else str(index): item
+                for index, item in enumerate(value)
+            }
+        return value
