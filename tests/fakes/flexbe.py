@@ -1,0 +1,167 @@
+"""A loopback Flexbe: the site API of the seed (`checkConnection`, `getLeads`, `changeLead`)
+with its error codes and its rate limit, and a sender of PHP-style webhooks.
+
+Tests seed leads with `add_lead`, change them as a manager would in the Flexbe admin with
+`set_status`, and read `requests` to see what leadrelay asked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from webhooks.forms import encode_form, parse_form
+
+STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}
+PAY_STATUS_NAMES = {0: "Ожидает оплаты", 1: "В процессе", 2: "Оплачен", 3: "Ошибка оплаты"}
+
+
+@dataclass
+class FlexbeRequest:
+    method: str
+    fields: dict[str, Any]
+
+
+@dataclass
+class FlexbeFake:
+    api_key: str = "flexbe-key-0123456789"
+    rate_limit: int = 100
+    rate_window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    leads: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[FlexbeRequest] = field(default_factory=list)
+    # Answers given instead of the real one, first in first out: a JSON body or an HTTP status.
+    scripted: list[dict[str, Any] | int] = field(default_factory=list)
+    _calls: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.app = Starlette(routes=[Route("/mod/api/", self._endpoint, methods=["GET", "POST"])])
+
+    # --- what tests use -------------------------------------------------------------------
+    def add_lead(self, lead_id: int, **overrides: Any) -> dict[str, Any]:
+        lead: dict[str, Any] = {
+            "id": str(lead_id),
+            "num": str(lead_id),
+            "time": str(int(overrides.pop("time", 1_767_225_600 + lead_id))),
+            "status": {"code": "0", "name": STATUS_NAMES[0]},
+            "client": {"name": f"Клиент {lead_id}", "phone": "+7 999 000-00-00", "email": ""},
+            "note": "",
+            "form_name": "Заявка",
+            "form_data": {},
+            "page": {"url": "https://okna-spb.ru/", "name": "Главная"},
+            "utm": {},
+        }
+        lead.update(overrides)
+        self.leads[lead_id] = lead
+        return lead
+
+    def set_status(self, lead_id: int, code: int) -> None:
+        self.leads[lead_id]["status"] = {"code": str(code), "name": STATUS_NAMES[code]}
+
+    def calls(self, method: str) -> list[FlexbeRequest]:
+        return [request for request in self.requests if request.method == method]
+
+    # --- the API --------------------------------------------------------------------------
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        fields: dict[str, Any] = dict(request.query_params)
+        if request.method == "POST":
+            fields.update(parse_form(await request.body()))
+        method = str(fields.get("method", ""))
+        self.requests.append(FlexbeRequest(method, fields))
+        if self.scripted:
+            scripted = self.scripted.pop(0)
+            if isinstance(scripted, int):
+                return JSONResponse({"message": "scripted failure"}, status_code=scripted)
+            return JSONResponse(scripted)
+        if fields.get("api_key") != self.api_key:
+            return _error(0, "Invalid api_key")
+        if not self._within_rate_limit():
+            return _error(1, "Request limit is exceeded")
+        handler = {
+            "checkConnection": self._check_connection,
+            "getLeads": self._get_leads,
+            "changeLead": self._change_lead,
+        }.get(method)
+        if handler is None:
+            return _error(2, "Nonexistent method")
+        return JSONResponse(handler(fields))
+
+    def _within_rate_limit(self) -> bool:
+        now = self.clock()
+        self._calls = [moment for moment in self._calls if moment > now - self.rate_window]
+        if len(self._calls) >= self.rate_limit:
+            return False
+        self._calls.append(now)
+        return True
+
+    def _check_connection(self, _fields: dict[str, Any]) -> dict[str, Any]:
+        return {"status": 1}
+
+    def _get_leads(self, fields: dict[str, Any]) -> dict[str, Any]:
+        matching = sorted(self.leads.values(), key=lambda lead: int(lead["time"]), reverse=True)
+        if "status" in fields:
+            matching = [
+                lead for lead in matching if lead["status"]["code"] == str(fields["status"])
+            ]
+        if "date_from" in fields:
+            matching = [lead for lead in matching if int(lead["time"]) >= int(fields["date_from"])]
+        if "date_to" in fields:
+            matching = [lead for lead in matching if int(lead["time"]) <= int(fields["date_to"])]
+        if "client_phone" in fields:
+            matching = [l for l in matching if l["client"]["phone"] == fields["client_phone"]]  # noqa: E741
+        if "client_email" in fields:
+            matching = [l for l in matching if l["client"]["email"] == fields["client_email"]]  # noqa: E741
+        start = int(fields.get("start", 0))
+        count = min(int(fields.get("count", 25)), 1000)
+        page = matching[start : start + count]
+        # Flexbe's PHP answers an empty array as [] and a filled one keyed by id.
+        leads: dict[str, Any] | list[Any] = {lead["id"]: lead for lead in page} if page else []
+        return {"status": 1, "data": {"leads": leads}}
+
+    def _change_lead(self, fields: dict[str, Any]) -> dict[str, Any]:
+        lead = self.leads.get(int(fields.get("id", 0)))
+        if lead is None:
+            return {"status": 0, "error": {"code": 3, "msg": "Lead not found"}}
+        if "status" in fields:
+            code = int(fields["status"])
+            lead["status"] = {"code": str(code), "name": STATUS_NAMES.get(code, str(code))}
+        for key in ("name", "phone", "email"):
+            if key in fields.get("client", {}):
+                lead["client"][key] = fields["client"][key]
+        if "note" in fields:
+            lead["note"] = fields["note"]
+        if "pay" in fields:
+            pay = lead.setdefault("pay", {})
+            if "summ" in fields["pay"]:
+                pay["summ"] = fields["pay"]["summ"]
+            if "status" in fields["pay"]:
+                code = int(fields["pay"]["status"])
+                pay["status"] = {"code": str(code), "name": PAY_STATUS_NAMES.get(code, str(code))}
+            if "desc" in fields["pay"]:
+                pay["desc"] = fields["pay"]["desc"]
+        return {"status": 1, "data": {"lead": lead}}
+
+
+def _error(code: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "msg": message}})
+
+
+async def send_webhook(
+    url: str, event: str, lead: dict[str, Any], site: dict[str, Any] | None = None
+) -> httpx.Response:
+    """POST a webhook as Flexbe does: a PHP-style form with percent-encoded brackets."""
+    body = encode_form(
+        {"event": event, "site": site or {"id": "174911", "domain": "okna-spb.ru"}, "data": lead}
+    )
+    async with httpx.AsyncClient() as http:
+        return await http.post(
+            url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
