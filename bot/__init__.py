@@ -1,0 +1,1 @@
+"""The Telegram bot: lead cards, buttons, commands, in English and Russian."""

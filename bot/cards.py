@@ -1,0 +1,212 @@
+"""The lead card: one HTML message per lead per chat, edited in place as the lead changes.
+
+Every value that came from outside is escaped. The text stays within Telegram's 4096
+characters by shortening long values, then listing fewer form fields and history lines;
+the buttons are never cut.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import Act
+from bot.keyboards import card_keyboard
+from storage.models import Lead
+
+MAX_MESSAGE_UTF16 = 4096
+# Tried in order until the card fits: (characters per value, form fields, history lines).
+_BUDGETS = ((300, 50, 20), (120, 30, 10), (60, 20, 5), (30, 10, 3), (16, 5, 2))
+_PHONE_CHARS = re.compile(r"[^\d+]")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: datetime
+    text: str
+    ok: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    lead: Lead
+    site_name: str
+    history: Sequence[HistoryLine] = ()
+    can_deal: bool = False
+    can_call: bool = False
+    retry: Act | None = None
+    timezone: tzinfo = UTC
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedCard:
+    text: str
+    keyboard: InlineKeyboardMarkup
+
+
+def status_label(code: int) -> str:
+    labels = {
+        0: _("New"),
+        1: _("Processed"),
+        2: _("Fulfilled"),
+        10: _("Cancelled"),
+        11: _("Deleted"),
+    }
+    return labels.get(code, _("Status {code}").format(code=code))
+
+
+def pay_status_label(code: int | None) -> str:
+    labels = {
+        0: _("awaiting payment"),
+        1: _("payment in process"),
+        2: _("paid"),
+        3: _("payment error"),
+    }
+    return labels.get(code if code is not None else -1, _("unknown"))
+
+
+def render_card(view: CardView) -> RenderedCard:
+    keyboard = card_keyboard(view)
+    for value_limit, max_fields, max_history in _BUDGETS:
+        text = _render_text(view, value_limit, max_fields, max_history)
+        if utf16_length(text) <= MAX_MESSAGE_UTF16:
+            return RenderedCard(text, keyboard)
+    return RenderedCard(text, keyboard)  # the smallest budget always fits: a fixed-size card
+
+
+def render_plain(view: CardView) -> str:
+    """The card without markup, for when Telegram still rejects the HTML."""
+    text = render_card(view).text
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text)
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) -> str:
+    lead = view.lead
+
+    def esc(value: Any) -> str:
+        return html.escape(_shorten(str(value), limit))
+
+    header = _("Lead #{num}").format(num=lead.num if lead.num is not None else lead.flexbe_id)
+    lines = [f"<b>{html.escape(header)}</b> · {esc(view.site_name)}"]
+    lines.append(html.escape(_("Status: {status}").format(status=status_label(lead.status_code))))
+    if lead.origin != "webhook":
+        lines.append(html.escape(_("Recovered from Flexbe")))
+    page = _link(lead.page_url, lead.page_name or lead.page_url, limit)
+    if page:
+        lines.append(html.escape(_("Page:")) + " " + page)
+    lines.append("")
+    if lead.client_name:
+        lines.append("👤 " + esc(lead.client_name))
+    if lead.client_phone:
+        lines.append("📞 " + _phone(lead.client_phone, limit))
+    if lead.client_email:
+        lines.append("✉️ " + esc(lead.client_email))
+    lines.extend(_form(lead, esc, max_fields))
+    utm = _utm_summary(lead.utm)
+    if utm:
+        lines.append("")
+        lines.append("UTM: " + esc(utm))
+    payment = _payment(lead, limit)
+    if payment:
+        lines.append("")
+        lines.append(payment)
+    if lead.taken_by is not None:
+        moment = (
+            lead.taken_at.astimezone(view.timezone).strftime("%d.%m %H:%M") if lead.taken_at else ""
+        )
+        who = esc(lead.taken_by_name or str(lead.taken_by))
+        lines.append("")
+        lines.append(
+            "✋ " + html.escape(_("Taken by {name} at {time}")).format(name=who, time=moment)
+        )
+    lines.extend(_history(view, esc, max_history))
+    return "\n".join(lines).strip()
+
+
+def _form(lead: Lead, esc: Any, max_fields: int) -> list[str]:
+    fields = [f for f in lead.form_data.values() if isinstance(f, dict) and _field_value(f)]
+    if not fields and not lead.form_name:
+        return []
+    lines = [""]
+    if lead.form_name:
+        lines.append("📝 <b>" + esc(lead.form_name) + "</b>")
+    for field in fields[:max_fields]:
+        name = field.get("name") or field.get("orig_name") or field.get("id") or "?"
+        lines.append(f"{esc(name)}: {esc(_field_value(field))}")
+    hidden = len(fields) - max_fields
+    if hidden > 0:
+        lines.append(html.escape(_("…and {count} more fields").format(count=hidden)))
+    return lines
+
+
+def _field_value(field: dict[str, Any]) -> str:
+    value = field.get("value")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value if item)
+    return str(value) if value is not None else ""
+
+
+def _utm_summary(utm: dict[str, Any]) -> str:
+    parts = [str(utm[key]) for key in ("utm_source", "utm_medium", "utm_campaign") if utm.get(key)]
+    if utm.get("utm_term"):
+        parts.append(f"«{utm['utm_term']}»")
+    return " / ".join(parts)
+
+
+def _payment(lead: Lead, limit: int) -> str:
+    if lead.pay_summ is None and lead.pay_status_code is None:
+        return ""
+    text = "💳 " + html.escape(
+        _("{amount} — {status}").format(
+            amount=_shorten(lead.pay_summ or "?", limit),
+            status=pay_status_label(lead.pay_status_code),
+        )
+    )
+    link = _link(lead.pay_link, _("pay link"), limit)
+    return f"{text} · {link}" if link else text
+
+
+def _history(view: CardView, esc: Any, max_lines: int) -> list[str]:
+    if not view.history:
+        return []
+    lines = ["", "<b>" + html.escape(_("History")) + "</b>"]
+    for entry in list(view.history)[-max_lines:]:
+        mark = "✅" if entry.ok else "⚠️"
+        moment = entry.at.astimezone(view.timezone).strftime("%H:%M")
+        lines.append(f"{mark} {moment} {esc(entry.text)}")
+    return lines
+
+
+def _link(url: str | None, label: str, limit: int) -> str:
+    if not url:
+        return ""
+    shown = html.escape(_shorten(label, limit))
+    # Only web links become links: anything else is shown as text, never followed.
+    if not url.startswith(("http://", "https://")) or len(url) > 2000:
+        return shown
+    return f'<a href="{html.escape(url, quote=True)}">{shown}</a>'
+
+
+def _phone(phone: str, limit: int) -> str:
+    digits = _PHONE_CHARS.sub("", phone)
+    shown = html.escape(_shorten(phone, limit))
+    if len(digits.lstrip("+")) < 5 or len(digits) > 20:
+        return shown
+    return f'<a href="tel:{digits}">{shown}</a>'
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

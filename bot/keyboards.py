@@ -1,0 +1,51 @@
+"""The card's buttons, built from what the lead allows and what is configured."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import Act, LeadAction
+
+if TYPE_CHECKING:
+    from bot.cards import CardView
+
+DELETED = 11
+
+
+def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
+    lead_id = view.lead.id
+    assert lead_id is not None, "a card is rendered for a stored lead"
+    builder = InlineKeyboardBuilder()
+
+    def button(text: str, act: Act) -> None:
+        builder.button(text=text, callback_data=LeadAction(act=act, lead_id=lead_id))
+
+    rows: list[int] = []
+    if view.retry is not None:
+        button("🔁 " + _("Retry"), Act.RETRY)
+        rows.append(1)
+    if view.lead.taken_by is None:
+        button("✋ " + _("Take"), Act.TAKE)
+        rows.append(1)
+    if view.lead.status_code == DELETED:
+        button("♻️ " + _("Restore"), Act.RESTORE)
+        rows.append(1)
+    else:
+        button(_("Processed"), Act.PROCESSED)
+        button(_("Fulfilled"), Act.FULFILLED)
+        button(_("Cancelled"), Act.CANCELLED)
+        rows.append(3)
+    if view.can_deal:
+        button("📇 " + _("5CRM deal"), Act.DEAL)
+        rows.append(1)
+    if view.can_call and view.lead.client_phone:
+        button("📞 " + _("Call now"), Act.CALL_NOW)
+        button("⏰ " + _("Call in 10 min"), Act.CALL_LATER)
+        button("✖️ " + _("Cancel call"), Act.CANCEL_CALL)
+        rows.append(3)
+    builder.adjust(*rows)
+    return builder.as_markup()
