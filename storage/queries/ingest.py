@@ -200,14 +200,16 @@ def _apply(state: _LeadState, snapshot: LeadSnapshot, now: datetime) -> bool:
 
 
 def _write_leads(connection: Connection, leads: dict[LeadKey, _LeadState]) -> None:
-    new = [state for state in leads.values() if state.is_new]
+    new = {key: state for key, state in leads.items() if state.is_new}
     if new:
-        ids = connection.execute(
-            insert(_LEAD).returning(_LEAD.c.id, sort_by_parameter_order=True),
-            [state.values for state in new],
+        # Matched back by the unique key, not by position: that lets SQLAlchemy send one
+        # multi-row INSERT instead of one statement per row.
+        inserted = connection.execute(
+            insert(_LEAD).returning(_LEAD.c.id, _LEAD.c.site_key, _LEAD.c.flexbe_id),
+            [state.values for state in new.values()],
         )
-        for state, (lead_id,) in zip(new, ids.all(), strict=True):
-            state.values["id"] = lead_id
+        for lead_id, site_key, flexbe_id in inserted.all():
+            new[(site_key, flexbe_id)].values["id"] = lead_id
     changed = [state.values for state in leads.values() if state.changed and not state.is_new]
     if changed:
         columns = [name for name in changed[0] if name != "id"]
@@ -297,10 +299,22 @@ def _write_inbox(
         }
         for plan in planned
     ]
-    ids = connection.execute(
-        insert(_INBOX).returning(_INBOX.c.id, sort_by_parameter_order=True), rows
-    )
-    return [row[0] for row in ids.all()]
+    ids: dict[int, int] = {}
+    accepted = [index for index, plan in enumerate(planned) if plan.first]
+    if accepted:
+        # First deliveries carry a unique dedupe key to match the new ids back by.
+        position = {rows[index]["dedupe_key"]: index for index in accepted}
+        inserted = connection.execute(
+            insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.dedupe_key),
+            [rows[index] for index in accepted],
+        )
+        ids.update((position[key], event_id) for event_id, key in inserted.all())
+    for index, plan in enumerate(planned):
+        if not plan.first:  # repeats are rare: one statement each is fine
+            ids[index] = connection.execute(
+                insert(_INBOX).returning(_INBOX.c.id), rows[index]
+            ).scalar_one()
+    return [ids[index] for index in range(len(planned))]
 
 
 def _lead_id(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> int | None:
