@@ -23,12 +23,13 @@ def alembic_config(url: str = "") -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "no migrations found"
-    return head
+    """The schema this code needs; branches developed side by side are all applied."""
+    heads = sorted(ScriptDirectory.from_config(alembic_config()).get_heads())
+    assert heads, "no migrations found"
+    return "+".join(heads)
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
+async def upgrade(database: Database, revision: str = "heads") -> None:
     config = alembic_config(database.url)
 
     def _upgrade(connection: Connection) -> None:
@@ -41,7 +42,8 @@ async def upgrade(database: Database, revision: str = "head") -> None:
 
 async def current_revision(database: Database) -> str | None:
     def _current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = sorted(MigrationContext.configure(connection).get_current_heads())
+        return "+".join(heads) or None
 
     async with database.reader.connect() as connection:
         return await connection.run_sync(_current)

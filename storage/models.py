@@ -179,3 +179,97 @@ class JobAttempt(SQLModel, table=True):
     finished_at: datetime | None = _utc_column()
     outcome: str = Field(default="", max_length=16)
     error: str | None = None
+
+
+class ManagerRole(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+
+
+class Manager(SQLModel, table=True):
+    """Someone on the sales team, known by Telegram user id."""
+
+    telegram_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    name: str = ""
+    username: str | None = Field(default=None, max_length=64)
+    role: str = Field(default=ManagerRole.MANAGER.value, max_length=16)
+    language: str = Field(default="en", max_length=8)
+    # Site keys whose leads this manager receives in private; empty means every site.
+    sites: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
+    active: bool = True
+    created_at: datetime = _now_column()
+    updated_at: datetime = _now_column()
+
+
+class Invite(SQLModel, table=True):
+    """A single-use, expiring `/start <code>` link an admin hands to a new manager."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    created_by: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    sites: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
+    created_at: datetime = _now_column()
+    expires_at: datetime = _now_column()
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    used_at: datetime | None = _utc_column()
+
+
+class Card(SQLModel, table=True):
+    """Where a lead's card lives in one chat, so it can be edited in place."""
+
+    __table_args__ = (UniqueConstraint("lead_id", "chat_id", name="uq_card_lead_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    # Hash of the text and buttons last sent: an identical edit is skipped, not sent.
+    content_hash: str = Field(default="", max_length=64)
+    created_at: datetime = _now_column()
+    updated_at: datetime = _now_column()
+
+
+class ActionOutcome(StrEnum):
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
+
+
+class Action(SQLModel, table=True):
+    """Who did what to which lead, and what the external service answered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(max_length=32)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    actor_name: str = ""
+    outcome: str = Field(default=ActionOutcome.PENDING.value, max_length=16)
+    detail: str = ""
+    job_id: int | None = Field(default=None, index=True)
+    requested_at: datetime = _now_column()
+    finished_at: datetime | None = _utc_column()
+
+
+class TelegramUpdate(SQLModel, table=True):
+    """A Telegram update received by webhook, stored before the 200 and handled once."""
+
+    __tablename__ = "telegram_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = _json_column()
+    received_at: datetime = _now_column()
+    handled_at: datetime | None = _utc_column()
+
+
+class ChatState(SQLModel, table=True):
+    """Chats the bot may no longer write to (blocked, kicked), so it stops trying."""
+
+    __tablename__ = "chat_state"
+
+    chat_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    blocked: bool = False
+    reason: str = ""
+    updated_at: datetime = _now_column()

@@ -8,7 +8,6 @@ import httpx
 from sqlalchemy import text
 
 from storage.database import Database
-from storage.migrate import head_revision
 from tests.factories import lead_event, pay_event
 from tests.webhooks.conftest import TOKEN
 from webhooks.forms import encode_form
@@ -137,17 +136,23 @@ async def test_healthz_reports_database_and_migrations(
     assert healthy.status_code == 200
     assert healthy.json() == {"status": "ok", "database": "ok", "migrations": "current"}
 
-    await set_revision(database, "0000")
+    saved = await set_versions(database, ["0000"])
     try:
         stale = await client.get("/healthz")
     finally:
-        await set_revision(database, head_revision())
+        await set_versions(database, saved)
     assert stale.status_code == 503
     assert "leadrelay migrate" in stale.json()["migrations"]
 
 
-async def set_revision(database: Database, revision: str) -> None:
+async def set_versions(database: Database, versions: list[str]) -> list[str]:
+    """Replace the recorded schema versions; returns the ones there before."""
     async with database.write() as session:
-        await session.exec(  # type: ignore[call-overload]
-            text("UPDATE alembic_version SET version_num = :revision").bindparams(revision=revision)
-        )
+        before = await session.exec(text("SELECT version_num FROM alembic_version"))  # type: ignore[call-overload]
+        saved = [row[0] for row in before]
+        await session.exec(text("DELETE FROM alembic_version"))  # type: ignore[call-overload]
+        for version in versions:
+            await session.exec(  # type: ignore[call-overload]
+                text("INSERT INTO alembic_version (version_num) VALUES (:v)").bindparams(v=version)
+            )
+    return saved
