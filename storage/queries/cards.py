@@ -1,0 +1,101 @@
+"""Cards, actions and chat states: what the bot needs to keep cards live and honest."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.clock import utcnow
+from storage.models import Action, ActionOutcome, Card, ChatState, Lead
+
+
+async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
+    result = await session.exec(
+        select(Card).where(Card.lead_id == lead_id, Card.chat_id == chat_id)
+    )
+    return result.first()
+
+
+async def cards_of(session: AsyncSession, lead_id: int) -> list[Card]:
+    result = await session.exec(select(Card).where(Card.lead_id == lead_id))
+    return list(result.all())
+
+
+async def save_card(
+    session: AsyncSession, *, lead_id: int, chat_id: int, message_id: int, content_hash: str
+) -> Card:
+    card = await find_card(session, lead_id=lead_id, chat_id=chat_id)
+    if card is None:
+        card = Card(lead_id=lead_id, chat_id=chat_id)
+    card.message_id, card.content_hash, card.updated_at = message_id, content_hash, utcnow()
+    try:
+        async with session.begin_nested():
+            session.add(card)
+    except IntegrityError:
+        existing = await find_card(session, lead_id=lead_id, chat_id=chat_id)
+        if existing is None:
+            raise
+        existing.message_id, existing.content_hash = message_id, content_hash
+        session.add(existing)
+        card = existing
+    return card
+
+
+async def take_lead(session: AsyncSession, *, lead_id: int, manager_id: int, name: str) -> bool:
+    """First tap wins: sets who took the lead only if nobody has yet."""
+    now = utcnow()
+    result = await session.exec(
+        update(Lead)
+        .where(col(Lead.id) == lead_id, col(Lead.taken_by).is_(None))
+        .values(taken_by=manager_id, taken_by_name=name, taken_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def start_action(
+    session: AsyncSession, *, lead_id: int, kind: str, actor_id: int | None, actor_name: str
+) -> Action:
+    action = Action(lead_id=lead_id, kind=kind, actor_id=actor_id, actor_name=actor_name)
+    session.add(action)
+    await session.flush()
+    return action
+
+
+async def finish_action(
+    session: AsyncSession, action_id: int, *, ok: bool, detail: str = ""
+) -> None:
+    await session.exec(
+        update(Action)
+        .where(col(Action.id) == action_id)
+        .values(
+            outcome=(ActionOutcome.OK if ok else ActionOutcome.FAILED).value,
+            detail=detail[:500],
+            finished_at=utcnow(),
+        )
+    )
+
+
+async def history_of(session: AsyncSession, lead_id: int) -> list[Action]:
+    result = await session.exec(
+        select(Action).where(Action.lead_id == lead_id).order_by(col(Action.id))
+    )
+    return list(result.all())
+
+
+async def is_blocked(session: AsyncSession, chat_id: int) -> bool:
+    state = await session.get(ChatState, chat_id)
+    return state is not None and state.blocked
+
+
+async def mark_blocked(session: AsyncSession, chat_id: int, reason: str) -> bool:
+    """Returns True when the chat was not blocked before (so admins hear of it once)."""
+    state = await session.get(ChatState, chat_id)
+    if state is not None and state.blocked:
+        return False
+    if state is None:
+        state = ChatState(chat_id=chat_id)
+    state.blocked, state.reason, state.updated_at = True, reason[:200], utcnow()
+    session.add(state)
+    return True
