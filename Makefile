@@ -32,4 +32,4 @@ clean:
 # Re-extract translatable strings and merge them into both catalogs; then translate ru.
 locales: $(STAMP)
 	$(BIN)/pybabel extract -k _ -k __ --no-location --omit-header -o locales/messages.pot bot
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-location --omit-header
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --omit-header --no-fuzzy-matching

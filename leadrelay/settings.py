@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     telegram_admins: IdList = Field(default_factory=list)
     telegram_chats: IdList = Field(default_factory=list)
+    telegram_language: str = "en"
+    telegram_webhook_secret: SecretStr | None = None
 
     crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")
     crm5_public_token: SecretStr | None = None
@@ -144,6 +146,18 @@ class Settings(BaseSettings):
     @field_validator("webhook_token", "admin_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return _check_token(value)
+
+    @field_validator("telegram_language")
+    @classmethod
+    def _spoken_language(cls, value: str) -> str:
+        if value not in {"en", "ru"}:
+            raise ValueError("must be en or ru")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         return _check_token(value)
 
     @field_validator("log_level")
@@ -195,6 +209,7 @@ class Settings(BaseSettings):
             self.flexbe_api_key,
             self.admin_token,
             self.telegram_bot_token,
+            self.telegram_webhook_secret,
             self.crm5_public_token,
             self.crm5_secret_token,
             self.comunik8_api_key,

@@ -1,0 +1,52 @@
+"""Turning the action log into the card's history lines, in the reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.cards import HistoryLine, status_label
+from storage.models import Action, ActionOutcome
+
+
+def describe_action(action: Action) -> str:
+    who = action.actor_name or _("someone")
+    kind, _sep, argument = action.kind.partition(":")
+    if kind == "take":
+        return _("{name} took the lead").format(name=who)
+    if kind == "status":
+        label = status_label(int(argument)) if argument.isdigit() else argument
+        what = _("{name}: status → {status}").format(name=who, status=label)
+    elif kind == "deal":
+        what = _("5CRM deal")
+    elif kind == "call":
+        what = (
+            _("Call now")
+            if argument in ("", "0")
+            else _("Call in {minutes} min").format(
+                minutes=int(argument) // 60 if argument.isdigit() else argument
+            )
+        )
+    elif kind == "uncall":
+        what = _("{name}: cancel call").format(name=who)
+    else:
+        what = action.kind
+    if action.outcome == ActionOutcome.PENDING.value:
+        return _("{what}: in progress…").format(what=what)
+    if action.outcome == ActionOutcome.FAILED.value:
+        return _("{what}: failed — {reason}").format(what=what, reason=action.detail or "?")
+    if action.detail:
+        return _("{what}: done — {detail}").format(what=what, detail=action.detail)
+    return _("{what}: done").format(what=what)
+
+
+def history_lines(actions: Sequence[Action]) -> list[HistoryLine]:
+    return [
+        HistoryLine(
+            at=action.finished_at or action.requested_at,
+            text=describe_action(action),
+            ok=action.outcome != ActionOutcome.FAILED.value,
+        )
+        for action in actions
+    ]
