@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -22,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import CardView, RenderedCard, render_card, render_plain
+from bot.config import BotConfig
 from bot.history import history_lines
 from storage.database import Database
 from storage.models import Lead
@@ -34,21 +33,12 @@ log = logging.getLogger(__name__)
 ALERT_JOB = "telegram.alert"
 
 
-@dataclass(frozen=True, slots=True)
-class CardSettings:
-    site_names: Mapping[str, str]
-    can_deal: bool
-    can_call: bool
-    group_language: str
-    admins: Sequence[int]
-
-
 class CardNotifier:
-    def __init__(self, *, bot: Bot, database: Database, i18n: I18n, settings: CardSettings) -> None:
+    def __init__(self, *, bot: Bot, database: Database, i18n: I18n, config: BotConfig) -> None:
         self.bot = bot
         self.database = database
         self.i18n = i18n
-        self.settings = settings
+        self.config = config
 
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
         async with self.database.read() as session:
@@ -65,10 +55,11 @@ class CardNotifier:
         with self.i18n.context(), self.i18n.use_locale(language):
             view = CardView(
                 lead=lead,
-                site_name=self.settings.site_names.get(lead.site_key, lead.site_key),
+                site_name=self.config.site_names.get(lead.site_key, lead.site_key),
                 history=history_lines(actions),
-                can_deal=self.settings.can_deal,
-                can_call=self.settings.can_call,
+                can_deal=self.config.can_deal,
+                can_call=self.config.can_call,
+                timezone=self.config.zone,
             )
             rendered = render_card(view)
             content_hash = _hash(rendered)
@@ -164,7 +155,7 @@ class CardNotifier:
         async with self.database.write() as session:
             if not await card_queries.mark_blocked(session, chat_id, reason):
                 return
-            for admin in self.settings.admins:
+            for admin in self.config.admins:
                 if admin == chat_id:
                     continue
                 await enqueue(
@@ -181,7 +172,7 @@ class CardNotifier:
             manager = await get_manager(session, chat_id)
             if manager is not None:
                 return manager.language
-        return self.settings.group_language
+        return self.config.group_language
 
 
 def _hash(rendered: RenderedCard) -> str:

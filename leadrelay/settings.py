@@ -10,6 +10,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AnyHttpUrl,
@@ -116,6 +117,7 @@ class Settings(BaseSettings):
     telegram_admins: IdList = Field(default_factory=list)
     telegram_chats: IdList = Field(default_factory=list)
     telegram_language: str = "en"
+    timezone: str = "UTC"
     telegram_webhook_secret: SecretStr | None = None
 
     crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")
@@ -147,6 +149,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
         return _check_token(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value[:40]!r}, e.g. Europe/Moscow") from None
+        return value
 
     @field_validator("telegram_language")
     @classmethod

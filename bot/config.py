@@ -1,0 +1,39 @@
+"""What the bot needs to know of the configuration, handed to handlers as `config`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
+
+from leadrelay.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    site_names: Mapping[str, str]
+    zone: tzinfo
+    group_language: str = "en"
+    admins: Sequence[int] = ()
+    can_deal: bool = False
+    can_call: bool = False
+    # Sites with a Flexbe API key: only their status buttons can work.
+    flexbe_sites: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotConfig:
+        return cls(
+            site_names={site.key: site.display_name for site in settings.sites},
+            zone=ZoneInfo(settings.timezone),
+            group_language=settings.telegram_language,
+            admins=tuple(settings.telegram_admins),
+            can_deal=settings.crm5_public_token is not None,
+            can_call=settings.comunik8_api_url is not None
+            and settings.comunik8_api_key is not None,
+            flexbe_sites=frozenset(
+                site.key
+                for site in settings.sites
+                if site.flexbe_api_url is not None and site.flexbe_api_key is not None
+            ),
+        )

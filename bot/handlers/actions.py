@@ -1,0 +1,160 @@
+"""The card's buttons. Each tap is answered at once; the external call runs as a job and
+the card shows its outcome when it finishes."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.callbacks import Act, LeadAction
+from bot.config import BotConfig
+from bot.filters import IsManager
+from bot.jobs import (
+    CALL_JOB,
+    CANCEL_CALL_JOB,
+    CRM5_DEAL_JOB,
+    FLEXBE_STATUS_JOB,
+    action_job,
+    refresh_cards,
+)
+from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
+from storage.queries.cards import start_action, take_lead
+
+router = Router(name=__name__)
+router.callback_query.filter(IsManager())
+
+STATUS_OF = {Act.PROCESSED: 1, Act.FULFILLED: 2, Act.CANCELLED: 10, Act.RESTORE: 0}
+CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
+
+
+@router.callback_query(LeadAction.filter(F.act.in_(set(Act))))
+async def tap(
+    query: CallbackQuery,
+    callback_data: LeadAction,
+    session: AsyncSession,
+    manager: Manager,
+    config: BotConfig,
+) -> None:
+    lead = await session.get(Lead, callback_data.lead_id)
+    if lead is None or lead.id is None or (manager.sites and lead.site_key not in manager.sites):
+        await query.answer(_("This lead is not yours to act on."), show_alert=True)
+        return
+    act = callback_data.act
+    if act is Act.TAKE:
+        await query.answer(await _take(session, lead, manager))
+        return
+    if act is Act.RETRY:
+        await query.answer(await _retry(session, lead))
+        return
+    toast, kind, key, payload = _plan(
+        act, lead, manager, config, await _calls_so_far(session, lead.id)
+    )
+    if kind is None:
+        await query.answer(toast, show_alert=True)
+        return
+    job, created = await action_job(session, kind=kind, dedupe_key=key, payload=payload)
+    if not created:
+        await query.answer(_("Already done or in progress."))
+        return
+    action = await start_action(
+        session,
+        lead_id=lead.id,
+        kind=str(payload["action"]),
+        actor_id=manager.telegram_id,
+        actor_name=manager.name,
+    )
+    job.payload = {**payload, "action_id": action.id}
+    action.job_id = job.id
+    session.add_all([job, action])
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
+    await query.answer(toast)
+
+
+async def _take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
+    assert lead.id is not None
+    if await take_lead(session, lead_id=lead.id, manager_id=manager.telegram_id, name=manager.name):
+        action = await start_action(
+            session,
+            lead_id=lead.id,
+            kind="take",
+            actor_id=manager.telegram_id,
+            actor_name=manager.name,
+        )
+        action.outcome = ActionOutcome.OK.value
+        session.add(action)
+        await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
+        return _("The lead is yours.")
+    await session.refresh(lead)
+    return _("Already taken by {name}.").format(name=lead.taken_by_name or "?")
+
+
+def _plan(
+    act: Act, lead: Lead, manager: Manager, config: BotConfig, generation: int
+) -> tuple[str, str | None, str, dict[str, object]]:
+    base: dict[str, object] = {"lead_id": lead.id, "actor": manager.telegram_id}
+    if act in STATUS_OF:
+        if lead.site_key not in config.flexbe_sites:
+            return _("The Flexbe API is not set up for this site."), None, "", {}
+        status = STATUS_OF[act]
+        key = f"flexbe.status:{lead.id}:{status}:v{lead.version}"
+        return (
+            _("Sending to Flexbe…"),
+            FLEXBE_STATUS_JOB,
+            key,
+            {**base, "status": status, "action": f"status:{status}"},
+        )
+    if act is Act.DEAL:
+        if not config.can_deal:
+            return _("5CRM is not set up."), None, "", {}
+        return (
+            _("Creating the 5CRM deal…"),
+            CRM5_DEAL_JOB,
+            f"crm5.deal:{lead.id}",
+            {**base, "action": "deal"},
+        )
+    if not config.can_call:
+        return _("The dialler is not set up."), None, "", {}
+    if act in CALL_DELAY_SECONDS:
+        delay = CALL_DELAY_SECONDS[act]
+        key = f"comunik8.call:{lead.id}:{generation}"
+        return (
+            _("Queuing the call…"),
+            CALL_JOB,
+            key,
+            {**base, "delay": delay, "action": f"call:{delay}"},
+        )
+    key = f"comunik8.cancel:{lead.id}:{generation}"
+    return _("Cancelling the call…"), CANCEL_CALL_JOB, key, {**base, "action": "uncall"}
+
+
+async def _calls_so_far(session: AsyncSession, lead_id: int) -> int:
+    """How many calls were cancelled: a new call after a cancel is a new call, not a repeat."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(Action)
+        .where(Action.lead_id == lead_id, Action.kind == "uncall")
+    )
+    return int(result.one())
+
+
+async def _retry(session: AsyncSession, lead: Lead) -> str:
+    """Run the lead's last failed action again: its dead job goes back in the queue."""
+    result = await session.exec(
+        select(Action)
+        .where(Action.lead_id == lead.id, Action.outcome == ActionOutcome.FAILED.value)
+        .order_by(col(Action.id).desc())
+    )
+    action = result.first()
+    job = await session.get(Job, action.job_id) if action and action.job_id else None
+    if action is None or job is None or job.status != JobStatus.DEAD.value:
+        return _("Nothing to retry.")
+    job.status, job.attempts, job.last_error = JobStatus.PENDING.value, 0, None
+    action.outcome, action.detail = ActionOutcome.PENDING.value, ""
+    session.add_all([job, action])
+    assert lead.id is not None
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}r{job.id}")
+    return _("Trying again…")

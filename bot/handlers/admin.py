@@ -1,0 +1,74 @@
+"""Admin commands: invite managers, list and disable them."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.filters import IsAdmin
+from storage.models import Manager, ManagerRole
+from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
+
+router = Router(name=__name__)
+router.message.filter(IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+
+class ManagerSwitch(CallbackData, prefix="mg"):
+    telegram_id: int
+    active: bool
+
+
+@router.message(Command("invite"))
+async def invite(
+    message: Message, command: CommandObject, session: AsyncSession, manager: Manager, bot: Bot
+) -> None:
+    sites = [key for key in (command.args or "").split() if key][:10]
+    code = (await create_invite(session, created_by=manager.telegram_id, sites=sites)).code
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={code}"
+    hours = int(INVITE_LIFETIME.total_seconds() // 3600)
+    await message.answer(
+        _("Invite link for one manager, valid {hours} h:\n{link}").format(hours=hours, link=link),
+        parse_mode=None,
+    )
+
+
+@router.message(Command("managers"))
+async def managers(message: Message, session: AsyncSession) -> None:
+    team = await list_managers(session)
+    builder = InlineKeyboardBuilder()
+    lines = [_("<b>Team</b>")]
+    for member in team:
+        name = html.escape(member.name or str(member.telegram_id))
+        role = _("admin") if member.role == ManagerRole.ADMIN.value else _("manager")
+        state = _("active") if member.active else _("disabled")
+        lines.append(f"• {name} — {role}, {state}")
+        if member.role != ManagerRole.ADMIN.value:
+            label = _("Disable {name}") if member.active else _("Enable {name}")
+            builder.button(
+                text=label.format(name=(member.name or str(member.telegram_id))[:32]),
+                callback_data=ManagerSwitch(
+                    telegram_id=member.telegram_id, active=not member.active
+                ),
+            )
+    builder.adjust(1)
+    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+
+
+@router.callback_query(ManagerSwitch.filter(F.telegram_id > 0))
+async def switch_manager(
+    query: CallbackQuery, callback_data: ManagerSwitch, session: AsyncSession
+) -> None:
+    changed = await set_active(session, callback_data.telegram_id, active=callback_data.active)
+    if changed is None:
+        await query.answer(_("No such manager."))
+        return
+    await query.answer(_("Enabled.") if callback_data.active else _("Disabled."))

@@ -1,0 +1,93 @@
+"""`/start` (with an invite code, the way in for a new manager), `/help` and `/lang`."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.filters import IsManager
+from bot.i18n import LANGUAGES, pick_language
+from storage.models import Manager
+from storage.queries.team import redeem_invite, set_language
+
+router = Router(name=__name__)
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    language: str
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_invite(
+    message: Message, command: CommandObject, session: AsyncSession, manager: Manager | None
+) -> None:
+    user = message.from_user
+    if user is None or message.chat.type != "private":
+        return
+    if manager is not None:
+        await message.answer(_("You are already on the team. /help lists what I can do."))
+        return
+    language = pick_language(user.language_code)
+    joined = await redeem_invite(
+        session,
+        code=(command.args or "")[:64],
+        telegram_id=user.id,
+        name=user.full_name[:128],
+        username=user.username,
+        language=language,
+    )
+    if joined is None:
+        await message.answer(_("This invite is used or expired. Ask an admin for a new one."))
+        return
+    await message.answer(
+        _("Welcome, {name}! New leads will come here. /help lists what I can do.").format(
+            name=user.full_name
+        )
+    )
+
+
+@router.message(CommandStart(), IsManager())
+@router.message(Command("help"), IsManager())
+async def help_message(message: Message) -> None:
+    await message.answer(
+        "\n".join(
+            [
+                _("Lead cards come here; the buttons act on the lead."),
+                _("/leads [today|yesterday|week|new|unpaid] — list leads"),
+                _("/lead <number> — show a lead's card again"),
+                _("/stats [today|week|month] — numbers"),
+                _("/lang — language"),
+                _("Admins: /invite, /managers, /failed, /sync"),
+            ]
+        ),
+        parse_mode=None,
+    )
+
+
+@router.message(Command("lang"), IsManager())
+async def choose_language(message: Message) -> None:
+    builder = InlineKeyboardBuilder()
+    for code in LANGUAGES:
+        builder.button(text=LANGUAGE_NAMES[code], callback_data=LanguageChoice(language=code))
+    await message.answer(_("Choose your language:"), reply_markup=builder.as_markup())
+
+
+@router.callback_query(LanguageChoice.filter(F.language.in_(LANGUAGES)), IsManager())
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    session: AsyncSession,
+    manager: Manager,
+    i18n: I18n,
+) -> None:
+    await set_language(session, manager.telegram_id, callback_data.language)
+    with i18n.use_locale(callback_data.language):
+        await query.answer(_("Language: English"))
