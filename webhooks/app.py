@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from leadrelay.settings import Settings
 from storage.database import Database
-from webhooks import routes_api, routes_flexbe, routes_health
+from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 
@@ -37,10 +37,17 @@ def create_app(
     app.state.database = database
     app.state.intake = intake
     app.state.sites = SiteRegistry(settings.sites, default_chats=settings.telegram_chats)
+    app.state.on_jobs_enqueued = on_jobs_enqueued
+    app.state.telegram_webhook_secret = (
+        settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret and settings.telegram_enabled
+        else None
+    )
     app.state.admin_token = (
         settings.admin_token.get_secret_value() if settings.admin_token else None
     )
     app.include_router(routes_flexbe.router)
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
+    app.include_router(routes_telegram.router)
     return app
