@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from aiogram.utils.i18n import gettext as _
 
 from bot.cards import HistoryLine, status_label
+from bot.outcomes import explain
 from storage.models import Action, ActionOutcome
 
 
@@ -35,7 +36,8 @@ def describe_action(action: Action) -> str:
     if action.outcome == ActionOutcome.PENDING.value:
         return _("{what}: in progress…").format(what=what)
     if action.outcome == ActionOutcome.FAILED.value:
-        return _("{what}: failed — {reason}").format(what=what, reason=action.detail or "?")
+        reason = explain(action.detail) if action.detail else "?"
+        return _("{what}: failed — {reason}").format(what=what, reason=reason)
     if action.detail:
         return _("{what}: done — {detail}").format(what=what, detail=action.detail)
     return _("{what}: done").format(what=what)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -19,11 +20,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.callbacks import Act
 from bot.cards import CardView, RenderedCard, render_card, render_plain
 from bot.config import BotConfig
 from bot.history import history_lines
 from storage.database import Database
-from storage.models import Lead
+from storage.models import Action, ActionOutcome, Lead
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue
 from storage.queries.team import get_manager
@@ -60,6 +62,7 @@ class CardNotifier:
                 can_deal=self.config.can_deal,
                 can_call=self.config.can_call,
                 timezone=self.config.zone,
+                retry=Act.RETRY if _last_failed(actions) else None,
             )
             rendered = render_card(view)
             content_hash = _hash(rendered)
@@ -173,6 +176,11 @@ class CardNotifier:
             if manager is not None:
                 return manager.language
         return self.config.group_language
+
+
+def _last_failed(actions: Sequence[Action]) -> bool:
+    external = [a for a in actions if a.kind != "take"]
+    return bool(external) and external[-1].outcome == ActionOutcome.FAILED.value
 
 
 def _hash(rendered: RenderedCard) -> str:

@@ -1,0 +1,105 @@
+"""Button jobs against the loopback Flexbe: the status changes there, the card learns of it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+from sqlmodel import select
+
+from integrations.flexbe import InvalidApiKey
+from leadrelay.executors import LeadActions
+from leadrelay.settings import Settings, SiteConfig
+from storage.database import Database
+from storage.models import Action, Job, Lead, LeadOrigin
+from storage.queries.cards import save_card, start_action
+from storage.queries.leads import LeadSnapshot, upsert_lead
+from storage.queries.sites import ensure_sites
+from tests.fakes.flexbe import FlexbeFake
+from tests.fakes.server import serve_app
+
+TOKEN = "exec-token-0123456789abcdef"
+
+
+@pytest.fixture
+async def flexbe() -> AsyncIterator[tuple[FlexbeFake, str]]:
+    fake = FlexbeFake()
+    fake.add_lead(1414)
+    async with serve_app(fake.app) as base_url:
+        yield fake, f"{base_url}/mod/api/"
+
+
+async def prepare(database: Database) -> tuple[int, int]:
+    async with database.write() as session:
+        await ensure_sites(session, [("okna", "Окна")])
+        lead = (
+            await upsert_lead(
+                session,
+                site_key="okna",
+                snapshot=LeadSnapshot(flexbe_id=1414),
+                origin=LeadOrigin.WEBHOOK,
+            )
+        ).lead
+        assert lead.id is not None
+        await save_card(session, lead_id=lead.id, chat_id=-100, message_id=7, content_hash="x")
+        action = await start_action(
+            session, lead_id=lead.id, kind="status:2", actor_id=5, actor_name="Anna"
+        )
+        assert action.id is not None
+        return lead.id, action.id
+
+
+def settings_for(api_url: str, key: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        sites=(
+            SiteConfig(
+                key="okna",
+                webhook_token=SecretStr(TOKEN),
+                flexbe_api_url=api_url,  # type: ignore[arg-type]
+                flexbe_api_key=SecretStr(key),
+            ),
+        ),
+    )
+
+
+async def test_status_change_reaches_flexbe_and_refreshes_the_card(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    lead_id, action_id = await prepare(database)
+    actions = LeadActions(database=database, settings=settings_for(api_url, fake.api_key))
+
+    await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
+
+    assert fake.leads[1414]["status"]["code"] == "2"
+    [request] = fake.calls("changeLead")
+    assert request.fields["id"] == "1414" and request.fields["status"] == "2"
+    async with database.read() as session:
+        lead = await session.get(Lead, lead_id)
+        action = await session.get(Action, action_id)
+        jobs = (await session.exec(select(Job))).all()
+    assert lead is not None and lead.status_code == 2
+    assert action is not None and action.outcome == "ok" and action.finished_at is not None
+    assert [(job.kind, job.payload["chat_id"]) for job in jobs] == [("notify", -100)]
+
+
+async def test_refused_key_is_written_on_the_card_and_not_retried(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    lead_id, action_id = await prepare(database)
+    actions = LeadActions(database=database, settings=settings_for(api_url, "wrong-key"))
+
+    with pytest.raises(InvalidApiKey) as raised:
+        await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
+
+    assert raised.value.retryable is False
+    assert fake.leads[1414]["status"]["code"] == "0"
+    async with database.read() as session:
+        action = await session.get(Action, action_id)
+        jobs = (await session.exec(select(Job))).all()
+    assert action is not None and action.outcome == "failed"
+    assert action.detail == "flexbe:InvalidApiKey"
+    assert len(jobs) == 1, "the card is refreshed to show the failure"
