@@ -146,7 +146,11 @@ class InboxEvent(SQLModel, table=True):
 class Job(SQLModel, table=True):
     """A side effect to perform: written with the change that causes it, run by the worker."""
 
-    __table_args__ = (Index("ix_job_due", "status", "run_at"),)
+    __table_args__ = (
+        Index("ix_job_due", "status", "run_at"),
+        # The claim's "no earlier unfinished job in this queue" probe: two short index seeks.
+        Index("ix_job_queue_order", "queue", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64, index=True)
@@ -164,6 +168,8 @@ class Job(SQLModel, table=True):
     created_at: datetime = _now_column()
     updated_at: datetime = _now_column()
     finished_at: datetime | None = _utc_column()
+    # Times a handler asked to run later (a rate limit, `retry_after`): not failed attempts.
+    postponements: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class JobAttempt(SQLModel, table=True):
@@ -179,6 +185,19 @@ class JobAttempt(SQLModel, table=True):
     finished_at: datetime | None = _utc_column()
     outcome: str = Field(default="", max_length=16)
     error: str | None = None
+
+
+class RateBucket(SQLModel, table=True):
+    """One rate-limit key's GCRA state, shared by every worker process.
+
+    `tat` is the "theoretical arrival time" in Unix seconds: the next call is allowed once
+    the clock reaches `tat` minus the burst allowance.
+    """
+
+    __tablename__ = "rate_bucket"
+
+    key: str = Field(primary_key=True, max_length=160)
+    tat: float = 0.0
 
 
 class ManagerRole(StrEnum):
