@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
+from integrations.errors import IntegrationError
+from leadrelay.executors import flexbe_client_for
 from leadrelay.logs import configure_logging
-from leadrelay.runtime import Role, StartupError, run
-from leadrelay.settings import ConfigError, Settings, load_settings
+from leadrelay.progress import SyncProgress
+from leadrelay.runtime import Role, StartupError, prepare_database, run
+from leadrelay.settings import ConfigError, Settings, SiteConfig, load_settings
+from leadrelay.sync import parse_since, sync_site
+from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import head_revision, upgrade
 
@@ -126,6 +132,87 @@ def webhook_urls_command(
         raise typer.Exit(1)
     for name, url in webhook_urls(settings, base):
         typer.echo(f"{name}\t{url}")
+
+
+@app.command()
+def sync(
+    site: Annotated[
+        str | None, typer.Option(help="Site key (default: every site with a Flexbe API key).")
+    ] = None,
+    since: Annotated[str, typer.Option(help="How far back: 7d, 12h, or a date.")] = "30d",
+    status: Annotated[
+        int | None, typer.Option(help="Only this Flexbe status (0, 1, 2, 10, 11).")
+    ] = None,
+) -> None:
+    """Pull leads from Flexbe (getLeads) into storage; safe to interrupt and run again."""
+    settings = _settings()
+    try:
+        moment = parse_since(since, now=utcnow())
+    except ValueError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from None
+    sites = [s for s in settings.sites if s.flexbe_api_url and s.flexbe_api_key]
+    if site is not None:
+        sites = [s for s in sites if s.key == site]
+    if not sites:
+        typer.secho(
+            "No site with a Flexbe API URL and key"
+            + (f" named {site!r}" if site else "")
+            + ": set LEADRELAY_FLEXBE_API_URL and LEADRELAY_FLEXBE_API_KEY (or the site's "
+            "flexbe_api_url and flexbe_api_key in LEADRELAY_CONFIG).",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+    failed = asyncio.run(_sync_sites(settings, sites, moment, status))
+    raise typer.Exit(1 if failed else 0)
+
+
+async def _sync_sites(
+    settings: Settings, sites: list[SiteConfig], since: datetime, status: int | None
+) -> int:
+    database = await _migrated_database(settings)
+    failed = 0
+    try:
+        for site in sites:
+            progress = SyncProgress(site.display_name, since=since, now=utcnow())
+            try:
+                async with flexbe_client_for(site) as client:
+                    summary = await sync_site(
+                        database=database,
+                        client=client,
+                        site_key=site.key,
+                        chats=site.chats or tuple(settings.telegram_chats),
+                        since=since,
+                        status=status,
+                        progress=progress,
+                    )
+            except IntegrationError as exc:
+                progress.close()
+                typer.secho(
+                    f"{site.display_name}: Flexbe failed: {exc.message}", fg="red", err=True
+                )
+                failed += 1
+                continue
+            progress.close()
+            typer.echo(
+                f"{site.display_name}: {summary.new} new, {summary.updated} updated, "
+                f"{summary.unchanged} unchanged, {summary.failed} failed"
+            )
+            for error in summary.errors:
+                typer.secho(f"  {error}", fg="yellow", err=True)
+            failed += summary.failed > 0
+    finally:
+        await database.dispose()
+    return failed
+
+
+async def _migrated_database(settings: Settings) -> Database:
+    try:
+        return await prepare_database(settings)
+    except StartupError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -43,7 +43,8 @@ class IncomingEvent:
     chats: tuple[int, ...]
     event: str
     content_type: str
-    body: bytes
+    # None for a lead read from the API (sync): there is no raw event to keep.
+    body: bytes | None
     dedupe_key: str
     snapshot: LeadSnapshot
     origin: LeadOrigin = LeadOrigin.WEBHOOK
@@ -56,9 +57,10 @@ class IncomingEvent:
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     outcome: InboxOutcome
-    event_id: int
+    event_id: int  # 0 when no raw event was kept
     lead_id: int | None
     jobs_created: int
+    change: str = ""  # "new", "updated", "paid", or "" when the lead did not change
 
 
 @dataclass(slots=True)
@@ -76,6 +78,7 @@ class _Planned:
     earlier_lead_id: int | None = None
     payment: PaymentSnapshot | None = None
     notify: list[tuple[int, str, str]] = field(default_factory=list)  # chat, reason, key suffix
+    change: str = ""
 
 
 def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
@@ -97,6 +100,7 @@ def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> lis
             event_id,
             _lead_id(plan, leads),
             sum(1 for key in _job_keys(plan, leads) if key in created),
+            plan.change,
         )
         for plan, event_id in zip(planned, event_ids, strict=True)
     ]
@@ -163,6 +167,7 @@ def _plan_changes(plan: _Planned, leads: dict[LeadKey, _LeadState], now: datetim
         plan.payment = payment
         if reason == "updated" and event.event == "pay":
             reason = "paid"
+    plan.change = reason
     if reason:
         suffix = "" if reason == "new" else f":v{state.values['version']}"
         plan.notify = [(chat, reason, suffix) for chat in event.chats]
@@ -299,8 +304,8 @@ def _write_inbox(
         }
         for plan in planned
     ]
-    ids: dict[int, int] = {}
-    accepted = [index for index, plan in enumerate(planned) if plan.first]
+    ids = {index: 0 for index, plan in enumerate(planned) if plan.event.body is None}
+    accepted = [i for i, plan in enumerate(planned) if plan.first and plan.event.body is not None]
     if accepted:
         # First deliveries carry a unique dedupe key to match the new ids back by.
         position = {rows[index]["dedupe_key"]: index for index in accepted}
@@ -310,7 +315,7 @@ def _write_inbox(
         )
         ids.update((position[key], event_id) for event_id, key in inserted.all())
     for index, plan in enumerate(planned):
-        if not plan.first:  # repeats are rare: one statement each is fine
+        if not plan.first and plan.event.body is not None:  # rare: one statement each
             ids[index] = connection.execute(
                 insert(_INBOX).returning(_INBOX.c.id), rows[index]
             ).scalar_one()

@@ -1,0 +1,212 @@
+"""`sync` against the loopback Flexbe: backfill without floods, idempotent re-runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, func, select
+
+from integrations.flexbe import FlexbeClient
+from integrations.ratelimit import SlidingWindowLimiter
+from leadrelay.sync import SyncSummary, parse_since, sync_site
+from storage.clock import utcnow
+from storage.database import Database
+from storage.models import Job, Lead
+from storage.queries.sites import ensure_sites
+from tests.factories import lead_event
+from tests.fakes.flexbe import FlexbeFake, send_webhook
+from tests.fakes.server import serve_app
+
+OLD = 1_700_000_000  # 2023: far outside any card window
+
+
+class NoSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+async def flexbe() -> AsyncIterator[tuple[FlexbeFake, str]]:
+    fake = FlexbeFake()
+    async with serve_app(fake.app) as base_url:
+        yield fake, f"{base_url}/mod/api/"
+
+
+async def run_sync(
+    database: Database, api_url: str, fake: FlexbeFake, sleep: NoSleep | None = None
+) -> SyncSummary:
+    async with database.write() as session:
+        await ensure_sites(session, [("okna", "Окна")])
+    client = FlexbeClient(
+        api_url, fake.api_key, limiter=SlidingWindowLimiter(10_000, 60), sleep=sleep or NoSleep()
+    )
+    async with client:
+        return await sync_site(
+            database=database, client=client, site_key="okna", chats=(-100,), since=None
+        )
+
+
+async def count(database: Database, model: type[Lead] | type[Job]) -> int:
+    async with database.read() as session:
+        return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+async def test_backfill_of_2000_old_leads_posts_no_card(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 2001):
+        fake.add_lead(lead_id, time=OLD + lead_id)
+
+    summary = await run_sync(database, api_url, fake)
+
+    assert (summary.new, summary.updated, summary.unchanged, summary.failed) == (2000, 0, 0, 0)
+    assert summary.pages == 2
+    assert await count(database, Lead) == 2000
+    assert await count(database, Job) == 0, "old leads are stored without cards"
+    async with database.read() as session:
+        origins = set((await session.exec(select(Lead.origin))).all())
+    assert origins == {"sync"}
+
+
+async def test_rerun_changes_nothing_and_a_status_change_is_picked_up(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 31):
+        fake.add_lead(lead_id, time=OLD + lead_id)
+    await run_sync(database, api_url, fake)
+    fake.set_status(7, 2)
+
+    again = await run_sync(database, api_url, fake)
+
+    assert (again.new, again.updated, again.unchanged) == (0, 1, 29)
+    assert await count(database, Lead) == 30
+    async with database.read() as session:
+        lead = (await session.exec(select(Lead).where(Lead.flexbe_id == 7))).one()
+    assert lead.status_code == 2
+
+
+async def test_recent_new_leads_get_cards(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    fake.add_lead(1, time=OLD)
+    fake.add_lead(2, time=int((utcnow() - timedelta(minutes=5)).timestamp()))
+
+    summary = await run_sync(database, api_url, fake)
+
+    assert summary.new == 2
+    async with database.read() as session:
+        jobs = (await session.exec(select(Job))).all()
+        recent = (await session.exec(select(Lead).where(Lead.flexbe_id == 2))).one()
+    assert [(job.kind, job.payload["lead_id"]) for job in jobs] == [("notify", recent.id)]
+
+
+async def test_rate_limit_error_backs_off_and_the_sync_completes(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 1501):
+        fake.add_lead(lead_id, time=OLD + lead_id)
+    fake.rate_limit = 1  # the second page is refused with code 1 until the minute passes
+    now = [0.0]
+    fake.clock = lambda: now[0]
+    sleep = NoSleep()
+
+    async def wait(seconds: float) -> None:
+        await sleep(seconds)
+        now[0] += 61
+
+    summary = await run_sync(database, api_url, fake, sleep=wait)  # type: ignore[arg-type]
+
+    assert summary.new == 1500
+    assert sleep.delays == [20.0], "one pause after Flexbe's code 1, then the next page"
+    assert len(fake.calls("getLeads")) == 3
+
+
+async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
+    database: Database, flexbe: tuple[FlexbeFake, str], tmp_path: Path
+) -> None:
+    from pydantic import SecretStr
+
+    from leadrelay.settings import Settings, SiteConfig
+    from tests.fakes.server import serve_app as serve
+    from webhooks.app import create_app
+
+    fake, api_url = flexbe
+    token = "sync-token-0123456789abcdef"
+    settings = Settings(
+        _env_file=None, sites=(SiteConfig(key="okna", webhook_token=SecretStr(token)),)
+    )
+    async with database.write() as session:
+        await ensure_sites(session, [("okna", "Окна")])
+    app = create_app(settings=settings, database=database)
+    event = lead_event(555)
+    async with serve(app) as service_url:
+        response = await send_webhook(f"{service_url}/flexbe/{token}", "lead", event["data"])
+    await app.state.intake.aclose()
+    assert response.status_code == 200
+    fake.leads[555] = event["data"]
+
+    summary = await run_sync(database, api_url, fake)
+
+    assert (summary.new, summary.unchanged) == (0, 1)
+    async with database.read() as session:
+        leads = (await session.exec(select(Lead).where(col(Lead.flexbe_id) == 555))).all()
+    assert len(leads) == 1 and leads[0].origin == "webhook"
+
+
+async def test_sync_command_reports_a_summary(
+    database_url: str, flexbe: tuple[FlexbeFake, str], tmp_path: Path
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 41):
+        fake.add_lead(lead_id, time=int((utcnow() - timedelta(days=2)).timestamp()) + lead_id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    env.update(
+        LEADRELAY_DATABASE_URL=database_url,
+        LEADRELAY_WEBHOOK_TOKEN="cli-sync-token-0123456789",
+        LEADRELAY_FLEXBE_API_URL=api_url,
+        LEADRELAY_FLEXBE_API_KEY=fake.api_key,
+    )
+    leadrelay = str(Path(sys.executable).with_name("leadrelay"))
+
+    async def run() -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            leadrelay,
+            "sync",
+            "--since",
+            "7d",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode or 0, out.decode(), err.decode()
+
+    code, out, err = await run()
+    assert code == 0, err
+    assert "40 new, 0 updated, 0 unchanged, 0 failed" in out
+    assert "leads/s" in err, "progress is shown"
+    code, out, _ = await run()
+    assert "0 new, 0 updated, 40 unchanged, 0 failed" in out
+
+
+def test_since_accepts_durations_and_dates() -> None:
+    now = utcnow()
+    assert parse_since("7d", now=now) == now - timedelta(days=7)
+    assert parse_since("12h", now=now) == now - timedelta(hours=12)
+    assert parse_since("2026-01-31", now=now).isoformat().startswith("2026-01-31T00:00:00+00:00")
+    with pytest.raises(ValueError, match="--since"):
+        parse_since("last tuesday", now=now)
