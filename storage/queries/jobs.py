@@ -1,16 +1,22 @@
-"""Writing jobs: the outbox half that intake and the bot use inside their own transactions."""
+"""Jobs from the outside: the outbox half that intake and the bot use inside their own
+transactions (`enqueue`), and what operators and metrics read and change.
+
+The worker's own state changes (claim, finish, leases) live in `jobs.store`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
-from storage.models import Job
+from storage.models import Job, JobAttempt, JobStatus
 
 
 async def enqueue(
@@ -57,3 +63,80 @@ async def enqueue(
 async def _by_dedupe_key(session: AsyncSession, dedupe_key: str) -> Job | None:
     result = await session.exec(select(Job).where(Job.dedupe_key == dedupe_key))
     return result.first()
+
+
+@dataclass(frozen=True, slots=True)
+class JobCount:
+    kind: str
+    status: str
+    count: int
+
+
+async def count_jobs(session: AsyncSession) -> list[JobCount]:
+    query = (
+        select(Job.kind, Job.status, func.count())
+        .group_by(col(Job.kind), col(Job.status))
+        .order_by(col(Job.kind), col(Job.status))
+    )
+    rows = await session.exec(query)
+    return [JobCount(kind, status, count) for kind, status, count in rows.all()]
+
+
+async def oldest_due(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """The run_at of the longest-waiting pending job that is due."""
+    query = select(func.min(Job.run_at)).where(
+        Job.status == JobStatus.PENDING.value, col(Job.run_at) <= now
+    )
+    return (await session.exec(query)).one()
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+) -> list[Job]:
+    """Newest first."""
+    query = select(Job).order_by(col(Job.id).desc()).limit(limit)
+    if status is not None:
+        query = query.where(Job.status == status)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return list((await session.exec(query)).all())
+
+
+async def job_attempts(session: AsyncSession, job_id: int) -> list[JobAttempt]:
+    query = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(col(JobAttempt.id))
+    return list((await session.exec(query)).all())
+
+
+async def retry_dead(session: AsyncSession, *, job_id: int | None = None) -> int:
+    """Give dead jobs (one, or all when `job_id` is None) a fresh set of attempts, due now.
+
+    Returns how many were revived. Their attempt history stays.
+    """
+    now = utcnow()
+    statement = (
+        update(Job)
+        .where(col(Job.status) == JobStatus.DEAD.value)
+        .values(
+            status=JobStatus.PENDING.value,
+            attempts=0,
+            postponements=0,
+            run_at=now,
+            updated_at=now,
+            finished_at=None,
+        )
+    )
+    if job_id is not None:
+        statement = statement.where(col(Job.id) == job_id)
+    result = await session.exec(statement)
+    return result.rowcount
+
+
+async def discard_dead(session: AsyncSession, job_id: int) -> bool:
+    """Delete a dead job and its attempts; False if there is no such dead job."""
+    statement = delete(Job).where(col(Job.id) == job_id, col(Job.status) == JobStatus.DEAD.value)
+    result = await session.exec(statement)
+    return result.rowcount > 0

@@ -1,0 +1,46 @@
+"""The `notify` jobs intake writes (a lead's card for one chat), and who handles them.
+
+Intake enqueues `{"lead_id", "chat_id", "reason"}` in queue `tg:<chat_id>`; the handler
+hands them to a `Notifier`: the bot's card notifier once Telegram is configured, until
+then `LoggingNotifier`. Each consumes the chat's and the bot's Telegram rate limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from jobs.ratelimit import telegram_keys
+from jobs.registry import HandlerRegistry, JobContext
+
+log = logging.getLogger(__name__)
+
+NOTIFY_KIND = "notify"
+
+
+class Notifier(Protocol):
+    async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None: ...
+
+
+class LoggingNotifier:
+    """Says a card would be sent. Ids and reason only: no client's personal data in logs."""
+
+    async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
+        log.info("lead %s: card for chat %s (%s); Telegram is off", lead_id, chat_id, reason)
+
+
+def notify_limits(payload: dict[str, Any]) -> list[str]:
+    return telegram_keys(int(payload["chat_id"]))
+
+
+def register_notify(
+    registry: HandlerRegistry, notifier: Notifier, *, max_attempts: int | None = None
+) -> None:
+    async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await notifier.notify(
+            lead_id=int(payload["lead_id"]),
+            chat_id=int(payload["chat_id"]),
+            reason=str(payload["reason"]),
+        )
+
+    registry.register(NOTIFY_KIND, handle, max_attempts=max_attempts, limits=notify_limits)

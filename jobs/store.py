@@ -1,0 +1,407 @@
+"""The job table's state changes, each a synchronous function run as one transaction
+(`Database.run_in_transaction`: on SQLite in the one writer thread, next to intake).
+
+A job is claimable when it is pending, due, of a kind this worker handles, and no earlier
+job (lower id) of its queue is unfinished. On PostgreSQL candidates are locked with
+`FOR UPDATE SKIP LOCKED`, so workers in several processes never take the same job; on
+SQLite the claim holds the database's write lock. A claim holds the job under a lease;
+every later change checks that the worker still owns it (status, `locked_by`, attempt),
+so a worker that lost its lease cannot overwrite the job's newer state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
+
+from jobs import buckets
+from jobs.policy import Decision, Verdict
+from jobs.ratelimit import RateLimits, admit
+from storage.models import Job, JobAttempt, JobStatus
+
+JOB: Table = Job.__table__  # type: ignore[attr-defined]
+ATTEMPT: Table = JobAttempt.__table__  # type: ignore[attr-defined]
+UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
+
+LimitKeys = Callable[[str, dict[str, Any]], list[str]]
+
+
+class AttemptOutcome:
+    """What became of one attempt, as written in `job_attempt.outcome`."""
+
+    DONE = "done"
+    FAILED = "failed"  # retried later
+    POSTPONED = "postponed"
+    DEAD = "dead"
+    LOST = "lost"  # the worker stopped renewing its lease (it died or hung)
+    RELEASED = "released"  # the worker shut down before the handler finished
+
+
+ATTEMPT_OUTCOMES = {
+    Verdict.DONE: AttemptOutcome.DONE,
+    Verdict.RETRY: AttemptOutcome.FAILED,
+    Verdict.POSTPONE: AttemptOutcome.POSTPONED,
+    Verdict.DEAD: AttemptOutcome.DEAD,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    queue: str | None
+    dedupe_key: str
+    attempt: int  # this attempt's number, from 1
+    max_attempts: int
+    postponements: int
+    created_at: datetime
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    jobs: list[ClaimedJob]
+    deferred: int  # candidates that must wait for a rate limit
+    # The earliest future run_at of a claimable kind, when this claim left room for more.
+    next_due: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    job: ClaimedJob
+    decision: Decision
+    finished_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Abandoned:
+    """A running job taken back from its worker: lease expired, or released at shutdown."""
+
+    id: int
+    kind: str
+    attempt: int
+    worker: str
+    dead: bool
+
+
+def claim(
+    connection: Connection,
+    *,
+    now: datetime,
+    worker: str,
+    limit: int,
+    lease: timedelta,
+    kinds: Collection[str],
+    limit_keys: LimitKeys,
+    limits: RateLimits,
+) -> ClaimResult:
+    if limit <= 0 or not kinds:
+        return ClaimResult([], 0, None)
+    rows = connection.execute(_candidates(connection, now, limit, kinds)).all()
+    requests = [(row.id, limit_keys(row.kind, row.payload)) for row in rows]
+    tats = buckets.load(connection, {key for _, keys in requests for key in keys})
+    admission = admit(requests, tats, limits, now.timestamp())
+    buckets.save(connection, admission.tats)
+    if admission.deferred:
+        connection.execute(
+            update(JOB).where(JOB.c.id == bindparam("b_id")).values(run_at=bindparam("b_run_at")),
+            [
+                {"b_id": job_id, "b_run_at": datetime.fromtimestamp(at, UTC)}
+                for job_id, at in admission.deferred.items()
+            ],
+        )
+    allowed = set(admission.allowed)
+    jobs = [_claimed(row, now) for row in rows if row.id in allowed]
+    if jobs:
+        connection.execute(
+            update(JOB)
+            .where(JOB.c.id.in_([job.id for job in jobs]))
+            .values(
+                status=JobStatus.RUNNING.value,
+                attempts=JOB.c.attempts + 1,
+                lease_until=now + lease,
+                locked_by=worker,
+                updated_at=now,
+            )
+        )
+    next_due = None
+    if len(rows) < limit or admission.deferred:
+        next_due = connection.execute(
+            select(func.min(JOB.c.run_at)).where(
+                JOB.c.status == JobStatus.PENDING.value,
+                JOB.c.run_at > now,
+                JOB.c.kind.in_(kinds),
+            )
+        ).scalar_one_or_none()
+    return ClaimResult(jobs, len(admission.deferred), next_due)
+
+
+def _candidates(connection: Connection, now: datetime, limit: int, kinds: Collection[str]) -> Any:
+    job, earlier = JOB.alias("j"), JOB.alias("e")
+    blocked = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.queue == job.c.queue,
+            earlier.c.status.in_(UNFINISHED),
+            earlier.c.id < job.c.id,
+        )
+        .exists()
+    )
+    query = (
+        select(
+            job.c.id,
+            job.c.kind,
+            job.c.payload,
+            job.c.queue,
+            job.c.dedupe_key,
+            job.c.attempts,
+            job.c.max_attempts,
+            job.c.postponements,
+            job.c.created_at,
+        )
+        .where(
+            job.c.status == JobStatus.PENDING.value,
+            job.c.run_at <= now,
+            job.c.kind.in_(kinds),
+            or_(job.c.queue.is_(None), ~blocked),
+        )
+        .order_by(job.c.run_at, job.c.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=job)
+    return query
+
+
+def _claimed(row: Any, now: datetime) -> ClaimedJob:
+    return ClaimedJob(
+        id=row.id,
+        kind=row.kind,
+        payload=row.payload,
+        queue=row.queue,
+        dedupe_key=row.dedupe_key,
+        attempt=row.attempts + 1,
+        max_attempts=row.max_attempts,
+        postponements=row.postponements,
+        created_at=row.created_at,
+        started_at=now,
+    )
+
+
+def finish(
+    connection: Connection, finished: Sequence[Finished], *, worker: str, now: datetime
+) -> list[Finished]:
+    """Record outcomes of jobs this worker still owns; returns those it recorded."""
+    owned = _owned(connection, [item.job.id for item in finished], worker)
+    applied = [item for item in finished if owned.get(item.job.id) == item.job.attempt]
+    done = [item.job.id for item in applied if item.decision.verdict is Verdict.DONE]
+    if done:
+        connection.execute(
+            update(JOB)
+            .where(JOB.c.id.in_(done))
+            .values(
+                status=JobStatus.DONE.value,
+                finished_at=now,
+                updated_at=now,
+                lease_until=None,
+                locked_by=None,
+                last_error=None,
+            )
+        )
+    others = [_state_after(item, now) for item in applied if item.decision.verdict != Verdict.DONE]
+    if others:
+        connection.execute(
+            update(JOB)
+            .where(JOB.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                run_at=bindparam("b_run_at"),
+                attempts=bindparam("b_attempts"),
+                postponements=bindparam("b_postponements"),
+                last_error=bindparam("b_error"),
+                finished_at=bindparam("b_finished_at"),
+                updated_at=now,
+                lease_until=None,
+                locked_by=None,
+            ),
+            others,
+        )
+    if applied:
+        connection.execute(
+            insert(ATTEMPT),
+            [
+                {
+                    "job_id": item.job.id,
+                    "attempt": item.job.attempt,
+                    "worker": worker,
+                    "started_at": item.job.started_at,
+                    "finished_at": item.finished_at,
+                    "outcome": ATTEMPT_OUTCOMES[item.decision.verdict],
+                    "error": item.decision.error,
+                }
+                for item in applied
+            ],
+        )
+    return applied
+
+
+def _state_after(item: Finished, now: datetime) -> dict[str, Any]:
+    decision, job = item.decision, item.job
+    postponed = decision.verdict is Verdict.POSTPONE
+    dead = decision.verdict is Verdict.DEAD
+    return {
+        "b_id": job.id,
+        "b_status": (JobStatus.DEAD if dead else JobStatus.PENDING).value,
+        "b_run_at": decision.run_at or now,
+        # A postponement gives its attempt back.
+        "b_attempts": job.attempt - 1 if postponed else job.attempt,
+        "b_postponements": job.postponements + 1 if postponed else job.postponements,
+        "b_error": decision.error,
+        "b_finished_at": now if dead else None,
+    }
+
+
+def _owned(connection: Connection, ids: list[int], worker: str) -> dict[int, int]:
+    """Attempt numbers of those `ids` still running under this worker's lease."""
+    if not ids:
+        return {}
+    query = select(JOB.c.id, JOB.c.attempts).where(
+        JOB.c.id.in_(ids),
+        JOB.c.status == JobStatus.RUNNING.value,
+        JOB.c.locked_by == worker,
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {row.id: row.attempts for row in connection.execute(query)}
+
+
+def renew(connection: Connection, ids: Collection[int], *, worker: str, until: datetime) -> int:
+    """Extend the leases of jobs this worker still runs; returns how many it still holds."""
+    if not ids:
+        return 0
+    result = connection.execute(
+        update(JOB)
+        .where(
+            JOB.c.id.in_(list(ids)),
+            JOB.c.status == JobStatus.RUNNING.value,
+            JOB.c.locked_by == worker,
+        )
+        .values(lease_until=until)
+    )
+    return result.rowcount
+
+
+def reap(
+    connection: Connection, *, now: datetime, max_attempts: Mapping[str, int]
+) -> list[Abandoned]:
+    """Take back running jobs whose lease expired: their worker died or hangs.
+
+    The lost attempt counts (a job that kills its worker must not loop forever): such a
+    job is tried again at once, or is dead if that was its last attempt. `max_attempts`
+    holds per-kind overrides of the job's own limit.
+    """
+    query = select(
+        JOB.c.id, JOB.c.kind, JOB.c.attempts, JOB.c.max_attempts, JOB.c.locked_by, JOB.c.updated_at
+    ).where(JOB.c.status == JobStatus.RUNNING.value, JOB.c.lease_until < now)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = connection.execute(query).all()
+    abandoned = [
+        Abandoned(
+            id=row.id,
+            kind=row.kind,
+            attempt=row.attempts,
+            worker=row.locked_by or "",
+            dead=row.attempts >= max_attempts.get(row.kind, row.max_attempts),
+        )
+        for row in rows
+    ]
+    started = {row.id: row.updated_at for row in rows}
+    _take_back(
+        connection,
+        abandoned,
+        now=now,
+        started=started,
+        outcome=AttemptOutcome.LOST,
+        error="lease expired: the worker stopped renewing it (died or hung)",
+    )
+    return abandoned
+
+
+def release(
+    connection: Connection, jobs: Sequence[ClaimedJob], *, worker: str, now: datetime
+) -> list[Abandoned]:
+    """Hand back jobs this worker is shutting down on: pending again, due now.
+
+    Not the job's fault, so its attempt is given back.
+    """
+    owned = _owned(connection, [job.id for job in jobs], worker)
+    released = [job for job in jobs if owned.get(job.id) == job.attempt]
+    abandoned = [Abandoned(job.id, job.kind, job.attempt, worker, False) for job in released]
+    _take_back(
+        connection,
+        abandoned,
+        now=now,
+        started={job.id: job.started_at for job in released},
+        outcome=AttemptOutcome.RELEASED,
+        error="the worker shut down before the job finished",
+        give_back=True,
+    )
+    return abandoned
+
+
+def _take_back(
+    connection: Connection,
+    abandoned: list[Abandoned],
+    *,
+    now: datetime,
+    started: Mapping[int, datetime],
+    outcome: str,
+    error: str,
+    give_back: bool = False,
+) -> None:
+    if not abandoned:
+        return
+    connection.execute(
+        update(JOB)
+        .where(and_(JOB.c.id == bindparam("b_id"), JOB.c.status == JobStatus.RUNNING.value))
+        .values(
+            status=bindparam("b_status"),
+            attempts=bindparam("b_attempts"),
+            finished_at=bindparam("b_finished_at"),
+            run_at=now,
+            updated_at=now,
+            lease_until=None,
+            locked_by=None,
+            last_error=error,
+        ),
+        [
+            {
+                "b_id": item.id,
+                "b_status": (JobStatus.DEAD if item.dead else JobStatus.PENDING).value,
+                "b_attempts": item.attempt - 1 if give_back else item.attempt,
+                "b_finished_at": now if item.dead else None,
+            }
+            for item in abandoned
+        ],
+    )
+    connection.execute(
+        insert(ATTEMPT),
+        [
+            {
+                "job_id": item.id,
+                "attempt": item.attempt,
+                "worker": item.worker,
+                "started_at": started[item.id],
+                "finished_at": now,
+                "outcome": AttemptOutcome.DEAD if item.dead else outcome,
+                "error": error,
+            }
+            for item in abandoned
+        ],
+    )

@@ -1,0 +1,384 @@
+"""The worker: claims due jobs in batches, runs their handlers concurrently, records outcomes.
+
+One loop claims (as many jobs as there are free slots, in one transaction), one task per
+job runs its handler, and a flusher records finished jobs in batches, also one transaction
+each. A heartbeat renews the leases of jobs still running; a reaper takes back jobs whose
+worker died. The loop sleeps until notified (`wakeup`, LISTEN/NOTIFY), until the next
+job is due, or at most `poll_interval`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from jobs import metrics, signals, store
+from jobs.listener import listen
+from jobs.policy import MAX_POSTPONEMENTS, Backoff, Decision, Verdict, decide
+from jobs.ratelimit import RateLimits
+from jobs.registry import HandlerRegistry, JobContext
+from jobs.signals import Wakeup
+from jobs.store import ClaimedJob, ClaimResult, Finished
+from storage.clock import utcnow
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+SQLITE_POLL_SECONDS = 0.5
+# PostgreSQL workers are woken by NOTIFY; the poll only catches what no insert announced.
+POSTGRES_POLL_SECONDS = 2.0
+ERROR_PAUSE_SECONDS = 1.0
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        registry: HandlerRegistry,
+        *,
+        concurrency: int = 32,
+        batch_size: int = 100,
+        lease: float = 60.0,
+        poll_interval: float | None = None,
+        shutdown_timeout: float = 20.0,
+        rate_limits: RateLimits | None = None,
+        backoff: Backoff | None = None,
+        max_postponements: int = MAX_POSTPONEMENTS,
+        clock: Clock = utcnow,
+        rand: Callable[[], float] = random.random,
+        name: str | None = None,
+        wakeup: Wakeup | None = None,
+        listen: bool = True,
+    ) -> None:
+        if concurrency < 1 or batch_size < 1 or lease <= 0:
+            raise ValueError("concurrency, batch_size and lease must be positive")
+        self.database = database
+        self.registry = registry
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease)
+        self.poll_interval = poll_interval or (
+            SQLITE_POLL_SECONDS if database.is_sqlite else POSTGRES_POLL_SECONDS
+        )
+        self.shutdown_timeout = shutdown_timeout
+        self.rate_limits = rate_limits or RateLimits()
+        self.backoff = backoff or Backoff()
+        self.max_postponements = max_postponements
+        self.clock = clock
+        self.rand = rand
+        self.name = name or default_worker_name()
+        self.wakeup = wakeup or Wakeup()
+        self.listen = listen and not database.is_sqlite
+        # Claimed and not yet recorded as finished: the slots in use and the leases held.
+        self._held: dict[int, ClaimedJob] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._finished: list[Finished] = []
+        self._flush_wanted = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+
+    # The loop
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set, then stop claiming, let running jobs finish within
+        `shutdown_timeout`, record them, and hand back the leases of the rest."""
+        signals.register(self.wakeup)
+        helpers = [
+            asyncio.create_task(self._wake_on(stop), name="jobs-stop"),
+            asyncio.create_task(self._flusher(), name="jobs-flusher"),
+            asyncio.create_task(self._heartbeat(), name="jobs-heartbeat"),
+        ]
+        if self.listen:
+            helpers.append(
+                asyncio.create_task(
+                    listen(self.database.url, self.wakeup.notify), name="jobs-listen"
+                )
+            )
+        log.info(
+            "job worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.registry.kinds))
+        )
+        try:
+            await self._loop(stop)
+        finally:
+            try:
+                await self._shut_down()
+            finally:
+                for helper in helpers:
+                    helper.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+                signals.unregister(self.wakeup)
+            log.info("job worker %s stopped", self.name)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        next_reap = 0.0
+        while not stop.is_set():
+            timeout = self.poll_interval
+            if time.monotonic() >= next_reap:
+                await self._guarded(self.reap())
+                next_reap = time.monotonic() + self._reap_interval
+            free = self.concurrency - len(self._held)
+            if free > 0:
+                self.wakeup.clear()
+                wanted = min(free, self.batch_size)
+                result = await self._guarded(self._claim(wanted))
+                if result is None:
+                    timeout = ERROR_PAUSE_SECONDS
+                else:
+                    for job in result.jobs:
+                        self._start(job)
+                    if len(result.jobs) == wanted and len(self._held) < self.concurrency:
+                        continue  # there may be more due right now
+                    if result.next_due is not None:
+                        due_in = (result.next_due - self.clock()).total_seconds()
+                        timeout = min(timeout, max(due_in, 0.0))
+            timeout = min(timeout, max(next_reap - time.monotonic(), 0.0))
+            await self.wakeup.wait(timeout)
+
+    @property
+    def _reap_interval(self) -> float:
+        return min(self.lease.total_seconds() / 2, 30.0)
+
+    async def _guarded(self, work: Awaitable[T]) -> T | None:
+        """A database step of the loop; its failure is logged and tried again later."""
+        try:
+            return await work
+        except Exception:
+            log.exception("job worker %s: a database step failed", self.name)
+            return None
+
+    # One step at a time (tests, tools): the same work as the loop, on the injected clock.
+
+    async def run_once(self) -> int:
+        """Take back expired leases, claim one batch of due jobs, run it, record it.
+
+        Returns how many jobs ran.
+        """
+        await self.reap()
+        result = await self._claim(self.batch_size)
+        await asyncio.gather(*(self._execute(job) for job in self._adopt(result.jobs)))
+        await self._flush()
+        return len(result.jobs)
+
+    async def run_until_idle(self, *, max_rounds: int = 10_000) -> int:
+        """`run_once` until nothing is due by the injected clock; returns how many ran."""
+        total = 0
+        for _ in range(max_rounds):
+            ran = await self.run_once()
+            if ran == 0:
+                return total
+            total += ran
+        raise RuntimeError(f"still busy after {max_rounds} rounds")
+
+    # Steps
+
+    async def reap(self) -> int:
+        """Take back jobs whose lease expired (their worker died); returns how many."""
+        abandoned = await self.database.run_in_transaction(
+            functools.partial(
+                store.reap,
+                now=self.clock(),
+                max_attempts=self.registry.max_attempts_overrides(),
+            )
+        )
+        for item in abandoned:
+            log.warning(
+                "job %s (%s) lost its lease on worker %s; %s",
+                item.id,
+                item.kind,
+                item.worker,
+                "dead: no attempts left" if item.dead else "running it again",
+            )
+            metrics.ATTEMPTS.labels(item.kind, store.AttemptOutcome.LOST).inc()
+            metrics.FAILURES.labels(item.kind).inc()
+        return len(abandoned)
+
+    async def _claim(self, limit: int) -> ClaimResult:
+        return await self.database.run_in_transaction(
+            functools.partial(
+                store.claim,
+                now=self.clock(),
+                worker=self.name,
+                limit=limit,
+                lease=self.lease,
+                kinds=self.registry.kinds,
+                limit_keys=self.registry.limit_keys,
+                limits=self.rate_limits,
+            )
+        )
+
+    def _adopt(self, jobs: Sequence[ClaimedJob]) -> Sequence[ClaimedJob]:
+        for job in jobs:
+            self._held[job.id] = job
+        return jobs
+
+    def _start(self, job: ClaimedJob) -> None:
+        self._adopt([job])
+        task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _task: self._tasks.pop(job.id, None))
+
+    async def _execute(self, job: ClaimedJob) -> None:
+        registration = self.registry.get(job.kind)
+        max_attempts = registration.max_attempts or job.max_attempts
+        context = JobContext(
+            job_id=job.id,
+            kind=job.kind,
+            attempt=job.attempt,
+            max_attempts=max_attempts,
+            queue=job.queue,
+            dedupe_key=job.dedupe_key,
+            enqueued_at=job.created_at,
+            worker=self.name,
+        )
+        if job.attempt == 1 and job.postponements == 0:
+            delay = (job.started_at - job.created_at).total_seconds()
+            metrics.QUEUE_LATENCY.labels(job.kind).observe(max(delay, 0.0))
+        began = time.perf_counter()
+        error: Exception | None = None
+        try:
+            async with asyncio.timeout(registration.timeout):
+                await registration.handler(job.payload, context)
+        except Exception as exc:
+            error = exc
+        metrics.RUN_DURATION.labels(job.kind).observe(time.perf_counter() - began)
+        now = self.clock()
+        decision = decide(
+            error,
+            attempt=job.attempt,
+            max_attempts=max_attempts,
+            postponements=job.postponements,
+            now=now,
+            backoff=self.backoff,
+            rand=self.rand(),
+            max_postponements=self.max_postponements,
+        )
+        if error is not None:
+            self._log_failure(job, decision)
+            if decision.exhausted and registration.on_dead is not None:
+                try:
+                    await registration.on_dead(job.payload, error)
+                except Exception:
+                    log.exception("job %s (%s): its on_dead hook failed", job.id, job.kind)
+        self._finished.append(Finished(job, decision, now))
+        self._flush_wanted.set()
+
+    def _log_failure(self, job: ClaimedJob, decision: Decision) -> None:
+        verdict = decision.verdict
+        if verdict is Verdict.POSTPONE:
+            log.info("job %s (%s) postponed: %s", job.id, job.kind, decision.error)
+        elif verdict is Verdict.RETRY:
+            log.warning(
+                "job %s (%s) attempt %s failed, retrying at %s: %s",
+                job.id,
+                job.kind,
+                job.attempt,
+                decision.run_at,
+                decision.error,
+            )
+        else:
+            log.error("job %s (%s) is dead: %s", job.id, job.kind, decision.error)
+
+    async def _flush(self) -> None:
+        """Record every finished job, in one transaction."""
+        async with self._flush_lock:
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        batch, self._finished = self._finished, []
+        if not batch:
+            return
+        try:
+            applied = await self.database.run_in_transaction(
+                functools.partial(store.finish, finished=batch, worker=self.name, now=self.clock())
+            )
+        except BaseException:
+            self._finished[:0] = batch  # kept for the next flush
+            raise
+        if len(applied) < len(batch):
+            lost = sorted({item.job.id for item in batch} - {item.job.id for item in applied})
+            log.warning("jobs %s finished after their lease was taken back; not recorded", lost)
+        for item in batch:
+            self._held.pop(item.job.id, None)
+        for item in applied:
+            outcome = store.ATTEMPT_OUTCOMES[item.decision.verdict]
+            metrics.ATTEMPTS.labels(item.job.kind, outcome).inc()
+            if item.decision.verdict in (Verdict.RETRY, Verdict.DEAD):
+                metrics.FAILURES.labels(item.job.kind).inc()
+
+    async def _flusher(self) -> None:
+        while True:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("cannot record finished jobs; trying again")
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                self._flush_wanted.set()
+                continue
+            self.wakeup.notify()  # slots are free, and queues may have moved on
+
+    async def _heartbeat(self) -> None:
+        interval = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            # Finished but not yet recorded counts too: its lease must outlive a slow flush.
+            running = list(self._held)
+            if not running:
+                continue
+            try:
+                held = await self.database.run_in_transaction(
+                    functools.partial(
+                        store.renew,
+                        ids=running,
+                        worker=self.name,
+                        until=self.clock() + self.lease,
+                    )
+                )
+            except Exception:
+                log.exception("cannot renew job leases")
+                continue
+            if held < len(running):
+                log.warning("%s running jobs lost their lease", len(running) - held)
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.wakeup.notify()
+
+    async def _shut_down(self) -> None:
+        tasks = list(self._tasks.values())
+        if tasks:
+            log.info("waiting up to %.0f s for %s running jobs", self.shutdown_timeout, len(tasks))
+            _done, pending = await asyncio.wait(tasks, timeout=self.shutdown_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            async with self._flush_lock:
+                await self._flush_locked()
+                unfinished = list(self._held.values())
+                if unfinished:
+                    released = await self.database.run_in_transaction(
+                        functools.partial(
+                            store.release, jobs=unfinished, worker=self.name, now=self.clock()
+                        )
+                    )
+                    log.warning("handed back %s unfinished jobs", len(released))
+        except Exception:
+            log.exception("cannot record the last jobs; their leases will expire instead")
+        self._held.clear()
