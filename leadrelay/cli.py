@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from datetime import datetime
 from typing import Annotated
 
+import httpx
 import typer
 
 from integrations.errors import IntegrationError
-from leadrelay.executors import flexbe_client_for
+from leadrelay.clients import flexbe_client_for
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
 from leadrelay.runtime import Role, StartupError, prepare_database, run
+from leadrelay.samples import sample_lead_event
 from leadrelay.settings import ConfigError, Settings, SiteConfig, load_settings
 from leadrelay.sync import parse_since, sync_site
 from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import head_revision, upgrade
+from webhooks.forms import encode_form
 
 app = typer.Typer(
     name="leadrelay",
@@ -213,6 +217,46 @@ async def _migrated_database(settings: Settings) -> Database:
     except StartupError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from None
+
+
+@app.command("send-test-lead")
+def send_test_lead(
+    site: Annotated[str | None, typer.Option(help="Site key (default: the first site).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Where the service runs (default LEADRELAY_PUBLIC_URL).")
+    ] = None,
+) -> None:
+    """Post a realistic Flexbe `lead` webhook to the running service, to watch the path work."""
+    settings = _settings()
+    chosen = [s for s in settings.sites if site is None or s.key == site]
+    if not chosen:
+        typer.secho(
+            f"No site {site!r} is configured." if site else "No site is configured.",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+    target = chosen[0]
+    base = (base_url or _base_url(settings, "127.0.0.1", 8080)).rstrip("/")
+    body = encode_form(sample_lead_event(flexbe_id=secrets.randbelow(10**9) + 10**9))
+    try:
+        response = httpx.post(
+            f"{base}/flexbe/{target.webhook_token.get_secret_value()}",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        typer.secho(f"Cannot reach leadrelay at {base}: {type(exc).__name__}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    if response.status_code != 200:
+        typer.secho(
+            f"leadrelay answered {response.status_code}: {response.text[:300]}", fg="red", err=True
+        )
+        raise typer.Exit(1)
+    answer = response.json()
+    status, lead_id = answer.get("status"), answer.get("lead_id")
+    typer.echo(f"Sent a test lead to {target.display_name}: {status}, lead id {lead_id}.")
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from bot.jobs import refresh_cards
 from bot.outcomes import failure_code
 from integrations.errors import IntegrationError
 from integrations.flexbe import FlexbeClient
+from leadrelay.clients import flexbe_client_for
 from leadrelay.settings import Settings, SiteConfig
 from storage.clock import utcnow
 from storage.database import Database
@@ -24,12 +25,6 @@ from storage.queries.cards import finish_action
 log = logging.getLogger(__name__)
 
 FlexbeFactory = Callable[[SiteConfig], FlexbeClient]
-
-
-def flexbe_client_for(site: SiteConfig) -> FlexbeClient:
-    if site.flexbe_api_url is None or site.flexbe_api_key is None:
-        raise LookupError(f"site {site.key} has no Flexbe API URL and key")
-    return FlexbeClient(str(site.flexbe_api_url), site.flexbe_api_key.get_secret_value())
 
 
 class LeadActions:

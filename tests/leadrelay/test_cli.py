@@ -154,3 +154,47 @@ def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> N
 
     assert result.returncode == 2
     assert "LEADRELAY_TELEGRAM_CHATS" in result.stderr
+
+
+def test_send_test_lead_reaches_the_running_service(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [LEADRELAY, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_healthy(port)
+        sent = subprocess.run(
+            [LEADRELAY, "send-test-lead", "--base-url", f"http://127.0.0.1:{port}"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.terminate()
+        server.wait(20)
+    assert sent.returncode == 0, sent.stderr
+    assert "Sent a test lead to default: accepted, lead id 1." in sent.stdout
+
+
+def test_send_test_lead_says_when_the_service_is_down(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+
+    sent = subprocess.run(
+        [LEADRELAY, "send-test-lead", "--base-url", f"http://127.0.0.1:{free_port()}"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert sent.returncode == 1
+    assert "Cannot reach leadrelay" in sent.stderr
