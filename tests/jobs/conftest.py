@@ -7,6 +7,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from jobs.policy import Backoff
+from jobs.registry import HandlerRegistry
+from jobs.worker import Worker
 from storage.database import Database
 from storage.models import Job, JobAttempt
 from storage.queries.jobs import enqueue
@@ -67,3 +70,11 @@ async def attempts_of(database: Database, job_id: int) -> list[JobAttempt]:
             select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(col(JobAttempt.id))
         )
         return list(rows.all())
+
+
+def make_worker(
+    database: Database, registry: HandlerRegistry, clock: FakeClock, **options: Any
+) -> Worker:
+    """A worker on the fake clock, without jitter (rand 0.5) and without listening."""
+    options.setdefault("backoff", Backoff(base=1.0, factor=2.0, cap=100.0, jitter=0.25))
+    return Worker(database, registry, clock=clock, rand=lambda: 0.5, listen=False, **options)
