@@ -1,0 +1,44 @@
+"""`notify` jobs, as intake writes them, reach the notifier; the stand-in logs ids only."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from jobs.notifier import NOTIFY_KIND, LoggingNotifier, register_notify
+from jobs.registry import HandlerRegistry
+from storage.database import Database
+from tests.jobs.conftest import FakeClock, add_job, get_job, make_worker
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, str]] = []
+
+    async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
+        self.calls.append((lead_id, chat_id, reason))
+
+
+async def test_a_notify_job_reaches_the_notifier(database: Database) -> None:
+    recorder = Recorder()
+    registry = HandlerRegistry()
+    register_notify(registry, recorder)
+    payload = {"lead_id": 7, "chat_id": -100123, "reason": "paid"}
+    job_id = await add_job(database, NOTIFY_KIND, payload, key="notify:7:-100123:pay")
+
+    await make_worker(database, registry, FakeClock()).run_until_idle()
+
+    assert recorder.calls == [(7, -100123, "paid")]
+    assert (await get_job(database, job_id)).status == "done"
+    assert registry.limit_keys(NOTIFY_KIND, payload) == ["tg:chat:-100123", "tg:global"]
+
+
+async def test_the_logging_notifier_names_ids_and_reason_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="jobs.notifier"):
+        await LoggingNotifier().notify(lead_id=7, chat_id=4242, reason="new")
+
+    (record,) = caplog.records
+    assert record.getMessage() == "lead 7: card for chat 4242 (new); Telegram is off"

@@ -1,0 +1,176 @@
+"""The running worker: woken at once by an enqueue, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from jobs import signals
+from jobs.errors import RetryLater
+from jobs.registry import HandlerRegistry, JobContext
+from jobs.worker import Worker
+from storage.clock import utcnow
+from storage.database import Database
+from tests.jobs.conftest import add_job, attempts_of, get_job
+
+# Long enough that a test passing within WAIT proves the worker did not poll its way there.
+POLL = 60.0
+WAIT = 10.0
+
+
+@asynccontextmanager
+async def running(worker: Worker) -> AsyncIterator[asyncio.Event]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT)
+
+
+def _signalling_registry(on_run: Callable[[dict[str, Any]], Any]) -> HandlerRegistry:
+    registry = HandlerRegistry()
+
+    @registry.handler("test")
+    async def handle(payload: dict[str, Any], context: JobContext) -> None:
+        result = on_run(payload)
+        if asyncio.iscoroutine(result):
+            await result
+
+    return registry
+
+
+async def test_an_enqueue_in_this_process_wakes_the_worker_at_once(database: Database) -> None:
+    started = asyncio.Event()
+    registry = _signalling_registry(lambda payload: started.set())
+    worker = Worker(database, registry, poll_interval=POLL, listen=False)
+
+    async with running(worker):
+        await asyncio.sleep(0)  # the worker is now waiting
+        job_id = await add_job(database, key="k", run_at=None)
+        signals.notify_enqueued()
+        await asyncio.wait_for(started.wait(), WAIT)
+
+    assert (await get_job(database, job_id)).status == "done"
+
+
+async def test_an_insert_in_another_process_wakes_a_postgresql_worker(database: Database) -> None:
+    if database.is_sqlite:
+        return  # SQLite workers poll: there is no notification to test
+    started = asyncio.Event()
+    registry = _signalling_registry(lambda payload: started.set())
+    worker = Worker(database, registry, poll_interval=POLL)
+    elsewhere = Database(database.url)
+    try:
+        async with running(worker):
+            await asyncio.sleep(0.2)  # the listener connects
+            await add_job(elsewhere, key="k", run_at=None)  # and nobody calls notify
+            await asyncio.wait_for(started.wait(), WAIT)
+    finally:
+        await elsewhere.dispose()
+
+
+async def test_a_retry_wakes_the_worker_when_it_falls_due(database: Database) -> None:
+    calls: list[int] = []
+    done = asyncio.Event()
+
+    def flaky(payload: dict[str, Any]) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RetryLater(0.05)
+        done.set()
+
+    worker = Worker(database, _signalling_registry(flaky), poll_interval=POLL, listen=False)
+    await add_job(database, key="k", run_at=None)
+
+    async with running(worker):
+        await asyncio.wait_for(done.wait(), WAIT)
+
+    assert len(calls) == 2
+
+
+async def test_shutdown_lets_running_jobs_finish(database: Database) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(payload: dict[str, Any]) -> None:
+        started.set()
+        await release.wait()
+
+    worker = Worker(
+        database,
+        _signalling_registry(slow),
+        poll_interval=POLL,
+        shutdown_timeout=WAIT,
+        listen=False,
+    )
+    job_id = await add_job(database, key="k", run_at=None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), WAIT)
+
+    stop.set()
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.wait_for(task, WAIT)
+
+    assert (await get_job(database, job_id)).status == "done"
+
+
+async def test_shutdown_hands_back_jobs_that_outlive_the_timeout(database: Database) -> None:
+    started = asyncio.Event()
+
+    async def stuck(payload: dict[str, Any]) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    worker = Worker(
+        database,
+        _signalling_registry(stuck),
+        poll_interval=POLL,
+        shutdown_timeout=0.01,
+        listen=False,
+    )
+    job_id = await add_job(database, key="k", run_at=None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), WAIT)
+
+    stop.set()
+    await asyncio.wait_for(task, WAIT)
+
+    job = await get_job(database, job_id)
+    assert (job.status, job.attempts, job.locked_by) == ("pending", 0, None)
+    assert job.run_at <= utcnow()
+    assert [a.outcome for a in await attempts_of(database, job_id)] == ["released"]
+
+
+async def test_a_long_job_keeps_renewing_its_lease(database: Database) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def long(payload: dict[str, Any]) -> None:
+        started.set()
+        await release.wait()
+
+    worker = Worker(
+        database, _signalling_registry(long), lease=0.3, poll_interval=POLL, listen=False
+    )
+    job_id = await add_job(database, key="k", run_at=None)
+
+    async with running(worker):
+        await asyncio.wait_for(started.wait(), WAIT)
+        first = (await get_job(database, job_id)).lease_until
+        assert first is not None
+        renewed = first
+        async with asyncio.timeout(WAIT):
+            while renewed <= first or utcnow() <= first:
+                await asyncio.sleep(0.05)
+                renewed = (await get_job(database, job_id)).lease_until or first
+        # Past the first lease, it is still this worker's: renewed, never taken back.
+        job = await get_job(database, job_id)
+        assert (job.status, job.locked_by) == ("running", worker.name)
+        release.set()
+
+    assert [a.outcome for a in await attempts_of(database, job_id)] == ["done"]
