@@ -12,6 +12,7 @@ import httpx
 import typer
 
 from integrations.errors import IntegrationError
+from jobs.cli import app as jobs_app
 from leadrelay.clients import flexbe_client_for
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
@@ -257,6 +258,9 @@ def send_test_lead(
     answer = response.json()
     status, lead_id = answer.get("status"), answer.get("lead_id")
     typer.echo(f"Sent a test lead to {target.display_name}: {status}, lead id {lead_id}.")
+
+
+app.add_typer(jobs_app, name="jobs", help="List, inspect, retry or discard jobs.")
 
 
 def main() -> None:

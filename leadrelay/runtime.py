@@ -1,18 +1,32 @@
-"""Running the service: the web front, and (by role) the job worker, in one event loop."""
+"""Running the service: by role, the web front, the job worker and the Telegram bot, in
+one event loop, all stopping together on SIGTERM (the worker finishing what it runs)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Iterator
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import uvicorn
 
+from jobs import signals
+from jobs.metrics import render_metrics
+from jobs.runner import install_stop_signals
+from jobs.worker import Worker
 from leadrelay.settings import Settings
 from storage.database import Database
 from storage.migrate import current_revision, head_revision
 from storage.queries.sites import ensure_sites
+from storage.queries.team import ensure_admins
 from webhooks.app import create_app
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+
+    from leadrelay.handlers import Telegram
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +34,11 @@ log = logging.getLogger(__name__)
 class Role(StrEnum):
     WEB = "web"
     WORKER = "worker"
+    BOT = "bot"
     ALL = "all"
+
+    def runs(self, part: Role) -> bool:
+        return self in (part, Role.ALL)
 
 
 class StartupError(Exception):
@@ -46,26 +64,123 @@ async def prepare_database(settings: Settings) -> Database:
         )
     async with database.write() as session:
         await ensure_sites(session, [(site.key, site.display_name) for site in settings.sites])
+        await ensure_admins(session, settings.telegram_admins)
     return database
 
 
-async def run_service(
-    settings: Settings,
-    *,
-    host: str,
-    port: int,
-    role: Role,  # noqa: ARG001  (worker: next commit)
-) -> None:
+class _Web(uvicorn.Server):
+    """uvicorn, stopped by our stop event rather than by its own signal handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_service(settings: Settings, *, host: str, port: int, role: Role) -> None:
+    # Loaded here: the bot's modules take seconds to import, which other commands skip.
+    from leadrelay.handlers import build_registry
+
     database = await prepare_database(settings)
+    stop = asyncio.Event()
+    restore_signals = install_stop_signals(stop)
+    telegram = _build_telegram(settings, database) if settings.telegram_enabled else None
+    parts: list[Callable[[], Awaitable[None]]] = []
+    if role.runs(Role.WEB):
+        parts.append(lambda: _serve_web(settings, database, host, port, stop))
+    if role.runs(Role.WORKER):
+        registry = build_registry(settings=settings, database=database, telegram=telegram)
+        parts.append(lambda: Worker(database, registry).run(stop))
+    if role.runs(Role.BOT) and telegram is not None:
+        parts.append(lambda: _run_bot(settings, telegram, stop))
     try:
-        app = create_app(settings=settings, database=database)
-        config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=True, lifespan="on"
-        )
-        server = uvicorn.Server(config)
+        await _together(parts, stop)
+    finally:
+        restore_signals()
+        if telegram is not None:
+            await telegram.bot.session.close()
+        await database.dispose()
+
+
+async def _together(parts: list[Callable[[], Awaitable[None]]], stop: asyncio.Event) -> None:
+    """Run every part; when one ends or fails, the others are asked to stop too."""
+
+    async def guarded(part: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await part()
+        finally:
+            stop.set()
+
+    await asyncio.gather(*(guarded(part) for part in parts))
+
+
+async def _serve_web(
+    settings: Settings, database: Database, host: str, port: int, stop: asyncio.Event
+) -> None:
+    app = create_app(
+        settings=settings,
+        database=database,
+        on_jobs_enqueued=signals.notify_enqueued,
+        metrics=lambda: render_metrics(database),
+    )
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    server = _Web(config)
+
+    async def stop_when_asked() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(stop_when_asked())
+    try:
         await server.serve()
     finally:
-        await database.dispose()
+        watcher.cancel()
+
+
+def _build_telegram(settings: Settings, database: Database) -> Telegram:
+    from bot.app import build_bot, build_dispatcher
+    from bot.config import BotConfig
+    from bot.i18n import build_i18n
+    from leadrelay.handlers import Telegram
+
+    assert settings.telegram_bot_token is not None
+    i18n = build_i18n()
+    bot = build_bot(settings.telegram_bot_token.get_secret_value(), str(settings.telegram_api_url))
+    dispatcher = build_dispatcher(
+        database=database, i18n=i18n, config=BotConfig.from_settings(settings)
+    )
+    return Telegram(bot=bot, dispatcher=dispatcher, i18n=i18n)
+
+
+async def _run_bot(settings: Settings, telegram: Telegram, stop: asyncio.Event) -> None:
+    from bot.app import set_commands
+
+    bot, dispatcher = telegram.bot, telegram.dispatcher
+    await set_commands(bot, telegram.i18n)
+    secret = settings.telegram_webhook_secret
+    if secret is not None and settings.public_url is not None:
+        url = f"{str(settings.public_url).rstrip('/')}/telegram/{secret.get_secret_value()}"
+        await bot.set_webhook(
+            url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
+        log.info("Telegram webhook set; updates arrive through the web role")
+        await stop.wait()
+        return
+    await bot.delete_webhook(drop_pending_updates=False)
+    await _poll(bot, dispatcher, stop)
+
+
+async def _poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        await dispatcher.stop_polling()
+    stopper.cancel()
+    await polling
 
 
 def run(settings: Settings, *, host: str, port: int, role: Role) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from leadrelay.settings import Settings
 from storage.database import Database
@@ -14,11 +14,22 @@ from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 
 
+def _metrics_endpoint(
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]],
+) -> Callable[[], Awaitable[Response]]:
+    async def endpoint() -> Response:
+        body, content_type = await metrics()
+        return Response(content=body, media_type=content_type)
+
+    return endpoint
+
+
 def create_app(
     *,
     settings: Settings,
     database: Database,
     on_jobs_enqueued: Callable[[], None] | None = None,
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None,
 ) -> FastAPI:
     """Build the app; the caller owns the database and disposes of it."""
     intake = Intake(database, on_jobs_enqueued=on_jobs_enqueued)
@@ -50,4 +61,13 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
     app.include_router(routes_telegram.router)
+    if metrics is not None:
+        app.add_api_route(
+            "/metrics",
+            _metrics_endpoint(metrics),
+            methods=["GET"],
+            tags=["health"],
+            summary="Prometheus metrics: job queue depth, attempts, failures, latency",
+            response_class=Response,
+        )
     return app

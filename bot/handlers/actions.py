@@ -95,7 +95,11 @@ async def _take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
 def _plan(
     act: Act, lead: Lead, manager: Manager, config: BotConfig, generation: int
 ) -> tuple[str, str | None, str, dict[str, object]]:
-    base: dict[str, object] = {"lead_id": lead.id, "actor": manager.telegram_id}
+    base: dict[str, object] = {
+        "lead_id": lead.id,
+        "site": lead.site_key,
+        "actor": manager.telegram_id,
+    }
     if act in STATUS_OF:
         if lead.site_key not in config.flexbe_sites:
             return _("The Flexbe API is not set up for this site."), None, "", {}

@@ -156,8 +156,8 @@ def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> N
     assert "LEADRELAY_TELEGRAM_CHATS" in result.stderr
 
 
-def test_send_test_lead_reaches_the_running_service(tmp_path: Path) -> None:
-    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
+def test_send_test_lead_reaches_the_running_service_and_its_jobs_run(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN, LEADRELAY_TELEGRAM_CHATS="-100,42")
     subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
@@ -177,11 +177,28 @@ def test_send_test_lead_reaches_the_running_service(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
+        done = _wait_for_metric(
+            port, 'leadrelay_job_attempts_total{kind="notify",outcome="done"} 2.0'
+        )
     finally:
         server.terminate()
         server.wait(20)
     assert sent.returncode == 0, sent.stderr
     assert "Sent a test lead to default: accepted, lead id 1." in sent.stdout
+    assert done, "the worker ran both chats' card jobs (Telegram off: logged)"
+    listed = subprocess.run(
+        [LEADRELAY, "jobs", "list"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert "pending: 0  running: 0  done: 2  dead: 0" in listed.stdout
+
+
+def _wait_for_metric(port: int, line: str) -> bool:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if line in httpx.get(f"http://127.0.0.1:{port}/metrics").text:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_send_test_lead_says_when_the_service_is_down(tmp_path: Path) -> None:

@@ -1,0 +1,97 @@
+"""Which code runs each kind of job, wired from the configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from jobs.notifier import LoggingNotifier, register_notify
+from jobs.ratelimit import flexbe_keys, telegram_keys
+from jobs.registry import HandlerRegistry, JobContext
+from leadrelay.executors import LeadActions
+from leadrelay.settings import Settings
+from storage.database import Database
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+    from aiogram.utils.i18n import I18n
+
+FLEXBE_STATUS_JOB = "flexbe.status"
+UPDATE_JOB = "telegram.update"
+ALERT_JOB = "telegram.alert"
+
+
+@dataclass(frozen=True, slots=True)
+class Telegram:
+    """The bot's parts the worker needs, when Telegram is configured."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+
+
+def build_registry(
+    *, settings: Settings, database: Database, telegram: Telegram | None
+) -> HandlerRegistry:
+    registry = HandlerRegistry()
+    actions = LeadActions(database=database, settings=settings)
+
+    async def change_status(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await actions.change_status(payload)
+
+    registry.register(
+        FLEXBE_STATUS_JOB,
+        change_status,
+        max_attempts=6,
+        limits=lambda payload: flexbe_keys(str(payload.get("site", ""))),
+        on_dead=actions.fail,
+        timeout=120,
+    )
+    if telegram is None:
+        register_notify(registry, LoggingNotifier())
+        return registry
+    _register_telegram(registry, settings=settings, database=database, telegram=telegram)
+    return registry
+
+
+def _register_telegram(
+    registry: HandlerRegistry, *, settings: Settings, database: Database, telegram: Telegram
+) -> None:
+    from bot.alerts import send_alert
+    from bot.config import BotConfig
+    from bot.notifier import CardNotifier
+    from storage.models import TelegramUpdate
+    from storage.queries.updates import mark_handled
+
+    notifier = CardNotifier(
+        bot=telegram.bot,
+        database=database,
+        i18n=telegram.i18n,
+        config=BotConfig.from_settings(settings),
+    )
+    register_notify(registry, notifier)
+
+    async def handle_update(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        update_id = int(payload["update_id"])
+        async with database.read() as session:
+            stored = await session.get(TelegramUpdate, update_id)
+        if stored is None or stored.handled_at is not None:
+            return
+        await telegram.dispatcher.feed_raw_update(telegram.bot, stored.payload)
+        async with database.write() as session:
+            await mark_handled(session, update_id)
+
+    registry.register(UPDATE_JOB, handle_update, max_attempts=3, timeout=60)
+
+    async def alert(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await send_alert(
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            admin_id=int(payload["chat_id"]),
+            blocked_chat=int(payload["blocked_chat"]),
+        )
+
+    registry.register(
+        ALERT_JOB, alert, max_attempts=5, limits=lambda p: telegram_keys(int(p["chat_id"]))
+    )
