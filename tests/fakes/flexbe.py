@@ -41,6 +41,7 @@ class FlexbeFake:
     # Answers given instead of the real one, first in first out: a JSON body or an HTTP status.
     scripted: list[dict[str, Any] | int] = field(default_factory=list)
     _calls: list[float] = field(default_factory=list)
+    _newest_first: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.app = Starlette(routes=[Route("/mod/api/", self._endpoint, methods=["GET", "POST"])])
@@ -61,6 +62,7 @@ class FlexbeFake:
         }
         lead.update(overrides)
         self.leads[lead_id] = lead
+        self._newest_first = None
         return lead
 
     def set_status(self, lead_id: int, code: int) -> None:
@@ -106,7 +108,12 @@ class FlexbeFake:
         return {"status": 1}
 
     def _get_leads(self, fields: dict[str, Any]) -> dict[str, Any]:
-        matching = sorted(self.leads.values(), key=lambda lead: int(lead["time"]), reverse=True)
+        if self._newest_first is None or len(self._newest_first) != len(self.leads):
+            # Sorted once per change of the lead set: a 100,000-lead backfill asks 100 times.
+            self._newest_first = sorted(
+                self.leads.values(), key=lambda lead: int(lead["time"]), reverse=True
+            )
+        matching = self._newest_first
         if "status" in fields:
             matching = [
                 lead for lead in matching if lead["status"]["code"] == str(fields["status"])

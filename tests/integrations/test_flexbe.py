@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.flexbe import (
+    RATE_LIMITED_PAUSE_SECONDS,
     FlexbeClient,
     FlexbeStatusError,
     InvalidApiKey,
@@ -145,7 +146,7 @@ async def test_rate_limited_is_retried_after_a_pause(fake: FlexbeFake) -> None:
     async with client_for(fake, sleeps=sleeps) as flexbe:
         assert await flexbe.check_connection() is True
 
-    assert sleeps.delays == [20.0]
+    assert sleeps.delays == [RATE_LIMITED_PAUSE_SECONDS]
     assert len(fake.requests) == 2
 
 
@@ -158,7 +159,7 @@ async def test_rate_limit_of_the_fake_is_enforced(fake: FlexbeFake) -> None:
         flexbe.max_retries = 0
         with pytest.raises(RateLimited) as raised:
             await flexbe.check_connection()
-    assert raised.value.retryable and raised.value.retry_after == 20.0
+    assert raised.value.retryable and raised.value.retry_after == RATE_LIMITED_PAUSE_SECONDS
 
 
 async def test_server_errors_back_off_exponentially_then_give_up(fake: FlexbeFake) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from integrations.flexbe import FlexbeClient
+from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient
 from integrations.ratelimit import SlidingWindowLimiter
 from leadrelay.sync import SyncSummary, parse_since, sync_site
 from storage.clock import utcnow
@@ -130,7 +130,9 @@ async def test_rate_limit_error_backs_off_and_the_sync_completes(
     summary = await run_sync(database, api_url, fake, sleep=wait)  # type: ignore[arg-type]
 
     assert summary.new == 1500
-    assert sleep.delays == [20.0], "one pause after Flexbe's code 1, then the next page"
+    assert sleep.delays == [RATE_LIMITED_PAUSE_SECONDS], (
+        "one pause after Flexbe's code 1, then the next page"
+    )
     assert len(fake.calls("getLeads")) == 3
 
 
