@@ -19,6 +19,7 @@ FLEXBE_STATUS_JOB = "flexbe.status"
 CRM5_DEAL_JOB = "crm5.deal"
 CALL_JOB = "comunik8.call"
 CANCEL_CALL_JOB = "comunik8.cancel"
+RECONCILE_JOB = "flexbe.reconcile"
 
 
 async def repost_card(session: AsyncSession, *, lead_id: int, chat_id: int, request: str) -> None:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.jobs import RECONCILE_JOB
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
 from jobs.registry import HandlerRegistry, JobContext
+from leadrelay.clients import flexbe_client_for
 from leadrelay.executors import LeadActions
+from leadrelay.reconcile import (
+    RECOVERED_JOB,
+    REPORT_JOB,
+    Reconciler,
+    ReconcileSettings,
+)
 from leadrelay.settings import Settings
 from storage.database import Database
 
@@ -47,6 +55,19 @@ def build_registry(
         on_dead=actions.fail,
         timeout=120,
     )
+    reconciler = Reconciler(
+        database=database,
+        settings=settings,
+        options=ReconcileSettings.from_settings(settings),
+        flexbe_client=flexbe_client_for,
+    )
+    registry.register(
+        RECONCILE_JOB,
+        reconciler.handle,
+        max_attempts=3,
+        timeout=30 * 60,
+        limits=lambda payload: flexbe_keys(str(payload.get("site", ""))),
+    )
     if telegram is None:
         register_notify(registry, LoggingNotifier())
         return registry
@@ -57,7 +78,7 @@ def build_registry(
 def _register_telegram(
     registry: HandlerRegistry, *, settings: Settings, database: Database, telegram: Telegram
 ) -> None:
-    from bot.alerts import send_alert
+    from bot.alerts import send_alert, send_recovered, send_sync_report
     from bot.config import BotConfig
     from bot.notifier import CardNotifier
     from storage.models import TelegramUpdate
@@ -95,3 +116,24 @@ def _register_telegram(
     registry.register(
         ALERT_JOB, alert, max_attempts=5, limits=lambda p: telegram_keys(int(p["chat_id"]))
     )
+
+    async def recovered(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await send_recovered(
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            chat_id=int(payload["chat_id"]),
+            site=str(payload["site"]),
+            lead_ids=[int(i) for i in payload["lead_ids"]],
+            language=settings.telegram_language,
+        )
+
+    async def report(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await send_sync_report(
+            bot=telegram.bot, database=database, i18n=telegram.i18n, payload=payload
+        )
+
+    for kind, handler in ((RECOVERED_JOB, recovered), (REPORT_JOB, report)):
+        registry.register(
+            kind, handler, max_attempts=5, limits=lambda p: telegram_keys(int(p["chat_id"]))
+        )

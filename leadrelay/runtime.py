@@ -79,6 +79,7 @@ class _Web(uvicorn.Server):
 async def run_service(settings: Settings, *, host: str, port: int, role: Role) -> None:
     # Loaded here: the bot's modules take seconds to import, which other commands skip.
     from leadrelay.handlers import build_registry
+    from leadrelay.reconcile import ReconcileSettings, reconcilable, run_scheduler
 
     database = await prepare_database(settings)
     stop = asyncio.Event()
@@ -90,6 +91,14 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     if role.runs(Role.WORKER):
         registry = build_registry(settings=settings, database=database, telegram=telegram)
         parts.append(lambda: Worker(database, registry).run(stop))
+        sites = reconcilable(settings)
+        if sites:
+            options = ReconcileSettings.from_settings(settings)
+            parts.append(
+                lambda: run_scheduler(
+                    database, sites, options, stop, on_enqueued=signals.notify_enqueued
+                )
+            )
     if role.runs(Role.BOT) and telegram is not None:
         parts.append(lambda: _run_bot(settings, telegram, stop))
     try:

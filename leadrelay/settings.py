@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     telegram_chats: IdList = Field(default_factory=list)
     telegram_language: str = "en"
     timezone: str = "UTC"
+    reconcile_interval_minutes: int = Field(default=5, ge=1, le=1440)
+    reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 30)
+    reconcile_flood_threshold: int = Field(default=10, ge=1, le=1000)
     telegram_webhook_secret: SecretStr | None = None
 
     crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")

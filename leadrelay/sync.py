@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+from sqlalchemy.exc import IntegrityError
+
 from integrations.flexbe import FlexbeClient
 from integrations.flexbe_models import LeadData
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
-from storage.queries.ingest import IncomingEvent, store_events
+from storage.queries.ingest import IncomingEvent, StoredEvent, store_events
 from webhooks.normalize import snapshot_from_lead
+
+PAGE_CONFLICT_RETRIES = 3
 
 
 @dataclass(slots=True)
@@ -33,6 +37,7 @@ class SyncSummary:
     pages: int = 0
     oldest: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    new_lead_ids: list[int] = field(default_factory=list)
 
     @property
     def seen(self) -> int:
@@ -51,16 +56,19 @@ async def sync_site(
     since: datetime | None = None,
     status: int | None = None,
     card_window: timedelta = timedelta(hours=24),
+    announce_new: bool = True,
     origin: LeadOrigin = LeadOrigin.SYNC,
     progress: Progress | None = None,
 ) -> SyncSummary:
+    """`chats` see cards of new leads within `card_window` (when `announce_new`) and
+    edits of changed ones."""
     summary = SyncSummary()
     cards_from = utcnow() - card_window
     async for page in client.iter_leads(date_from=since, status=status):
         summary.pages += 1
-        events = [_event(lead, site_key, chats, cards_from, origin) for lead in page]
+        events = [_event(lead, site_key, chats, cards_from, origin, announce_new) for lead in page]
         try:
-            stored = await database.run_in_transaction(partial(store_events, events=events))
+            stored = await _store_page(database, events)
         except Exception as exc:  # one page's failure must not stop the rest
             summary.failed += len(events)
             summary.errors.append(f"page {summary.pages}: {type(exc).__name__}")
@@ -68,6 +76,8 @@ async def sync_site(
             for result in stored:
                 if result.change == "new":
                     summary.new += 1
+                    if result.lead_id is not None:
+                        summary.new_lead_ids.append(result.lead_id)
                 elif result.change:
                     summary.updated += 1
                 else:
@@ -81,14 +91,31 @@ async def sync_site(
     return summary
 
 
+async def _store_page(database: Database, events: list[IncomingEvent]) -> list[StoredEvent]:
+    for attempt in range(1, PAGE_CONFLICT_RETRIES + 1):
+        try:
+            return await database.run_in_transaction(partial(store_events, events=events))
+        except IntegrityError:
+            # Another process stored one of these leads first; the retry sees it.
+            if attempt == PAGE_CONFLICT_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _event(
-    lead: LeadData, site_key: str, chats: Sequence[int], cards_from: datetime, origin: LeadOrigin
+    lead: LeadData,
+    site_key: str,
+    chats: Sequence[int],
+    cards_from: datetime,
+    origin: LeadOrigin,
+    announce_new: bool,
 ) -> IncomingEvent:
     recent = lead.time is not None and lead.time >= cards_from
     return IncomingEvent(
         site_key=site_key,
+        chats=tuple(chats),
         # Old leads are stored without cards: a backfill must not bury the managers.
-        chats=tuple(chats) if recent else (),
+        announce_new=announce_new and recent,
         event="sync",
         content_type="",
         body=None,

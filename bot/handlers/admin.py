@@ -12,8 +12,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import BotConfig
 from bot.filters import IsAdmin
+from bot.jobs import RECONCILE_JOB
 from storage.models import Manager, ManagerRole
+from storage.queries.jobs import enqueue
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
 
 router = Router(name=__name__)
@@ -39,6 +42,27 @@ async def invite(
         _("Invite link for one manager, valid {hours} h:\n{link}").format(hours=hours, link=link),
         parse_mode=None,
     )
+
+
+@router.message(Command("sync"))
+async def sync_now(
+    message: Message, command: CommandObject, session: AsyncSession, config: BotConfig
+) -> None:
+    """Reconcile with Flexbe now; the summary comes back to this chat when it is done."""
+    wanted = (command.args or "").strip()
+    sites = [key for key in config.flexbe_sites if not wanted or key == wanted]
+    if not sites:
+        await message.answer(_("No site with a Flexbe API key to sync."))
+        return
+    for site in sorted(sites):
+        await enqueue(
+            session,
+            kind=RECONCILE_JOB,
+            payload={"site": site, "report_to": message.chat.id},
+            dedupe_key=f"reconcile:{site}:asked:{message.chat.id}:{message.message_id}",
+            max_attempts=3,
+        )
+    await message.answer(_("Syncing with Flexbe; the summary follows."))
 
 
 @router.message(Command("managers"))

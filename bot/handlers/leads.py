@@ -28,6 +28,8 @@ router.callback_query.filter(IsManager())
 
 PAGE_SIZE = 10
 LIST_PERIODS = ("today", "yesterday", "week", "new", "unpaid")
+# Reached by the button of a recovery summary, not typed.
+PAGED_PERIODS = (*LIST_PERIODS, "recovered")
 
 
 @router.message(Command("leads"))
@@ -55,7 +57,7 @@ async def next_page(
     config: BotConfig,
 ) -> None:
     await query.answer()
-    if callback_data.period not in LIST_PERIODS or query.message is None:
+    if callback_data.period not in PAGED_PERIODS or query.message is None:
         return
     text, keyboard = await _page(
         session, manager, config, callback_data.period, callback_data.before_id
@@ -74,6 +76,8 @@ async def _page(
         filters["status"] = 0
     elif period == "unpaid":
         filters["unpaid"] = True
+    elif period == "recovered":
+        filters["origin"] = "recovered"
     leads = await reports.leads_page(
         session,
         sites=manager.sites,

@@ -48,6 +48,8 @@ class IncomingEvent:
     dedupe_key: str
     snapshot: LeadSnapshot
     origin: LeadOrigin = LeadOrigin.WEBHOOK
+    # False: a new lead gets no card here (the caller decides); changes still edit cards.
+    announce_new: bool = True
 
     @property
     def lead_key(self) -> LeadKey:
@@ -168,7 +170,7 @@ def _plan_changes(plan: _Planned, leads: dict[LeadKey, _LeadState], now: datetim
         if reason == "updated" and event.event == "pay":
             reason = "paid"
     plan.change = reason
-    if reason:
+    if reason and (reason != "new" or event.announce_new):
         suffix = "" if reason == "new" else f":v{state.values['version']}"
         plan.notify = [(chat, reason, suffix) for chat in event.chats]
 

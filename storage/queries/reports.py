@@ -21,6 +21,7 @@ async def leads_page(
     until: datetime | None = None,
     status: int | None = None,
     unpaid: bool = False,
+    origin: str | None = None,
     before_id: int | None = None,
     limit: int = 10,
 ) -> list[Lead]:
@@ -36,6 +37,8 @@ async def leads_page(
         query = query.where(Lead.status_code == status)
     if unpaid:
         query = query.where(col(Lead.pay_summ).is_not(None), col(Lead.pay_status_code) != 2)
+    if origin is not None:
+        query = query.where(Lead.origin == origin)
     if before_id is not None:
         query = query.where(col(Lead.id) < before_id)
     result = await session.exec(query.order_by(col(Lead.id).desc()).limit(limit))

@@ -1,0 +1,169 @@
+"""Reconcile: compare each site with Flexbe's `getLeads` on a timer, as a job.
+
+A lead Flexbe has and we never received is stored as "recovered" and gets its card like
+any new lead, once; a status or payment changed in the Flexbe admin updates the lead and
+edits its cards. When one run finds more new leads than `flood_threshold` for a chat, that
+chat gets one summary message instead of a card each. The job's dedupe key names the
+site and the interval, so however many workers run, each site is reconciled once per
+interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.jobs import RECONCILE_JOB
+from integrations.flexbe import FlexbeClient
+from jobs.registry import JobContext
+from leadrelay.settings import Settings, SiteConfig
+from leadrelay.sync import SyncSummary, sync_site
+from storage.clock import utcnow
+from storage.database import Database
+from storage.models import LeadOrigin
+from storage.queries.jobs import enqueue
+
+log = logging.getLogger(__name__)
+
+RECOVERED_JOB = "telegram.recovered"
+REPORT_JOB = "telegram.sync_report"
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSettings:
+    interval: timedelta = timedelta(minutes=5)
+    window: timedelta = timedelta(hours=24)
+    flood_threshold: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReconcileSettings:
+        return cls(
+            interval=timedelta(minutes=settings.reconcile_interval_minutes),
+            window=timedelta(hours=settings.reconcile_window_hours),
+            flood_threshold=settings.reconcile_flood_threshold,
+        )
+
+
+def reconcilable(settings: Settings) -> list[SiteConfig]:
+    return [s for s in settings.sites if s.flexbe_api_url and s.flexbe_api_key]
+
+
+def reconcile_key(site_key: str, now: datetime, interval: timedelta) -> str:
+    slot = int(now.timestamp() // interval.total_seconds())
+    return f"reconcile:{site_key}:{slot}"
+
+
+async def schedule_reconciles(
+    database: Database, sites: list[SiteConfig], options: ReconcileSettings, *, now: datetime
+) -> int:
+    """Enqueue this interval's reconcile of each site; a second call in it adds nothing."""
+    created = 0
+    async with database.write() as session:
+        for site in sites:
+            _, is_new = await enqueue(
+                session,
+                kind=RECONCILE_JOB,
+                payload={"site": site.key},
+                dedupe_key=reconcile_key(site.key, now, options.interval),
+                max_attempts=3,
+            )
+            created += is_new
+    return created
+
+
+async def run_scheduler(
+    database: Database,
+    sites: list[SiteConfig],
+    options: ReconcileSettings,
+    stop: asyncio.Event,
+    *,
+    on_enqueued: Callable[[], None] | None = None,
+) -> None:
+    """Every interval, put the reconciles in the queue (any process may; one wins)."""
+    while not stop.is_set():
+        try:
+            if await schedule_reconciles(database, sites, options, now=utcnow()) and on_enqueued:
+                on_enqueued()
+        except Exception:  # the database may be away for a moment; try next time
+            log.exception("could not schedule the reconcile")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), options.interval.total_seconds())
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: Settings,
+        options: ReconcileSettings,
+        flexbe_client: Callable[[SiteConfig], FlexbeClient],
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.options = options
+        self.flexbe_client = flexbe_client
+
+    async def handle(self, payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG002
+        site = self.settings.site(str(payload["site"]))
+        chats = site.chats or tuple(self.settings.telegram_chats)
+        since = utcnow() - self.options.window
+        async with self.flexbe_client(site) as client:
+            summary = await sync_site(
+                database=self.database,
+                client=client,
+                site_key=site.key,
+                chats=chats,
+                # Cards for new leads are decided below, after counting them.
+                announce_new=False,
+                since=since,
+                card_window=self.options.window,
+                origin=LeadOrigin.RECOVERED,
+            )
+        await self._announce(site, chats, summary, payload.get("report_to"))
+
+    async def _announce(
+        self, site: SiteConfig, chats: tuple[int, ...], summary: SyncSummary, report_to: Any
+    ) -> None:
+        async with self.database.write() as session:
+            new_ids = summary.new_lead_ids
+            for chat_id in chats if new_ids else ():
+                if len(new_ids) <= self.options.flood_threshold:
+                    for lead_id in new_ids:
+                        await enqueue(
+                            session,
+                            kind="notify",
+                            payload={"lead_id": lead_id, "chat_id": chat_id, "reason": "new"},
+                            dedupe_key=f"notify:{lead_id}:{chat_id}",
+                            queue=f"tg:{chat_id}",
+                        )
+                else:
+                    await enqueue(
+                        session,
+                        kind=RECOVERED_JOB,
+                        payload={"chat_id": chat_id, "site": site.key, "lead_ids": new_ids},
+                        dedupe_key=f"recovered:{site.key}:{chat_id}:{min(new_ids)}:{len(new_ids)}",
+                        queue=f"tg:{chat_id}",
+                    )
+            if isinstance(report_to, int):
+                await enqueue(
+                    session,
+                    kind=REPORT_JOB,
+                    payload={
+                        "chat_id": report_to,
+                        "site": site.display_name,
+                        "new": summary.new,
+                        "updated": summary.updated,
+                        "unchanged": summary.unchanged,
+                        "failed": summary.failed,
+                    },
+                    dedupe_key=f"sync-report:{report_to}:{utcnow().timestamp()}",
+                    queue=f"tg:{report_to}",
+                )
+        if summary.new:
+            log.info("reconcile of %s recovered %d lead(s)", site.key, summary.new)

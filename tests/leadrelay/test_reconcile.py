@@ -1,0 +1,174 @@
+"""Reconcile against the loopback Flexbe: missed leads recovered once, no floods."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlmodel import select
+
+from integrations.flexbe import FlexbeClient
+from integrations.ratelimit import SlidingWindowLimiter
+from jobs.registry import JobContext
+from leadrelay.reconcile import Reconciler, ReconcileSettings, schedule_reconciles
+from leadrelay.settings import Settings, SiteConfig
+from storage.clock import utcnow
+from storage.database import Database
+from storage.models import Job, Lead
+from storage.queries.sites import ensure_sites
+
+CHATS = (-100, 42)
+CONTEXT = JobContext(
+    job_id=1,
+    kind="flexbe.reconcile",
+    attempt=1,
+    max_attempts=3,
+    queue=None,
+    dedupe_key="k",
+    enqueued_at=utcnow(),
+    worker="test",
+)
+
+
+@pytest.fixture
+async def flexbe() -> AsyncIterator[tuple[Any, str]]:
+    from tests.fakes.flexbe import FlexbeFake
+    from tests.fakes.server import serve_app
+
+    fake = FlexbeFake()
+    async with serve_app(fake.app) as base_url:
+        yield fake, f"{base_url}/mod/api/"
+
+
+def reconciler(database: Database, fake: Any, api_url: str) -> Reconciler:
+    settings = Settings(
+        _env_file=None,
+        sites=(
+            SiteConfig(
+                key="okna",
+                name="Окна",
+                webhook_token=SecretStr("reconcile-token-0123456789"),
+                flexbe_api_url=api_url,  # type: ignore[arg-type]
+                flexbe_api_key=SecretStr(fake.api_key),
+                chats=CHATS,
+            ),
+        ),
+    )
+    return Reconciler(
+        database=database,
+        settings=settings,
+        options=ReconcileSettings(window=timedelta(hours=24), flood_threshold=10),
+        flexbe_client=lambda site: FlexbeClient(
+            api_url, fake.api_key, limiter=SlidingWindowLimiter(10_000, 60)
+        ),
+    )
+
+
+def recent(minutes: int) -> int:
+    return int((utcnow() - timedelta(minutes=minutes)).timestamp())
+
+
+async def jobs(database: Database) -> list[Job]:
+    async with database.read() as session:
+        return list((await session.exec(select(Job).order_by(Job.id))).all())  # type: ignore[arg-type]
+
+
+async def prepare(database: Database) -> None:
+    async with database.write() as session:
+        await ensure_sites(session, [("okna", "Окна")])
+
+
+async def test_three_missed_leads_get_three_cards_each_chat(
+    database: Database, flexbe: tuple[Any, str]
+) -> None:
+    fake, api_url = flexbe
+    await prepare(database)
+    for lead_id in (1, 2, 3):
+        fake.add_lead(lead_id, time=recent(lead_id))
+
+    await reconciler(database, fake, api_url).handle({"site": "okna"}, CONTEXT)
+
+    async with database.read() as session:
+        leads = (await session.exec(select(Lead))).all()
+    assert sorted(lead.flexbe_id for lead in leads) == [1, 2, 3]
+    assert {lead.origin for lead in leads} == {"recovered"}
+    cards = [
+        (job.kind, job.payload["lead_id"], job.payload["chat_id"]) for job in await jobs(database)
+    ]
+    assert sorted(cards) == sorted(("notify", lead.id, chat) for lead in leads for chat in CHATS)
+
+
+async def test_fifty_missed_leads_make_one_summary_per_chat(
+    database: Database, flexbe: tuple[Any, str]
+) -> None:
+    fake, api_url = flexbe
+    await prepare(database)
+    for lead_id in range(1, 51):
+        fake.add_lead(lead_id, time=recent(lead_id))
+
+    await reconciler(database, fake, api_url).handle({"site": "okna"}, CONTEXT)
+
+    queued = await jobs(database)
+    assert [job.kind for job in queued] == ["telegram.recovered"] * len(CHATS)
+    assert sorted(job.payload["chat_id"] for job in queued) == sorted(CHATS)
+    assert all(len(job.payload["lead_ids"]) == 50 for job in queued)
+
+
+async def test_concurrent_reconciles_recover_each_lead_once(
+    database: Database, flexbe: tuple[Any, str]
+) -> None:
+    fake, api_url = flexbe
+    await prepare(database)
+    fake.add_lead(9, time=recent(1))
+    worker = reconciler(database, fake, api_url)
+
+    await asyncio.gather(
+        *(worker.handle({"site": "okna", "report_to": 7}, CONTEXT) for _ in range(2))
+    )
+    await worker.handle({"site": "okna"}, CONTEXT)
+
+    async with database.read() as session:
+        assert len((await session.exec(select(Lead))).all()) == 1
+    queued = await jobs(database)
+    assert len([job for job in queued if job.kind == "notify"]) == len(CHATS), "one card per chat"
+    reports = [job.payload for job in queued if job.kind == "telegram.sync_report"]
+    assert sorted(r["new"] for r in reports) == [0, 1] and {r["failed"] for r in reports} == {0}
+
+
+async def test_one_reconcile_per_site_per_interval(database: Database) -> None:
+    site = SiteConfig(key="okna", webhook_token=SecretStr("reconcile-token-0123456789"))
+    options = ReconcileSettings(interval=timedelta(minutes=5))
+    now = utcnow()
+
+    created = await asyncio.gather(
+        *(schedule_reconciles(database, [site], options, now=now) for _ in range(3))
+    )
+
+    assert sum(created) == 1
+    assert [job.kind for job in await jobs(database)] == ["flexbe.reconcile"]
+
+
+async def test_status_changed_in_flexbe_updates_the_lead_and_its_cards(
+    database: Database, flexbe: tuple[Any, str]
+) -> None:
+    fake, api_url = flexbe
+    await prepare(database)
+    fake.add_lead(5, time=recent(3))
+    worker = reconciler(database, fake, api_url)
+    await worker.handle({"site": "okna"}, CONTEXT)
+    fake.set_status(5, 2)
+
+    await worker.handle({"site": "okna", "report_to": 42}, CONTEXT)
+
+    async with database.read() as session:
+        lead = (await session.exec(select(Lead))).one()
+    assert lead.status_code == 2
+    queued = await jobs(database)
+    updates = [job for job in queued if job.kind == "notify" and job.payload["reason"] == "updated"]
+    assert sorted(job.payload["chat_id"] for job in updates) == sorted(CHATS)
+    [report] = [job for job in queued if job.kind == "telegram.sync_report"]
+    assert report.payload["updated"] == 1 and report.payload["chat_id"] == 42
