@@ -280,10 +280,12 @@ def _owned(connection: Connection, ids: list[int], worker: str) -> dict[int, int
     return {row.id: row.attempts for row in connection.execute(query)}
 
 
-def renew(connection: Connection, ids: Collection[int], *, worker: str, until: datetime) -> int:
-    """Extend the leases of jobs this worker still runs; returns how many it still holds."""
+def renew(
+    connection: Connection, ids: Collection[int], *, worker: str, until: datetime
+) -> set[int]:
+    """Extend the leases of jobs this worker still runs; returns the ids it still holds."""
     if not ids:
-        return 0
+        return set()
     result = connection.execute(
         update(JOB)
         .where(
@@ -292,22 +294,31 @@ def renew(connection: Connection, ids: Collection[int], *, worker: str, until: d
             JOB.c.locked_by == worker,
         )
         .values(lease_until=until)
+        .returning(JOB.c.id)
     )
-    return result.rowcount
+    return set(result.scalars())
 
 
 def reap(
-    connection: Connection, *, now: datetime, max_attempts: Mapping[str, int]
+    connection: Connection,
+    *,
+    now: datetime,
+    max_attempts: Mapping[str, int],
+    running_here: Collection[int] = (),
 ) -> list[Abandoned]:
     """Take back running jobs whose lease expired: their worker died or hangs.
 
     The lost attempt counts (a job that kills its worker must not loop forever): such a
-    job is tried again at once, or is dead if that was its last attempt. `max_attempts`
-    holds per-kind overrides of the job's own limit.
+    job is due again at once, keeping its place in line, or is dead if that was its last
+    attempt. `max_attempts` holds per-kind overrides of the job's own limit. A worker
+    passes the jobs it is running itself as `running_here`: it knows it is alive, even if
+    a stall let their leases lapse.
     """
     query = select(
         JOB.c.id, JOB.c.kind, JOB.c.attempts, JOB.c.max_attempts, JOB.c.locked_by, JOB.c.updated_at
     ).where(JOB.c.status == JobStatus.RUNNING.value, JOB.c.lease_until < now)
+    if running_here:
+        query = query.where(JOB.c.id.not_in(list(running_here)))
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = connection.execute(query).all()
@@ -336,10 +347,9 @@ def reap(
 def release(
     connection: Connection, jobs: Sequence[ClaimedJob], *, worker: str, now: datetime
 ) -> list[Abandoned]:
-    """Hand back jobs this worker is shutting down on: pending again, due now.
-
-    Not the job's fault, so its attempt is given back.
-    """
+    """Hand back jobs this worker is shutting down on: pending again, due at once (its
+    old run_at, so it keeps its place in line). Not the job's fault: its attempt is given
+    back."""
     owned = _owned(connection, [job.id for job in jobs], worker)
     released = [job for job in jobs if owned.get(job.id) == job.attempt]
     abandoned = [Abandoned(job.id, job.kind, job.attempt, worker, False) for job in released]
@@ -374,7 +384,6 @@ def _take_back(
             status=bindparam("b_status"),
             attempts=bindparam("b_attempts"),
             finished_at=bindparam("b_finished_at"),
-            run_at=now,
             updated_at=now,
             lease_until=None,
             locked_by=None,

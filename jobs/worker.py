@@ -193,6 +193,7 @@ class Worker:
                 store.reap,
                 now=self.clock(),
                 max_attempts=self.registry.max_attempts_overrides(),
+                running_here=list(self._held),
             )
         )
         for item in abandoned:
@@ -353,8 +354,10 @@ class Worker:
             except Exception:
                 log.exception("cannot renew job leases")
                 continue
-            if held < len(running):
-                log.warning("%s running jobs lost their lease", len(running) - held)
+            # Ignore those recorded as finished meanwhile: they no longer need a lease.
+            lost = [job_id for job_id in running if job_id not in held and job_id in self._held]
+            if lost:
+                log.warning("jobs %s lost their lease: another worker may run them", lost)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()

@@ -11,7 +11,7 @@ from jobs.policy import Decision, Verdict
 from jobs.ratelimit import RateLimits
 from jobs.registry import HandlerRegistry, JobContext
 from storage.database import Database
-from tests.jobs.conftest import FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.conftest import START, FakeClock, add_job, attempts_of, get_job, make_worker
 
 LEASE = timedelta(seconds=30)
 
@@ -104,8 +104,8 @@ async def test_renewing_keeps_the_lease_and_only_its_holder_can(database: Databa
     def renew(worker: str) -> Any:
         return functools.partial(store.renew, ids=[job_id], worker=worker, until=clock() + LEASE)
 
-    assert await database.run_in_transaction(renew("someone-else")) == 0
-    assert await database.run_in_transaction(renew("busy")) == 1
+    assert await database.run_in_transaction(renew("someone-else")) == set()
+    assert await database.run_in_transaction(renew("busy")) == {job_id}
     clock.advance(20)  # 40 s after the claim, 20 s after the renewal
     assert await make_worker(database, _registry([]), clock).reap() == 0
     assert (await get_job(database, job_id)).locked_by == "busy"
@@ -125,10 +125,11 @@ async def test_released_jobs_are_due_again_with_their_attempt_given_back(
 
     assert [item.id for item in released] == [job_id]
     stored = await get_job(database, job_id)
+    # Due at once, keeping its place in line.
     assert (stored.status, stored.attempts, stored.run_at, stored.locked_by) == (
         "pending",
         0,
-        clock(),
+        START,
         None,
     )
     assert [a.outcome for a in await attempts_of(database, job_id)] == ["released"]

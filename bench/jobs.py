@@ -1,0 +1,292 @@
+"""Job engine throughput and latency.
+
+    .venv/bin/python bench/jobs.py [--jobs 20000] [--postgres-url URL | --no-postgres]
+
+1. SQLite, one process: no-op jobs/s of the real worker, against a bare queue in the same
+   file (the same claim/finish statements in batches of 100, without the engine) — the
+   database's own ceiling for this pattern, as the baseline.
+2. PostgreSQL: no-op jobs/s with one and with three worker processes (`--worker` below,
+   which runs `jobs.runner.run_worker_process`); the one-process figure is the baseline.
+3. Idle latency in-process: enqueue one job, commit, `notify_enqueued()`, and time until
+   its handler starts; p50/p99 over a few hundred jobs, on each database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Connection, func, insert, select, update
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from jobs import signals  # noqa: E402
+from jobs.registry import HandlerRegistry, JobContext  # noqa: E402
+from jobs.runner import run_worker_process  # noqa: E402
+from jobs.store import ATTEMPT, JOB  # noqa: E402
+from jobs.worker import Worker  # noqa: E402
+from storage.clock import utcnow  # noqa: E402
+from storage.database import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.queries.jobs import enqueue  # noqa: E402
+
+KIND = "bench.noop"
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+BENCH_DATABASE = "leadrelay_bench_jobs"
+
+
+def noop_registry(on_run: Callable[[], None] | None = None) -> HandlerRegistry:
+    registry = HandlerRegistry()
+
+    @registry.handler(KIND)
+    async def noop(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        if on_run is not None:
+            on_run()
+
+    return registry
+
+
+async def add_jobs(database: Database, count: int) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "kind": KIND,
+            "payload": {"n": n},
+            "dedupe_key": f"bench:{n}:{now.timestamp()}",
+            "status": "pending",
+            "attempts": 0,
+            "max_attempts": 8,
+            "run_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(count)
+    ]
+    async with database.writer.begin() as connection:
+        for start in range(0, count, 5000):
+            await connection.execute(insert(JOB), rows[start : start + 5000])
+
+
+async def done_count(database: Database) -> int:
+    async with database.reader.connect() as connection:
+        query = select(func.count()).select_from(JOB).where(JOB.c.status == "done")
+        return (await connection.execute(query)).scalar_one()
+
+
+async def wait_done(database: Database, target: int) -> None:
+    while await done_count(database) < target:
+        await asyncio.sleep(0.02)
+
+
+async def clear_jobs(database: Database) -> None:
+    async with database.writer.begin() as connection:
+        await connection.execute(ATTEMPT.delete())
+        await connection.execute(JOB.delete())
+
+
+# 1. SQLite
+
+
+def bare_claim(connection: Connection, *, worker: str) -> list[int]:
+    """What the engine must do per batch, as plain statements: claim 100 ..."""
+    query = select(JOB.c.id).where(JOB.c.status == "pending").order_by(JOB.c.id).limit(100)
+    ids = list(connection.execute(query).scalars())
+    if ids:
+        connection.execute(
+            update(JOB)
+            .where(JOB.c.id.in_(ids))
+            .values(
+                status="running", locked_by=worker, attempts=JOB.c.attempts + 1, updated_at=utcnow()
+            )
+        )
+    return ids
+
+
+def bare_finish(connection: Connection, *, ids: list[int], worker: str) -> None:
+    """... then mark them done and write their attempts."""
+    now = utcnow()
+    connection.execute(
+        update(JOB).where(JOB.c.id.in_(ids)).values(status="done", finished_at=now, locked_by=None)
+    )
+    connection.execute(
+        insert(ATTEMPT),
+        [
+            {
+                "job_id": job_id,
+                "attempt": 1,
+                "worker": worker,
+                "started_at": now,
+                "finished_at": now,
+                "outcome": "done",
+            }
+            for job_id in ids
+        ],
+    )
+
+
+async def bare_queue(database: Database, jobs: int) -> float:
+    await add_jobs(database, jobs)
+    began = time.perf_counter()
+    while ids := await database.run_in_transaction(functools.partial(bare_claim, worker="bare")):
+        await database.run_in_transaction(functools.partial(bare_finish, ids=ids, worker="bare"))
+    elapsed = time.perf_counter() - began
+    await clear_jobs(database)
+    return jobs / elapsed
+
+
+async def in_process_throughput(database: Database, jobs: int) -> float:
+    await add_jobs(database, jobs)
+    worker = Worker(database, noop_registry(), concurrency=100, batch_size=100)
+    stop = asyncio.Event()
+    began = time.perf_counter()
+    task = asyncio.create_task(worker.run(stop))
+    await wait_done(database, jobs)
+    elapsed = time.perf_counter() - began
+    stop.set()
+    await task
+    await clear_jobs(database)
+    return jobs / elapsed
+
+
+# 2. PostgreSQL, several processes
+
+
+async def process_throughput(url: str, jobs: int, processes: int) -> float:
+    database = Database(url)
+    try:
+        workers = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--worker", url],
+                stdout=subprocess.PIPE,
+                cwd=ROOT,
+            )
+            for _ in range(processes)
+        ]
+        for process in workers:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == b"ready"
+        await asyncio.sleep(0.5)  # listeners connect
+        began = time.perf_counter()
+        await add_jobs(database, jobs)
+        await wait_done(database, jobs)
+        elapsed = time.perf_counter() - began
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.wait(30)
+        await clear_jobs(database)
+    finally:
+        await database.dispose()
+    return jobs / elapsed
+
+
+async def serve_worker(url: str) -> None:
+    print("ready", flush=True)
+    await run_worker_process(url, noop_registry(), concurrency=100)
+
+
+# 3. Idle latency
+
+
+async def idle_latency(database: Database, samples: int) -> tuple[float, float, float]:
+    """(p50, p99, max) in ms from commit to handler start, with the worker idle."""
+    started = asyncio.Event()
+    starts: list[float] = []
+
+    def on_run() -> None:
+        starts.append(time.perf_counter())
+        started.set()
+
+    worker = Worker(database, noop_registry(on_run), poll_interval=30.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.5)
+    latencies = []
+    for n in range(samples):
+        started.clear()
+        async with database.write() as session:
+            await enqueue(session, kind=KIND, payload={}, dedupe_key=f"idle:{n}:{time.time()}")
+        committed = time.perf_counter()
+        signals.notify_enqueued()
+        await asyncio.wait_for(started.wait(), 5)
+        latencies.append((starts[-1] - committed) * 1000)
+        await asyncio.sleep(0.01)  # let it go idle again
+    stop.set()
+    await task
+    await clear_jobs(database)
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    return statistics.median(latencies), p99, latencies[-1]
+
+
+async def fresh_postgres(url: str) -> str:
+    admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    finally:
+        await admin.close()
+    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+
+
+async def migrated(url: str) -> Database:
+    database = Database(url)
+    await upgrade(database)
+    return database
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    jobs = arguments.jobs
+    with tempfile.TemporaryDirectory() as directory:
+        sqlite = await migrated(f"sqlite+aiosqlite:///{directory}/bench.db")
+        try:
+            bare = await bare_queue(sqlite, jobs)
+            engine = await in_process_throughput(sqlite, jobs)
+            print(f"SQLite, 1 process: bare queue {bare:,.0f} jobs/s, engine {engine:,.0f} jobs/s")
+            print(f"  ratio engine/bare: {engine / bare:.2f}")
+            p50, p99, worst = await idle_latency(sqlite, arguments.samples)
+            print(f"SQLite idle enqueue→start: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f}")
+        finally:
+            await sqlite.dispose()
+    if arguments.no_postgres:
+        return
+    url = await fresh_postgres(arguments.postgres_url)
+    postgres = await migrated(url)
+    try:
+        p50, p99, worst = await idle_latency(postgres, arguments.samples)
+        print(f"PostgreSQL idle enqueue→start: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f}")
+        one = await process_throughput(url, jobs, 1)
+        three = await process_throughput(url, jobs, 3)
+        print(f"PostgreSQL: 1 process {one:,.0f} jobs/s, 3 processes {three:,.0f} jobs/s")
+        print(f"  ratio 3/1: {three / one:.2f}")
+    finally:
+        await postgres.dispose()
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    options = parse()
+    if options.worker:
+        asyncio.run(serve_worker(options.worker))
+    else:
+        asyncio.run(main(options))
