@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from storage.models import InboxOutcome, LeadOrigin
 from storage.queries import browse
@@ -17,12 +17,23 @@ from webhooks.schemas import (
     LeadPage,
     LeadPublic,
     PaymentPublic,
+    Problem,
     decode_cursor,
     encode_cursor,
 )
 
-router = APIRouter(prefix="/api", tags=["admin"], dependencies=[AdminDep])
+router = APIRouter(
+    prefix="/api",
+    tags=["admin"],
+    dependencies=[AdminDep],
+    responses={
+        400: {"model": Problem, "description": "A parameter has the right type but no meaning."},
+        401: {"model": Problem, "description": "Missing or wrong bearer token."},
+        403: {"model": Problem, "description": "The admin API is off (no LEADRELAY_ADMIN_TOKEN)."},
+    },
+)
 
+MAX_ID = 2**63 - 1  # the database's integer range
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=64, description="`next_cursor` of the last page.")]
 
@@ -43,8 +54,7 @@ async def list_leads(
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and moment.tzinfo is None:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"{name} needs a time zone, e.g. 2026-01-31T00:00:00Z",
+                status.HTTP_400_BAD_REQUEST, f"{name} needs a time zone, e.g. 2026-01-31T00:00:00Z"
             )
     async with database.read() as session:
         rows = await browse.list_leads(
@@ -66,9 +76,12 @@ async def list_leads(
     "/leads/{lead_id}",
     response_model=LeadDetail,
     summary="One lead with its payment history and every event received for it",
-    responses={404: {"description": "No such lead."}},
+    responses={404: {"model": Problem, "description": "No such lead."}},
 )
-async def get_lead(lead_id: int, database: DatabaseDep) -> LeadDetail:
+async def get_lead(
+    lead_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The lead's id.")],
+    database: DatabaseDep,
+) -> LeadDetail:
     async with database.read() as session:
         lead = await browse.get_lead_by_id(session, lead_id)
         if lead is None:

@@ -14,6 +14,7 @@ from storage.models import InboxOutcome
 from webhooks.body import read_limited_body
 from webhooks.deps import IntakeDep, SitesDep
 from webhooks.intake import RejectedEvent
+from webhooks.schemas import Problem
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["flexbe"])
@@ -23,11 +24,6 @@ class EventAccepted(BaseModel):
     status: InboxOutcome
     event_id: int
     lead_id: int | None = None
-
-
-class Problem(BaseModel):
-    detail: str
-    event_id: int | None = None
 
 
 _FORM_BODY: dict[str, Any] = {
@@ -48,6 +44,7 @@ _FORM_BODY: dict[str, Any] = {
     summary="Receive a Flexbe webhook event",
     response_model=EventAccepted,
     responses={
+        400: {"model": Problem, "description": "Invalid Content-Length header."},
         404: {"model": Problem, "description": "No site has this token; nothing is stored."},
         413: {"model": Problem, "description": "Body larger than 1 MiB."},
         422: {"model": Problem, "description": "Malformed event, stored raw as rejected."},

@@ -13,14 +13,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.queries.updates import store_update
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep
+from webhooks.schemas import Problem
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["telegram"])
+
+
+class TelegramAnswer(BaseModel):
+    ok: bool
+    duplicate: bool | None = None
 
 
 def _same(given: str, expected: str) -> bool:
@@ -30,11 +37,14 @@ def _same(given: str, expected: str) -> bool:
 @router.post(
     "/telegram/{path_secret}",
     summary="Receive a Telegram update (webhook mode)",
+    response_model=TelegramAnswer,
     responses={
-        403: {"description": "Wrong X-Telegram-Bot-Api-Secret-Token."},
-        404: {"description": "Webhook mode is off, or the path is wrong."},
-        422: {"description": "Not a Telegram update."},
-        503: {"description": "Storage unavailable; Telegram will deliver it again."},
+        400: {"model": Problem, "description": "Invalid Content-Length header."},
+        403: {"model": Problem, "description": "Wrong X-Telegram-Bot-Api-Secret-Token."},
+        404: {"model": Problem, "description": "Webhook mode is off, or the path is wrong."},
+        413: {"model": Problem, "description": "Body larger than 1 MiB."},
+        422: {"model": Problem, "description": "Not a Telegram update."},
+        503: {"model": TelegramAnswer, "description": "Storage unavailable; sent again later."},
     },
 )
 async def receive_update(

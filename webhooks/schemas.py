@@ -15,6 +15,13 @@ from storage.models import InboxEvent
 MAX_BODY_SHOWN = 64 * 1024
 
 
+class Problem(BaseModel):
+    """An error the caller can act on: `detail` says what is wrong."""
+
+    detail: str
+    event_id: int | None = None
+
+
 class LeadPublic(BaseModel):
     id: int
     site_key: str
@@ -117,8 +124,8 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = text.partition(":")
-        if prefix == "id" and value.isdigit():
+        if prefix == "id" and value.isdigit() and len(value) <= 18:
             return int(value)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor")
+    raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid cursor: pass `next_cursor` as given")
