@@ -14,6 +14,7 @@ import uvicorn
 
 from jobs import signals
 from jobs.metrics import render_metrics
+from jobs.ratelimit import Rate, RateLimits
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
 from leadrelay.settings import Settings
@@ -90,7 +91,14 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
         parts.append(lambda: _serve_web(settings, database, host, port, stop))
     if role.runs(Role.WORKER):
         registry = build_registry(settings=settings, database=database, telegram=telegram)
-        parts.append(lambda: Worker(database, registry).run(stop))
+        worker = Worker(
+            database,
+            registry,
+            lease=settings.job_lease_seconds,
+            concurrency=settings.job_concurrency,
+            rate_limits=rate_limits(settings),
+        )
+        parts.append(lambda: worker.run(stop))
         sites = reconcilable(settings)
         if sites:
             options = ReconcileSettings.from_settings(settings)
@@ -108,6 +116,15 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
         if telegram is not None:
             await telegram.bot.session.close()
         await database.dispose()
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        telegram_chat=Rate(settings.telegram_chat_per_second, 1.0),
+        telegram_group=Rate(settings.telegram_group_per_minute, 60.0),
+        telegram_global=Rate(settings.telegram_per_second, 1.0),
+        flexbe_site=Rate(settings.flexbe_per_minute, 60.0),
+    )
 
 
 async def _together(parts: list[Callable[[], Awaitable[None]]], stop: asyncio.Event) -> None:

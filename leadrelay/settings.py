@@ -118,6 +118,15 @@ class Settings(BaseSettings):
     telegram_chats: IdList = Field(default_factory=list)
     telegram_language: str = "en"
     timezone: str = "UTC"
+    # How long a worker holds a job before another may take it over (a dead worker's jobs).
+    job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    job_concurrency: int = Field(default=32, ge=1, le=1000)
+    # The pace the worker keeps, whatever the number of processes (Telegram's and
+    # Flexbe's documented limits by default; lower them if you share the bot or the key).
+    telegram_chat_per_second: int = Field(default=1, ge=1, le=1000)
+    telegram_group_per_minute: int = Field(default=20, ge=1, le=60_000)
+    telegram_per_second: int = Field(default=25, ge=1, le=10_000)
+    flexbe_per_minute: int = Field(default=100, ge=1, le=60_000)
     reconcile_interval_minutes: int = Field(default=5, ge=1, le=1440)
     reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 30)
     reconcile_flood_threshold: int = Field(default=10, ge=1, le=1000)

@@ -1,0 +1,92 @@
+"""The real service as a subprocess, started, killed with SIGKILL and restarted by tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def service_environment(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    env.update(settings)
+    return env
+
+
+class Service:
+    def __init__(self, env: dict[str, str], workdir: Path, *args: str) -> None:
+        self.env = env
+        self.workdir = workdir
+        self.args = args
+        self.port = free_port()
+        self.process: asyncio.subprocess.Process | None = None
+        self.log = workdir / f"service-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def migrate(self) -> None:
+        process = await asyncio.create_subprocess_exec(
+            LEADRELAY,
+            "migrate",
+            env=self.env,
+            cwd=self.workdir,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert await process.wait() == 0, "leadrelay migrate failed"
+
+    async def start(self, timeout: float = 30) -> None:
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                LEADRELAY,
+                "serve",
+                "--port",
+                str(self.port),
+                *self.args,
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=log,
+            )
+        async with httpx.AsyncClient() as http:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while asyncio.get_running_loop().time() < deadline:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"service exited with {self.process.returncode}")
+                try:
+                    if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError("service did not become healthy")
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown, no cleanup, whatever was in flight stays as it was."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                await self.kill()
