@@ -33,6 +33,7 @@ from storage.queries.team import get_manager
 log = logging.getLogger(__name__)
 
 ALERT_JOB = "telegram.alert"
+EDIT_ONLY = frozenset({"updated", "paid"})
 
 
 class CardNotifier:
@@ -53,6 +54,9 @@ class CardNotifier:
                 return
             actions = await card_queries.history_of(session, lead_id)
             card = await card_queries.find_card(session, lead_id=lead_id, chat_id=chat_id)
+            if reason in EDIT_ONLY and (card is None or card.message_id is None):
+                # A change of a lead this chat never had a card of: nothing to edit.
+                return
             language = await self._language(session, chat_id)
         with self.i18n.context(), self.i18n.use_locale(language):
             view = CardView(

@@ -18,7 +18,16 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from storage.clock import utcnow
-from storage.models import InboxEvent, InboxOutcome, Job, JobStatus, Lead, LeadOrigin, Payment
+from storage.models import (
+    InboxEvent,
+    InboxOutcome,
+    Job,
+    JobStatus,
+    Lead,
+    LeadOrigin,
+    Manager,
+    Payment,
+)
 from storage.queries.leads import LeadSnapshot, PaymentSnapshot
 
 NOTIFY_JOB = "notify"
@@ -33,6 +42,7 @@ _LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
 _PAYMENT: Table = Payment.__table__  # type: ignore[attr-defined]
 _JOB: Table = Job.__table__  # type: ignore[attr-defined]
 _INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
+_MANAGER: Table = Manager.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +99,10 @@ def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> lis
     earlier = _earlier_copies(connection, events)
     planned = _mark_repeats(events, earlier)
     leads = _load_leads(connection, {p.event.lead_key for p in planned if p.first})
+    managers = _managers_by_site(connection, {p.event.site_key for p in planned if p.first})
     for plan in planned:
         if plan.first:
-            _plan_changes(plan, leads, now)
+            _plan_changes(plan, leads, now, managers.get(plan.event.site_key, ()))
     _write_leads(connection, leads)
     _write_payments(connection, planned, leads, now)
     created = _write_jobs(connection, planned, leads, now)
@@ -155,7 +166,25 @@ def _load_leads(connection: Connection, keys: set[LeadKey]) -> dict[LeadKey, _Le
     return states
 
 
-def _plan_changes(plan: _Planned, leads: dict[LeadKey, _LeadState], now: datetime) -> None:
+def _managers_by_site(connection: Connection, site_keys: set[str]) -> dict[str, tuple[int, ...]]:
+    """Each site's active managers: their private chats get its cards too."""
+    if not site_keys:
+        return {}
+    rows = connection.execute(
+        select(_MANAGER.c.telegram_id, _MANAGER.c.sites).where(_MANAGER.c.active.is_(True))
+    ).all()
+    return {
+        key: tuple(telegram_id for telegram_id, sites in rows if not sites or key in sites)
+        for key in site_keys
+    }
+
+
+def _plan_changes(
+    plan: _Planned,
+    leads: dict[LeadKey, _LeadState],
+    now: datetime,
+    managers: tuple[int, ...],
+) -> None:
     event = plan.event
     state = leads.get(event.lead_key)
     if state is None:
@@ -172,7 +201,7 @@ def _plan_changes(plan: _Planned, leads: dict[LeadKey, _LeadState], now: datetim
     plan.change = reason
     if reason and (reason != "new" or event.announce_new):
         suffix = "" if reason == "new" else f":v{state.values['version']}"
-        plan.notify = [(chat, reason, suffix) for chat in event.chats]
+        plan.notify = [(chat, reason, suffix) for chat in dict.fromkeys([*event.chats, *managers])]
 
 
 def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:

@@ -1,0 +1,133 @@
+"""The whole service in the test's loop: webhooks over HTTP, the job worker, the bot polling
+the loopback Telegram, the loopback Flexbe behind the buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from jobs import signals
+from jobs.worker import Worker
+from leadrelay.handlers import Telegram, build_registry
+from leadrelay.runtime import _build_telegram, _poll, rate_limits
+from leadrelay.settings import Settings, SiteConfig
+from storage.database import Database
+from storage.models import Manager, ManagerRole
+from storage.queries.sites import ensure_sites
+from tests.factories import lead_event
+from tests.fakes.flexbe import FlexbeFake
+from tests.fakes.server import serve_app
+from tests.fakes.telegram import TelegramFake
+from webhooks.app import create_app
+from webhooks.forms import encode_form
+
+TOKEN = "e2e-site-token-0123456789"
+GROUP = -1001000
+ADMIN, MANAGER, RUSSIAN, OUTSIDER = 11, 22, 33, 999
+
+
+@dataclass
+class Stack:
+    telegram: TelegramFake
+    flexbe: FlexbeFake
+    database: Database
+    settings: Settings
+    service_url: str
+    parts: Telegram
+
+    async def webhook(self, event: dict[str, Any]) -> httpx.Response:
+        async with httpx.AsyncClient() as http:
+            return await http.post(
+                f"{self.service_url}/flexbe/{TOKEN}",
+                content=encode_form(event),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+
+    async def new_lead(self, lead_id: int = 1414, **kwargs: Any) -> dict[str, Any]:
+        event = lead_event(lead_id, **kwargs)
+        self.flexbe.leads[lead_id] = event["data"]
+        response = await self.webhook(event)
+        assert response.status_code == 200, response.text
+        return event
+
+
+async def eventually(check: Callable[[], bool], *, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the expected state was not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def card_of(telegram: TelegramFake, chat_id: int, num: int = 414) -> dict[str, Any] | None:
+    for message in telegram.chat(chat_id):
+        if f"#{num}</b>" in message["text"] or f"№{num}</b>" in message["text"]:
+            return message
+    return None
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """Button text → callback data."""
+    markup = message.get("reply_markup") or {}
+    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+
+
+@pytest.fixture
+async def stack(database: Database) -> AsyncIterator[Stack]:
+    flexbe = FlexbeFake()
+    telegram = TelegramFake()
+    async with telegram.running(), serve_app(flexbe.app) as flexbe_url:
+        settings = Settings(
+            _env_file=None,
+            sites=(
+                SiteConfig(
+                    key="okna",
+                    name="Окна СПб",
+                    webhook_token=SecretStr(TOKEN),
+                    flexbe_api_url=f"{flexbe_url}/mod/api/",  # type: ignore[arg-type]
+                    flexbe_api_key=SecretStr(flexbe.api_key),
+                    chats=(GROUP,),
+                ),
+            ),
+            telegram_bot_token=SecretStr(telegram.token),
+            telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
+            telegram_admins=[ADMIN],
+            telegram_chat_per_second=1000,
+            telegram_group_per_minute=60_000,
+            telegram_per_second=10_000,
+        )
+        async with database.write() as session:
+            await ensure_sites(session, [("okna", "Окна СПб")])
+            session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
+            session.add(Manager(telegram_id=MANAGER, name="Max"))
+            session.add(Manager(telegram_id=RUSSIAN, name="Иван", language="ru"))
+        parts = _build_telegram(settings, database)
+        registry = build_registry(settings=settings, database=database, telegram=parts)
+        worker = Worker(
+            database, registry, lease=10, rate_limits=rate_limits(settings), poll_interval=0.05
+        )
+        app = create_app(
+            settings=settings, database=database, on_jobs_enqueued=signals.notify_enqueued
+        )
+        stop = asyncio.Event()
+        async with serve_app(app) as service_url:
+            running = [
+                asyncio.create_task(worker.run(stop)),
+                asyncio.create_task(_poll(parts.bot, parts.dispatcher, stop)),
+            ]
+            try:
+                yield Stack(telegram, flexbe, database, settings, service_url, parts)
+            finally:
+                stop.set()
+                for task in running:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(task, 30)
+                await app.state.intake.aclose()
+                await parts.bot.session.close()
