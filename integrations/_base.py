@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import httpx
 
 from integrations import _constants as constants
+from integrations import _redact
 from integrations.errors import (
     APIConnectionError,
     APIResponseError,
@@ -28,6 +29,7 @@ from integrations.errors import (
 )
 
 log = logging.getLogger(__name__)
+_redact.install()
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -42,9 +44,16 @@ class ErrorFamily:
         timeout: type[APITimeoutError],
         status: type[APIStatusError],
         response: type[APIResponseError],
+        *,
+        by_status: Mapping[int, type[APIStatusError]] | None = None,
     ) -> None:
         self.base, self.connection, self.timeout = base, connection, timeout
         self.status, self.response = status, response
+        # A status with a meaning of its own (e.g. 401: wrong key) gets its own class.
+        self.by_status = dict(by_status or {})
+
+    def for_status(self, status_code: int) -> type[APIStatusError]:
+        return self.by_status.get(status_code, self.status)
 
 
 def backoff_delay(attempt: int, *, jitter: Callable[[], float] = random.random) -> float:
@@ -123,7 +132,10 @@ class BaseClient:
                     raise
                 delay = backoff_delay(attempt, jitter=self._jitter)
                 if error.retry_after is not None:
-                    delay = min(error.retry_after, constants.MAX_RETRY_AFTER_SECONDS)
+                    if error.retry_after > constants.MAX_RETRY_AFTER_SECONDS:
+                        # Too long to wait in-process: the job engine reschedules instead.
+                        raise
+                    delay = error.retry_after
                 log.info(
                     "%s %s failed (%s), retry %d of %d in %.1f s",
                     self.errors.base.service,
@@ -143,8 +155,13 @@ class BaseClient:
         params: Mapping[str, str] | None = None,
         form: Sequence[tuple[str, str]] | None = None,
         json: Any = None,
+        accept: Collection[int] = (),
     ) -> httpx.Response:
-        """One HTTP exchange, its failures turned into this client's errors (no retry here)."""
+        """One HTTP exchange, its failures turned into this client's errors (no retry here).
+
+        A status of 400 or more is an error unless listed in `accept` (a documented answer,
+        such as Comunik8's 400 with per-field messages).
+        """
         url = self.base_url + path.lstrip("/") if path else self.base_url.rstrip("/") + "/"
         content, headers = None, None
         if form is not None:
@@ -170,8 +187,8 @@ class BaseClient:
             raise self.errors.connection(
                 f"cannot reach {self.errors.base.service}: {type(exc).__name__}"
             ) from None
-        if response.status_code >= 400:
-            raise self.errors.status(
+        if response.status_code >= 400 and response.status_code not in accept:
+            raise self.errors.for_status(response.status_code)(
                 f"{self.errors.base.service} answered HTTP {response.status_code}",
                 status_code=response.status_code,
                 body=response.text[: constants.MAX_ERROR_BODY_CHARS],

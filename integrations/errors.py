@@ -48,3 +48,7 @@ class APIResponseError(IntegrationError):
     def __init__(self, message: str, *, body: str) -> None:
         super().__init__(message)
         self.body = body
+
+
+class InvalidRequest(IntegrationError):
+    """The request breaks the service's documented rules, so it was refused before sending."""

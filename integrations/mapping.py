@@ -1,0 +1,468 @@
+"""From a stored lead to a 5CRM deal, contact or task, and to a Comunik8 call, per site.
+
+`Crm5Mapping` and `Comunik8Mapping` are the per-site settings (plain models, TOML-ready).
+Values from the lead are picked by *sources*, strings such as:
+
+- `id:f27b7c6e2` — the form field with that id;
+- `name:Площадь` — the form field with that name (as the visitor saw it);
+- `utm:utm_source` — a UTM value;
+- `lead:num` — an attribute of the lead (`LEAD_ATTRIBUTES`);
+- a bare string — a form field by id, or failing that by name.
+
+Names in templates (`deal_name`, `task_name`) are `TEMPLATE_NAMES`, e.g. `{form_name} №{num}`.
+Full names split by `name_order`: `first_last` ("Иван Петров"), `last_first` ("Петров Иван
+Иванович"), or `auto`, which reads three words ending in a patronymic as `last_first`.
+Text too long for 5CRM is cut by the request models; a phone that is not a number is
+left out of 5CRM requests and makes a Comunik8 request impossible (`Comunik8InvalidRequest`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Literal, NamedTuple, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from integrations.comunik8 import Comunik8Cancel, Comunik8InvalidRequest, Comunik8Lead
+from integrations.crm5 import (
+    CUSTOM_FIELDS,
+    TEXT_LIMIT,
+    ContactAddRequest,
+    DealAddRequest,
+    TaskAddRequest,
+)
+from integrations.phones import normalize_phone
+
+NameOrder = Literal["first_last", "last_first", "auto"]
+LEAD_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "flexbe_id",
+        "num",
+        "site",
+        "created_at",
+        "client_name",
+        "client_phone",
+        "client_email",
+        "note",
+        "form_name",
+        "page_url",
+        "page_name",
+        "pay_summ",
+    }
+)
+TEMPLATE_NAMES = frozenset(
+    {"num", "site", "form_name", "client_name", "client_phone", "client_email"}
+    | {"page_name", "page_url"}
+)
+_PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична|инична)$", re.IGNORECASE)
+# Plain ASCII addresses, which any dialler's e-mail validator accepts.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_TEXT_SOURCE_PREFIXES = ("id:", "name:", "utm:", "lead:")
+
+
+class StoredLead(Protocol):
+    """What mapping reads from a lead: `storage.models.Lead` has all of it."""
+
+    id: int | None
+    site_key: str
+    flexbe_id: int
+    num: int | None
+    created_at: datetime | None
+    client_name: str
+    client_phone: str
+    client_email: str
+    note: str
+    form_name: str
+    form_data: dict[str, Any]
+    page_url: str
+    page_name: str
+    utm: dict[str, Any]
+    pay_summ: str | None
+
+
+class PersonName(NamedTuple):
+    first: str
+    last: str
+    middle: str
+
+
+# --- configuration ------------------------------------------------------------------------
+def _check_source(source: str) -> str:
+    if source.startswith("lead:") and source[5:] not in LEAD_ATTRIBUTES:
+        raise ValueError(f"unknown lead attribute {source[5:]!r}: one of {sorted(LEAD_ATTRIBUTES)}")
+    if source.startswith(_TEXT_SOURCE_PREFIXES) and not source.partition(":")[2]:
+        raise ValueError(f"{source!r} names nothing after the colon")
+    if not source.strip():
+        raise ValueError("a source must not be blank")
+    return source
+
+
+def _check_template(template: str) -> str:
+    try:
+        names = {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+    except ValueError as exc:
+        raise ValueError(f"not a valid template: {exc}") from None
+    unknown = names - TEMPLATE_NAMES
+    if unknown:
+        raise ValueError(f"unknown name {sorted(unknown)[0]!r}: one of {sorted(TEMPLATE_NAMES)}")
+    return template
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value[:40]!r}") from None
+    return value
+
+
+Id = int | None
+
+
+class Crm5Mapping(BaseModel):
+    """Where a site's leads go in 5CRM and which form fields fill which custom fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    funnel_id: Id = Field(default=None, ge=0)
+    stage_id: Id = Field(default=None, ge=0)
+    manager_id: Id = Field(default=None, ge=0)
+    author_id: Id = Field(default=None, ge=0)
+    status_id: Id = Field(default=None, ge=0)
+    type_id: Id = Field(default=None, ge=0)
+    source_id: Id = Field(default=None, ge=0)
+    deal_name: str = "{form_name} №{num}"
+    # 5CRM custom field number (1…50; "f_3" or "3" in TOML) → a source (see the module doc).
+    custom_fields: dict[int, str] = Field(default_factory=dict)
+    name_order: NameOrder = "auto"
+    task_name: str = "{client_name} {client_phone}"
+    task_type_id: Id = Field(default=None, ge=0)
+    task_priority_id: Id = Field(default=None, ge=0)
+    # A task is due this many hours after it is created; none: no due date.
+    task_due_hours: int | None = Field(default=None, ge=1, le=24 * 365)
+    timezone: str = "Europe/Moscow"
+
+    @field_validator("custom_fields", mode="before")
+    @classmethod
+    def _field_numbers(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        numbers: dict[int, str] = {}
+        for key, source in value.items():
+            text = str(key).strip().lower().removeprefix("f_")
+            if not text.isdigit() or int(text) not in CUSTOM_FIELDS:
+                raise ValueError(f"{key!r} is not a 5CRM custom field (f_1 … f_50)")
+            numbers[int(text)] = source
+        return numbers
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _sources(cls, value: dict[int, str]) -> dict[int, str]:
+        for source in value.values():
+            _check_source(source)
+        return value
+
+    @field_validator("deal_name", "task_name")
+    @classmethod
+    def _templates(cls, value: str) -> str:
+        return _check_template(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+
+class Comunik8Mapping(BaseModel):
+    """How a site's leads become dialler leads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # None: LEADRELAY_COMUNIK8_LEAD_TYPE, passed in by the caller.
+    lead_type: str | None = None
+    subtype: str | None = None
+    delays: int | None = Field(default=None, ge=0)
+    name_order: NameOrder = "auto"
+    # Comunik8 requires a first name, a surname and an e-mail; a lead may lack them.
+    missing_first_name: str = Field(default="Клиент", min_length=1)
+    missing_surname: str = Field(default="-", min_length=1)
+    # `.invalid` is reserved: never a real mailbox. None: refuse leads without an e-mail.
+    missing_email: str | None = "no-email@leadrelay.invalid"
+    # What goes into `data`: sources (see the module doc), plus "form" for every form
+    # field by name and "utm" for every UTM value.
+    data: tuple[str, ...] = ("lead:num", "lead:site", "lead:page_url", "form", "utm")
+
+    @field_validator("data")
+    @classmethod
+    def _sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for source in value:
+            if source not in {"form", "utm"}:
+                _check_source(source)
+        return value
+
+    @field_validator("missing_email")
+    @classmethod
+    def _placeholder_is_an_address(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError("must be a plain e-mail address")
+        return value
+
+
+# --- reading a lead -----------------------------------------------------------------------
+def split_name(full: str, order: NameOrder = "auto") -> PersonName:
+    """ "Иван Петров" → (Иван, Петров, ""); "Петров Иван Иванович" → (Иван, Петров, Иванович)."""
+    words = full.split()
+    if not words:
+        return PersonName("", "", "")
+    if len(words) == 1:
+        return PersonName(words[0], "", "")
+    if order == "auto":
+        patronymic_last = len(words) == 3 and _PATRONYMIC.search(words[2]) is not None
+        order = "last_first" if patronymic_last else "first_last"
+    if order == "last_first":
+        return PersonName(words[1], words[0], " ".join(words[2:]))
+    return PersonName(words[0], words[-1], " ".join(words[1:-1]))
+
+
+def field_value(value: Any) -> str:
+    """A form field's value as text: lists joined with commas."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value if item not in (None, ""))
+    if isinstance(value, dict):
+        return ", ".join(str(item) for item in value.values() if item not in (None, ""))
+    return str(value)
+
+
+def form_fields(lead: StoredLead) -> list[tuple[str, str]]:
+    """(name, value) of every filled form field, in the form's order."""
+    pairs = []
+    for key, entry in (lead.form_data or {}).items():
+        if not isinstance(entry, Mapping):
+            continue
+        value = field_value(entry.get("value"))
+        if value:
+            pairs.append((str(entry.get("name") or entry.get("orig_name") or key), value))
+    return pairs
+
+
+def resolve(lead: StoredLead, source: str) -> str:
+    """The text a source names in this lead, or "" when the lead has none."""
+    kind, _sep, name = source.partition(":")
+    if kind == "lead":
+        return _lead_attribute(lead, name)
+    if kind == "utm":
+        value = (lead.utm or {}).get(name)
+        return value if isinstance(value, str) else ""
+    fields = {
+        key: entry for key, entry in (lead.form_data or {}).items() if isinstance(entry, Mapping)
+    }
+    if kind == "id":
+        return field_value(fields.get(name, {}).get("value"))
+    if kind != "name":
+        name = source
+        if name in fields:
+            return field_value(fields[name].get("value"))
+    for entry in fields.values():
+        if name in (entry.get("name"), entry.get("orig_name")):
+            return field_value(entry.get("value"))
+    return ""
+
+
+def _lead_attribute(lead: StoredLead, name: str) -> str:
+    if name == "site":
+        return lead.site_key
+    value = getattr(lead, name, None)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def _render(template: str, lead: StoredLead) -> str:
+    values = {name: _lead_attribute(lead, name) for name in TEMPLATE_NAMES}
+    return " ".join(template.format_map(values).split())
+
+
+def _utm(lead: StoredLead) -> dict[str, str]:
+    return {
+        key: value for key, value in (lead.utm or {}).items() if isinstance(value, str) and value
+    }
+
+
+def _email(lead: StoredLead) -> str | None:
+    email = lead.client_email.strip()
+    return email if email and len(email) <= TEXT_LIMIT and "@" in email else None
+
+
+def _crm5_phone(lead: StoredLead) -> str | None:
+    raw = lead.client_phone.strip()
+    phone = normalize_phone(raw) or raw
+    return phone if phone and len(phone) <= TEXT_LIMIT else None
+
+
+def _whole_amount(summ: str | None) -> int | None:
+    """5CRM sums are integers: an amount is rounded to whole units, half up."""
+    if not summ:
+        return None
+    try:
+        amount = Decimal(summ.replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0:
+        return None
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _summary(lead: StoredLead) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in form_fields(lead))
+
+
+# --- 5CRM ---------------------------------------------------------------------------------
+def crm5_deal(lead: StoredLead, mapping: Crm5Mapping) -> DealAddRequest:
+    utm = _utm(lead)
+    custom = {number: resolve(lead, source) for number, source in mapping.custom_fields.items()}
+    return DealAddRequest(
+        stage_id=mapping.stage_id,
+        funnel_id=mapping.funnel_id,
+        author_id=mapping.author_id,
+        manager_id=mapping.manager_id,
+        status_id=mapping.status_id,
+        type_id=mapping.type_id,
+        source_id=mapping.source_id,
+        name=_render(mapping.deal_name, lead) or None,
+        sum=_whole_amount(lead.pay_summ),
+        description=_summary(lead) or None,
+        website=lead.page_url or None,
+        comment=lead.note or None,
+        gaid=_gaid(lead),
+        email=_email(lead),
+        phone=_crm5_phone(lead),
+        client_name=lead.client_name or None,
+        custom_fields={number: text for number, text in custom.items() if text},
+        utm_source=utm.get("utm_source"),
+        utm_medium=utm.get("utm_medium"),
+        utm_campaign=utm.get("utm_campaign"),
+        utm_term=utm.get("utm_term"),
+        utm_content=utm.get("utm_content"),
+    )
+
+
+def crm5_contact(lead: StoredLead, mapping: Crm5Mapping) -> ContactAddRequest:
+    name = split_name(lead.client_name, mapping.name_order)
+    utm = _utm(lead)
+    return ContactAddRequest(
+        name=name.first or None,
+        surname=name.last or None,
+        middlename=name.middle or None,
+        phone=_crm5_phone(lead),
+        email=_email(lead),
+        manager_id=mapping.manager_id,
+        author_id=mapping.author_id,
+        gaid=_gaid(lead),
+        utm_source=utm.get("utm_source"),
+        utm_medium=utm.get("utm_medium"),
+        utm_campaign=utm.get("utm_campaign"),
+        utm_term=utm.get("utm_term"),
+        utm_content=utm.get("utm_content"),
+    )
+
+
+def crm5_task(lead: StoredLead, mapping: Crm5Mapping, *, now: datetime) -> TaskAddRequest:
+    """`now` must be timezone-aware; the due date is written in the mapping's time zone."""
+    due = None
+    if mapping.task_due_hours is not None:
+        moment = (now + timedelta(hours=mapping.task_due_hours)).astimezone(
+            ZoneInfo(mapping.timezone)
+        )
+        due = moment.strftime("%Y-%m-%d %H:%M:%S")
+    lines = [_summary(lead), lead.page_url, lead.note]
+    return TaskAddRequest(
+        manager_id=mapping.manager_id,
+        author_id=mapping.author_id,
+        type_id=mapping.task_type_id,
+        priority_id=mapping.task_priority_id,
+        name=_render(mapping.task_name, lead) or None,
+        description="\n".join(line for line in lines if line) or None,
+        date_expired=due,
+    )
+
+
+def _gaid(lead: StoredLead) -> str | None:
+    value = (lead.utm or {}).get("ga_client_id")
+    return value if isinstance(value, str) and value and len(value) <= TEXT_LIMIT else None
+
+
+# --- Comunik8 -----------------------------------------------------------------------------
+def comunik8_lead(
+    lead: StoredLead, mapping: Comunik8Mapping, *, lead_type: str | None = None
+) -> Comunik8Lead:
+    """`lead_type`: the service-wide type, used when the site's mapping names none."""
+    kind = _lead_type(mapping, lead_type)
+    name = split_name(lead.client_name, mapping.name_order)
+    email = lead.client_email.strip()
+    if not _EMAIL.fullmatch(email):
+        if mapping.missing_email is None:
+            raise Comunik8InvalidRequest("the lead has no e-mail address, which Comunik8 needs")
+        email = mapping.missing_email
+    return Comunik8Lead(
+        email=email,
+        first_name=name.first or mapping.missing_first_name,
+        surname=name.last or mapping.missing_surname,
+        mobile=_dialable(lead),
+        type=kind,
+        subtype=mapping.subtype,
+        data=_data(lead, mapping),
+        delays=mapping.delays,
+    )
+
+
+def comunik8_cancel(
+    lead: StoredLead, mapping: Comunik8Mapping, *, lead_type: str | None = None
+) -> Comunik8Cancel:
+    return Comunik8Cancel(type=_lead_type(mapping, lead_type), mobile=_dialable(lead))
+
+
+def _lead_type(mapping: Comunik8Mapping, default: str | None) -> str:
+    kind = mapping.lead_type or default
+    if not kind:
+        raise Comunik8InvalidRequest(
+            "no Comunik8 lead type: set LEADRELAY_COMUNIK8_LEAD_TYPE or the site's lead_type"
+        )
+    return kind
+
+
+def _dialable(lead: StoredLead) -> str:
+    phone = normalize_phone(lead.client_phone)
+    if not phone:
+        raise Comunik8InvalidRequest("the lead has no phone number that can be dialled")
+    return phone
+
+
+def _data(lead: StoredLead, mapping: Comunik8Mapping) -> str | None:
+    data: dict[str, Any] = {}
+    for source in mapping.data:
+        if source == "form":
+            fields = dict(form_fields(lead))
+            if fields:
+                data["form"] = fields
+        elif source == "utm":
+            utm = _utm(lead)
+            if utm:
+                data["utm"] = utm
+        else:
+            value = resolve(lead, source)
+            if value:
+                data[source.partition(":")[2] or source] = value
+    email = lead.client_email.strip()
+    if email and not _EMAIL.fullmatch(email):
+        # The address the dialler would refuse is still worth a look by the agent.
+        data["email"] = email
+    return json.dumps(data, ensure_ascii=False) if data else None
