@@ -2,7 +2,12 @@
 with its error codes and its rate limit, and a sender of PHP-style webhooks.
 
 Tests seed leads with `add_lead`, change them as a manager would in the Flexbe admin with
-`set_status`, and read `requests` to see what leadrelay asked.
+`set_status`, read `requests` (or `calls(method)`) to see what leadrelay asked, and make
+it misbehave with `fail_next(...)` (see `tests.fakes.server`). The API answers at
+`api_url` (`{base_url}/mod/api/`); `base_url` is set by whoever serves the app (the
+`flexbe_fake` fixture of `tests.fakes.fixtures` does). Invalid key: code 0; past
+`rate_limit` requests in `rate_window` seconds (of `clock`) for the key: code 1; unknown
+method: code 2.
 """
 
 from __future__ import annotations
@@ -13,11 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
 
+from tests.fakes.server import Down, FakeApp, Scripted, scripted_response
 from webhooks.forms import encode_form, parse_form
 
 STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}
@@ -38,13 +42,18 @@ class FlexbeFake:
     clock: Callable[[], float] = time.monotonic
     leads: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[FlexbeRequest] = field(default_factory=list)
-    # Answers given instead of the real one, first in first out: a JSON body or an HTTP status.
-    scripted: list[dict[str, Any] | int] = field(default_factory=list)
+    # Answers given instead of the real one, first in first out (see `fail_next`).
+    scripted: list[Scripted] = field(default_factory=list)
+    base_url: str = ""
     _calls: list[float] = field(default_factory=list)
     _newest_first: list[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self.app = Starlette(routes=[Route("/mod/api/", self._endpoint, methods=["GET", "POST"])])
+        self.app = FakeApp(self._endpoint)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/mod/api/"
 
     # --- what tests use -------------------------------------------------------------------
     def add_lead(self, lead_id: int, **overrides: Any) -> dict[str, Any]:
@@ -68,11 +77,21 @@ class FlexbeFake:
     def set_status(self, lead_id: int, code: int) -> None:
         self.leads[lead_id]["status"] = {"code": str(code), "name": STATUS_NAMES[code]}
 
+    def fail_next(self, *answers: Scripted) -> None:
+        """Answer the next requests with these instead (an HTTP status, a body, DOWN)."""
+        self.scripted.extend(answers)
+
+    def rate_limited(self) -> None:
+        """Spend the current window's budget, so the next call is refused with code 1."""
+        self._calls = [self.clock()] * self.rate_limit
+
     def calls(self, method: str) -> list[FlexbeRequest]:
         return [request for request in self.requests if request.method == method]
 
     # --- the API --------------------------------------------------------------------------
-    async def _endpoint(self, request: Request) -> JSONResponse:
+    async def _endpoint(self, request: Request) -> Response | Down:
+        if request.url.path != "/mod/api/":
+            return JSONResponse({"message": "not found"}, status_code=404)
         fields: dict[str, Any] = dict(request.query_params)
         if request.method == "POST":
             fields.update(parse_form(await request.body()))
@@ -80,9 +99,7 @@ class FlexbeFake:
         self.requests.append(FlexbeRequest(method, fields))
         if self.scripted:
             scripted = self.scripted.pop(0)
-            if isinstance(scripted, int):
-                return JSONResponse({"message": "scripted failure"}, status_code=scripted)
-            return JSONResponse(scripted)
+            return scripted if isinstance(scripted, Down) else scripted_response(scripted)
         if fields.get("api_key") != self.api_key:
             return _error(0, "Invalid api_key")
         if not self._within_rate_limit():

@@ -1,14 +1,93 @@
-"""Serving a fake's ASGI app on a free loopback port for the length of a test."""
+"""Serving a fake's ASGI app on a free loopback port for the length of a test, and the
+pieces every fake shares to misbehave on cue: scripted answers and a dropped connection.
+
+    async with serve_app(app) as base_url:   # "http://127.0.0.1:41234"
+        ...
+
+A fake's `fail_next(*answers)` queues answers given instead of the real one, first in
+first out; each is a `Scripted`: an HTTP status (`503`), a JSON body answered with 200,
+`(status, body)`, or `DOWN` — the connection breaks mid-answer, as a crashed server's
+would. `closed_url()` is an address where nothing listens at all.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, Final
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class Down:
+    def __repr__(self) -> str:
+        return "DOWN"
+
+
+DOWN: Final = Down()
+Scripted = int | dict[str, Any] | tuple[int, dict[str, Any]] | Down
+
+
+class ConnectionDropped(Exception):
+    """Raised inside a fake after the answer has begun, so the server breaks the connection."""
+
+
+class _QuietDrops(logging.Filter):
+    # uvicorn logs an app's exception with its traceback; a drop on cue is not news.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+_uvicorn_log = logging.getLogger("uvicorn.error")
+if not any(isinstance(existing, _QuietDrops) for existing in _uvicorn_log.filters):
+    _uvicorn_log.addFilter(_QuietDrops())
+
+
+async def drop_connection(send: Send) -> None:
+    """Start an answer promising a body, then break off: the client sees a protocol error."""
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]}
+    )
+    raise ConnectionDropped
+
+
+def scripted_response(answer: int | dict[str, Any] | tuple[int, dict[str, Any]]) -> JSONResponse:
+    if isinstance(answer, int):
+        return JSONResponse({"message": "scripted failure"}, status_code=answer)
+    if isinstance(answer, tuple):
+        status, body = answer
+        return JSONResponse(body, status_code=status)
+    return JSONResponse(answer)
+
+
+class FakeApp:
+    """An ASGI app around `handler(request)`, which answers a response or `DOWN`."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response | Down]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        answer = await self.handler(Request(scope, receive))
+        if isinstance(answer, Down):
+            await drop_connection(send)
+        else:
+            await answer(scope, receive, send)
+
+
+def closed_url() -> str:
+    """A loopback URL where nothing listens: a service that is down."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @asynccontextmanager

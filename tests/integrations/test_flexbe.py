@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,33 +19,20 @@ from integrations.flexbe import (
     UnknownMethod,
 )
 from integrations.ratelimit import SlidingWindowLimiter
+from tests.fakes.fixtures import Sleeps
 from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import serve_app
-
-
-class Sleeps:
-    """Records the pauses asked for instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FlexbeFake]:
-    flexbe = FlexbeFake()
-    async with serve_app(flexbe.app) as base_url:
-        flexbe.base_url = base_url  # type: ignore[attr-defined]
-        yield flexbe
+def fake(flexbe_fake: FlexbeFake) -> FlexbeFake:
+    return flexbe_fake
 
 
 def client_for(
     fake: FlexbeFake, *, key: str | None = None, sleeps: Sleeps | None = None
 ) -> FlexbeClient:
     return FlexbeClient(
-        f"{fake.base_url}/mod/api/",  # type: ignore[attr-defined]
+        fake.api_url,
         key or fake.api_key,
         limiter=SlidingWindowLimiter(1000, 60),
         sleep=sleeps or Sleeps(),
