@@ -7,7 +7,7 @@ asks; a request that breaks those rules is refused before sending (`ValidationEr
 Every documented answer has a type of its own. The rule for which are results and which
 are errors: an answer after which the dialler is in a settled state — nothing for us to
 fix and nothing to try again — is a result, with `queued` telling whether a call waits
-(`LeadQueued`, `ExistingContact`, `CallAlreadyScheduled`, `TestPassed`; `Cancelled`,
+(`LeadQueued`, `ExistingContact`, `CallAlreadyScheduled`, `DryRunPassed`; `Cancelled`,
 `LeadNotFound`, `AlreadyProcessed`). An answer that needs someone to fix the configuration
 or the data is a non-retryable error (`UnknownLeadType`, `ValidationFailed`, `InvalidKey`).
 A failure on Comunik8's side (HTTP 500, a cancel's "server error (save)") is a retryable
@@ -17,10 +17,10 @@ error.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -38,6 +38,7 @@ from integrations.errors import (
 from integrations.phones import require_phone
 
 VALIDATION_STATUS = 400
+R = TypeVar("R")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class CallAlreadyScheduled(Comunik8Result):
 
 
 @dataclass(frozen=True)
-class TestPassed(Comunik8Result):
+class DryRunPassed(Comunik8Result):
     """`test: true`: the request is valid; nothing was saved."""
 
     outcome: ClassVar[Outcome] = Outcome.TEST_OK
@@ -168,7 +169,7 @@ class AlreadyProcessed(Comunik8Result):
     queued: ClassVar[bool] = False
 
 
-AddLeadResult = LeadQueued | ExistingContact | CallAlreadyScheduled | TestPassed
+AddLeadResult = LeadQueued | ExistingContact | CallAlreadyScheduled | DryRunPassed
 CancelResult = Cancelled | LeadNotFound | AlreadyProcessed
 
 _NOT_PROCESSED: dict[str, type[ExistingContact | CallAlreadyScheduled]] = {
@@ -255,15 +256,15 @@ class Comunik8Client(BaseClient):
         self._api_key = api_key
 
     async def add_lead(self, lead: Comunik8Lead) -> AddLeadResult:
-        answer = await self._call("lead/add", lead.to_json())
-        return _add_result(answer)
+        return await self._call("lead/add", lead.to_json(), _add_result)
 
     async def cancel_lead(self, cancel: Comunik8Cancel) -> CancelResult:
-        answer = await self._call("lead/cancel", cancel.model_dump())
-        return _cancel_result(answer)
+        return await self._call("lead/cancel", cancel.model_dump(), _cancel_result)
 
-    async def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async def once() -> dict[str, Any]:
+    async def _call(
+        self, path: str, body: dict[str, Any], interpret: Callable[[dict[str, Any]], R]
+    ) -> R:
+        async def once() -> R:
             response = await self._send(
                 "POST", path, params={"key": self._api_key}, json=body, accept={VALIDATION_STATUS}
             )
@@ -272,9 +273,10 @@ class Comunik8Client(BaseClient):
                 raise Comunik8ResponseError(f"{path} answered a non-object", body=_text(response))
             if response.status_code == VALIDATION_STATUS or _is_validation(answer):
                 raise _validation_failed(answer, response)
-            return answer
+            # Inside the retried call: some answers (a cancel's "server error") are retryable.
+            return interpret(answer)
 
-        result: dict[str, Any] = await self._with_retries(once, path)
+        result: R = await self._with_retries(once, path)
         return result
 
 
@@ -304,7 +306,7 @@ def _validation_failed(answer: dict[str, Any], response: httpx.Response) -> Comu
 
 def _add_result(answer: dict[str, Any]) -> AddLeadResult:
     if answer.get("test") == "ok":
-        return TestPassed(answer)
+        return DryRunPassed(answer)
     if answer.get("saved") is True and answer.get("processed") is True:
         return LeadQueued(answer)
     error = str(answer.get("error") or "")

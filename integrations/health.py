@@ -21,8 +21,8 @@ from integrations.comunik8 import (
     Comunik8Client,
     Comunik8Error,
     Comunik8Lead,
+    DryRunPassed,
     InvalidKey,
-    TestPassed,
     UnknownLeadType,
     ValidationFailed,
 )
@@ -186,7 +186,7 @@ async def check_comunik8(
         return CheckResult(name, False, detail, _env("comunik8_api_url"))
     except Comunik8Error as error:
         return CheckResult(name, False, _mask(error.message, api_key), _env("comunik8_api_url"))
-    if not isinstance(result, TestPassed):
+    if not isinstance(result, DryRunPassed):
         # The dialler ignored `test` and saved the lead: worth knowing, not a failure.
         return CheckResult(name, True, f"reachable, but the test lead was {result.outcome}")
     return CheckResult(name, True, f"test lead of type {lead_type!r} accepted")
