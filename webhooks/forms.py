@@ -2,15 +2,25 @@
 
 Parsing follows PHP: `a[b][c]=1` nests, `a[]=x` appends, explicit indexes stay dict keys
 (the model layer turns numeric-keyed dicts into lists), and a later value under the same
-key wins. A key with an unclosed bracket (`a[b`) is kept as a literal name.
+key wins. Where `[]` and named keys meet under one name (`a[0]=x&a[]=y`, `a[]=x&a[k]=y`)
+the result is a dict holding both, numbered on from the largest index, as PHP does.
+
+Unlike PHP, names are kept as sent: a name with unbalanced or stray brackets (`a[b`,
+`a[b]c`, `[a]`) is a literal key, and `.` or spaces are not turned into `_`.
+
+Every string that comes out is text a database can store: bodies with invalid UTF-8, a
+NUL character, a lone surrogate (`\\ud800` in JSON) or a non-finite JSON number are
+refused with a `FormError` that says where.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import math
+import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, unquote_to_bytes
 
 MAX_FIELDS = 2000
@@ -18,16 +28,33 @@ MAX_DEPTH = 8
 MAX_KEY_LENGTH = 512
 MAX_JSON_DEPTH = 32
 
+# Flexbe repeats the same few dozen short field names in every event; longer names
+# are decoded each time so a hostile body cannot pin large keys in the cache.
+_CACHED_NAME_BYTES = 256
+
 
 class FormError(ValueError):
     """The body cannot be read; the message says why."""
 
 
 def parse_body(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """JSON when the content type says so (or is missing and the body opens with `{`), else form."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media.endswith("json") or (not media and body.lstrip().startswith(b"{")):
         return parse_json(body)
     return parse_form(body)
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+# The closing quote is optional and the loops possessive, so no input makes the scan rescan.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
+_SQUARE_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+# The only escapes that decode to a NUL or to half a surrogate pair: a cheap first look.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+# `\u0000` after an even run of backslashes is an escape, not the text "\\u0000".
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -35,80 +62,132 @@ def parse_json(body: bytes) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormError(f"body is not valid UTF-8 at byte {exc.start}") from None
-    _check_json_depth(text)
+    if _nested_deeper_than(text, MAX_JSON_DEPTH):
+        _too_deep()
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise FormError(
-            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            f"invalid JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
         ) from None
-    except RecursionError:
-        raise FormError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except RecursionError:  # unbalanced brackets slip past the depth check
+        _too_deep()
+    except FormError:
+        raise
+    except ValueError:  # an integer past Python's limit on digits
+        raise FormError("invalid JSON: a number has too many digits") from None
     if not isinstance(document, dict):
         raise FormError("JSON body must be an object")
+    if _SUSPECT_ESCAPE.search(text):
+        _check_storable(text, document)
     return document
 
 
-def _check_json_depth(text: str) -> None:
-    # A cheap bound before json.loads, which recurses once per level.
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                raise FormError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        elif char in "]}":
-            depth -= 1
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Counts nesting without recursion: peels innermost bracket pairs, one level a pass."""
+    skeleton = _JSON_STRING.sub("", text).encode("ascii", "ignore")
+    brackets = skeleton.translate(_SQUARE_BRACKETS, _NOT_BRACKETS)
+    for _ in range(limit):
+        peeled = brackets.replace(b"[]", b"")
+        if len(peeled) == len(brackets):
+            return False  # empty, or unbalanced: json.loads will say what is wrong
+        brackets = peeled
+    return bool(brackets)
+
+
+def _too_deep() -> NoReturn:
+    raise FormError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise FormError(f"invalid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise FormError(f"invalid JSON: number {text[:32]} is out of range")
+    return value
+
+
+def _check_storable(text: str, document: dict[str, Any]) -> None:
+    """Valid JSON can still carry text no database stores: a NUL or a lone surrogate."""
+    nul = _NUL_ESCAPE.search(text)
+    if nul:
+        raise FormError(f"invalid JSON: \\u0000 (a NUL character) at char {nul.end() - 6}")
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormError("invalid JSON: an unpaired surrogate escape (\\ud800-\\udfff)") from None
+
+
+# --- Form: parsing ------------------------------------------------------------------------
+
+# A parsed name: its head, then one segment per bracket pair; None stands for `[]`.
+Path = tuple[str | None, ...]
+
+
+class _BadBytes(Exception):
+    """Bytes that are not storable text, at `index` within the raw bytes being decoded."""
+
+    def __init__(self, problem: str, index: int) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.index = index
 
 
 def parse_form(body: bytes) -> dict[str, Any]:
     parts = body.split(b"&")
     if len(parts) > MAX_FIELDS and sum(1 for part in parts if part) > MAX_FIELDS:
         raise FormError(f"more than {MAX_FIELDS} fields")
-    result: dict[str, Any] = {}
+    tree = _Tree()
     offset = 0
     for raw in parts:
         if raw:
             name, _, value = raw.partition(b"=")
             path = _path(name, offset)
             if path:
-                _assign(result, path, _decode(value, offset + len(name) + 1))
+                tree.assign(path, _decode(value, offset + len(name) + 1))
         offset += len(raw) + 1
-    return result
+    return tree.root
+
+
+def _path(name: bytes, offset: int) -> Path:
+    try:
+        return _cached_path(name) if len(name) <= _CACHED_NAME_BYTES else _parse_name(name)
+    except _BadBytes as bad:
+        raise FormError(f"{bad.problem} at byte {offset + bad.index}") from None
 
 
 @lru_cache(maxsize=4096)
-def _cached_path(name: bytes) -> tuple[str | None, ...]:
-    # Every Flexbe event repeats the same few dozen field names: decode each once.
-    key = _unquote(name).decode("utf-8")
+def _cached_path(name: bytes) -> Path:
+    return _parse_name(name)
+
+
+def _parse_name(name: bytes) -> Path:
+    key = _text(name)
     if len(key) > MAX_KEY_LENGTH:
-        raise FormError(f"field name longer than {MAX_KEY_LENGTH} characters")
-    return tuple(_split_key(key)) if key else ()
-
-
-def _path(name: bytes, offset: int) -> tuple[str | None, ...]:
-    try:
-        return _cached_path(name)
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(name, offset, exc) from None
+        raise FormError(f"field name longer than {MAX_KEY_LENGTH} characters: {key[:64]!r}…")
+    return _split_key(key) if key else ()
 
 
 def _decode(raw: bytes, offset: int) -> str:
     try:
-        return _unquote(raw).decode("utf-8")
+        return _text(raw)
+    except _BadBytes as bad:
+        raise FormError(f"{bad.problem} at byte {offset + bad.index}") from None
+
+
+def _text(raw: bytes) -> str:
+    decoded = _unquote(raw)
+    nul = decoded.find(b"\x00")
+    if nul >= 0:
+        # Valid UTF-8, but PostgreSQL cannot store it in text or JSON.
+        raise _BadBytes("body has a NUL character", _raw_position(raw, nul))
+    try:
+        return decoded.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _not_utf8(raw, offset, exc) from None
+        raise _BadBytes("body is not valid UTF-8", _raw_position(raw, exc.start)) from None
 
 
 def _unquote(raw: bytes) -> bytes:
@@ -116,12 +195,6 @@ def _unquote(raw: bytes) -> bytes:
     if b"%" in raw or b"+" in raw:
         return unquote_to_bytes(raw.replace(b"+", b" "))
     return raw
-
-
-def _not_utf8(raw: bytes, offset: int, error: UnicodeDecodeError) -> FormError:
-    return FormError(
-        f"body is not valid UTF-8 near byte {offset + _raw_position(raw, error.start)}"
-    )
 
 
 def _raw_position(raw: bytes, decoded_index: int) -> int:
@@ -139,68 +212,111 @@ def _raw_position(raw: bytes, decoded_index: int) -> int:
     return position
 
 
-def _split_key(key: str) -> list[str | None]:
-    """`a[b][]` → ["a", "b", None]; None means "append"."""
+def _split_key(key: str) -> Path:
+    """`a[b][]` → ("a", "b", None); a name whose brackets do not pair up stays whole."""
     opening = key.find("[")
     if opening <= 0 or not key.endswith("]"):
-        return [key]
-    head, rest = key[:opening], key[opening:]
-    parts: list[str | None] = [head]
-    position = 0
-    while position < len(rest):
-        if rest[position] != "[":
-            return [key]
-        closing = rest.find("]", position)
-        if closing < 0:
-            return [key]
-        segment = rest[position + 1 : closing]
-        parts.append(segment if segment else None)
+        return (key,)
+    parts: list[str | None] = [key[:opening]]
+    position = opening
+    while position < len(key):
+        if key[position] != "[":
+            return (key,)
+        closing = key.find("]", position)
+        segment = key[position + 1 : closing]
+        parts.append(segment or None)
         position = closing + 1
     if len(parts) - 1 > MAX_DEPTH:
         raise FormError(f"field nesting deeper than {MAX_DEPTH} levels at key {key[:64]!r}")
-    return parts
+    return tuple(parts)
 
 
-def _assign(target: dict[str, Any], path: Sequence[str | None], value: str) -> None:
-    container: dict[str, Any] | list[Any] = target
-    for index, segment in enumerate(path):
-        last = index == len(path) - 1
-        following = None if last else path[index + 1]
+class _Tree:
+    """The parsed form; remembers the next `[]` index of dicts that were appended to."""
+
+    def __init__(self) -> None:
+        self.root: dict[str, Any] = {}
+        # id(dict) → (the dict, its next free index); holding the dict keeps its id unique.
+        self._next_index: dict[int, tuple[dict[str, Any], int]] = {}
+
+    def assign(self, path: Path, value: str) -> None:
+        container: dict[str, Any] | list[Any] = self.root
+        for depth, segment in enumerate(path[:-1]):
+            following = path[depth + 1]
+            child = container.get(segment) if isinstance(container, dict) and segment else None
+            if following is None:
+                if not isinstance(child, list | dict):
+                    child = []
+            elif isinstance(child, list):
+                # Named keys under a list: it becomes a PHP array with both.
+                child = self._keyed(child)
+            elif not isinstance(child, dict):
+                child = {}  # a scalar here is replaced: the later field wins
+            self._put(container, segment, child)
+            container = child
+        self._put(container, path[-1], value)
+
+    def _put(self, container: dict[str, Any] | list[Any], segment: str | None, item: Any) -> None:
+        # A list is only ever reached through `[]`, so its segment is always None.
         if isinstance(container, list):
-            # Reached through `[]`: each append starts a new item.
-            child: Any = value if last else ([] if following is None else {})
-            container.append(child)
-        else:
-            key = "" if segment is None else segment
-            if last:
-                container[key] = value
-                return
-            child = container.get(key)
-            wanted = list if following is None else dict
-            if not isinstance(child, wanted):
-                child = container[key] = wanted()
-        if last:
+            container.append(item)
             return
-        container = child
+        if segment is None:
+            segment = str(self._take_index(container))
+        elif id(container) in self._next_index and _is_index(segment):
+            self._track(container, max(self._next_index[id(container)][1], int(segment) + 1))
+        container[segment] = item
+
+    def _take_index(self, container: dict[str, Any]) -> int:
+        tracked = self._next_index.get(id(container))
+        if tracked is None:
+            index = max((int(key) + 1 for key in container if _is_index(key)), default=0)
+        else:
+            index = tracked[1]
+        self._track(container, index + 1)
+        return index
+
+    def _keyed(self, items: list[Any]) -> dict[str, Any]:
+        keyed = {str(index): item for index, item in enumerate(items)}
+        self._track(keyed, len(items))
+        return keyed
+
+    def _track(self, container: dict[str, Any], next_index: int) -> None:
+        self._next_index[id(container)] = (container, next_index)
 
 
-def encode_form_pairs(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Flatten to PHP-style pairs with literal brackets: {"a": {"b": 1}} → [("a[b]", "1")]."""
+def _is_index(key: str) -> bool:
+    """A key PHP reads as an integer array index: "0", "17", not "017" or "+1"."""
+    return key.isascii() and key.isdigit() and (key == "0" or key[0] != "0")
+
+
+# --- Form: encoding -----------------------------------------------------------------------
+
+
+def encode_form_pairs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Flatten to PHP-style pairs with literal brackets: {"a": {"b": 1}} → [("a[b]", "1")].
+
+    Lists of scalars repeat `name[]`; a list holding dicts or lists numbers its items
+    (`name[0][k]`) so each item stays whole. Empty dicts and lists send nothing, as
+    PHP's `http_build_query` does. Scalars: None → "", True → "1", False → "0", else str().
+    """
+    return _pairs("", data)
+
+
+def _pairs(prefix: str, data: Mapping[Any, Any]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for key, value in data.items():
-        name = f"{prefix}[{key}]" if prefix else str(key)
-        pairs.extend(_flatten(name, value))
+        pairs.extend(_flatten(f"{prefix}[{key}]" if prefix else str(key), value))
     return pairs
 
 
 def _flatten(name: str, value: Any) -> list[tuple[str, str]]:
     if isinstance(value, Mapping):
-        return encode_form_pairs(value, name)
+        return _pairs(name, value)
     if isinstance(value, list | tuple):
-        pairs: list[tuple[str, str]] = []
-        for item in value:
-            pairs.extend(_flatten(f"{name}[]", item))
-        return pairs
+        if any(isinstance(item, Mapping | list | tuple) for item in value):
+            return _pairs(name, dict(enumerate(value)))
+        return [(f"{name}[]", _scalar(item)) for item in value]
     return [(name, _scalar(value))]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,12 +13,16 @@ from hypothesis import strategies as st
 from webhooks.forms import (
     MAX_DEPTH,
     MAX_FIELDS,
+    MAX_JSON_DEPTH,
+    MAX_KEY_LENGTH,
     FormError,
     encode_form,
     encode_form_pairs,
     parse_body,
     parse_form,
 )
+
+# --- Realistic Flexbe bodies --------------------------------------------------------------
 
 
 def test_flexbe_body_with_encoded_brackets_and_cyrillic() -> None:
@@ -44,7 +49,27 @@ def test_flexbe_body_with_encoded_brackets_and_cyrillic() -> None:
     }
 
 
-def test_literal_brackets_indexes_and_blank_values() -> None:
+def test_flexbe_body_with_literal_brackets_and_raw_utf8() -> None:
+    body = (
+        "event=pay&data[client][name]=Иван Петров&data[form_data][f5][value]=on"
+        "&data[form_data][f5][type]=checkbox&data[utm][ip]=10.0.0.1"
+        "&data[utm][cookies][_ym_uid]=1767&data[note]=100%25 & 50%zz"
+    ).encode()
+
+    assert parse_form(body) == {
+        "event": "pay",
+        "data": {
+            "client": {"name": "Иван Петров"},
+            "form_data": {"f5": {"value": "on", "type": "checkbox"}},
+            "utm": {"ip": "10.0.0.1", "cookies": {"_ym_uid": "1767"}},
+            # `&` unencoded splits the field; `%zz` is not an escape and stays as sent.
+            "note": "100% ",
+        },
+        " 50%zz": "",
+    }
+
+
+def test_explicit_indexes_and_blank_values_stay_as_sent() -> None:
     body = b"data[id]=5&data[note]=&data[form_data][f1][value][0]=x&data[form_data][f1][value][1]=y"
 
     assert parse_form(body) == {
@@ -52,19 +77,54 @@ def test_literal_brackets_indexes_and_blank_values() -> None:
     }
 
 
+def test_lists_of_groups_append_a_new_item_per_field() -> None:
+    assert parse_form(b"a[][b]=1&a[][c]=2") == {"a": [{"b": "1"}, {"c": "2"}]}
+
+
 def test_later_value_wins_like_php() -> None:
     assert parse_form(b"a=1&a=2") == {"a": "2"}
     assert parse_form(b"a=1&a[b]=2") == {"a": {"b": "2"}}
     assert parse_form(b"a[b]=2&a=1") == {"a": "1"}
+    assert parse_form(b"a=1&a[]=2") == {"a": ["2"]}
+    assert parse_form(b"a[]=x&a[0]=y") == {"a": {"0": "y"}}
 
 
-def test_odd_keys_never_crash() -> None:
-    assert parse_form(b"a[b=1&=x&&c[=2&%zz=3") == {"a[b": "1", "c[": "2", "%zz": "3"}
+def test_appends_and_named_keys_under_one_name_keep_both_like_php() -> None:
+    assert parse_form(b"a[]=x&a[k]=y&a[]=z") == {"a": {"0": "x", "k": "y", "1": "z"}}
+    # `[]` numbers on from the largest integer index; "010" is a name, not an index.
+    assert parse_form(b"a[5]=x&a[]=y&a[010]=q&a[]=z") == {
+        "a": {"5": "x", "6": "y", "010": "q", "7": "z"}
+    }
+
+
+def test_names_with_unbalanced_brackets_stay_literal() -> None:
+    assert parse_form(b"a[b=1&=x&&c[=2&%zz=3&[d]=4&e[f]g=5&h[i]]=6") == {
+        "a[b": "1",
+        "c[": "2",
+        "%zz": "3",
+        "[d]": "4",
+        "e[f]g": "5",
+        "h[i]]": "6",
+    }
+
+
+# --- Limits and errors --------------------------------------------------------------------
 
 
 def test_invalid_utf8_names_the_byte() -> None:
-    with pytest.raises(FormError, match="UTF-8 near byte 7"):
+    with pytest.raises(FormError, match="not valid UTF-8 at byte 7$"):
         parse_form(b"ok=1&x=\xff")
+    with pytest.raises(FormError, match="not valid UTF-8 at byte 13$"):
+        parse_form(b"ok=1&x=%D0%98%D0")
+    with pytest.raises(FormError, match="not valid UTF-8 at byte 5$"):
+        parse_form(b"ok=1&%FF[a]=1")
+
+
+def test_nul_characters_are_refused_because_no_database_stores_them() -> None:
+    with pytest.raises(FormError, match="NUL character at byte 8$"):
+        parse_form(b"ok=1&x=a%00")
+    with pytest.raises(FormError, match="NUL character at byte 5$"):
+        parse_form(b"ok=1&\x00=a")
 
 
 def test_too_many_fields() -> None:
@@ -74,9 +134,18 @@ def test_too_many_fields() -> None:
 
 
 def test_too_deep() -> None:
-    assert parse_form(b"a" + b"[x]" * MAX_DEPTH + b"=1")
-    with pytest.raises(FormError, match="deeper than 8"):
-        parse_form(b"a" + b"[x]" * (MAX_DEPTH + 1) + b"=1")
+    assert parse_form(b"a" + b"[x]" * (MAX_DEPTH - 1) + b"[]=1")
+    with pytest.raises(FormError, match="deeper than 8 levels at key 'a"):
+        parse_form(b"a" + b"[x]" * MAX_DEPTH + b"[]=1")
+
+
+def test_key_too_long() -> None:
+    assert parse_form(b"k" * MAX_KEY_LENGTH + b"=1")
+    with pytest.raises(FormError, match="field name longer than 512 characters: 'kkk"):
+        parse_form(b"%6B" * (MAX_KEY_LENGTH + 1) + b"=1")
+
+
+# --- JSON ---------------------------------------------------------------------------------
 
 
 def test_json_bodies() -> None:
@@ -84,13 +153,58 @@ def test_json_bodies() -> None:
         "event": "lead",
         "data": {"id": 1},
     }
-    assert parse_body(b' {"event": "pay"}', None) == {"event": "pay"}
-    with pytest.raises(FormError, match="must be an object"):
-        parse_body(b"[1]", "application/json; charset=utf-8")
-    with pytest.raises(FormError, match="line 1 column"):
-        parse_body(b'{"event": ', "application/json")
+    assert parse_body(b' \n{"event": "pay"}', None) == {"event": "pay"}
+    assert parse_body(b'{"a": "\\ud83d\\ude00 \\\\u0000"}', "text/json") == {"a": "😀 \\u0000"}
+    # A form body with a JSON-looking value is still a form when the type says so.
+    assert parse_body(b"{x}=1", "application/x-www-form-urlencoded") == {"{x}": "1"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[1]", "must be an object"),
+        (b'"lead"', "must be an object"),
+        (b'{"event": ', "invalid JSON at line 1 column 11 (char 10)"),
+        (b'{"a": "\xd0"}', "not valid UTF-8 at byte 7"),
+        (b'{"a": NaN}', "NaN is not a JSON number"),
+        (b'{"a": -Infinity}', "-Infinity is not a JSON number"),
+        (b'{"a": 1e999}', "number 1e999 is out of range"),
+        (b'{"a": ' + b"9" * 5000 + b"}", "too many digits"),
+        (b'{"a": "x\\u0000"}', "NUL character"),
+        (b'{"a\\u0000": 1}', "NUL character"),
+        (b'{"a": "\\ud800"}', "unpaired surrogate"),
+        (b'{"a": "\\udc00\\ud800"}', "unpaired surrogate"),
+        (b"[" * 100_000 + b"]" * 100_000, "deeper than 32"),
+        (b"[" * 100_000, "deeper than 32"),
+    ],
+)
+def test_json_errors_say_what_is_wrong(body: bytes, message: str) -> None:
+    with pytest.raises(FormError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_body(body, "application/json; charset=utf-8")
+
+
+def nest(levels: int) -> bytes:
+    """An object `levels` deep, alternating objects and arrays, with strings that look deep."""
+    text = '"[[{{"'
+    for level in range(levels - 1):
+        text = f'{{"k": {text}}}' if level % 2 else f'["]]", {text}]'
+    return f'{{"k": {text}}}'.encode()
+
+
+@pytest.mark.parametrize("levels", [1, 2, MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH])
+def test_json_as_deep_as_allowed_is_accepted(levels: int) -> None:
+    document = parse_body(nest(levels), "application/json")
+
+    assert document == json.loads(nest(levels))
+
+
+@pytest.mark.parametrize("levels", [MAX_JSON_DEPTH + 1, MAX_JSON_DEPTH + 2, 900])
+def test_json_deeper_than_allowed_is_refused(levels: int) -> None:
     with pytest.raises(FormError, match="deeper than 32"):
-        parse_body(b"[" * 100_000 + b"]" * 100_000, "application/json")
+        parse_body(nest(levels), "application/json")
+
+
+# --- Encoding -----------------------------------------------------------------------------
 
 
 def test_encoding_matches_what_flexbe_sends() -> None:
@@ -103,21 +217,49 @@ def test_encoding_matches_what_flexbe_sends() -> None:
         "event=lead&data%5Bclient%5D%5Bname%5D=%D0%AF%20%26%20Co"
         "&data%5Btags%5D%5B%5D=a&data%5Btags%5D%5B%5D=b&data%5Bok%5D=1"
     )
-    assert encode_form_pairs({"client": {"name": "x"}, "pay": {"summ": 10}}) == [
+
+
+def test_pairs_for_flexbe_change_lead() -> None:
+    fields = {"client": {"name": "x"}, "pay": {"summ": 10, "paid": False}, "note": None}
+
+    assert encode_form_pairs(fields) == [
         ("client[name]", "x"),
         ("pay[summ]", "10"),
+        ("pay[paid]", "0"),
+        ("note", ""),
     ]
 
 
-keys = st.text(min_size=1, max_size=12).filter(lambda k: "[" not in k and "]" not in k)
-values = st.text(max_size=30)
+def test_lists_of_groups_are_numbered_so_each_item_stays_whole() -> None:
+    pairs = encode_form_pairs({"items": [{"id": 1, "qty": 2}, {"id": 3}], "empty": [], "none": {}})
+
+    assert pairs == [("items[0][id]", "1"), ("items[0][qty]", "2"), ("items[1][id]", "3")]
+    assert parse_form(encode_form({"items": [{"id": 1, "qty": 2}, {"id": 3}]}).encode()) == {
+        "items": {"0": {"id": "1", "qty": "2"}, "1": {"id": "3"}}
+    }
+
+
+# --- Properties ---------------------------------------------------------------------------
+
+text = st.characters(codec="utf-8", exclude_characters="\x00")
+keys = st.text(text, min_size=1, max_size=12).filter(lambda k: "[" not in k and "]" not in k)
+values = st.text(text, max_size=30)
+
+
+def nesting(value: Any) -> int:
+    """Bracket segments the deepest field of `value` needs below its top-level name."""
+    if isinstance(value, dict):
+        return 1 + max(nesting(child) for child in value.values())
+    return 1 if isinstance(value, list) else 0
+
+
 forms: st.SearchStrategy[dict[str, Any]] = st.recursive(
     st.dictionaries(
         keys, values | st.lists(values, min_size=1, max_size=4), min_size=1, max_size=5
     ),
     lambda children: st.dictionaries(keys, children, min_size=1, max_size=4),
     max_leaves=30,
-)
+).filter(lambda document: nesting(document) - 1 <= MAX_DEPTH)
 
 
 @settings(max_examples=300, deadline=None)
@@ -134,8 +276,21 @@ def test_round_trip_with_literal_brackets(document: dict[str, Any]) -> None:
     assert parse_form(body.encode()) == document
 
 
+# Pieces that make the parsers' edge cases likely, mixed with arbitrary bytes.
+fragments = st.sampled_from(
+    [b"a", b"[", b"]", b"[]", b"[0]", b"=", b"&", b"+", b"%", b"%5B", b"%5D", b"%00", b"%FF"]
+    + [b"%D0", b"\xd0\x98", b"{", b"}", b'"', b":", b",", b"\\", b"\\u0000", b"\\ud800", b"1e999"]
+)
+hostile = st.binary(max_size=300) | st.lists(fragments | st.binary(max_size=4)).map(b"".join)
+
+
 @settings(max_examples=500, deadline=None)
-@given(st.binary(max_size=300), st.sampled_from([None, "", "application/json", "text/plain"]))
+@given(
+    hostile,
+    st.sampled_from(
+        [None, "", "application/json", "text/plain", "application/x-www-form-urlencoded"]
+    ),
+)
 def test_arbitrary_bytes_parse_or_raise_form_error(body: bytes, content_type: str | None) -> None:
     for parse in (parse_form, lambda b: parse_body(b, content_type)):
         try:
@@ -144,3 +299,17 @@ def test_arbitrary_bytes_parse_or_raise_form_error(body: bytes, content_type: st
             assert str(exc)
         else:
             assert isinstance(result, dict)
+            # Whatever is accepted can be stored: finite JSON, UTF-8 text without NUL.
+            json.dumps(result, allow_nan=False)
+            for piece in texts(result):
+                assert "\x00" not in piece
+                piece.encode("utf-8")
+
+
+def texts(value: Any) -> list[str]:
+    """Every key and string in a parsed body."""
+    if isinstance(value, dict):
+        return [*value, *(piece for child in value.values() for piece in texts(child))]
+    if isinstance(value, list):
+        return [piece for child in value for piece in texts(child)]
+    return [value] if isinstance(value, str) else []
