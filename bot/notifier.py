@@ -70,16 +70,13 @@ class CardNotifier:
             )
             rendered = render_card(view)
             content_hash = _hash(rendered)
-            if (
-                card is not None
-                and card.message_id is not None
-                and card.content_hash == content_hash
-            ):
+            # A repost is a new message on purpose; anything else edits the card in place,
+            # or skips the edit when nothing on it would change.
+            current = card.message_id if card is not None and reason != "repost" else None
+            if current is not None and card is not None and card.content_hash == content_hash:
                 return
             try:
-                message_id = await self._post(
-                    chat_id, card.message_id if card else None, view, rendered
-                )
+                message_id = await self._post(chat_id, current, view, rendered)
             except TelegramForbiddenError as exc:
                 await self._blocked(chat_id, exc.message)
                 return

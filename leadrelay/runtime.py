@@ -199,7 +199,11 @@ async def _run_bot(settings: Settings, telegram: Telegram, stop: asyncio.Event) 
 
 async def _poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
     polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        # Updates handled one by one (handlers only write jobs, so this is quick): at shutdown
+        # none is left half-done in a stray task.
+        dispatcher.start_polling(
+            bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False
+        )
     )
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)

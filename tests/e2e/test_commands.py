@@ -1,0 +1,113 @@
+"""Commands: /start with an invite, /leads, /lead, /stats, /lang, outsiders."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Manager
+from tests.e2e.conftest import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN, Stack, card_of, eventually
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def last_text(stack: Stack, chat: int) -> str:
+    messages = stack.telegram.chat(chat)
+    return messages[-1]["text"] if messages else ""
+
+
+async def test_leads_today_and_stats(stack: Stack) -> None:
+    from datetime import timedelta
+
+    from storage.clock import utcnow
+
+    now = int(utcnow().timestamp())
+    await stack.new_lead(2001, name="Анна", time=now - 60)
+    await stack.new_lead(2002, name="Борис", time=now - 120)
+    await stack.new_lead(2003, name="Старый", time=int((utcnow() - timedelta(days=3)).timestamp()))
+    await eventually(lambda: card_of(stack.telegram, MANAGER, 3) is not None)
+
+    stack.telegram.message_update(MANAGER, "/leads today")
+    await eventually(lambda: "Leads: today" in last_text(stack, MANAGER))
+    listing = last_text(stack, MANAGER)
+    assert "Анна" in listing and "Борис" in listing and "Старый" not in listing
+
+    stack.telegram.message_update(RUSSIAN, "/stats week", language_code="ru")
+    await eventually(lambda: "Статистика: week" in last_text(stack, RUSSIAN))
+    stats = last_text(stack, RUSSIAN)
+    assert "Заявок: 3" in stats and "Новый: 3" in stats
+
+
+async def test_lead_command_posts_the_card_again(stack: Stack) -> None:
+    await stack.new_lead(1414)
+    await eventually(lambda: card_of(stack.telegram, MANAGER) is not None)
+    before = len([m for m in stack.telegram.chat(MANAGER) if "#414" in m["text"]])
+
+    stack.telegram.message_update(MANAGER, "/lead 414")
+
+    await eventually(
+        lambda: len([m for m in stack.telegram.chat(MANAGER) if "#414" in m["text"]]) == before + 1
+    )
+
+
+async def test_invite_makes_a_manager_once(stack: Stack) -> None:
+    stack.telegram.message_update(ADMIN, "/invite")
+    await eventually(lambda: "t.me/leadrelay_test_bot?start=" in last_text(stack, ADMIN))
+    code = last_text(stack, ADMIN).rsplit("start=", 1)[1].strip()
+
+    stack.telegram.message_update(555, f"/start {code}", language_code="ru-RU", first_name="Ольга")
+    await eventually(lambda: "Добро пожаловать" in last_text(stack, 555))
+    stack.telegram.message_update(556, f"/start {code}", first_name="Eve")
+    await eventually(lambda: "used or expired" in last_text(stack, 556))
+
+    async with stack.database.read() as session:
+        olga = await session.get(Manager, 555)
+        eve = await session.get(Manager, 556)
+    assert olga is not None and olga.language == "ru" and olga.active
+    assert eve is None
+
+
+async def test_outsider_gets_a_refusal_and_nothing_else(stack: Stack) -> None:
+    stack.telegram.message_update(OUTSIDER, "/leads today")
+    await eventually(lambda: bool(stack.telegram.chat(OUTSIDER)))
+    assert "Ask an admin for an invite" in last_text(stack, OUTSIDER)
+    stack.telegram.message_update(OUTSIDER, "/invite")
+    await eventually(lambda: len(stack.telegram.chat(OUTSIDER)) == 2)
+    assert "t.me" not in last_text(stack, OUTSIDER)
+    async with stack.database.read() as session:
+        assert (
+            await session.exec(select(Manager).where(Manager.telegram_id == OUTSIDER))
+        ).first() is None
+
+
+async def test_lang_switches_the_managers_cards(stack: Stack) -> None:
+    stack.telegram.message_update(MANAGER, "/lang")
+    await eventually(lambda: "Choose your language" in last_text(stack, MANAGER))
+    menu = stack.telegram.chat(MANAGER)[-1]
+    russian = [
+        b for row in menu["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Русский"
+    ][0]
+
+    stack.telegram.callback_update(MANAGER, MANAGER, menu["message_id"], russian["callback_data"])
+    await eventually(
+        lambda: any(a["text"] == "Язык: русский" for a in stack.telegram.callback_answers)
+    )
+    await stack.new_lead(1414)
+
+    await eventually(lambda: card_of(stack.telegram, MANAGER) is not None)
+    card = card_of(stack.telegram, MANAGER)
+    assert card is not None and "Заявка №414" in card["text"]
+    group = card_of(stack.telegram, GROUP)
+    assert group is None or "Lead #414" in group["text"]
+
+
+async def test_command_menu_is_set_in_both_languages(stack: Stack) -> None:
+    from bot.app import set_commands
+
+    await set_commands(stack.parts.bot, stack.parts.i18n)
+
+    by_language = {
+        entry.get("language_code"): entry["commands"] for entry in stack.telegram.commands
+    }
+    assert {c["command"] for c in by_language[None]} >= {"leads", "lead", "stats", "lang", "help"}
+    assert any("Заявки" in c["description"] for c in by_language["ru"])
