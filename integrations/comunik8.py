@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from integrations import _constants as constants
 from integrations._base import BaseClient, ErrorFamily
@@ -253,7 +253,8 @@ class Comunik8Client(BaseClient):
 
     def __init__(self, api_url: str, api_key: str, **options: Any) -> None:
         super().__init__(api_url, **options)
-        self._api_key = api_key
+        # Kept masked, so neither a repr nor a dump of the client's attributes shows it.
+        self._api_key = SecretStr(api_key)
 
     async def add_lead(self, lead: Comunik8Lead) -> AddLeadResult:
         return await self._call("lead/add", lead.to_json(), _add_result)
@@ -266,7 +267,11 @@ class Comunik8Client(BaseClient):
     ) -> R:
         async def once() -> R:
             response = await self._send(
-                "POST", path, params={"key": self._api_key}, json=body, accept={VALIDATION_STATUS}
+                "POST",
+                path,
+                params={"key": self._api_key.get_secret_value()},
+                json=body,
+                accept={VALIDATION_STATUS},
             )
             answer = self._json(response)
             if not isinstance(answer, dict):

@@ -21,7 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from integrations import _constants as constants
 from integrations._base import BaseClient, ErrorFamily
@@ -301,8 +309,9 @@ class Crm5Client(BaseClient):
         **options: Any,
     ) -> None:
         super().__init__(base_url, **options)
-        self._public_token = public_token
-        self._secret_token = secret_token
+        # Kept masked, so neither a repr nor a dump of the client's attributes shows them.
+        self._public_token = SecretStr(public_token)
+        self._secret_token = None if secret_token is None else SecretStr(secret_token)
 
     async def send_form(self, request: FormSendRequest) -> Crm5Answer:
         return await self._create(request)
@@ -328,12 +337,12 @@ class Crm5Client(BaseClient):
         return self._parse(_FunnelsAnswer, answer, "public/funnels/get").funnels
 
     async def get_managers(self) -> list[Manager]:
-        if not self._secret_token:
+        if self._secret_token is None or not self._secret_token.get_secret_value():
             raise SecretTokenRequired(
                 "5CRM lists managers only with the secret token (LEADRELAY_CRM5_SECRET_TOKEN)"
             )
         answer = await self._call(
-            "GET", "public/managers/get", [("secret_token", self._secret_token)]
+            "GET", "public/managers/get", [("secret_token", self._secret_token.get_secret_value())]
         )
         return self._parse(_ManagersAnswer, answer, "public/managers/get").managers
 
@@ -342,7 +351,7 @@ class Crm5Client(BaseClient):
         return self._parse(Crm5Answer, answer, request.path)
 
     async def _call(self, method: str, path: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
-        fields = [("public_token", self._public_token), *fields]
+        fields = [("public_token", self._public_token.get_secret_value()), *fields]
 
         async def once() -> dict[str, Any]:
             if method == "GET":

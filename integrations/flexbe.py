@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, SecretStr, ValidationError, field_validator
 
 from integrations import _constants as constants
 from integrations._base import BaseClient, ErrorFamily
@@ -115,7 +115,8 @@ class FlexbeClient(BaseClient):
         self, api_url: str, api_key: str, *, limiter: Limiter | None = None, **options: Any
     ) -> None:
         super().__init__(api_url, **options)
-        self._api_key = api_key
+        # Kept masked, so neither a repr nor a dump of the client's attributes shows it.
+        self._api_key = SecretStr(api_key)
         self._limiter = limiter or shared_limiter(
             self.base_url, limit=RATE_LIMIT_CALLS, window=RATE_LIMIT_WINDOW_SECONDS
         )
@@ -208,7 +209,7 @@ class FlexbeClient(BaseClient):
         return await self._call("changeLead", fields)
 
     async def _call(self, method: str, fields: list[tuple[str, str]]) -> dict[str, Any]:
-        form = [("api_key", self._api_key), ("method", method), *fields]
+        form = [("api_key", self._api_key.get_secret_value()), ("method", method), *fields]
 
         async def once() -> dict[str, Any]:
             await self._limiter.acquire()
