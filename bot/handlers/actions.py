@@ -104,6 +104,8 @@ def _plan(
         if lead.site_key not in config.flexbe_sites:
             return _("The Flexbe API is not set up for this site."), None, "", {}
         status = STATUS_OF[act]
+        if lead.status_code == status:
+            return _("Already so in Flexbe."), None, "", {}
         key = f"flexbe.status:{lead.id}:{status}:v{lead.version}"
         return (
             _("Sending to Flexbe…"),

@@ -77,7 +77,10 @@ async def test_double_tap_and_two_managers_make_one_call(stack: Stack) -> None:
     assert len(stack.flexbe.calls("changeLead")) == 1
     answers = [answer["text"] for answer in stack.telegram.callback_answers]
     assert answers.count("Sending to Flexbe…") == 1
-    assert answers.count("Already done or in progress.") == 2
+    # In progress, or done already when the tap comes late: either way no second call.
+    assert all(
+        a in ("Already done or in progress.", "Already so in Flexbe.") for a in answers[1:]
+    ), answers
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
