@@ -21,6 +21,7 @@ from integrations.flexbe import (
 from integrations.ratelimit import SlidingWindowLimiter
 from tests.fakes.fixtures import Sleeps
 from tests.fakes.flexbe import FlexbeFake
+from tests.fakes.server import DOWN
 
 
 @pytest.fixture
@@ -202,3 +203,24 @@ async def test_no_secret_in_logs_reprs_or_errors(
     assert fake.api_key not in everything
     assert "secret-wrong-key" not in everything
     assert "retry" in caplog.text, "the retries were logged"
+
+
+async def test_the_fakes_limit_is_a_sliding_minute_on_its_clock(fake: FlexbeFake) -> None:
+    now = [1000.0]
+    fake.clock, fake.rate_limit = (lambda: now[0]), 2
+    async with client_for(fake) as flexbe:
+        flexbe.max_retries = 0
+        await flexbe.check_connection()
+        await flexbe.check_connection()
+        with pytest.raises(RateLimited):
+            await flexbe.check_connection()
+        now[0] += 60.5
+        assert await flexbe.check_connection() is True
+
+
+async def test_a_dropped_connection_is_retried(fake: FlexbeFake) -> None:
+    fake.fail_next(DOWN)
+    sleeps = Sleeps()
+    async with client_for(fake, sleeps=sleeps) as flexbe:
+        assert await flexbe.check_connection() is True
+    assert sleeps.delays == [0.5] and len(fake.requests) == 2

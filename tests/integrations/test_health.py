@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -74,8 +75,13 @@ def settings_for(
 
 
 async def test_everything_configured_and_right_is_ok(
-    flexbe_fake: FlexbeFake, crm5_fake: Crm5Fake, comunik8_fake: Comunik8Fake, telegram_url: str
+    flexbe_fake: FlexbeFake,
+    crm5_fake: Crm5Fake,
+    comunik8_fake: Comunik8Fake,
+    telegram_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     settings = settings_for(flexbe_fake, crm5_fake, comunik8_fake, telegram_url)
 
     results = await check_all(settings)
@@ -91,8 +97,9 @@ async def test_everything_configured_and_right_is_ok(
     assert details["telegram"] == "bot @okna_leads_bot"
     assert comunik8_fake.leads == [], "the test lead was not saved"
     assert comunik8_fake.calls("lead/add")[0].body["test"] is True
-    for result in results:
-        assert not any(secret in result.detail for secret in settings.secrets())
+    for text in [caplog.text, *(result.detail for result in results)]:
+        assert not any(secret in text for secret in settings.secrets())
+    assert "/bot***/getMe" in caplog.text
 
 
 async def test_a_wrong_flexbe_key_says_so_and_names_the_setting(flexbe_fake: FlexbeFake) -> None:

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from integrations._redact import redact_url
 from integrations.comunik8 import (
     Comunik8Cancel,
     Comunik8Client,
@@ -93,3 +94,19 @@ async def test_no_secret_leaks_anywhere(
     assert "retry 1 of 2" in caplog.text, "the retries were logged"
     assert "key=***" in caplog.text, "httpx's request lines were kept, with the key masked"
     assert "secret_token=***" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://d.example/lead/add?key=abc", "https://d.example/lead/add?key=***"),
+        (
+            "https://crm/x?public_token=a&secret_token=b",
+            "https://crm/x?public_token=***&secret_token=***",
+        ),
+        ("https://api.telegram.org/bot123:ABC-def/getMe", "https://api.telegram.org/bot***/getMe"),
+        ("https://site.ru/mod/api/", "https://site.ru/mod/api/"),
+    ],
+)
+def test_urls_are_shown_without_their_secrets(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
