@@ -46,13 +46,17 @@ DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "leadrelay_bench_jobs"
 
 
-def noop_registry(on_run: Callable[[], None] | None = None) -> HandlerRegistry:
+def noop_registry(
+    on_run: Callable[[], None] | None = None, *, work_seconds: float = 0.0
+) -> HandlerRegistry:
     registry = HandlerRegistry()
 
     @registry.handler(KIND)
     async def noop(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         if on_run is not None:
             on_run()
+        if work_seconds:
+            await asyncio.sleep(work_seconds)  # a stand-in for an API call
 
     return registry
 
@@ -162,12 +166,15 @@ async def in_process_throughput(database: Database, jobs: int) -> float:
 # 2. PostgreSQL, several processes
 
 
-async def process_throughput(url: str, jobs: int, processes: int) -> float:
+async def process_throughput(
+    url: str, jobs: int, processes: int, *, work_ms: float = 0.0, concurrency: int = 100
+) -> float:
     database = Database(url)
     try:
+        options = ["--work-ms", str(work_ms), "--concurrency", str(concurrency)]
         workers = [
             subprocess.Popen(
-                [sys.executable, __file__, "--worker", url],
+                [sys.executable, __file__, "--worker", url, *options],
                 stdout=subprocess.PIPE,
                 cwd=ROOT,
             )
@@ -191,9 +198,10 @@ async def process_throughput(url: str, jobs: int, processes: int) -> float:
     return jobs / elapsed
 
 
-async def serve_worker(url: str) -> None:
+async def serve_worker(url: str, *, work_ms: float, concurrency: int) -> None:
     print("ready", flush=True)
-    await run_worker_process(url, noop_registry(), concurrency=100)
+    registry = noop_registry(work_seconds=work_ms / 1000)
+    await run_worker_process(url, registry, concurrency=concurrency)
 
 
 # 3. Idle latency
@@ -270,6 +278,14 @@ async def main(arguments: argparse.Namespace) -> None:
         three = await process_throughput(url, jobs, 3)
         print(f"PostgreSQL: 1 process {one:,.0f} jobs/s, 3 processes {three:,.0f} jobs/s")
         print(f"  ratio 3/1: {three / one:.2f}")
+        # Real jobs wait on an API; then one process is bound by its concurrency, not CPU.
+        one = await process_throughput(url, jobs // 4, 1, work_ms=5, concurrency=16)
+        three = await process_throughput(url, jobs // 4, 3, work_ms=5, concurrency=16)
+        print(
+            f"PostgreSQL, 5 ms of I/O per job, 16 at a time per process: "
+            f"1 process {one:,.0f} jobs/s, 3 processes {three:,.0f} jobs/s"
+        )
+        print(f"  ratio 3/1: {three / one:.2f}")
     finally:
         await postgres.dispose()
 
@@ -281,12 +297,16 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--work-ms", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=100, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     options = parse()
     if options.worker:
-        asyncio.run(serve_worker(options.worker))
+        asyncio.run(
+            serve_worker(options.worker, work_ms=options.work_ms, concurrency=options.concurrency)
+        )
     else:
         asyncio.run(main(options))

@@ -43,6 +43,7 @@ class Wakeup:
         """Until notified or `timeout` seconds pass; True if notified."""
         self._loop = asyncio.get_running_loop()
         if self._event.is_set():
+            await asyncio.sleep(0)  # never return without letting others run
             return True
         if timeout is not None and timeout <= 0:
             return False

@@ -170,7 +170,9 @@ def _candidates(connection: Connection, now: datetime, limit: int, kinds: Collec
             job.c.kind.in_(kinds),
             or_(job.c.queue.is_(None), ~blocked),
         )
-        .order_by(job.c.run_at, job.c.id)
+        # Not also by id: ties (a batch enqueued at once) would defeat ix_job_due's order
+        # and make PostgreSQL sort every due row. Queues keep their order by `blocked`.
+        .order_by(job.c.run_at)
         .limit(limit)
     )
     if connection.dialect.name == "postgresql":
@@ -197,13 +199,17 @@ def finish(
     connection: Connection, finished: Sequence[Finished], *, worker: str, now: datetime
 ) -> list[Finished]:
     """Record outcomes of jobs this worker still owns; returns those it recorded."""
-    owned = _owned(connection, [item.job.id for item in finished], worker)
-    applied = [item for item in finished if owned.get(item.job.id) == item.job.attempt]
-    done = [item.job.id for item in applied if item.decision.verdict is Verdict.DONE]
-    if done:
-        connection.execute(
+    succeeded = [item for item in finished if item.decision.verdict is Verdict.DONE]
+    applied: list[Finished] = []
+    if succeeded:
+        # The common case in one statement: status and locked_by fence off a late worker.
+        result = connection.execute(
             update(JOB)
-            .where(JOB.c.id.in_(done))
+            .where(
+                JOB.c.id.in_([item.job.id for item in succeeded]),
+                JOB.c.status == JobStatus.RUNNING.value,
+                JOB.c.locked_by == worker,
+            )
             .values(
                 status=JobStatus.DONE.value,
                 finished_at=now,
@@ -212,9 +218,14 @@ def finish(
                 locked_by=None,
                 last_error=None,
             )
+            .returning(JOB.c.id)
         )
-    others = [_state_after(item, now) for item in applied if item.decision.verdict != Verdict.DONE]
-    if others:
+        kept = set(result.scalars())
+        applied.extend(item for item in succeeded if item.job.id in kept)
+    failed = [item for item in finished if item.decision.verdict is not Verdict.DONE]
+    owned = _owned(connection, [item.job.id for item in failed], worker)
+    failed = [item for item in failed if owned.get(item.job.id) == item.job.attempt]
+    if failed:
         connection.execute(
             update(JOB)
             .where(JOB.c.id == bindparam("b_id"))
@@ -229,8 +240,9 @@ def finish(
                 lease_until=None,
                 locked_by=None,
             ),
-            others,
+            [_state_after(item, now) for item in failed],
         )
+        applied.extend(failed)
     if applied:
         connection.execute(
             insert(ATTEMPT),

@@ -85,9 +85,14 @@ class Worker:
         self.name = name or default_worker_name()
         self.wakeup = wakeup or Wakeup()
         self.listen = listen and not database.is_sqlite
-        # Claimed and not yet recorded as finished: the slots in use and the leases held.
+        # Claimed and not yet recorded as finished: the leases this worker holds.
         self._held: dict[int, ClaimedJob] = {}
+        # Handlers running now: the slots in use. A finished job frees its slot at once,
+        # while its outcome waits for the next flush.
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._running = 0
+        # Wake the loop to claim when this many slots are free: claims stay batched.
+        self._claim_threshold = max(1, concurrency // 4)
         self._finished: list[Finished] = []
         self._flush_wanted = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -127,13 +132,14 @@ class Worker:
     async def _loop(self, stop: asyncio.Event) -> None:
         next_reap = 0.0
         while not stop.is_set():
+            # Cleared before looking for work: a notification from here on is not lost.
+            self.wakeup.clear()
             timeout = self.poll_interval
             if time.monotonic() >= next_reap:
                 await self._guarded(self.reap())
                 next_reap = time.monotonic() + self._reap_interval
-            free = self.concurrency - len(self._held)
+            free = self._free_slots()
             if free > 0:
-                self.wakeup.clear()
                 wanted = min(free, self.batch_size)
                 result = await self._guarded(self._claim(wanted))
                 if result is None:
@@ -141,7 +147,7 @@ class Worker:
                 else:
                     for job in result.jobs:
                         self._start(job)
-                    if len(result.jobs) == wanted and len(self._held) < self.concurrency:
+                    if len(result.jobs) == wanted and self._free_slots() > 0:
                         continue  # there may be more due right now
                     if result.next_due is not None:
                         due_in = (result.next_due - self.clock()).total_seconds()
@@ -227,11 +233,25 @@ class Worker:
             self._held[job.id] = job
         return jobs
 
+    def _free_slots(self) -> int:
+        # Outcomes waiting for a slow flush also hold slots, past twice the concurrency.
+        backlog = max(0, len(self._held) - self._running - self.concurrency)
+        return self.concurrency - self._running - backlog
+
     def _start(self, job: ClaimedJob) -> None:
         self._adopt([job])
-        task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+        self._running += 1
+        task = asyncio.create_task(self._run_in_slot(job), name=f"job-{job.id}")
         self._tasks[job.id] = task
         task.add_done_callback(lambda _task: self._tasks.pop(job.id, None))
+
+    async def _run_in_slot(self, job: ClaimedJob) -> None:
+        try:
+            await self._execute(job)
+        finally:
+            self._running -= 1
+            if self._free_slots() >= self._claim_threshold:
+                self.wakeup.notify()
 
     async def _execute(self, job: ClaimedJob) -> None:
         registration = self.registry.get(job.kind)

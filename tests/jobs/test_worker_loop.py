@@ -174,3 +174,35 @@ async def test_a_long_job_keeps_renewing_its_lease(database: Database) -> None:
         release.set()
 
     assert [a.outcome for a in await attempts_of(database, job_id)] == ["done"]
+
+
+async def test_a_busy_worker_waits_for_a_free_slot_instead_of_spinning(
+    database: Database,
+) -> None:
+    class Counting(Worker):
+        looks = 0
+
+        def _free_slots(self) -> int:
+            self.looks += 1
+            return super()._free_slots()
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(payload: dict[str, Any]) -> None:
+        started.set()
+        await release.wait()
+
+    worker = Counting(
+        database, _signalling_registry(slow), concurrency=1, poll_interval=POLL, listen=False
+    )
+    await add_job(database, key="first", run_at=None)
+
+    async with running(worker):
+        await asyncio.wait_for(started.wait(), WAIT)
+        await add_job(database, key="second", run_at=None)
+        looks = worker.looks
+        for _ in range(3):  # enqueues while the only slot is taken
+            signals.notify_enqueued()
+            await asyncio.sleep(0.01)
+        assert worker.looks - looks <= 6  # one look per notification, not a busy loop
+        release.set()
