@@ -39,7 +39,7 @@ def describe_action(action: Action) -> str:
         reason = explain(action.detail) if action.detail else "?"
         return _("{what}: failed — {reason}").format(what=what, reason=reason)
     if action.detail:
-        return _("{what}: done — {detail}").format(what=what, detail=action.detail)
+        return _("{what}: done — {detail}").format(what=what, detail=explain(action.detail))
     return _("{what}: done").format(what=what)
 
 

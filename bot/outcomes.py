@@ -16,6 +16,9 @@ from integrations.errors import (
 def failure_code(error: BaseException) -> str:
     """A short stable code for the card: the reader's language is chosen when it is shown."""
     name = type(error).__name__
+    code = getattr(error, "code", None)
+    if isinstance(code, str) and ":" in code:
+        return code
     if isinstance(error, APITimeoutError):
         return f"{_service(error)}:timeout"
     if isinstance(error, APIConnectionError):
@@ -47,6 +50,20 @@ def explain(code: str) -> str:
         )
     if reason == "garbled":
         return _("{service} answered something unexpected").format(service=who)
+    if reason == "ExistingContact":
+        return _("the dialler already has this number as a contact: no new call")
+    if reason == "AlreadyScheduled":
+        return _("a call to this number was already scheduled")
+    if reason == "LeadNotFound":
+        return _("no scheduled call to cancel")
+    if reason == "AlreadyProcessed":
+        return _("too late: the number has been dialled")
+    if reason in ("Crm5InvalidToken", "InvalidKey"):
+        return _("{service} refused the key: ask an admin to check it").format(service=who)
+    if reason in ("Crm5Refused", "Comunik8Refused", "ValidationFailed", "UnknownLeadType"):
+        return _("{service} refused the request: ask an admin to check the settings").format(
+            service=who
+        )
     if reason == "InvalidApiKey":
         return _("Flexbe refused the API key: ask an admin to check it")
     if reason == "RateLimited":

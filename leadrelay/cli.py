@@ -12,6 +12,7 @@ import httpx
 import typer
 
 from integrations.errors import IntegrationError
+from integrations.health import CheckResult, check_all
 from jobs.cli import app as jobs_app
 from leadrelay.clients import flexbe_client_for
 from leadrelay.logs import configure_logging
@@ -258,6 +259,40 @@ def send_test_lead(
     answer = response.json()
     status, lead_id = answer.get("status"), answer.get("lead_id")
     typer.echo(f"Sent a test lead to {target.display_name}: {status}, lead id {lead_id}.")
+
+
+@app.command()
+def doctor() -> None:
+    """Check every configured part: database, Flexbe sites, 5CRM, Comunik8, Telegram."""
+    settings = _settings()
+    results = asyncio.run(_doctor_checks(settings))
+    width = max(len(result.name) for result in results)
+    failed = 0
+    for result in results:
+        if result.skipped:
+            mark, color = "skip", "white"
+        elif result.ok:
+            mark, color = " ok ", "green"
+        else:
+            mark, color, failed = "FAIL", "red", failed + 1
+        typer.secho(f"[{mark}] {result.name:<{width}}  {result.detail}", fg=color)
+        if not result.ok and not result.skipped and result.setting:
+            typer.echo(f"       {'':<{width}}  fix: {result.setting}")
+    raise typer.Exit(1 if failed else 0)
+
+
+async def _doctor_checks(settings: Settings) -> list[CheckResult]:
+    return [await _check_database(settings), *await check_all(settings)]
+
+
+async def _check_database(settings: Settings) -> CheckResult:
+    name = "database"
+    try:
+        database = await prepare_database(settings)
+    except StartupError as exc:
+        return CheckResult(name, False, str(exc), "LEADRELAY_DATABASE_URL")
+    await database.dispose()
+    return CheckResult(name, True, f"reachable, schema {head_revision()}")
 
 
 app.add_typer(jobs_app, name="jobs", help="List, inspect, retry or discard jobs.")

@@ -8,14 +8,21 @@ retryable, or retries used up: `fail`) is written on the card in words, with Ret
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.jobs import refresh_cards
 from bot.outcomes import failure_code
+from integrations.comunik8 import (
+    AlreadyProcessed,
+    CallAlreadyScheduled,
+    ExistingContact,
+    LeadNotFound,
+)
 from integrations.errors import IntegrationError
 from integrations.flexbe import FlexbeClient
-from leadrelay.clients import flexbe_client_for
+from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_deal
+from leadrelay.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from leadrelay.settings import Settings, SiteConfig
 from storage.clock import utcnow
 from storage.database import Database
@@ -23,6 +30,17 @@ from storage.models import Lead
 from storage.queries.cards import finish_action
 
 log = logging.getLogger(__name__)
+
+
+class CallRefused(IntegrationError):
+    """The dialler answered, but the call was not made or cancelled; `code` says why."""
+
+    retryable = False
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
 
 FlexbeFactory = Callable[[SiteConfig], FlexbeClient]
 
@@ -56,6 +74,58 @@ class LeadActions:
                 row.version, row.updated_at = row.version + 1, utcnow()
                 session.add(row)
             await self._done(session, payload, ok=True)
+
+    async def create_deal(self, payload: dict[str, Any]) -> None:
+        lead = await self._lead(payload)
+        site = self.settings.site(lead.site_key)
+        await self._run(payload, self._deal(lead, site))
+
+    async def _deal(self, lead: Lead, site: SiteConfig) -> str:
+        async with crm5_client_for(self.settings) as crm5:
+            await crm5.add_deal(crm5_deal(lead, site.crm5))
+        return ""
+
+    async def queue_call(self, payload: dict[str, Any]) -> None:
+        lead = await self._lead(payload)
+        site = self.settings.site(lead.site_key)
+        request = comunik8_lead(lead, site.comunik8, lead_type=self.settings.comunik8_lead_type)
+        delay = int(payload.get("delay") or 0)
+        if delay:
+            request = request.model_copy(update={"delays": delay})
+
+        async def call() -> str:
+            async with comunik8_client_for(self.settings) as comunik8:
+                result = await comunik8.add_lead(request)
+            if isinstance(result, ExistingContact):
+                raise CallRefused("comunik8:ExistingContact")
+            return "comunik8:AlreadyScheduled" if isinstance(result, CallAlreadyScheduled) else ""
+
+        await self._run(payload, call())
+
+    async def cancel_call(self, payload: dict[str, Any]) -> None:
+        lead = await self._lead(payload)
+        site = self.settings.site(lead.site_key)
+        request = comunik8_cancel(lead, site.comunik8, lead_type=self.settings.comunik8_lead_type)
+
+        async def cancel() -> str:
+            async with comunik8_client_for(self.settings) as comunik8:
+                result = await comunik8.cancel_lead(request)
+            if isinstance(result, LeadNotFound | AlreadyProcessed):
+                raise CallRefused(f"comunik8:{type(result).__name__}")
+            return ""
+
+        await self._run(payload, cancel())
+
+    async def _run(self, payload: dict[str, Any], call: Awaitable[str]) -> None:
+        """Await the external call; record success, or a final failure, on the card."""
+        try:
+            detail = await call
+        except IntegrationError as error:
+            if not error.retryable:
+                await self.fail(payload, error)
+            raise
+        async with self.database.write() as session:
+            await self._done(session, payload, ok=True, detail=detail)
 
     async def fail(self, payload: dict[str, Any], error: BaseException) -> None:
         """The action will not succeed: say why on the card, where Retry is offered."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.jobs import RECONCILE_JOB
+from bot.jobs import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, RECONCILE_JOB
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
 from jobs.registry import HandlerRegistry, JobContext
@@ -55,6 +56,14 @@ def build_registry(
         on_dead=actions.fail,
         timeout=120,
     )
+    for kind, run in (
+        (CRM5_DEAL_JOB, actions.create_deal),
+        (CALL_JOB, actions.queue_call),
+        (CANCEL_CALL_JOB, actions.cancel_call),
+    ):
+        registry.register(
+            kind, _payload_only(run), max_attempts=6, on_dead=actions.fail, timeout=120
+        )
     reconciler = Reconciler(
         database=database,
         settings=settings,
@@ -73,6 +82,15 @@ def build_registry(
         return registry
     _register_telegram(registry, settings=settings, database=database, telegram=telegram)
     return registry
+
+
+def _payload_only(
+    run: Callable[[dict[str, Any]], Awaitable[None]],
+) -> Callable[[dict[str, Any], JobContext], Awaitable[None]]:
+    async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await run(payload)
+
+    return handle
 
 
 def _register_telegram(

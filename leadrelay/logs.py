@@ -43,5 +43,7 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # Alembic narrates every schema check; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     # httpx logs full request URLs, which carry API keys in query strings.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -1,6 +1,7 @@
 """Configuration: `LEADRELAY_*` environment variables and `.env`, plus an optional TOML file.
 
-This module is the one leaf every package may read; it imports nothing of the project.
+Every package may read this module; it imports nothing of the project but the plain
+models of the per-site mappings.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from integrations.mapping import Comunik8Mapping, Crm5Mapping
 
 ENV_PREFIX = "LEADRELAY_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
@@ -70,6 +73,9 @@ class SiteConfig(BaseModel):
     flexbe_api_url: AnyHttpUrl | None = None
     flexbe_api_key: SecretStr | None = None
     chats: tuple[int, ...] = ()
+    # How this site's leads become 5CRM deals and Comunik8 calls ([sites.crm5], [sites.comunik8]).
+    crm5: Crm5Mapping = Field(default_factory=Crm5Mapping)
+    comunik8: Comunik8Mapping = Field(default_factory=Comunik8Mapping)
 
     @field_validator("key")
     @classmethod

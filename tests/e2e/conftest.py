@@ -22,6 +22,8 @@ from storage.database import Database
 from storage.models import Manager, ManagerRole
 from storage.queries.sites import ensure_sites
 from tests.factories import lead_event
+from tests.fakes.comunik8 import Comunik8Fake
+from tests.fakes.crm5 import Crm5Fake
 from tests.fakes.flexbe import FlexbeFake
 from tests.fakes.server import serve_app
 from tests.fakes.telegram import TelegramFake
@@ -37,6 +39,8 @@ ADMIN, MANAGER, RUSSIAN, OUTSIDER = 11, 22, 33, 999
 class Stack:
     telegram: TelegramFake
     flexbe: FlexbeFake
+    crm5: Crm5Fake
+    comunik8: Comunik8Fake
     database: Database
     settings: Settings
     service_url: str
@@ -83,7 +87,13 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 async def stack(database: Database) -> AsyncIterator[Stack]:
     flexbe = FlexbeFake()
     telegram = TelegramFake()
-    async with telegram.running(), serve_app(flexbe.app) as flexbe_url:
+    crm5, comunik8 = Crm5Fake(), Comunik8Fake()
+    async with (
+        telegram.running(),
+        serve_app(flexbe.app) as flexbe_url,
+        serve_app(crm5.app) as crm5.base_url,
+        serve_app(comunik8.app) as comunik8.base_url,
+    ):
         settings = Settings(
             _env_file=None,
             sites=(
@@ -99,6 +109,11 @@ async def stack(database: Database) -> AsyncIterator[Stack]:
             telegram_bot_token=SecretStr(telegram.token),
             telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
             telegram_admins=[ADMIN],
+            crm5_api_url=crm5.base_url,  # type: ignore[arg-type]
+            crm5_public_token=SecretStr(crm5.public_token),
+            comunik8_api_url=comunik8.base_url,  # type: ignore[arg-type]
+            comunik8_api_key=SecretStr(comunik8.api_key),
+            comunik8_lead_type="callback",
             telegram_chat_per_second=1000,
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
@@ -123,7 +138,9 @@ async def stack(database: Database) -> AsyncIterator[Stack]:
                 asyncio.create_task(_poll(parts.bot, parts.dispatcher, stop)),
             ]
             try:
-                yield Stack(telegram, flexbe, database, settings, service_url, parts)
+                yield Stack(
+                    telegram, flexbe, crm5, comunik8, database, settings, service_url, parts
+                )
             finally:
                 stop.set()
                 for task in running:

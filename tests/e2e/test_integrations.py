@@ -1,0 +1,69 @@
+"""The 5CRM and dialler buttons: one deal, calls queued now or later, cancelled."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, buttons, card_of, eventually
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def card_text(stack: Stack) -> str:
+    return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
+
+
+async def test_deal_button_creates_one_deal(stack: Stack) -> None:
+    await stack.new_lead()
+    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    card = card_of(stack.telegram, GROUP)
+    assert card is not None
+    deal = buttons(card)["📇 5CRM deal"]
+
+    for user in (MANAGER, ADMIN, MANAGER):
+        stack.telegram.callback_update(user, GROUP, card["message_id"], deal)
+
+    await eventually(lambda: "5CRM deal: done" in card_text(stack))
+    [call] = stack.crm5.calls("public/deal/add")
+    assert call.fields["client_name"] == "Иван Петров"
+    assert call.fields["phone"] == "+79991234567"
+
+
+async def test_call_now_later_and_cancel(stack: Stack) -> None:
+    await stack.new_lead()
+    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    card = card_of(stack.telegram, GROUP)
+    assert card is not None
+
+    stack.telegram.callback_update(
+        MANAGER, GROUP, card["message_id"], buttons(card)["⏰ Call in 10 min"]
+    )
+    await eventually(lambda: "Call in 10 min: done" in card_text(stack))
+    [added] = stack.comunik8.calls("lead/add")
+    body = added.body if isinstance(added.body, dict) else json.loads(added.body)
+    assert body["mobile"] == "+79991234567" and body["delays"] == 600 and body["type"] == "callback"
+
+    current = card_of(stack.telegram, GROUP)
+    assert current is not None
+    stack.telegram.callback_update(
+        MANAGER, GROUP, current["message_id"], buttons(current)["✖️ Cancel call"]
+    )
+    await eventually(lambda: "Max: cancel call: done" in card_text(stack))
+    assert len(stack.comunik8.calls("lead/cancel")) == 1
+
+
+async def test_cancel_with_nothing_scheduled_says_so(stack: Stack) -> None:
+    await stack.new_lead()
+    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    card = card_of(stack.telegram, GROUP)
+    assert card is not None
+
+    stack.telegram.callback_update(
+        MANAGER, GROUP, card["message_id"], buttons(card)["✖️ Cancel call"]
+    )
+
+    await eventually(lambda: "no scheduled call to cancel" in card_text(stack))
+    final = card_of(stack.telegram, GROUP)
+    assert final is not None and "🔁 Retry" in buttons(final)
