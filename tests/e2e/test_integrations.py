@@ -67,3 +67,21 @@ async def test_cancel_with_nothing_scheduled_says_so(stack: Stack) -> None:
     await eventually(lambda: "no scheduled call to cancel" in card_text(stack))
     final = card_of(stack.telegram, GROUP)
     assert final is not None and "🔁 Retry" in buttons(final)
+
+
+async def test_status_changed_in_flexbe_admin_shows_on_the_card(stack: Stack) -> None:
+    from jobs import signals
+    from leadrelay.reconcile import ReconcileSettings, schedule_reconciles
+    from storage.clock import utcnow
+
+    await stack.new_lead(time=int(utcnow().timestamp()) - 60)
+    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    stack.flexbe.set_status(1414, 2)  # a manager changed it in the Flexbe admin
+
+    await schedule_reconciles(
+        stack.database, list(stack.settings.sites), ReconcileSettings(), now=utcnow()
+    )
+    signals.notify_enqueued()
+
+    await eventually(lambda: "Status: Fulfilled" in card_text(stack))
+    assert stack.flexbe.calls("getLeads"), "found by the reconcile"

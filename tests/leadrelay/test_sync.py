@@ -8,11 +8,13 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, func, select
 
 from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient
+from integrations.flexbe_models import LeadData
 from integrations.ratelimit import SlidingWindowLimiter
 from leadrelay.sync import SyncSummary, parse_since, sync_site
 from storage.clock import utcnow
@@ -212,3 +214,43 @@ def test_since_accepts_durations_and_dates() -> None:
     assert parse_since("2026-01-31", now=now).isoformat().startswith("2026-01-31T00:00:00+00:00")
     with pytest.raises(ValueError, match="--since"):
         parse_since("last tuesday", now=now)
+
+
+async def test_interrupted_sync_resumed_leaves_no_duplicates(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 2501):
+        fake.add_lead(lead_id, time=OLD + lead_id)
+    async with database.write() as session:
+        await ensure_sites(session, [("okna", "Окна")])
+    client = FlexbeClient(
+        api_url,
+        fake.api_key,
+        limiter=SlidingWindowLimiter(10_000, 60),
+        sleep=NoSleep(),
+        max_retries=0,
+    )
+    # The connection drops on the second page: the run stops part-way.
+    original = client.get_leads
+    pages = 0
+
+    async def flaky(**query: Any) -> list[LeadData]:
+        nonlocal pages
+        pages += 1
+        if pages == 2:
+            raise ConnectionResetError("network cut")
+        return await original(**query)
+
+    client.get_leads = flaky  # type: ignore[method-assign]
+    with pytest.raises(ConnectionResetError):
+        async with client:
+            await sync_site(database=database, client=client, site_key="okna", chats=(-100,))
+    assert await count(database, Lead) == 1000
+
+    resumed = await run_sync(database, api_url, fake)
+
+    assert (resumed.new, resumed.unchanged) == (1500, 1000)
+    async with database.read() as session:
+        ids = (await session.exec(select(Lead.flexbe_id))).all()
+    assert len(ids) == len(set(ids)) == 2500
