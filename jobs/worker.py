@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import Connection
+
 from jobs import metrics, signals, store
 from jobs.listener import listen
 from jobs.policy import MAX_POSTPONEMENTS, Backoff, Decision, Verdict, decide
@@ -96,6 +98,9 @@ class Worker:
         self._finished: list[Finished] = []
         self._flush_wanted = asyncio.Event()
         self._flush_lock = asyncio.Lock()
+        self._stopping = False
+        # When the loop will next look for work unless woken (time.monotonic()).
+        self._wake_at = 0.0
 
     # The loop
 
@@ -117,6 +122,7 @@ class Worker:
         log.info(
             "job worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.registry.kinds))
         )
+        self._stopping = False
         try:
             await self._loop(stop)
         finally:
@@ -153,6 +159,7 @@ class Worker:
                         due_in = (result.next_due - self.clock()).total_seconds()
                         timeout = min(timeout, max(due_in, 0.0))
             timeout = min(timeout, max(next_reap - time.monotonic(), 0.0))
+            self._wake_at = time.monotonic() + timeout
             await self.wakeup.wait(timeout)
 
     @property
@@ -215,17 +222,18 @@ class Worker:
         return len(abandoned)
 
     async def _claim(self, limit: int) -> ClaimResult:
-        return await self.database.run_in_transaction(
-            functools.partial(
-                store.claim,
-                now=self.clock(),
-                worker=self.name,
-                limit=limit,
-                lease=self.lease,
-                kinds=self.registry.kinds,
-                limit_keys=self.registry.limit_keys,
-                limits=self.rate_limits,
-            )
+        return await self.database.run_in_transaction(self._claim_work(limit, self.clock()))
+
+    def _claim_work(self, limit: int, now: datetime) -> Callable[[Connection], ClaimResult]:
+        return functools.partial(
+            store.claim,
+            now=now,
+            worker=self.name,
+            limit=limit,
+            lease=self.lease,
+            kinds=self.registry.kinds,
+            limit_keys=self.registry.limit_keys,
+            limits=self.rate_limits,
         )
 
     def _adopt(self, jobs: Sequence[ClaimedJob]) -> Sequence[ClaimedJob]:
@@ -314,19 +322,28 @@ class Worker:
         else:
             log.error("job %s (%s) is dead: %s", job.id, job.kind, decision.error)
 
-    async def _flush(self) -> None:
-        """Record every finished job, in one transaction."""
+    async def _flush(self, *, claim_more: bool = False) -> None:
+        """Record every finished job, in one transaction; with `claim_more`, claim what is
+        due into the free slots in that same transaction."""
         async with self._flush_lock:
-            await self._flush_locked()
+            await self._flush_locked(claim_more=claim_more and not self._stopping)
 
-    async def _flush_locked(self) -> None:
+    async def _flush_locked(self, *, claim_more: bool = False) -> None:
         batch, self._finished = self._finished, []
         if not batch:
             return
+        now = self.clock()
+        record = functools.partial(store.finish, finished=batch, worker=self.name, now=now)
+        # Recording a job may free its queue (a chat's next card): claiming right after, in
+        # the same transaction, starts that card without another round trip.
+        limit = min(self._free_slots(), self.batch_size) if claim_more else 0
+        claim = self._claim_work(limit, now) if limit > 0 else None
+
+        def work(connection: Connection) -> tuple[list[Finished], ClaimResult | None]:
+            return record(connection), claim(connection) if claim is not None else None
+
         try:
-            applied = await self.database.run_in_transaction(
-                functools.partial(store.finish, finished=batch, worker=self.name, now=self.clock())
-            )
+            applied, claimed = await self.database.run_in_transaction(work)
         except BaseException:
             self._finished[:0] = batch  # kept for the next flush
             raise
@@ -335,24 +352,37 @@ class Worker:
             log.warning("jobs %s finished after their lease was taken back; not recorded", lost)
         for item in batch:
             self._held.pop(item.job.id, None)
+        # After the pops: a job retried at once may be among those just claimed.
+        if claimed is not None:
+            for job in claimed.jobs:
+                self._start(job)
+        self._after_flush(limit, claimed)
         for item in applied:
             outcome = store.ATTEMPT_OUTCOMES[item.decision.verdict]
             metrics.ATTEMPTS.labels(item.job.kind, outcome).inc()
             if item.decision.verdict in (Verdict.RETRY, Verdict.DEAD):
                 metrics.FAILURES.labels(item.job.kind).inc()
 
+    def _after_flush(self, limit: int, claimed: ClaimResult | None) -> None:
+        """Wake the loop only if it has something to do sooner than it planned."""
+        if claimed is None or len(claimed.jobs) == limit:
+            self.wakeup.notify()  # slots or queues moved on, and more may be due
+        elif claimed.next_due is not None:
+            due_in = (claimed.next_due - self.clock()).total_seconds()
+            if time.monotonic() + due_in < self._wake_at:
+                self.wakeup.notify()
+
     async def _flusher(self) -> None:
         while True:
             await self._flush_wanted.wait()
             self._flush_wanted.clear()
             try:
-                await self._flush()
+                await self._flush(claim_more=True)
             except Exception:
                 log.exception("cannot record finished jobs; trying again")
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 self._flush_wanted.set()
                 continue
-            self.wakeup.notify()  # slots are free, and queues may have moved on
 
     async def _heartbeat(self) -> None:
         interval = self.lease.total_seconds() / 3
@@ -381,9 +411,13 @@ class Worker:
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
+        self._stopping = True
         self.wakeup.notify()
 
     async def _shut_down(self) -> None:
+        self._stopping = True
+        async with self._flush_lock:
+            pass  # a flush that is claiming more jobs has started them by now
         tasks = list(self._tasks.values())
         if tasks:
             log.info("waiting up to %.0f s for %s running jobs", self.shutdown_timeout, len(tasks))

@@ -206,3 +206,35 @@ async def test_a_busy_worker_waits_for_a_free_slot_instead_of_spinning(
             await asyncio.sleep(0.01)
         assert worker.looks - looks <= 6  # one look per notification, not a busy loop
         release.set()
+
+
+async def test_a_job_retried_at_once_runs_again_under_a_held_lease(database: Database) -> None:
+    calls: list[int] = []
+    again = asyncio.Event()
+
+    async def twice(payload: dict[str, Any]) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RetryLater(0)  # due again the moment it is recorded
+        again.set()
+        await asyncio.Event().wait()
+
+    worker = Worker(
+        database,
+        _signalling_registry(twice),
+        poll_interval=POLL,
+        shutdown_timeout=0.01,
+        listen=False,
+    )
+    job_id = await add_job(database, key="k", run_at=None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(again.wait(), WAIT)
+
+    stop.set()
+    await asyncio.wait_for(task, WAIT)
+
+    # The second run was held like any other: handed back at shutdown, not left running.
+    job = await get_job(database, job_id)
+    assert (job.status, job.locked_by) == ("pending", None)
+    assert [a.outcome for a in await attempts_of(database, job_id)] == ["postponed", "released"]
