@@ -12,7 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401  (every table on the metadata)
 from storage.database import Database
 from storage.migrate import upgrade
 
@@ -82,9 +84,19 @@ def postgres_url() -> Iterator[str]:
 
 
 async def _truncate_all(url: str) -> None:
+    """Empty every table of the schema, and drop tables some test made for itself."""
     database = Database(url)
+    ours = ", ".join(f"'{name}'" for name in SQLModel.metadata.tables)
     try:
         async with database.write() as session:
+            strays = await session.exec(  # type: ignore[call-overload]
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    f"AND tablename <> 'alembic_version' AND tablename NOT IN ({ours})"
+                )
+            )
+            for (stray,) in list(strays):
+                await session.exec(text(f'DROP TABLE "{stray}" CASCADE'))  # type: ignore[call-overload]
             rows = await session.exec(  # type: ignore[call-overload]
                 text(
                     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "

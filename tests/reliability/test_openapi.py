@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +32,14 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Any:
+def api_schema(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Any]:
     path = tmp_path_factory.mktemp("openapi") / "api.db"
     shutil.copy(sqlite_template, path)
     # Nothing touches the database here: its first use is in the test client's loop.
     database = Database(f"sqlite+aiosqlite:///{path}")
     app = create_app(settings=make_settings(), database=database)
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    asyncio.run(database.dispose())
 
 
 def test_every_operation_is_documented(api_schema: Any) -> None:
