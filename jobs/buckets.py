@@ -16,6 +16,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from storage.models import RateBucket
 
 BUCKET: Table = RateBucket.__table__  # type: ignore[attr-defined]
+_SELECT = (
+    select(BUCKET.c.key, BUCKET.c.tat)
+    .where(BUCKET.c.key.in_(bindparam("b_keys", expanding=True)))
+    .order_by(BUCKET.c.key)
+)
+_SELECT_LOCKED = _SELECT.with_for_update()
+_INSERT = insert(BUCKET)
+_INSERT_OR_NOTHING = pg_insert(BUCKET).on_conflict_do_nothing()
+_SAVE = update(BUCKET).where(BUCKET.c.key == bindparam("b_key")).values(tat=bindparam("b_tat"))
 
 
 def load(connection: Connection, keys: Collection[str]) -> dict[str, float]:
@@ -29,9 +38,9 @@ def load(connection: Connection, keys: Collection[str]) -> dict[str, float]:
         rows = [{"key": key, "tat": 0.0} for key in missing]
         if connection.dialect.name == "postgresql":
             # Another worker may create the same row meanwhile: its insert wins, ours waits.
-            connection.execute(pg_insert(BUCKET).on_conflict_do_nothing(), rows)
+            connection.execute(_INSERT_OR_NOTHING, rows)
         else:
-            connection.execute(insert(BUCKET), rows)
+            connection.execute(_INSERT, rows)
         tats.update(_select(connection, missing))
     return tats
 
@@ -39,16 +48,9 @@ def load(connection: Connection, keys: Collection[str]) -> dict[str, float]:
 def save(connection: Connection, tats: Mapping[str, float]) -> None:
     if not tats:
         return
-    statement = (
-        update(BUCKET).where(BUCKET.c.key == bindparam("b_key")).values(tat=bindparam("b_tat"))
-    )
-    connection.execute(
-        statement, [{"b_key": key, "b_tat": tat} for key, tat in sorted(tats.items())]
-    )
+    connection.execute(_SAVE, [{"b_key": key, "b_tat": tat} for key, tat in sorted(tats.items())])
 
 
 def _select(connection: Connection, keys: list[str]) -> dict[str, float]:
-    query = select(BUCKET.c.key, BUCKET.c.tat).where(BUCKET.c.key.in_(keys)).order_by(BUCKET.c.key)
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {row.key: row.tat for row in connection.execute(query)}
+    query = _SELECT_LOCKED if connection.dialect.name == "postgresql" else _SELECT
+    return {row.key: row.tat for row in connection.execute(query, {"b_keys": keys})}

@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from jobs import buckets
 from jobs.policy import Decision, Verdict
@@ -89,6 +100,122 @@ class Abandoned:
     dead: bool
 
 
+# The statements, built once: building them per call (aliases, clauses) cost more CPU
+# than running them. Values come as bound parameters, named b_* where a column's own name
+# is taken by the SET clause.
+_J, _E = JOB.alias("j"), JOB.alias("e")
+# An earlier job of the same queue is unfinished: this one must wait its turn.
+_BLOCKED = (
+    select(_E.c.id)
+    .where(_E.c.queue == _J.c.queue, _E.c.status.in_(UNFINISHED), _E.c.id < _J.c.id)
+    .exists()
+)
+_CANDIDATES = (
+    select(
+        _J.c.id,
+        _J.c.kind,
+        _J.c.payload,
+        _J.c.queue,
+        _J.c.dedupe_key,
+        _J.c.attempts,
+        _J.c.max_attempts,
+        _J.c.postponements,
+        _J.c.created_at,
+    )
+    .where(
+        _J.c.status == JobStatus.PENDING.value,
+        _J.c.run_at <= bindparam("b_now"),
+        _J.c.kind.in_(bindparam("b_kinds", expanding=True)),
+        or_(_J.c.queue.is_(None), ~_BLOCKED),
+    )
+    # Not also by id: ties (a batch enqueued at once) would defeat ix_job_due's order and
+    # make PostgreSQL sort every due row. Queues keep their order by _BLOCKED.
+    .order_by(_J.c.run_at)
+    .limit(bindparam("b_limit", type_=Integer))
+)
+_CANDIDATES_SKIP_LOCKED = _CANDIDATES.with_for_update(skip_locked=True, of=_J)
+_DEFER = update(JOB).where(JOB.c.id == bindparam("b_id")).values(run_at=bindparam("b_run_at"))
+_MARK_RUNNING = (
+    update(JOB)
+    .where(JOB.c.id.in_(bindparam("b_ids", expanding=True)))
+    .values(
+        status=JobStatus.RUNNING.value,
+        attempts=JOB.c.attempts + 1,
+        lease_until=bindparam("b_lease_until"),
+        locked_by=bindparam("b_worker"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_NEXT_DUE = select(func.min(JOB.c.run_at)).where(
+    JOB.c.status == JobStatus.PENDING.value,
+    JOB.c.run_at > bindparam("b_now"),
+    JOB.c.kind.in_(bindparam("b_kinds", expanding=True)),
+)
+_MINE = and_(
+    JOB.c.id.in_(bindparam("b_ids", expanding=True)),
+    JOB.c.status == JobStatus.RUNNING.value,
+    JOB.c.locked_by == bindparam("b_worker"),
+)
+# The common case in one statement: status and locked_by fence off a late worker.
+_MARK_DONE = (
+    update(JOB)
+    .where(_MINE)
+    .values(
+        status=JobStatus.DONE.value,
+        finished_at=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+        lease_until=None,
+        locked_by=None,
+        last_error=None,
+    )
+    .returning(JOB.c.id)
+)
+_MARK_OTHERWISE = (
+    update(JOB)
+    .where(JOB.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        run_at=bindparam("b_run_at"),
+        attempts=bindparam("b_attempts"),
+        postponements=bindparam("b_postponements"),
+        last_error=bindparam("b_error"),
+        finished_at=bindparam("b_finished_at"),
+        updated_at=bindparam("b_now"),
+        lease_until=None,
+        locked_by=None,
+    )
+)
+_OWNED = select(JOB.c.id, JOB.c.attempts).where(_MINE)
+_OWNED_LOCKED = _OWNED.with_for_update()
+_RENEW = update(JOB).where(_MINE).values(lease_until=bindparam("b_until")).returning(JOB.c.id)
+_EXPIRED = select(
+    JOB.c.id, JOB.c.kind, JOB.c.attempts, JOB.c.max_attempts, JOB.c.locked_by, JOB.c.updated_at
+).where(
+    JOB.c.status == JobStatus.RUNNING.value,
+    JOB.c.lease_until < bindparam("b_now"),
+    JOB.c.id.not_in(bindparam("b_running_here", expanding=True)),
+)
+_EXPIRED_SKIP_LOCKED = _EXPIRED.with_for_update(skip_locked=True)
+_TAKE_BACK = (
+    update(JOB)
+    .where(JOB.c.id == bindparam("b_id"), JOB.c.status == JobStatus.RUNNING.value)
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        finished_at=bindparam("b_finished_at"),
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_now"),
+        lease_until=None,
+        locked_by=None,
+    )
+)
+_RECORD_ATTEMPTS = insert(ATTEMPT)
+
+
+def _postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
 def claim(
     connection: Connection,
     *,
@@ -102,14 +229,17 @@ def claim(
 ) -> ClaimResult:
     if limit <= 0 or not kinds:
         return ClaimResult([], 0, None)
-    rows = connection.execute(_candidates(connection, now, limit, kinds)).all()
+    candidates = _CANDIDATES_SKIP_LOCKED if _postgres(connection) else _CANDIDATES
+    rows = connection.execute(
+        candidates, {"b_now": now, "b_kinds": list(kinds), "b_limit": limit}
+    ).all()
     requests = [(row.id, limit_keys(row.kind, row.payload)) for row in rows]
     tats = buckets.load(connection, {key for _, keys in requests for key in keys})
     admission = admit(requests, tats, limits, now.timestamp())
     buckets.save(connection, admission.tats)
     if admission.deferred:
         connection.execute(
-            update(JOB).where(JOB.c.id == bindparam("b_id")).values(run_at=bindparam("b_run_at")),
+            _DEFER,
             [
                 {"b_id": job_id, "b_run_at": datetime.fromtimestamp(at, UTC)}
                 for job_id, at in admission.deferred.items()
@@ -119,65 +249,20 @@ def claim(
     jobs = [_claimed(row, now) for row in rows if row.id in allowed]
     if jobs:
         connection.execute(
-            update(JOB)
-            .where(JOB.c.id.in_([job.id for job in jobs]))
-            .values(
-                status=JobStatus.RUNNING.value,
-                attempts=JOB.c.attempts + 1,
-                lease_until=now + lease,
-                locked_by=worker,
-                updated_at=now,
-            )
+            _MARK_RUNNING,
+            {
+                "b_ids": [job.id for job in jobs],
+                "b_lease_until": now + lease,
+                "b_worker": worker,
+                "b_now": now,
+            },
         )
     next_due = None
     if len(rows) < limit or admission.deferred:
         next_due = connection.execute(
-            select(func.min(JOB.c.run_at)).where(
-                JOB.c.status == JobStatus.PENDING.value,
-                JOB.c.run_at > now,
-                JOB.c.kind.in_(kinds),
-            )
+            _NEXT_DUE, {"b_now": now, "b_kinds": list(kinds)}
         ).scalar_one_or_none()
     return ClaimResult(jobs, len(admission.deferred), next_due)
-
-
-def _candidates(connection: Connection, now: datetime, limit: int, kinds: Collection[str]) -> Any:
-    job, earlier = JOB.alias("j"), JOB.alias("e")
-    blocked = (
-        select(earlier.c.id)
-        .where(
-            earlier.c.queue == job.c.queue,
-            earlier.c.status.in_(UNFINISHED),
-            earlier.c.id < job.c.id,
-        )
-        .exists()
-    )
-    query = (
-        select(
-            job.c.id,
-            job.c.kind,
-            job.c.payload,
-            job.c.queue,
-            job.c.dedupe_key,
-            job.c.attempts,
-            job.c.max_attempts,
-            job.c.postponements,
-            job.c.created_at,
-        )
-        .where(
-            job.c.status == JobStatus.PENDING.value,
-            job.c.run_at <= now,
-            job.c.kind.in_(kinds),
-            or_(job.c.queue.is_(None), ~blocked),
-        )
-        # Not also by id: ties (a batch enqueued at once) would defeat ix_job_due's order
-        # and make PostgreSQL sort every due row. Queues keep their order by `blocked`.
-        .order_by(job.c.run_at)
-        .limit(limit)
-    )
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=job)
-    return query
 
 
 def _claimed(row: Any, now: datetime) -> ClaimedJob:
@@ -202,23 +287,9 @@ def finish(
     succeeded = [item for item in finished if item.decision.verdict is Verdict.DONE]
     applied: list[Finished] = []
     if succeeded:
-        # The common case in one statement: status and locked_by fence off a late worker.
         result = connection.execute(
-            update(JOB)
-            .where(
-                JOB.c.id.in_([item.job.id for item in succeeded]),
-                JOB.c.status == JobStatus.RUNNING.value,
-                JOB.c.locked_by == worker,
-            )
-            .values(
-                status=JobStatus.DONE.value,
-                finished_at=now,
-                updated_at=now,
-                lease_until=None,
-                locked_by=None,
-                last_error=None,
-            )
-            .returning(JOB.c.id)
+            _MARK_DONE,
+            {"b_ids": [item.job.id for item in succeeded], "b_worker": worker, "b_now": now},
         )
         kept = set(result.scalars())
         applied.extend(item for item in succeeded if item.job.id in kept)
@@ -226,26 +297,11 @@ def finish(
     owned = _owned(connection, [item.job.id for item in failed], worker)
     failed = [item for item in failed if owned.get(item.job.id) == item.job.attempt]
     if failed:
-        connection.execute(
-            update(JOB)
-            .where(JOB.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                run_at=bindparam("b_run_at"),
-                attempts=bindparam("b_attempts"),
-                postponements=bindparam("b_postponements"),
-                last_error=bindparam("b_error"),
-                finished_at=bindparam("b_finished_at"),
-                updated_at=now,
-                lease_until=None,
-                locked_by=None,
-            ),
-            [_state_after(item, now) for item in failed],
-        )
+        connection.execute(_MARK_OTHERWISE, [_state_after(item, now) for item in failed])
         applied.extend(failed)
     if applied:
         connection.execute(
-            insert(ATTEMPT),
+            _RECORD_ATTEMPTS,
             [
                 {
                     "job_id": item.job.id,
@@ -275,6 +331,7 @@ def _state_after(item: Finished, now: datetime) -> dict[str, Any]:
         "b_postponements": job.postponements + 1 if postponed else job.postponements,
         "b_error": decision.error,
         "b_finished_at": now if dead else None,
+        "b_now": now,
     }
 
 
@@ -282,14 +339,9 @@ def _owned(connection: Connection, ids: list[int], worker: str) -> dict[int, int
     """Attempt numbers of those `ids` still running under this worker's lease."""
     if not ids:
         return {}
-    query = select(JOB.c.id, JOB.c.attempts).where(
-        JOB.c.id.in_(ids),
-        JOB.c.status == JobStatus.RUNNING.value,
-        JOB.c.locked_by == worker,
-    )
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {row.id: row.attempts for row in connection.execute(query)}
+    query = _OWNED_LOCKED if _postgres(connection) else _OWNED
+    rows = connection.execute(query, {"b_ids": ids, "b_worker": worker})
+    return {row.id: row.attempts for row in rows}
 
 
 def renew(
@@ -298,16 +350,7 @@ def renew(
     """Extend the leases of jobs this worker still runs; returns the ids it still holds."""
     if not ids:
         return set()
-    result = connection.execute(
-        update(JOB)
-        .where(
-            JOB.c.id.in_(list(ids)),
-            JOB.c.status == JobStatus.RUNNING.value,
-            JOB.c.locked_by == worker,
-        )
-        .values(lease_until=until)
-        .returning(JOB.c.id)
-    )
+    result = connection.execute(_RENEW, {"b_ids": list(ids), "b_worker": worker, "b_until": until})
     return set(result.scalars())
 
 
@@ -326,14 +369,8 @@ def reap(
     passes the jobs it is running itself as `running_here`: it knows it is alive, even if
     a stall let their leases lapse.
     """
-    query = select(
-        JOB.c.id, JOB.c.kind, JOB.c.attempts, JOB.c.max_attempts, JOB.c.locked_by, JOB.c.updated_at
-    ).where(JOB.c.status == JobStatus.RUNNING.value, JOB.c.lease_until < now)
-    if running_here:
-        query = query.where(JOB.c.id.not_in(list(running_here)))
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = connection.execute(query).all()
+    query = _EXPIRED_SKIP_LOCKED if _postgres(connection) else _EXPIRED
+    rows = connection.execute(query, {"b_now": now, "b_running_here": list(running_here)}).all()
     abandoned = [
         Abandoned(
             id=row.id,
@@ -390,29 +427,21 @@ def _take_back(
     if not abandoned:
         return
     connection.execute(
-        update(JOB)
-        .where(and_(JOB.c.id == bindparam("b_id"), JOB.c.status == JobStatus.RUNNING.value))
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            finished_at=bindparam("b_finished_at"),
-            updated_at=now,
-            lease_until=None,
-            locked_by=None,
-            last_error=error,
-        ),
+        _TAKE_BACK,
         [
             {
                 "b_id": item.id,
                 "b_status": (JobStatus.DEAD if item.dead else JobStatus.PENDING).value,
                 "b_attempts": item.attempt - 1 if give_back else item.attempt,
                 "b_finished_at": now if item.dead else None,
+                "b_error": error,
+                "b_now": now,
             }
             for item in abandoned
         ],
     )
     connection.execute(
-        insert(ATTEMPT),
+        _RECORD_ATTEMPTS,
         [
             {
                 "job_id": item.id,
