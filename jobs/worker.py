@@ -93,6 +93,8 @@ class Worker:
         # while its outcome waits for the next flush.
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._running = 0
+        # Slots promised to a claim still in flight (the loop's and a flush's may overlap).
+        self._claiming = 0
         # Wake the loop to claim when this many slots are free: claims stay batched.
         self._claim_threshold = max(1, concurrency // 4)
         self._finished: list[Finished] = []
@@ -222,7 +224,11 @@ class Worker:
         return len(abandoned)
 
     async def _claim(self, limit: int) -> ClaimResult:
-        return await self.database.run_in_transaction(self._claim_work(limit, self.clock()))
+        self._claiming += limit
+        try:
+            return await self.database.run_in_transaction(self._claim_work(limit, self.clock()))
+        finally:
+            self._claiming -= limit
 
     def _claim_work(self, limit: int, now: datetime) -> Callable[[Connection], ClaimResult]:
         return functools.partial(
@@ -244,7 +250,7 @@ class Worker:
     def _free_slots(self) -> int:
         # Outcomes waiting for a slow flush also hold slots, past twice the concurrency.
         backlog = max(0, len(self._held) - self._running - self.concurrency)
-        return self.concurrency - self._running - backlog
+        return self.concurrency - self._running - self._claiming - backlog
 
     def _start(self, job: ClaimedJob) -> None:
         self._adopt([job])
@@ -342,11 +348,14 @@ class Worker:
         def work(connection: Connection) -> tuple[list[Finished], ClaimResult | None]:
             return record(connection), claim(connection) if claim is not None else None
 
+        self._claiming += limit
         try:
             applied, claimed = await self.database.run_in_transaction(work)
         except BaseException:
             self._finished[:0] = batch  # kept for the next flush
             raise
+        finally:
+            self._claiming -= limit
         if len(applied) < len(batch):
             lost = sorted({item.job.id for item in batch} - {item.job.id for item in applied})
             log.warning("jobs %s finished after their lease was taken back; not recorded", lost)

@@ -238,3 +238,29 @@ async def test_a_job_retried_at_once_runs_again_under_a_held_lease(database: Dat
     job = await get_job(database, job_id)
     assert (job.status, job.locked_by) == ("pending", None)
     assert [a.outcome for a in await attempts_of(database, job_id)] == ["postponed", "released"]
+
+
+async def test_never_more_handlers_at_once_than_the_concurrency(database: Database) -> None:
+    total = 40
+    running_now, peak, ran = 0, 0, 0
+    all_ran = asyncio.Event()
+
+    async def busy(payload: dict[str, Any]) -> None:
+        nonlocal running_now, peak, ran
+        running_now += 1
+        peak = max(peak, running_now)
+        for _ in range(20):
+            await asyncio.sleep(0)  # yield, so claims and flushes interleave with handlers
+        running_now -= 1
+        ran += 1
+        if ran == total:
+            all_ran.set()
+
+    worker = Worker(database, _signalling_registry(busy), concurrency=4, listen=False)
+    ids = [await add_job(database, key=f"k{n}", run_at=None) for n in range(total)]
+
+    async with running(worker):
+        await asyncio.wait_for(all_ran.wait(), WAIT)
+
+    assert 1 < peak <= 4
+    assert {(await get_job(database, job_id)).status for job_id in ids} == {"done"}
