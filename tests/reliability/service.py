@@ -51,7 +51,7 @@ class Service:
         )
         assert await process.wait() == 0, "leadrelay migrate failed"
 
-    async def start(self, timeout: float = 30) -> None:
+    async def start(self, timeout: float = 60) -> None:
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 LEADRELAY,
@@ -75,7 +75,8 @@ class Service:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError("service did not become healthy")
+        tail = self.log.read_text(errors="replace").splitlines()[-15:]
+        raise RuntimeError("service did not become healthy; its log ends:\n" + "\n".join(tail))
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, whatever was in flight stays as it was."""

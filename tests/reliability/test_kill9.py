@@ -5,6 +5,7 @@ once and its card jobs run; a job runs twice only if it was in flight at a kill.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
@@ -88,6 +89,10 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
         failures = await sender
         await _wait_for_jobs(database, timeout=60)
     finally:
+        if not sender.done():
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
         await service.stop()
 
     with sqlite3.connect(database) as db:
