@@ -248,6 +248,14 @@ async def fresh_postgres(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
 
 
+async def drop_postgres(url: str) -> None:
+    admin = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def migrated(url: str) -> Database:
     database = Database(url)
     await upgrade(database)
@@ -288,6 +296,7 @@ async def main(arguments: argparse.Namespace) -> None:
         print(f"  ratio 3/1: {three / one:.2f}")
     finally:
         await postgres.dispose()
+        await drop_postgres(arguments.postgres_url)
 
 
 def parse() -> argparse.Namespace:
