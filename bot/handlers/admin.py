@@ -12,11 +12,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.callbacks import DeadJob
 from bot.config import BotConfig
 from bot.filters import IsAdmin
 from bot.jobs import RECONCILE_JOB
-from storage.models import Manager, ManagerRole
-from storage.queries.jobs import enqueue
+from storage.models import JobStatus, Manager, ManagerRole
+from storage.queries.jobs import discard_dead, enqueue, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
 
 router = Router(name=__name__)
@@ -63,6 +64,44 @@ async def sync_now(
             max_attempts=3,
         )
     await message.answer(_("Syncing with Flexbe; the summary follows."))
+
+
+@router.message(Command("failed"))
+async def failed_jobs(message: Message, session: AsyncSession) -> None:
+    """Dead jobs, newest first, each with Retry and Discard."""
+    dead = await list_jobs(session, status=JobStatus.DEAD.value, limit=10)
+    if not dead:
+        await message.answer(_("No failed jobs."))
+        return
+    builder = InlineKeyboardBuilder()
+    lines = [_("<b>Failed jobs</b>")]
+    for job in dead:
+        assert job.id is not None
+        error = html.escape((job.last_error or "?")[:120])
+        lines.append(f"#{job.id} <code>{html.escape(job.kind)}</code>: {error}")
+        builder.button(
+            text=_("Retry #{id}").format(id=job.id),
+            callback_data=DeadJob(act="retry", job_id=job.id),
+        )
+        builder.button(
+            text=_("Discard #{id}").format(id=job.id),
+            callback_data=DeadJob(act="discard", job_id=job.id),
+        )
+    builder.adjust(2)
+    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+
+
+@router.callback_query(DeadJob.filter(F.act.in_({"retry", "discard"})))
+async def dead_job_action(
+    query: CallbackQuery, callback_data: DeadJob, session: AsyncSession
+) -> None:
+    if callback_data.act == "retry":
+        # Due now: a worker takes it on its next look at the queue.
+        done = await retry_dead(session, job_id=callback_data.job_id) > 0
+        await query.answer(_("Queued again.") if done else _("No such failed job."))
+        return
+    removed = await discard_dead(session, callback_data.job_id)
+    await query.answer(_("Discarded.") if removed else _("No such failed job."))
 
 
 @router.message(Command("managers"))

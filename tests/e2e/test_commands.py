@@ -111,3 +111,48 @@ async def test_command_menu_is_set_in_both_languages(stack: Stack) -> None:
     }
     assert {c["command"] for c in by_language[None]} >= {"leads", "lead", "stats", "lang", "help"}
     assert any("Заявки" in c["description"] for c in by_language["ru"])
+
+
+async def test_failed_lists_dead_jobs_and_retry_runs_them_again(stack: Stack) -> None:
+    await stack.new_lead(1414)
+    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    card = card_of(stack.telegram, GROUP)
+    assert card is not None
+    stack.flexbe.scripted.append({"error": {"code": 0, "msg": "Invalid api_key"}})
+    data = [
+        b
+        for row in card["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == "Processed"
+    ]
+    stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], data[0]["callback_data"])
+    await eventually(
+        lambda: "Flexbe refused" in str((card_of(stack.telegram, GROUP) or {}).get("text"))
+    )
+
+    stack.telegram.message_update(ADMIN, "/failed")
+    await eventually(lambda: "Failed jobs" in last_text(stack, ADMIN))
+    listing = stack.telegram.chat(ADMIN)[-1]
+    assert "flexbe.status" in listing["text"] and "InvalidApiKey" in listing["text"]
+    retry = [
+        b
+        for row in listing["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"].startswith("Retry")
+    ]
+
+    stack.telegram.callback_update(ADMIN, ADMIN, listing["message_id"], retry[0]["callback_data"])
+
+    await eventually(
+        lambda: any(a["text"] == "Queued again." for a in stack.telegram.callback_answers)
+    )
+    await eventually(
+        lambda: "Status: Processed" in str((card_of(stack.telegram, GROUP) or {}).get("text"))
+    )
+    assert len(stack.flexbe.calls("changeLead")) == 2
+
+
+async def test_failed_is_for_admins_only(stack: Stack) -> None:
+    stack.telegram.message_update(MANAGER, "/failed")
+    await eventually(lambda: bool(stack.telegram.chat(MANAGER)))
+    assert "Failed jobs" not in last_text(stack, MANAGER)
