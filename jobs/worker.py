@@ -1,10 +1,10 @@
 """The worker: claims due jobs in batches, runs their handlers concurrently, records outcomes.
 
-One loop claims (as many jobs as there are free slots, in one transaction), one task per
-job runs its handler, and a flusher records finished jobs in batches, also one transaction
-each. A heartbeat renews the leases of jobs still running; a reaper takes back jobs whose
-worker died. The loop sleeps until notified (`wakeup`, LISTEN/NOTIFY), until the next
-job is due, or at most `poll_interval`.
+The loop claims as many jobs as there are free slots, in one transaction; one task per job
+runs its handler; a flusher records finished jobs in batches and, in the same transaction,
+claims what they let through (a queue's next job). A heartbeat renews the leases of jobs
+held; a reaper takes back jobs whose worker died. The loop sleeps until notified (`wakeup`,
+LISTEN/NOTIFY), until the next job is due, or at most `poll_interval`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ def default_worker_name() -> str:
 
 
 class Worker:
+    """Runs the registry's kinds of job from `database` until `run`'s stop event is set.
+
+    `concurrency` handlers at most run at once; `batch_size` caps one claim; `lease` is how
+    long (seconds) a claimed job stays this worker's without a heartbeat; `shutdown_timeout`
+    is how long running jobs get to finish on stop. `clock`, `rand` and `run_once` are for
+    tests: with them, no test waits for real time.
+    """
+
     def __init__(
         self,
         database: Database,
