@@ -77,3 +77,26 @@ async def test_payment_edits_the_card_and_replies_to_it(stack: Stack) -> None:
             if m["chat"]["id"] == GROUP
         )
     )
+
+
+async def test_card_rejected_as_html_is_sent_as_plain_text(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack.telegram.fail_next(
+        "sendMessage",
+        1,
+        status=400,
+        description="Bad Request: can't parse entities: Unsupported start tag at byte offset 0",
+    )
+
+    await stack.new_lead(1414)
+
+    def plain_card() -> bool:
+        return any(
+            "Lead #414" in m["text"] and m["parse_mode"] is None
+            for m in stack.telegram.sent
+            if m["chat"]["id"] == GROUP
+        )
+
+    await eventually(plain_card)
+    assert "Telegram rejected the card HTML" in caplog.text
