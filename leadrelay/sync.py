@@ -13,19 +13,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
-
-from sqlalchemy.exc import IntegrityError
 
 from integrations.flexbe import FlexbeClient
 from integrations.flexbe_models import LeadData
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
-from storage.queries.ingest import IncomingEvent, StoredEvent, store_events
+from storage.queries.ingest import IncomingEvent, store
 from webhooks.normalize import snapshot_from_lead
-
-PAGE_CONFLICT_RETRIES = 3
 
 
 @dataclass(slots=True)
@@ -68,7 +63,7 @@ async def sync_site(
         summary.pages += 1
         events = [_event(lead, site_key, chats, cards_from, origin, announce_new) for lead in page]
         try:
-            stored = await _store_page(database, events)
+            stored = await store(database, events)
         except Exception as exc:  # one page's failure must not stop the rest
             summary.failed += len(events)
             summary.errors.append(f"page {summary.pages}: {type(exc).__name__}")
@@ -89,17 +84,6 @@ async def sync_site(
         if progress is not None:
             progress(summary)
     return summary
-
-
-async def _store_page(database: Database, events: list[IncomingEvent]) -> list[StoredEvent]:
-    for attempt in range(1, PAGE_CONFLICT_RETRIES + 1):
-        try:
-            return await database.run_in_transaction(partial(store_events, events=events))
-        except IntegrityError:
-            # Another process stored one of these leads first; the retry sees it.
-            if attempt == PAGE_CONFLICT_RETRIES:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _event(

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from storage.clock import utcnow
+from storage.database import Database
 from storage.models import (
     InboxEvent,
     InboxOutcome,
@@ -31,6 +34,7 @@ from storage.models import (
 from storage.queries.leads import LeadSnapshot, PaymentSnapshot
 
 NOTIFY_JOB = "notify"
+CONFLICT_RETRIES = 3
 LeadKey = tuple[str, int]
 _LEAD_FIELDS = tuple(LeadSnapshot.model_fields)
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
@@ -91,6 +95,18 @@ class _Planned:
     payment: PaymentSnapshot | None = None
     notify: list[tuple[int, str, str]] = field(default_factory=list)  # chat, reason, key suffix
     change: str = ""
+
+
+async def store(database: Database, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
+    """`store_events` in a transaction of its own, tried again when another process stored
+    one of the same leads first (the retry sees it and updates instead)."""
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        try:
+            return await database.run_in_transaction(partial(store_events, events=events))
+        except IntegrityError:
+            if attempt == CONFLICT_RETRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> list[StoredEvent]:

@@ -14,7 +14,8 @@ from leadrelay.settings import Settings, SiteConfig
 from storage.database import Database
 from storage.models import Action, Job, Lead, LeadOrigin
 from storage.queries.cards import save_card, start_action
-from storage.queries.leads import LeadSnapshot, upsert_lead
+from storage.queries.ingest import IncomingEvent, store
+from storage.queries.leads import LeadSnapshot
 from storage.queries.sites import ensure_sites
 from tests.fakes.flexbe import FlexbeFake
 from tests.fakes.server import serve_app
@@ -33,15 +34,20 @@ async def flexbe() -> AsyncIterator[tuple[FlexbeFake, str]]:
 async def prepare(database: Database) -> tuple[int, int]:
     async with database.write() as session:
         await ensure_sites(session, [("okna", "Окна")])
-        lead = (
-            await upsert_lead(
-                session,
-                site_key="okna",
-                snapshot=LeadSnapshot(flexbe_id=1414),
-                origin=LeadOrigin.WEBHOOK,
-            )
-        ).lead
-        assert lead.id is not None
+    event = IncomingEvent(
+        site_key="okna",
+        chats=(),
+        event="lead",
+        content_type="",
+        body=None,
+        dedupe_key="executors",
+        snapshot=LeadSnapshot(flexbe_id=1414),
+        origin=LeadOrigin.WEBHOOK,
+    )
+    [stored] = await store(database, [event])
+    async with database.write() as session:
+        lead = await session.get(Lead, stored.lead_id)
+        assert lead is not None and lead.id is not None
         await save_card(session, lead_id=lead.id, chat_id=-100, message_id=7, content_hash="x")
         action = await start_action(
             session, lead_id=lead.id, kind="status:2", actor_id=5, actor_name="Anna"
