@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -133,3 +134,72 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     db = Database(database_url)
     yield db
     await db.dispose()
+
+
+# --- Every log line the suite produces is scanned for secrets and clients' data ----------
+# Leadrelay must never write a token, a key, a client's phone number or e-mail into a log;
+# these are the ones the tests use. A test that logs one on purpose (to check masking)
+# carries the `writes_secrets` marker.
+FORBIDDEN_IN_LOGS = (
+    "site-token-0123456789abcdef",
+    "other-token-0123456789abcdef",
+    "admin-token-0123456789abcdef",
+    "e2e-site-token-0123456789",
+    "exec-token-0123456789abcdef",
+    "flexbe-key-0123456789",
+    "crm5-public-token-0123456789",
+    "crm5-secret-token-0123456789",
+    "comunik8-key-0123456789",
+    "+79991234567",
+    "+7 (999) 123-45-67",
+    "ivan@example.ru",
+)
+
+
+class _LogScan(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.current_test = ""
+        self.skip = False
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # httpx's request lines are the tests' own clients posting to webhook URLs; the
+        # service silences them (leadrelay.logs), and tests/integrations checks they mask keys.
+        if self.skip or record.name == "httpx":
+            return
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is not ours to judge here
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + str(record.exc_info[1])
+        for needle in FORBIDDEN_IN_LOGS:
+            if needle in text:
+                self.leaks.append(f"{self.current_test}: {record.name}: {text[:200]}")
+
+
+_scan = _LogScan()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "writes_secrets: logs a secret on purpose")
+    root = logging.getLogger()
+    root.addHandler(_scan)
+    # INFO and up reach the scan (leadrelay logs at INFO; DEBUG is libraries' chatter).
+    root.setLevel(min(root.level, logging.INFO) if root.level else logging.INFO)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _scan.current_test = item.nodeid
+    _scan.skip = item.get_closest_marker("writes_secrets") is not None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    logging.getLogger().removeHandler(_scan)
+    if _scan.leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["log lines carry a secret or a client's personal data:", *_scan.leaks[:20]]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -43,6 +43,7 @@ def restore_root_logger() -> Iterator[None]:
     root.setLevel(level)
 
 
+@pytest.mark.writes_secrets
 @pytest.mark.usefixtures("restore_root_logger")
 def test_configured_logging_masks_every_handler_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", [SECRET])
