@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.flexbe_models import FlexbeModel, LeadData
+from integrations.phones import normalize_phone
 from storage.queries.leads import LeadSnapshot
 
 
@@ -25,6 +26,7 @@ def snapshot_from_lead(data: LeadData) -> LeadSnapshot:
         status_name=(status.name or "") if status else "",
         client_name=(client.name or "") if client else "",
         client_phone=(client.phone or "") if client else "",
+        client_phone_normalized=normalize_phone(client.phone or "") if client else "",
         client_email=(client.email or "") if client else "",
         note=data.note or "",
         form_name=data.form_name or "",

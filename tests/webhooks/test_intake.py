@@ -51,6 +51,7 @@ async def test_lead_form_event_is_stored_with_every_field(
     assert (lead.status_code, lead.status_name) == (0, "Новый")
     assert lead.client_name == "Иван Петров"
     assert lead.client_phone == "+7 (999) 123-45-67"
+    assert lead.client_phone_normalized == "+79991234567"
     assert lead.client_email == "ivan@example.ru"
     assert lead.form_name == "Заявка на замер"
     comment = lead.form_data["f27b7c6e2"]
