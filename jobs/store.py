@@ -24,15 +24,16 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    or_,
+    literal_column,
     select,
+    text,
     update,
 )
 
 from jobs import buckets
 from jobs.policy import Decision, Verdict
 from jobs.ratelimit import RateLimits, admit
-from storage.models import Job, JobAttempt, JobStatus
+from storage.models import UNFINISHED_SQL, Job, JobAttempt, JobStatus
 
 JOB: Table = Job.__table__  # type: ignore[attr-defined]
 ATTEMPT: Table = JobAttempt.__table__  # type: ignore[attr-defined]
@@ -103,37 +104,60 @@ class Abandoned:
 # The statements, built once: building them per call (aliases, clauses) cost more CPU
 # than running them. Values come as bound parameters, named b_* where a column's own name
 # is taken by the SET clause.
-_J, _E = JOB.alias("j"), JOB.alias("e")
-# An earlier job of the same queue is unfinished: this one must wait its turn.
-_BLOCKED = (
-    select(_E.c.id)
-    .where(_E.c.queue == _J.c.queue, _E.c.status.in_(UNFINISHED), _E.c.id < _J.c.id)
-    .exists()
+_COLUMNS = (
+    JOB.c.id,
+    JOB.c.kind,
+    JOB.c.payload,
+    JOB.c.queue,
+    JOB.c.dedupe_key,
+    JOB.c.attempts,
+    JOB.c.max_attempts,
+    JOB.c.postponements,
+    JOB.c.created_at,
+    JOB.c.run_at,
 )
-_CANDIDATES = (
-    select(
-        _J.c.id,
-        _J.c.kind,
-        _J.c.payload,
-        _J.c.queue,
-        _J.c.dedupe_key,
-        _J.c.attempts,
-        _J.c.max_attempts,
-        _J.c.postponements,
-        _J.c.created_at,
-    )
-    .where(
-        _J.c.status == JobStatus.PENDING.value,
-        _J.c.run_at <= bindparam("b_now"),
-        _J.c.kind.in_(bindparam("b_kinds", expanding=True)),
-        or_(_J.c.queue.is_(None), ~_BLOCKED),
-    )
-    # Not also by id: ties (a batch enqueued at once) would defeat ix_job_due's order and
-    # make PostgreSQL sort every due row. Queues keep their order by _BLOCKED.
-    .order_by(_J.c.run_at)
+# Each queue's first unfinished job: only it may run (a card is sent before it is edited).
+# The walk skips from queue to queue through ix_job_queue_unfinished, one index seek per
+# queue with work, however long the queues are. Literals, so the partial index applies.
+_QUEUE_HEADS = text(
+    f"""
+WITH RECURSIVE head(queue, id) AS (
+    SELECT queue, id FROM (
+        SELECT queue, id FROM job
+        WHERE {UNFINISHED_SQL} AND queue IS NOT NULL
+        ORDER BY queue, id LIMIT 1
+    ) AS first_head
+    UNION ALL
+    SELECT
+        (SELECT n.queue FROM job AS n WHERE n.{UNFINISHED_SQL}
+            AND n.queue > head.queue ORDER BY n.queue, n.id LIMIT 1),
+        (SELECT n.id FROM job AS n WHERE n.{UNFINISHED_SQL}
+            AND n.queue > head.queue ORDER BY n.queue, n.id LIMIT 1)
+    FROM head WHERE head.queue IS NOT NULL
+)
+SELECT id FROM head WHERE id IS NOT NULL
+"""
+)
+_DUE = (
+    JOB.c.status == literal_column("'pending'"),
+    JOB.c.run_at <= bindparam("b_now"),
+    JOB.c.kind.in_(bindparam("b_kinds", expanding=True)),
+)
+_HEADS_DUE = (
+    select(*_COLUMNS)
+    .where(JOB.c.id.in_(bindparam("b_heads", expanding=True)), *_DUE)
+    .order_by(JOB.c.run_at)
     .limit(bindparam("b_limit", type_=Integer))
 )
-_CANDIDATES_SKIP_LOCKED = _CANDIDATES.with_for_update(skip_locked=True, of=_J)
+# Served by ix_job_unqueued_due, whose WHERE this one repeats.
+_UNQUEUED_DUE = (
+    select(*_COLUMNS)
+    .where(JOB.c.queue.is_(None), *_DUE)
+    .order_by(JOB.c.run_at)
+    .limit(bindparam("b_limit", type_=Integer))
+)
+_HEADS_DUE_SKIP_LOCKED = _HEADS_DUE.with_for_update(skip_locked=True)
+_UNQUEUED_DUE_SKIP_LOCKED = _UNQUEUED_DUE.with_for_update(skip_locked=True)
 _DEFER = update(JOB).where(JOB.c.id == bindparam("b_id")).values(run_at=bindparam("b_run_at"))
 _MARK_RUNNING = (
     update(JOB)
@@ -229,10 +253,7 @@ def claim(
 ) -> ClaimResult:
     if limit <= 0 or not kinds:
         return ClaimResult([], 0, None)
-    candidates = _CANDIDATES_SKIP_LOCKED if _postgres(connection) else _CANDIDATES
-    rows = connection.execute(
-        candidates, {"b_now": now, "b_kinds": list(kinds), "b_limit": limit}
-    ).all()
+    rows = _candidates(connection, now=now, kinds=kinds, limit=limit)
     requests = [(row.id, limit_keys(row.kind, row.payload)) for row in rows]
     tats = buckets.load(connection, {key for _, keys in requests for key in keys})
     admission = admit(requests, tats, limits, now.timestamp())
@@ -263,6 +284,24 @@ def claim(
             _NEXT_DUE, {"b_now": now, "b_kinds": list(kinds)}
         ).scalar_one_or_none()
     return ClaimResult(jobs, len(admission.deferred), next_due)
+
+
+def _candidates(
+    connection: Connection, *, now: datetime, kinds: Collection[str], limit: int
+) -> list[Any]:
+    """Due pending jobs that may run now, earliest first: heads of their queues, and jobs
+    of no queue. On PostgreSQL locked, skipping those another worker is claiming."""
+    postgres = _postgres(connection)
+    params = {"b_now": now, "b_kinds": list(kinds), "b_limit": limit}
+    heads = list(connection.execute(_QUEUE_HEADS).scalars())
+    rows = list(
+        connection.execute(_UNQUEUED_DUE_SKIP_LOCKED if postgres else _UNQUEUED_DUE, params)
+    )
+    if heads:
+        query = _HEADS_DUE_SKIP_LOCKED if postgres else _HEADS_DUE
+        rows.extend(connection.execute(query, {**params, "b_heads": heads}))
+    rows.sort(key=lambda row: row.run_at)
+    return rows[:limit]
 
 
 def _claimed(row: Any, now: datetime) -> ClaimedJob:

@@ -51,7 +51,9 @@ class Service:
         )
         assert await process.wait() == 0, "leadrelay migrate failed"
 
-    async def start(self, timeout: float = 60) -> None:
+    async def start(self, timeout: float = 60, *, serves_http: bool = True) -> None:
+        """Start it and wait until `/healthz` answers 200; a role without the web front
+        (`serves_http=False`) is only checked to be still running a moment later."""
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 LEADRELAY,
@@ -64,6 +66,11 @@ class Service:
                 stdout=log,
                 stderr=log,
             )
+        if not serves_http:
+            await asyncio.sleep(1.0)
+            if self.process.returncode is not None:
+                raise RuntimeError(f"service exited with {self.process.returncode}")
+            return
         async with httpx.AsyncClient() as http:
             deadline = asyncio.get_running_loop().time() + timeout
             while asyncio.get_running_loop().time() < deadline:

@@ -1,0 +1,80 @@
+"""The traffic of the kill tests: webhooks offered at a steady pace, redelivered until
+answered, and the cards the Telegram fake received, counted per lead and chat."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+
+from tests.factories import lead_event
+from tests.fakes.telegram import TelegramFake
+from webhooks.forms import encode_form
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# Requests in flight at most. Unbounded, a slow moment of the service piles thousands of
+# requests into the client's connection pool, whose waiting is then the bottleneck, and
+# the loopback fakes served from this same event loop starve with it.
+IN_FLIGHT = 32
+
+
+@dataclass
+class Sender:
+    """Offers `events` lead events (Flexbe ids from `first`) at `rate` per second to `url`;
+    then, as a sender that redelivers does, offers again whatever was not answered 200
+    until all are."""
+
+    url: str
+    events: int
+    rate: float
+    first: int = 1
+    acked: set[int] = field(default_factory=set)
+    refused: Counter[str] = field(default_factory=Counter)  # why sends were offered again
+
+    async def run(self, *, give_up_at: float) -> None:
+        started = time.monotonic()
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
+        async with httpx.AsyncClient(timeout=10, limits=limits) as http:
+            tasks = []
+            for index in range(self.events):
+                delay = started + index / self.rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(self._one(http, self.first + index)))
+            await asyncio.gather(*tasks)
+            while len(self.acked) < self.events and time.monotonic() < give_up_at:
+                await asyncio.sleep(0.5)
+                ids = range(self.first, self.first + self.events)
+                missing = [n for n in ids if n not in self.acked]
+                await asyncio.gather(*(self._one(http, n) for n in missing[:200]))
+
+    async def _one(self, http: httpx.AsyncClient, lead_id: int) -> None:
+        try:
+            async with self._slots:
+                response = await http.post(
+                    self.url, content=encode_form(lead_event(lead_id)), headers=FORM
+                )
+        except httpx.TransportError as error:
+            self.refused[type(error).__name__] += 1
+            return
+        if response.status_code == 200:
+            self.acked.add(lead_id)
+        else:
+            self.refused[str(response.status_code)] += 1
+
+
+def cards_sent(telegram: TelegramFake) -> Counter[tuple[int, int]]:
+    """How many times each (chat, lead row id) card was sent: read from the Take button."""
+    counts: Counter[tuple[int, int]] = Counter()
+    for message in telegram.sent:
+        markup = message.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = str(button.get("callback_data", ""))
+                if data.startswith("la:take:"):
+                    counts[(int(message["chat_id"]), int(data.rsplit(":", 1)[1]))] += 1
+    return counts
