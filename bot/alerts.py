@@ -1,4 +1,5 @@
-"""Messages that are not cards: alerts to admins, recovery summaries, sync reports."""
+"""Messages that are not cards: alerts to admins (a chat that blocked the bot, an action
+that failed for good), recovery summaries, sync reports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import LeadsPage
+from bot.cards import status_label
+from bot.outcomes import explain
 from storage.database import Database
 from storage.queries.team import get_manager
 
@@ -75,4 +78,64 @@ async def send_sync_report(
             unchanged=payload["unchanged"],
             failed=payload["failed"],
         )
+    await bot.send_message(chat_id, text, parse_mode=None)
+
+
+def action_name(kind: str) -> str:
+    """A button's action (`deal`, `call:600`, `status:2`…) in the reader's words."""
+    name, _sep, argument = kind.partition(":")
+    if name == "deal":
+        return _("5CRM deal")
+    if name == "call":
+        if argument in ("", "0"):
+            return _("Call now")
+        minutes = int(argument) // 60 if argument.isdigit() else argument
+        return _("Call in {minutes} min").format(minutes=minutes)
+    if name == "uncall":
+        return _("Cancel call")
+    if name == "status":
+        label = status_label(int(argument)) if argument.isdigit() else argument
+        return _("Flexbe status → {status}").format(status=label)
+    return kind
+
+
+def action_failed_text(payload: dict[str, Any]) -> str:
+    """The admins' alert about an action that will not succeed, in the current locale.
+
+    Plain text (sent without a parse mode): ids, codes and names of things only.
+    """
+    num = payload.get("num")
+    job = payload.get("job_id")
+    lines = [
+        _(
+            "⚠️ {action} failed for lead {lead} (site {site}, Flexbe id {flexbe_id}): {reason}."
+        ).format(
+            action=action_name(str(payload.get("action", ""))),
+            lead=f"#{num}" if num is not None else f"id {payload.get('lead_id')}",
+            site=payload.get("site") or "?",
+            flexbe_id=payload.get("flexbe_id") or "?",
+            reason=explain(str(payload.get("code", ""))),
+        ),
+        _("Code: {code} ({error}); leadrelay lead {lead_id}, job {job}.").format(
+            code=payload.get("code") or "?",
+            error=payload.get("error") or "?",
+            lead_id=payload.get("lead_id"),
+            job=f"#{job}" if job is not None else "?",
+        ),
+        _(
+            "It will not be tried again by itself. See /failed in this bot or "
+            "`leadrelay jobs list --status dead` on the server; Retry on the lead's card "
+            "or in /failed runs it again."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+async def send_action_failed(
+    *, bot: Bot, database: Database, i18n: I18n, payload: dict[str, Any]
+) -> None:
+    """Tell one admin (`payload["chat_id"]`) that an action failed for good."""
+    chat_id = int(payload["chat_id"])
+    with i18n.context(), i18n.use_locale(await _language(database, chat_id, i18n.default_locale)):
+        text = action_failed_text(payload)
     await bot.send_message(chat_id, text, parse_mode=None)

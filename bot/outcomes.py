@@ -12,6 +12,20 @@ from integrations.errors import (
     IntegrationError,
 )
 
+# Errors whose own name says more than their HTTP status (a refused key is a 401 too).
+NAMED = frozenset(
+    {
+        "Crm5InvalidToken",
+        "InvalidKey",
+        "InvalidApiKey",
+        "Crm5Refused",
+        "Comunik8Refused",
+        "ValidationFailed",
+        "UnknownLeadType",
+        "RateLimited",
+    }
+)
+
 
 def failure_code(error: BaseException) -> str:
     """A short stable code for the card: the reader's language is chosen when it is shown."""
@@ -19,6 +33,8 @@ def failure_code(error: BaseException) -> str:
     code = getattr(error, "code", None)
     if isinstance(code, str) and ":" in code:
         return code
+    if isinstance(error, IntegrationError) and name in NAMED:
+        return f"{_service(error)}:{name}"
     if isinstance(error, APITimeoutError):
         return f"{_service(error)}:timeout"
     if isinstance(error, APIConnectionError):

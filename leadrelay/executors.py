@@ -2,17 +2,24 @@
 record the outcome on the action, and refresh the lead's cards.
 
 A retryable failure is raised again for the job engine to retry; a final one (not
-retryable, or retries used up: `fail`) is written on the card in words, with Retry.
+retryable, or retries used up: `fail`) is written on the card in words, with Retry, and
+each admin is told once (a job per admin and dead job; logged instead without Telegram).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.jobs import refresh_cards
 from bot.outcomes import failure_code
+from integrations._base import Sleep
 from integrations.comunik8 import (
     AlreadyProcessed,
     CallAlreadyScheduled,
@@ -26,10 +33,14 @@ from leadrelay.clients import comunik8_client_for, crm5_client_for, flexbe_clien
 from leadrelay.settings import Settings, SiteConfig
 from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Lead
+from storage.models import Action, JobAttempt, Lead
 from storage.queries.cards import finish_action
+from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)
+
+# One message to one admin about an action that will not succeed (see bot.alerts).
+ACTION_FAILED_JOB = "telegram.action_failed"
 
 
 class CallRefused(IntegrationError):
@@ -42,26 +53,36 @@ class CallRefused(IntegrationError):
         self.code = code
 
 
-FlexbeFactory = Callable[[SiteConfig], FlexbeClient]
+class FlexbeFactory(Protocol):
+    def __call__(self, site: SiteConfig, *, sleep: Sleep = ...) -> FlexbeClient: ...
 
 
 class LeadActions:
+    """`alert_admins`: the Telegram ids told when an action fails for good (empty without
+    Telegram: the failure is logged for them instead). `sleep`: the clients' pause between
+    their own quick retries (tests pass a simulated one)."""
+
     def __init__(
         self,
         *,
         database: Database,
         settings: Settings,
         flexbe_client: FlexbeFactory = flexbe_client_for,
+        alert_admins: Sequence[int] = (),
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.database = database
         self.settings = settings
         self.flexbe_client = flexbe_client
+        self.alert_admins = tuple(dict.fromkeys(alert_admins))
+        self.sleep = sleep
 
     async def change_status(self, payload: dict[str, Any]) -> None:
         lead = await self._lead(payload)
         status = int(payload["status"])
         try:
-            async with self.flexbe_client(self.settings.site(lead.site_key)) as flexbe:
+            site = self.settings.site(lead.site_key)
+            async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
                 await flexbe.change_lead(lead.flexbe_id, status=status)
         except IntegrationError as error:
             if not error.retryable:
@@ -81,7 +102,7 @@ class LeadActions:
         await self._run(payload, self._deal(lead, site))
 
     async def _deal(self, lead: Lead, site: SiteConfig) -> str:
-        async with crm5_client_for(self.settings) as crm5:
+        async with crm5_client_for(self.settings, sleep=self.sleep) as crm5:
             await crm5.add_deal(crm5_deal(lead, site.crm5))
         return ""
 
@@ -94,7 +115,7 @@ class LeadActions:
             request = request.model_copy(update={"delays": delay})
 
         async def call() -> str:
-            async with comunik8_client_for(self.settings) as comunik8:
+            async with comunik8_client_for(self.settings, sleep=self.sleep) as comunik8:
                 result = await comunik8.add_lead(request)
             if isinstance(result, ExistingContact):
                 raise CallRefused("comunik8:ExistingContact")
@@ -108,7 +129,7 @@ class LeadActions:
         request = comunik8_cancel(lead, site.comunik8, lead_type=self.settings.comunik8_lead_type)
 
         async def cancel() -> str:
-            async with comunik8_client_for(self.settings) as comunik8:
+            async with comunik8_client_for(self.settings, sleep=self.sleep) as comunik8:
                 result = await comunik8.cancel_lead(request)
             if isinstance(result, LeadNotFound | AlreadyProcessed):
                 raise CallRefused(f"comunik8:{type(result).__name__}")
@@ -128,7 +149,9 @@ class LeadActions:
             await self._done(session, payload, ok=True, detail=detail)
 
     async def fail(self, payload: dict[str, Any], error: BaseException) -> None:
-        """The action will not succeed: say why on the card, where Retry is offered."""
+        """The action will not succeed: say why on the card, where Retry is offered, and
+        tell the admins."""
+        code = failure_code(error)
         log.warning(
             "action %s on lead %s failed: %s",
             payload.get("action"),
@@ -136,7 +159,58 @@ class LeadActions:
             type(error).__name__,
         )
         async with self.database.write() as session:
-            await self._done(session, payload, ok=False, detail=failure_code(error))
+            await self._done(session, payload, ok=False, detail=code)
+            await self._tell_admins(session, payload, error, code)
+
+    async def _tell_admins(
+        self, session: AsyncSession, payload: dict[str, Any], error: BaseException, code: str
+    ) -> None:
+        """One alert job per admin and death of the job. Only ids, names of things and
+        codes go in: never the client's contacts, nor anything an error may have quoted."""
+        lead_id = int(payload["lead_id"])
+        lead = await session.get(Lead, lead_id)
+        action_id = payload.get("action_id")
+        action = await session.get(Action, int(action_id)) if action_id is not None else None
+        job_id = action.job_id if action is not None else None
+        recorded = "-"
+        if job_id is not None:
+            # Attempts recorded before this last one: the same for one death of the job,
+            # more after a Retry, so a job that dies again is told again.
+            attempts = await session.exec(
+                select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id == job_id)
+            )
+            recorded = str(attempts.one())
+        alert = {
+            "lead_id": lead_id,
+            "num": lead.num if lead is not None else None,
+            "flexbe_id": lead.flexbe_id if lead is not None else None,
+            "site": lead.site_key if lead is not None else str(payload.get("site", "")),
+            "action": str(payload.get("action", "")),
+            "code": code,
+            "error": type(error).__name__,
+            "job_id": job_id,
+        }
+        if not self.alert_admins:
+            log.error(
+                "action %s on lead %s (site %s, Flexbe #%s) failed for good: %s (%s); "
+                "see `leadrelay jobs list --status dead`",
+                alert["action"],
+                lead_id,
+                alert["site"],
+                alert["num"],
+                code,
+                alert["error"],
+            )
+            return
+        subject = f"j{job_id}.{recorded}" if job_id is not None else f"a{action_id}.l{lead_id}"
+        for admin in self.alert_admins:
+            await enqueue(
+                session,
+                kind=ACTION_FAILED_JOB,
+                payload={**alert, "chat_id": admin},
+                dedupe_key=f"alert:dead:{subject}:{admin}"[:255],
+                queue=f"tg:{admin}",
+            )
 
     async def _lead(self, payload: dict[str, Any]) -> Lead:
         async with self.database.read() as session:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.jobs import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, RECONCILE_JOB
+from integrations._base import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
 from jobs.registry import HandlerRegistry, JobContext
 from leadrelay.clients import flexbe_client_for
-from leadrelay.executors import LeadActions
+from leadrelay.executors import ACTION_FAILED_JOB, LeadActions
 from leadrelay.reconcile import (
     RECOVERED_JOB,
     REPORT_JOB,
@@ -40,10 +42,21 @@ class Telegram:
 
 
 def build_registry(
-    *, settings: Settings, database: Database, telegram: Telegram | None
+    *,
+    settings: Settings,
+    database: Database,
+    telegram: Telegram | None,
+    sleep: Sleep = asyncio.sleep,
 ) -> HandlerRegistry:
+    """`sleep`: how the clients of the external services pause between their own quick
+    retries (tests pass one on their simulated clock)."""
     registry = HandlerRegistry()
-    actions = LeadActions(database=database, settings=settings)
+    actions = LeadActions(
+        database=database,
+        settings=settings,
+        alert_admins=settings.telegram_admins if telegram is not None else (),
+        sleep=sleep,
+    )
 
     async def change_status(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         await actions.change_status(payload)
@@ -96,7 +109,7 @@ def _payload_only(
 def _register_telegram(
     registry: HandlerRegistry, *, settings: Settings, database: Database, telegram: Telegram
 ) -> None:
-    from bot.alerts import send_alert, send_recovered, send_sync_report
+    from bot.alerts import send_action_failed, send_alert, send_recovered, send_sync_report
     from bot.config import BotConfig
     from bot.notifier import CardNotifier
     from storage.models import TelegramUpdate
@@ -133,6 +146,18 @@ def _register_telegram(
 
     registry.register(
         ALERT_JOB, alert, max_attempts=5, limits=lambda p: telegram_keys(int(p["chat_id"]))
+    )
+
+    async def action_failed(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await send_action_failed(
+            bot=telegram.bot, database=database, i18n=telegram.i18n, payload=payload
+        )
+
+    registry.register(
+        ACTION_FAILED_JOB,
+        action_failed,
+        max_attempts=5,
+        limits=lambda p: telegram_keys(int(p["chat_id"])),
     )
 
     async def recovered(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import random
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from integrations._base import Sleep
 from jobs import signals
-from jobs.worker import Worker
+from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
 from leadrelay.runtime import _build_telegram, _poll, rate_limits
 from leadrelay.settings import Settings, SiteConfig
+from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Manager, ManagerRole
 from storage.queries.sites import ensure_sites
@@ -85,6 +88,22 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[Stack]:
+    async with open_stack(database) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def open_stack(
+    database: Database,
+    *,
+    admins: Sequence[int] = (ADMIN,),
+    clock: Clock = utcnow,
+    sleep: Sleep = asyncio.sleep,
+    rand: Callable[[], float] = random.random,
+    lease: float = 10,
+) -> AsyncIterator[Stack]:
+    """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
+    clients' quick retries: a test on a simulated clock waits for no backoff for real."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -108,7 +127,7 @@ async def stack(database: Database) -> AsyncIterator[Stack]:
             ),
             telegram_bot_token=SecretStr(telegram.token),
             telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
-            telegram_admins=[ADMIN],
+            telegram_admins=list(admins),
             crm5_api_url=crm5.base_url,  # type: ignore[arg-type]
             crm5_public_token=SecretStr(crm5.public_token),
             comunik8_api_url=comunik8.base_url,  # type: ignore[arg-type]
@@ -124,9 +143,15 @@ async def stack(database: Database) -> AsyncIterator[Stack]:
             session.add(Manager(telegram_id=MANAGER, name="Max"))
             session.add(Manager(telegram_id=RUSSIAN, name="Иван", language="ru"))
         parts = _build_telegram(settings, database)
-        registry = build_registry(settings=settings, database=database, telegram=parts)
+        registry = build_registry(settings=settings, database=database, telegram=parts, sleep=sleep)
         worker = Worker(
-            database, registry, lease=10, rate_limits=rate_limits(settings), poll_interval=0.05
+            database,
+            registry,
+            lease=lease,
+            rate_limits=rate_limits(settings),
+            poll_interval=0.05,
+            clock=clock,
+            rand=rand,
         )
         app = create_app(
             settings=settings, database=database, on_jobs_enqueued=signals.notify_enqueued

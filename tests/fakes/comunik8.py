@@ -20,7 +20,8 @@ Every documented outcome follows from the fake's state, as the dialler's would:
 
 `requests` records every call (query and JSON body); `fail_next(...)` scripts failures
 (see `tests.fakes.server`): `fail_next(500)`, `fail_next(DOWN)`, or any body, such as
-`{"cancelled": False, "warning": "server error (save)"}`.
+`{"cancelled": False, "warning": "server error (save)"}`; `outage.start(...)` takes the
+whole dialler down until it ends.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes.server import Down, FakeApp, Scripted, scripted_response
+from tests.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
 
 REQUIRED = {
     "email": "Email",
@@ -71,6 +72,7 @@ class Comunik8Fake:
     leads: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Comunik8Call] = field(default_factory=list)
     scripted: list[Scripted] = field(default_factory=list)
+    outage: Outage = field(default_factory=Outage)
 
     def __post_init__(self) -> None:
         self.app = FakeApp(self._endpoint)
@@ -98,6 +100,9 @@ class Comunik8Fake:
             body = raw.decode(errors="replace")
         path = request.url.path
         self.requests.append(Comunik8Call(path, dict(request.query_params), body))
+        down = self.outage.intercept()
+        if down is not None:
+            return down
         if self.scripted:
             scripted = self.scripted.pop(0)
             return scripted if isinstance(scripted, Down) else scripted_response(scripted)

@@ -12,7 +12,7 @@
 - What was created lands in `deals`, `contacts`, `tasks`, `companies` or `forms` (fields
   without the tokens); `requests` records every call; `fail_next(...)` scripts failures
   (see `tests.fakes.server`), e.g. `fail_next(500)`, `fail_next({"ans": "false"})`,
-  `fail_next(DOWN)`.
+  `fail_next(DOWN)`; `outage.start(...)` takes the whole service down until it ends.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes.server import Down, FakeApp, Scripted, scripted_response
+from tests.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
 
 INTEGER = "integer"
 # Field name → INTEGER, or the maximum length of a string (None: a string of any length).
@@ -102,6 +102,7 @@ class Crm5Fake:
     base_url: str = ""
     requests: list[Crm5Call] = field(default_factory=list)
     scripted: list[Scripted] = field(default_factory=list)
+    outage: Outage = field(default_factory=Outage)
     forms: list[dict[str, str]] = field(default_factory=list)
     deals: list[dict[str, str]] = field(default_factory=list)
     contacts: list[dict[str, str]] = field(default_factory=list)
@@ -158,6 +159,9 @@ class Crm5Fake:
             fields.update(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         path = request.url.path
         self.requests.append(Crm5Call(path, request.method, fields))
+        down = self.outage.intercept()
+        if down is not None:
+            return down
         if self.scripted:
             scripted = self.scripted.pop(0)
             return scripted if isinstance(scripted, Down) else scripted_response(scripted)

@@ -3,9 +3,9 @@ with its error codes and its rate limit, and a sender of PHP-style webhooks.
 
 Tests seed leads with `add_lead`, change them as a manager would in the Flexbe admin with
 `set_status`, read `requests` (or `calls(method)`) to see what leadrelay asked, and make
-it misbehave with `fail_next(...)` (see `tests.fakes.server`). The API answers at
-`api_url` (`{base_url}/mod/api/`); `base_url` is set by whoever serves the app (the
-`flexbe_fake` fixture of `tests.fakes.fixtures` does). Invalid key: code 0; past
+it misbehave with `fail_next(...)` or `outage.start(...)` (see `tests.fakes.server`).
+The API answers at `api_url` (`{base_url}/mod/api/`); `base_url` is set by whoever serves
+the app (the `flexbe_fake` fixture of `tests.fakes.fixtures` does). Invalid key: code 0; past
 `rate_limit` requests in `rate_window` seconds (of `clock`) for the key: code 1; unknown
 method: code 2.
 """
@@ -21,7 +21,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes.server import Down, FakeApp, Scripted, scripted_response
+from tests.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
 from webhooks.forms import encode_form, parse_form
 
 STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}
@@ -44,6 +44,7 @@ class FlexbeFake:
     requests: list[FlexbeRequest] = field(default_factory=list)
     # Answers given instead of the real one, first in first out (see `fail_next`).
     scripted: list[Scripted] = field(default_factory=list)
+    outage: Outage = field(default_factory=Outage)
     base_url: str = ""
     _calls: list[float] = field(default_factory=list)
     _newest_first: list[dict[str, Any]] | None = None
@@ -97,6 +98,9 @@ class FlexbeFake:
             fields.update(parse_form(await request.body()))
         method = str(fields.get("method", ""))
         self.requests.append(FlexbeRequest(method, fields))
+        down = self.outage.intercept()
+        if down is not None:
+            return down
         if self.scripted:
             scripted = self.scripted.pop(0)
             return scripted if isinstance(scripted, Down) else scripted_response(scripted)

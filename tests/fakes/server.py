@@ -8,6 +8,11 @@ A fake's `fail_next(*answers)` queues answers given instead of the real one, fir
 first out; each is a `Scripted`: an HTTP status (`503`), a JSON body answered with 200,
 `(status, body)`, or `DOWN` — the connection breaks mid-answer, as a crashed server's
 would. `closed_url()` is an address where nothing listens at all.
+
+A fake's `outage` plays a service that is down for a while rather than for a few calls:
+`fake.outage.start()` answers every request with 503 (or any `Scripted`, such as `DOWN`)
+until `fake.outage.stop()`, or until its `ends` callable says the outage is over (a test's
+simulated clock: "down for a minute"). The requests still land in the fake's `requests`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Final
 
 import uvicorn
@@ -64,6 +70,40 @@ def scripted_response(answer: int | dict[str, Any] | tuple[int, dict[str, Any]])
         status, body = answer
         return JSONResponse(body, status_code=status)
     return JSONResponse(answer)
+
+
+def answer_with(scripted: Scripted) -> Response | Down:
+    return scripted if isinstance(scripted, Down) else scripted_response(scripted)
+
+
+@dataclass
+class Outage:
+    """A service down for a while: while on, every request is answered with `answer`."""
+
+    answer: Scripted | None = None
+    ends: Callable[[], bool] | None = None
+    # Requests answered by the outage instead of the service.
+    refused: int = 0
+
+    def start(self, answer: Scripted = 503, *, ends: Callable[[], bool] | None = None) -> None:
+        """Go down; with `ends`, come back by itself on the first request it says True to."""
+        self.answer, self.ends = answer, ends
+
+    def stop(self) -> None:
+        self.answer, self.ends = None, None
+
+    @property
+    def active(self) -> bool:
+        if self.answer is not None and self.ends is not None and self.ends():
+            self.stop()
+        return self.answer is not None
+
+    def intercept(self) -> Response | Down | None:
+        """The outage's answer to a request, or None when the service is up."""
+        if not self.active or self.answer is None:
+            return None
+        self.refused += 1
+        return answer_with(self.answer)
 
 
 class FakeApp:

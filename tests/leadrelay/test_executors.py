@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from integrations.flexbe import InvalidApiKey
-from leadrelay.executors import LeadActions
+from leadrelay.executors import ACTION_FAILED_JOB, LeadActions
 from leadrelay.settings import Settings, SiteConfig
 from storage.database import Database
 from storage.models import Action, Job, Lead, LeadOrigin
@@ -109,3 +109,45 @@ async def test_refused_key_is_written_on_the_card_and_not_retried(
     assert action is not None and action.outcome == "failed"
     assert action.detail == "flexbe:InvalidApiKey"
     assert len(jobs) == 1, "the card is refreshed to show the failure"
+
+
+async def test_final_failure_tells_each_admin_once(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    _fake, api_url = flexbe
+    lead_id, action_id = await prepare(database)
+    actions = LeadActions(
+        database=database, settings=settings_for(api_url, "wrong-key"), alert_admins=(11, 22, 11)
+    )
+    payload = {"lead_id": lead_id, "status": 2, "action_id": action_id, "action": "status:2"}
+
+    with pytest.raises(InvalidApiKey) as raised:
+        await actions.change_status(payload)
+    await actions.fail(payload, raised.value)  # the same death told again: no new alert
+
+    async with database.read() as session:
+        alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED_JOB))).all()
+    assert sorted(job.payload["chat_id"] for job in alerts) == [11, 22]
+    for job in alerts:
+        assert job.queue == f"tg:{job.payload['chat_id']}"
+        assert job.payload["code"] == "flexbe:InvalidApiKey"
+        assert job.payload["action"] == "status:2" and job.payload["flexbe_id"] == 1414
+        assert "wrong-key" not in str(job.payload)
+
+
+async def test_final_failure_without_telegram_is_logged(
+    database: Database, flexbe: tuple[FlexbeFake, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    _fake, api_url = flexbe
+    lead_id, action_id = await prepare(database)
+    actions = LeadActions(database=database, settings=settings_for(api_url, "wrong-key"))
+
+    with pytest.raises(InvalidApiKey):
+        await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
+
+    [record] = [r for r in caplog.records if "failed for good" in r.getMessage()]
+    assert record.levelname == "ERROR" and "flexbe:InvalidApiKey" in record.getMessage()
+    assert "wrong-key" not in record.getMessage()
+    async with database.read() as session:
+        alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED_JOB))).all()
+    assert alerts == []
