@@ -31,5 +31,7 @@ clean:
 
 # Re-extract translatable strings and merge them into both catalogs; then translate ru.
 locales: $(STAMP)
-	$(BIN)/pybabel extract -k _ -k __ --no-location --omit-header -o locales/messages.pot bot
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --omit-header --no-fuzzy-matching
+	$(BIN)/pybabel extract -k _ -k __ --no-location --width=100 -o locales/messages.pot \
+		--project=leadrelay --version=0.1 --copyright-holder=leadrelay bot
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --width=100 \
+		--no-fuzzy-matching

@@ -182,6 +182,25 @@ class _LogScan(logging.Handler):
 _scan = _LogScan()
 
 
+# Loggers `configure_logging` (run by every CLI command) changes.
+_CONFIGURED_LOGGERS = ("", "alembic", "httpx", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """A test that runs a CLI command reconfigures logging: put it back, so the scan's
+    handler stays on the root logger and the next test's log lines reach it."""
+    saved = [
+        (logger, logger.handlers[:], logger.level, logger.propagate)
+        for logger in map(logging.getLogger, _CONFIGURED_LOGGERS)
+    ]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "writes_secrets: logs a secret on purpose")
     root = logging.getLogger()

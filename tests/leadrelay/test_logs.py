@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -34,17 +33,7 @@ def test_longer_secret_containing_a_shorter_one_is_masked_whole() -> None:
     assert masking.mask("key=abcdef") == f"key={MASK}"
 
 
-@pytest.fixture
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 @pytest.mark.writes_secrets
-@pytest.mark.usefixtures("restore_root_logger")
 def test_configured_logging_masks_every_handler_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", [SECRET])
 

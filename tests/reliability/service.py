@@ -11,6 +11,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import FORBIDDEN_IN_LOGS
+
+# Settings whose values must never reach a log line.
+_SECRET_SETTINGS = ("TOKEN", "KEY", "SECRET")
+
 LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
 
 
@@ -98,3 +103,17 @@ class Service:
                 await asyncio.wait_for(self.process.wait(), 30)
             except TimeoutError:
                 await self.kill()
+
+    def log_leaks(self) -> list[str]:
+        """Lines of this service's log (all its runs) carrying one of its configured
+        secrets or a test client's phone number or e-mail."""
+        secrets = [
+            value
+            for name, value in self.env.items()
+            if name.startswith("LEADRELAY_") and value and any(w in name for w in _SECRET_SETTINGS)
+        ]
+        needles = [*secrets, *FORBIDDEN_IN_LOGS]
+        if not self.log.exists():
+            return []
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [line[:200] for line in lines if any(needle in line for needle in needles)]

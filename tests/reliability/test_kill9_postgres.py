@@ -51,7 +51,8 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
             LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
             LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
             LEADRELAY_TELEGRAM_PER_SECOND="5000",
-            LEADRELAY_LOG_LEVEL="WARNING",
+            # INFO: every access-log line goes through the scan for secrets below.
+            LEADRELAY_LOG_LEVEL="INFO",
         )
         web = Service(env, tmp_path, "--role", "web")
         bot = Service(env, tmp_path, "--role", "bot")
@@ -80,6 +81,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
             for part in (web, bot, *workers):
                 await part.stop()
         cards = cards_sent(telegram)
+        leaks = [line for part in [web, bot, *workers] for line in part.log_leaks()]
 
     async with database.read() as session:
         leads = (await session.exec(select(Lead.flexbe_id, Lead.id))).all()
@@ -106,6 +108,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
         f"flight at a kill"
     )
     assert kills == 3
+    assert not leaks, f"the service logged a secret or a client's contact: {leaks[:5]}"
     assert left == 0, f"{left} jobs still unfinished {DRAIN_SECONDS} s after the burst"
     assert len(sender.acked) == EVENTS, "every event was answered 200 in the end"
     assert len(leads) == len(stored) + 1, "no lead stored twice"
