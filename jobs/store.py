@@ -118,26 +118,27 @@ _COLUMNS = (
 )
 # Each queue's first unfinished job: only it may run (a card is sent before it is edited).
 # The walk skips from queue to queue through ix_job_queue_unfinished, one index seek per
-# queue with work, however long the queues are. Literals, so the partial index applies.
-_QUEUE_HEADS = text(
-    f"""
+# queue with work, however long the queues are. Literals, so the partial index applies;
+# SQLite is told to use it, as without statistics it would rather scan ix_job_due.
+_QUEUE_HEADS_SQL = f"""
 WITH RECURSIVE head(queue, id) AS (
     SELECT queue, id FROM (
-        SELECT queue, id FROM job
+        SELECT queue, id FROM job {{indexed}}
         WHERE {UNFINISHED_SQL} AND queue IS NOT NULL
         ORDER BY queue, id LIMIT 1
     ) AS first_head
     UNION ALL
     SELECT
-        (SELECT n.queue FROM job AS n WHERE n.{UNFINISHED_SQL}
+        (SELECT n.queue FROM job AS n {{indexed}} WHERE n.{UNFINISHED_SQL}
             AND n.queue > head.queue ORDER BY n.queue, n.id LIMIT 1),
-        (SELECT n.id FROM job AS n WHERE n.{UNFINISHED_SQL}
+        (SELECT n.id FROM job AS n {{indexed}} WHERE n.{UNFINISHED_SQL}
             AND n.queue > head.queue ORDER BY n.queue, n.id LIMIT 1)
     FROM head WHERE head.queue IS NOT NULL
 )
 SELECT id FROM head WHERE id IS NOT NULL
 """
-)
+_QUEUE_HEADS = text(_QUEUE_HEADS_SQL.format(indexed=""))
+_QUEUE_HEADS_SQLITE = text(_QUEUE_HEADS_SQL.format(indexed="INDEXED BY ix_job_queue_unfinished"))
 _DUE = (
     JOB.c.status == literal_column("'pending'"),
     JOB.c.run_at <= bindparam("b_now"),
@@ -293,7 +294,7 @@ def _candidates(
     of no queue. On PostgreSQL locked, skipping those another worker is claiming."""
     postgres = _postgres(connection)
     params = {"b_now": now, "b_kinds": list(kinds), "b_limit": limit}
-    heads = list(connection.execute(_QUEUE_HEADS).scalars())
+    heads = list(connection.execute(_QUEUE_HEADS if postgres else _QUEUE_HEADS_SQLITE).scalars())
     rows = list(
         connection.execute(_UNQUEUED_DUE_SKIP_LOCKED if postgres else _UNQUEUED_DUE, params)
     )
