@@ -44,7 +44,7 @@ import random
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Container
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -395,6 +395,20 @@ class TelegramFake:
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
         return list(self._updates)
+
+    def forget_messages(self, before: float, keep: Container[tuple[int, int]] = ()) -> int:
+        """Forget the messages received before `before` (the fake's clock), but those in
+        `keep` (`(chat_id, message_id)`), and the pace records as old: a run of many minutes
+        (`bench/soak.py`) would otherwise hold every card. Answers how many were forgotten.
+        The lists tests read (`sent`, `requests`, …) are theirs to clear."""
+        old = [
+            key for key, state in self._messages.items() if state["at"] < before and key not in keep
+        ]
+        for key in old:
+            del self._messages[key]
+        for chat_id, accepted in self._accepted.items():
+            self._accepted[chat_id] = [entry for entry in accepted if entry[0] >= before]
+        return len(old)
 
     # --- updates --------------------------------------------------------------------------------
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
