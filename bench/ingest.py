@@ -3,7 +3,9 @@
 Both apps run under uvicorn in a subprocess on loopback; the load comes from this process.
   1. sustained: a closed loop of CONCURRENCY clients for SECONDS → webhooks/s of each app;
   2. latency: an open loop offering RATE requests/s for SECONDS → p50/p99 of each app.
-Prints the ratio real/bare and the peak RSS of the real service.
+Prints the ratio real/bare, each server's CPU time per webhook (its own process, all
+threads: a figure the load generator's share of the cores does not move much) and the
+peak RSS of the real service.
 
     .venv/bin/python bench/ingest.py [--seconds 10] [--rate 200] [--concurrency 32]
 """
@@ -64,6 +66,10 @@ class Served:
             except OSError:
                 await asyncio.sleep(0.1)
         raise RuntimeError("server did not start")
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     def sample_rss(self) -> None:
         try:
@@ -154,9 +160,12 @@ async def measure(
     sampler_task = asyncio.create_task(sampler())
     try:
         await closed_loop(url, bodies(start_id), 1.0, args.concurrency)  # warm-up
+        cpu_before, started = served.cpu_seconds(), time.monotonic()
         throughput, errors_a = await closed_loop(
             url, bodies(start_id + 10**6), args.seconds, args.concurrency
         )
+        served_count = throughput * (time.monotonic() - started)
+        cpu_ms = (served.cpu_seconds() - cpu_before) * 1000 / max(served_count, 1)
         latencies, errors_b = await open_loop(
             url, bodies(start_id + 2 * 10**6), args.seconds, args.rate
         )
@@ -165,13 +174,15 @@ async def measure(
         await sampler_task
     result = {
         "throughput": throughput,
+        "cpu_ms": cpu_ms,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "errors": errors_a + errors_b,
         "peak_rss_mb": served.peak_rss / 2**20,
     }
     print(
-        f"{name:>5}: {throughput:8.0f} webhooks/s sustained | at {args.rate:.0f}/s offered: "
+        f"{name:>5}: {throughput:8.0f} webhooks/s sustained, {cpu_ms:.2f} ms server CPU each"
+        f" | at {args.rate:.0f}/s offered: "
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms | "
         f"errors {result['errors']:.0f} | peak RSS {result['peak_rss_mb']:.0f} MiB"
     )
@@ -203,8 +214,10 @@ async def main() -> None:
         print(f"database: {env['LEADRELAY_DATABASE_URL'].split('://')[0]}, {os.cpu_count()} cores")
         bare_port = free_port()
         bare = Served(
-            # Access log on, as the service has it: both are served the same way.
-            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port)],
+            # Served the same way: uvicorn picks the loop (uvloop) as the service does, and
+            # at LEADRELAY_LOG_LEVEL=WARNING neither writes access lines.
+            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port)]
+            + ["--log-level", "warning"],
             env,
             bare_port,
         )
@@ -223,6 +236,7 @@ async def main() -> None:
 
     ratio = service["throughput"] / baseline["throughput"]
     print(f"ratio real/bare sustained throughput: {ratio:.2f} (target >= 0.5)")
+    print(f"ratio bare/real server CPU per webhook: {baseline['cpu_ms'] / service['cpu_ms']:.2f}")
     print(f"real p99 at {args.rate:.0f}/s offered: {service['p99_ms']:.1f} ms (target < 50 ms)")
     print(f"real peak RSS: {service['peak_rss_mb']:.0f} MiB")
 

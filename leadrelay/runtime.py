@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import uvicorn
+from uvicorn.loops.auto import auto_loop_factory
 
 from jobs import signals
 from jobs.metrics import render_metrics
@@ -214,4 +215,6 @@ async def _poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
 
 
 def run(settings: Settings, *, host: str, port: int, role: Role) -> None:
-    asyncio.run(run_service(settings, host=host, port=port, role=role))
+    # The event loop uvicorn picks when it runs an app itself: uvloop where it is installed.
+    with asyncio.Runner(loop_factory=auto_loop_factory()) as runner:
+        runner.run(run_service(settings, host=host, port=port, role=role))

@@ -1,5 +1,6 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """Remembers the last value converted: a bulk insert stamps one `now` on every row
+        of every table, and on SQLite each conversion formats a string."""
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        last: tuple[Any, Any] = (None, None)
+
+        def remembered(value: Any) -> Any:
+            nonlocal last
+            seen, converted = last  # one tuple, replaced whole: safe across threads
+            if value is seen and value is not None:
+                return converted
+            converted = process(value)
+            last = (value, converted)
+            return converted
+
+        return remembered
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         if value is None:

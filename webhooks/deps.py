@@ -12,8 +12,6 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from storage.database import Database
-from webhooks.intake import Intake
-from webhooks.sites import SiteRegistry
 
 _bearer = HTTPBearer(auto_error=False, description="LEADRELAY_ADMIN_TOKEN")
 
@@ -21,16 +19,6 @@ _bearer = HTTPBearer(auto_error=False, description="LEADRELAY_ADMIN_TOKEN")
 async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
-
-
-async def get_intake(request: Request) -> Intake:
-    intake: Intake = request.app.state.intake
-    return intake
-
-
-async def get_sites(request: Request) -> SiteRegistry:
-    sites: SiteRegistry = request.app.state.sites
-    return sites
 
 
 async def require_admin(
@@ -53,6 +41,4 @@ async def require_admin(
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
-IntakeDep = Annotated[Intake, Depends(get_intake)]
-SitesDep = Annotated[SiteRegistry, Depends(get_sites)]
 AdminDep = Depends(require_admin)

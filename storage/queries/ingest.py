@@ -48,6 +48,33 @@ _JOB: Table = Job.__table__  # type: ignore[attr-defined]
 _INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
 _MANAGER: Table = Manager.__table__  # type: ignore[attr-defined]
 
+# The statements are built once: building one costs more than running it for a small
+# batch. `IN` lists are expanding parameters, filled in at each execution.
+_EARLIER_COPIES = select(_INBOX.c.dedupe_key, _INBOX.c.lead_id).where(
+    _INBOX.c.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+# Both columns in the filter, so the (site_key, flexbe_id) unique index serves it.
+_LEADS_BY_KEY = select(_LEAD).where(
+    _LEAD.c.site_key.in_(bindparam("site_keys", expanding=True)),
+    _LEAD.c.flexbe_id.in_(bindparam("flexbe_ids", expanding=True)),
+)
+_PAYMENT_FINGERPRINTS = select(_PAYMENT.c.lead_id, _PAYMENT.c.fingerprint).where(
+    _PAYMENT.c.lead_id.in_(bindparam("lead_ids", expanding=True))
+)
+_ACTIVE_MANAGERS = select(_MANAGER.c.telegram_id, _MANAGER.c.sites).where(
+    _MANAGER.c.active.is_(True)
+)
+_EXISTING_JOBS = select(_JOB.c.dedupe_key).where(
+    _JOB.c.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+# Matched back by the unique key, not by position: that lets SQLAlchemy send one
+# multi-row INSERT instead of one statement per row.
+_INSERT_LEADS = insert(_LEAD).returning(_LEAD.c.id, _LEAD.c.site_key, _LEAD.c.flexbe_id)
+_INSERT_PAYMENTS = insert(_PAYMENT)
+_INSERT_JOBS = insert(_JOB)
+_INSERT_FIRST_EVENTS = insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.dedupe_key)
+_INSERT_EVENT = insert(_INBOX).returning(_INBOX.c.id)
+
 
 @dataclass(frozen=True, slots=True)
 class IncomingEvent:
@@ -138,10 +165,8 @@ def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> lis
 def _earlier_copies(
     connection: Connection, events: Sequence[IncomingEvent]
 ) -> dict[str, int | None]:
-    keys = {event.dedupe_key for event in events}
-    rows = connection.execute(
-        select(_INBOX.c.dedupe_key, _INBOX.c.lead_id).where(_INBOX.c.dedupe_key.in_(keys))
-    )
+    keys = list({event.dedupe_key for event in events})
+    rows = connection.execute(_EARLIER_COPIES, {"keys": keys})
     return {key: lead_id for key, lead_id in rows.all() if key is not None}
 
 
@@ -158,12 +183,12 @@ def _mark_repeats(
 def _load_leads(connection: Connection, keys: set[LeadKey]) -> dict[LeadKey, _LeadState]:
     if not keys:
         return {}
-    # Both columns in the filter, so the (site_key, flexbe_id) unique index serves it.
     rows = connection.execute(
-        select(_LEAD).where(
-            _LEAD.c.site_key.in_({site_key for site_key, _ in keys}),
-            _LEAD.c.flexbe_id.in_({flexbe_id for _, flexbe_id in keys}),
-        )
+        _LEADS_BY_KEY,
+        {
+            "site_keys": list({site_key for site_key, _ in keys}),
+            "flexbe_ids": list({flexbe_id for _, flexbe_id in keys}),
+        },
     )
     states = {}
     for row in rows.mappings():
@@ -172,9 +197,7 @@ def _load_leads(connection: Connection, keys: set[LeadKey]) -> dict[LeadKey, _Le
             states[key] = _LeadState(dict(row), is_new=False)
     if states:
         payments = connection.execute(
-            select(_PAYMENT.c.lead_id, _PAYMENT.c.fingerprint).where(
-                _PAYMENT.c.lead_id.in_([s.values["id"] for s in states.values()])
-            )
+            _PAYMENT_FINGERPRINTS, {"lead_ids": [s.values["id"] for s in states.values()]}
         )
         by_id = {state.values["id"]: state for state in states.values()}
         for lead_id, fingerprint in payments.all():
@@ -186,9 +209,7 @@ def _managers_by_site(connection: Connection, site_keys: set[str]) -> dict[str, 
     """Each site's active managers: their private chats get its cards too."""
     if not site_keys:
         return {}
-    rows = connection.execute(
-        select(_MANAGER.c.telegram_id, _MANAGER.c.sites).where(_MANAGER.c.active.is_(True))
-    ).all()
+    rows = connection.execute(_ACTIVE_MANAGERS).all()
     return {
         key: tuple(telegram_id for telegram_id, sites in rows if not sites or key in sites)
         for key in site_keys
@@ -254,12 +275,7 @@ def _apply(state: _LeadState, snapshot: LeadSnapshot, now: datetime) -> bool:
 def _write_leads(connection: Connection, leads: dict[LeadKey, _LeadState]) -> None:
     new = {key: state for key, state in leads.items() if state.is_new}
     if new:
-        # Matched back by the unique key, not by position: that lets SQLAlchemy send one
-        # multi-row INSERT instead of one statement per row.
-        inserted = connection.execute(
-            insert(_LEAD).returning(_LEAD.c.id, _LEAD.c.site_key, _LEAD.c.flexbe_id),
-            [state.values for state in new.values()],
-        )
+        inserted = connection.execute(_INSERT_LEADS, [state.values for state in new.values()])
         for lead_id, site_key, flexbe_id in inserted.all():
             new[(site_key, flexbe_id)].values["id"] = lead_id
     changed = [state.values for state in leads.values() if state.changed and not state.is_new]
@@ -290,7 +306,7 @@ def _write_payments(
         if plan.payment is not None
     ]
     if rows:
-        connection.execute(insert(_PAYMENT), rows)
+        connection.execute(_INSERT_PAYMENTS, rows)
 
 
 def _job_keys(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> list[str]:
@@ -324,11 +340,11 @@ def _write_jobs(
             }
     if not rows:
         return set()
-    existing = connection.execute(select(_JOB.c.dedupe_key).where(_JOB.c.dedupe_key.in_(rows)))
+    existing = connection.execute(_EXISTING_JOBS, {"keys": list(rows)})
     for (key,) in existing.all():
         rows.pop(key)
     if rows:
-        connection.execute(insert(_JOB), list(rows.values()))
+        connection.execute(_INSERT_JOBS, list(rows.values()))
     return set(rows)
 
 
@@ -356,16 +372,11 @@ def _write_inbox(
     if accepted:
         # First deliveries carry a unique dedupe key to match the new ids back by.
         position = {rows[index]["dedupe_key"]: index for index in accepted}
-        inserted = connection.execute(
-            insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.dedupe_key),
-            [rows[index] for index in accepted],
-        )
+        inserted = connection.execute(_INSERT_FIRST_EVENTS, [rows[index] for index in accepted])
         ids.update((position[key], event_id) for event_id, key in inserted.all())
     for index, plan in enumerate(planned):
         if not plan.first and plan.event.body is not None:  # rare: one statement each
-            ids[index] = connection.execute(
-                insert(_INBOX).returning(_INBOX.c.id), rows[index]
-            ).scalar_one()
+            ids[index] = connection.execute(_INSERT_EVENT, rows[index]).scalar_one()
     return [ids[index] for index in range(len(planned))]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +16,8 @@ from webhooks.forms import (
     MAX_JSON_DEPTH,
     MAX_KEY_LENGTH,
     FormError,
+    _parse_parts,
+    _unquote,
     encode_form,
     encode_form_pairs,
     parse_body,
@@ -304,6 +306,29 @@ def test_arbitrary_bytes_parse_or_raise_form_error(body: bytes, content_type: st
             for piece in texts(result):
                 assert "\x00" not in piece
                 piece.encode("utf-8")
+
+
+# Percent-decoding takes a quick way when it can; both ways must give the standard's bytes.
+escapes = st.sampled_from(
+    [b"%", b"%%", b"%D0", b"%d0%98", b"%9", b"%3D", b"%0A", b"=", b"\n", b"\r", b"+", b"_"]
+    + [b"a", b"F", b" ", b"\xff", b"\x00"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=40) | st.lists(escapes | st.binary(max_size=3)).map(b"".join))
+def test_percent_decoding_gives_the_standard_librarys_bytes(raw: bytes) -> None:
+    assert _unquote(raw) == unquote_to_bytes(raw.replace(b"+", b" "))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "a[]", "a[b]", "a[0]", "a[b][c]", "c"]), values)))
+def test_quick_pass_builds_what_the_field_by_field_pass_builds(
+    pairs: list[tuple[str, str]],
+) -> None:
+    body = urlencode(pairs).encode()
+
+    assert parse_form(body) == _parse_parts(body.split(b"&"))
 
 
 def texts(value: Any) -> list[str]:
