@@ -140,6 +140,9 @@ async def _together(parts: list[Callable[[], Awaitable[None]]], stop: asyncio.Ev
     await asyncio.gather(*(guarded(part) for part in parts))
 
 
+WEB_SHUTDOWN_SECONDS = 15
+
+
 async def _serve_web(
     settings: Settings, database: Database, host: str, port: int, stop: asyncio.Event
 ) -> None:
@@ -149,7 +152,16 @@ async def _serve_web(
         on_jobs_enqueued=signals.notify_enqueued,
         metrics=lambda: render_metrics(database),
     )
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        # On SIGTERM, requests in flight get this long; then the process exits anyway
+        # (a webhook cut off unanswered is sent again by Flexbe).
+        timeout_graceful_shutdown=WEB_SHUTDOWN_SECONDS,
+    )
     server = _Web(config)
 
     async def stop_when_asked() -> None:

@@ -57,14 +57,15 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
         web = Service(env, tmp_path, "--role", "web")
         bot = Service(env, tmp_path, "--role", "bot")
         workers = [Service(env, tmp_path, "--role", "worker") for _ in range(2)]
-        for part in (bot, *workers):
-            await part.start(serves_http=False)
-        await web.start()
-        await _warm_up(web, telegram)
         sender = Sender(f"{web.url}/flexbe/{TOKEN}", EVENTS, RATE)
-        sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
+        sending: asyncio.Task[None] | None = None
         kills = 0
         try:
+            for part in (bot, *workers):
+                await part.start(serves_http=False)
+            await web.start()
+            await _warm_up(web, telegram)
+            sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
             for _ in range(3):
                 await asyncio.sleep(2.5)
                 victim = await _busy_worker(workers, database)
@@ -74,7 +75,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
             await sending
             left = await _wait_for_jobs(database, timeout=DRAIN_SECONDS)
         finally:
-            if not sending.done():
+            if sending is not None and not sending.done():
                 sending.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sending
