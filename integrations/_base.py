@@ -7,8 +7,10 @@ retryable (Flexbe's rate limit). Never retried: other 4xx and documented busines
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from email.utils import parsedate_to_datetime
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 _redact.install()
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client: building one loads the CA bundle, which cost more
+    CPU than the API call itself when each job made its own client."""
+    return httpx.create_ssl_context()
 
 
 class ErrorFamily:
@@ -96,7 +105,7 @@ class BaseClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.max_retries = max_retries
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, verify=_tls_context())
         self._timeout = timeout
         self._sleep = sleep
         self._jitter = jitter

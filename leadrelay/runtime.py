@@ -79,10 +79,6 @@ class _Web(uvicorn.Server):
 
 
 async def run_service(settings: Settings, *, host: str, port: int, role: Role) -> None:
-    # Loaded here: the bot's modules take seconds to import, which other commands skip.
-    from leadrelay.handlers import build_registry
-    from leadrelay.reconcile import ReconcileSettings, reconcilable, run_scheduler
-
     database = await prepare_database(settings)
     stop = asyncio.Event()
     restore_signals = install_stop_signals(stop)
@@ -91,6 +87,11 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     if role.runs(Role.WEB):
         parts.append(lambda: _serve_web(settings, database, host, port, stop))
     if role.runs(Role.WORKER):
+        # Loaded here: the bot's modules take seconds to import and ~145 MiB, which other
+        # commands and a web role without Telegram skip.
+        from leadrelay.handlers import build_registry
+        from leadrelay.reconcile import ReconcileSettings, reconcilable, run_scheduler
+
         registry = build_registry(settings=settings, database=database, telegram=telegram)
         worker = Worker(
             database,
