@@ -115,3 +115,24 @@ async def test_two_workers_never_overlap_or_reorder_a_queue(database: Database) 
     assert sum(totals) == 80
     assert overlaps == []
     assert all(numbers == sorted(numbers) for numbers in order.values())
+
+
+async def test_each_round_takes_exactly_the_head_of_every_queue(database: Database) -> None:
+    # Queues interleaved by id and not in name order: the claim walks the queues' heads, not
+    # the due jobs, and must find one per queue however many wait behind them.
+    ran: list[str] = []
+    queues = ("tg:-100", "tg:42", "tg:7")
+    for n in range(40):
+        for queue in reversed(queues):
+            name = f"{queue}/{n}"
+            await add_job(database, payload={"name": name}, key=name, queue=queue)
+    await add_job(database, payload={"name": "free"}, key="free")
+    worker = make_worker(database, _recording(ran), FakeClock())
+
+    rounds = [await worker.run_once() for _ in range(41)]
+
+    assert rounds == [4] + [3] * 39 + [0]
+    for queue in queues:
+        assert [name for name in ran if name.startswith(f"{queue}/")] == [
+            f"{queue}/{n}" for n in range(40)
+        ]
