@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from tests.factories import lead_event
-from tests.fakes.telegram import TelegramFake
+from tests.fakes.telegram import DEFAULT_TOKEN, TelegramFake
+from tests.reliability.service import service_environment
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -78,3 +79,24 @@ def cards_sent(telegram: TelegramFake) -> Counter[tuple[int, int]]:
                 if data.startswith("la:take:"):
                     counts[(int(message["chat_id"]), int(data.rsplit(":", 1)[1]))] += 1
     return counts
+
+
+def kill_test_environment(
+    *, database_url: str, token: str, telegram: TelegramFake, chats: tuple[int, ...]
+) -> dict[str, str]:
+    """The service's settings in the kill tests: short leases, so a killed worker's jobs
+    are taken over quickly, and the Telegram fake's pace far above the load."""
+    return service_environment(
+        LEADRELAY_DATABASE_URL=database_url,
+        LEADRELAY_WEBHOOK_TOKEN=token,
+        LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+        LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
+        LEADRELAY_TELEGRAM_CHATS=",".join(str(chat) for chat in chats),
+        LEADRELAY_JOB_LEASE_SECONDS="2",
+        # The fake enforces no limits here: only the queue's own pace matters.
+        LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
+        LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
+        LEADRELAY_TELEGRAM_PER_SECOND="5000",
+        # INFO: every access-log line goes through the tests' scan for secrets.
+        LEADRELAY_LOG_LEVEL="INFO",
+    )

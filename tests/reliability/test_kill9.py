@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram import DEFAULT_TOKEN, TelegramFake
-from tests.reliability.load import Sender, cards_sent
-from tests.reliability.service import Service, service_environment
+from tests.fakes.telegram import TelegramFake
+from tests.reliability.load import Sender, cards_sent, kill_test_environment
+from tests.reliability.service import Service
 
 pytestmark = pytest.mark.slow
 TOKEN = "kill9-token-0123456789abcdef"
@@ -30,19 +30,11 @@ DRAIN_SECONDS = 120
 async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> None:
     database = tmp_path / "kill9.db"
     async with TelegramFake().running() as telegram:
-        env = service_environment(
-            LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-            LEADRELAY_WEBHOOK_TOKEN=TOKEN,
-            LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
-            LEADRELAY_TELEGRAM_CHATS=",".join(str(c) for c in CHATS),
-            LEADRELAY_JOB_LEASE_SECONDS="2",
-            # The fake enforces no limits here: only the queue's own pace matters.
-            LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
-            LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
-            LEADRELAY_TELEGRAM_PER_SECOND="5000",
-            # INFO: every access-log line goes through the scan for secrets below.
-            LEADRELAY_LOG_LEVEL="INFO",
+        env = kill_test_environment(
+            database_url=f"sqlite+aiosqlite:///{database}",
+            token=TOKEN,
+            telegram=telegram,
+            chats=CHATS,
         )
         service = Service(env, tmp_path)
         await service.migrate()

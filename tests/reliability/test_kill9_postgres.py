@@ -16,9 +16,9 @@ from sqlmodel import col, func, select
 
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
-from tests.fakes.telegram import DEFAULT_TOKEN, TelegramFake
-from tests.reliability.load import Sender, cards_sent
-from tests.reliability.service import Service, service_environment
+from tests.fakes.telegram import TelegramFake
+from tests.reliability.load import Sender, cards_sent, kill_test_environment
+from tests.reliability.service import Service
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,19 +40,8 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
     tmp_path: Path, database: Database, database_url: str
 ) -> None:
     async with TelegramFake().running() as telegram:
-        env = service_environment(
-            LEADRELAY_DATABASE_URL=database.url,
-            LEADRELAY_WEBHOOK_TOKEN=TOKEN,
-            LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
-            LEADRELAY_TELEGRAM_CHATS=",".join(str(c) for c in CHATS),
-            LEADRELAY_JOB_LEASE_SECONDS="2",
-            # The fake enforces no limits here: only the queue's own pace matters.
-            LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
-            LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
-            LEADRELAY_TELEGRAM_PER_SECOND="5000",
-            # INFO: every access-log line goes through the scan for secrets below.
-            LEADRELAY_LOG_LEVEL="INFO",
+        env = kill_test_environment(
+            database_url=database.url, token=TOKEN, telegram=telegram, chats=CHATS
         )
         web = Service(env, tmp_path, "--role", "web")
         bot = Service(env, tmp_path, "--role", "bot")
