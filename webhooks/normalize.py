@@ -18,7 +18,9 @@ def _dump(model: FlexbeModel | None) -> dict[str, Any]:
 def snapshot_from_lead(data: LeadData) -> LeadSnapshot:
     client, status, page, pay = data.client, data.status, data.page, data.pay
     pay_status = pay.status if pay else None
-    return LeadSnapshot(
+    # Built from a validated lead, field for field: validating it again costs as much as
+    # validating the event did.
+    return LeadSnapshot.model_construct(
         flexbe_id=data.id,
         num=data.num,
         created_at=data.time,

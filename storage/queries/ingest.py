@@ -16,9 +16,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.bulk import BulkInsert
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import (
@@ -67,13 +68,10 @@ _ACTIVE_MANAGERS = select(_MANAGER.c.telegram_id, _MANAGER.c.sites).where(
 _EXISTING_JOBS = select(_JOB.c.dedupe_key).where(
     _JOB.c.dedupe_key.in_(bindparam("keys", expanding=True))
 )
-# Matched back by the unique key, not by position: that lets SQLAlchemy send one
-# multi-row INSERT instead of one statement per row.
-_INSERT_LEADS = insert(_LEAD).returning(_LEAD.c.id, _LEAD.c.site_key, _LEAD.c.flexbe_id)
-_INSERT_PAYMENTS = insert(_PAYMENT)
-_INSERT_JOBS = insert(_JOB)
-_INSERT_FIRST_EVENTS = insert(_INBOX).returning(_INBOX.c.id, _INBOX.c.dedupe_key)
-_INSERT_EVENT = insert(_INBOX).returning(_INBOX.c.id)
+_INSERT_LEADS = BulkInsert(_LEAD)
+_INSERT_PAYMENTS = BulkInsert(_PAYMENT)
+_INSERT_JOBS = BulkInsert(_JOB)
+_INSERT_EVENTS = BulkInsert(_INBOX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +271,9 @@ def _apply(state: _LeadState, snapshot: LeadSnapshot, now: datetime) -> bool:
 
 
 def _write_leads(connection: Connection, leads: dict[LeadKey, _LeadState]) -> None:
-    new = {key: state for key, state in leads.items() if state.is_new}
-    if new:
-        inserted = connection.execute(_INSERT_LEADS, [state.values for state in new.values()])
-        for lead_id, site_key, flexbe_id in inserted.all():
-            new[(site_key, flexbe_id)].values["id"] = lead_id
+    new = [state.values for state in leads.values() if state.is_new]
+    for values, lead_id in zip(new, _INSERT_LEADS.rows_returning_ids(connection, new), strict=True):
+        values["id"] = lead_id
     changed = [state.values for state in leads.values() if state.changed and not state.is_new]
     if changed:
         columns = [name for name in changed[0] if name != "id"]
@@ -305,8 +301,7 @@ def _write_payments(
         for plan in planned
         if plan.payment is not None
     ]
-    if rows:
-        connection.execute(_INSERT_PAYMENTS, rows)
+    _INSERT_PAYMENTS.rows(connection, rows)
 
 
 def _job_keys(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> list[str]:
@@ -343,8 +338,7 @@ def _write_jobs(
     existing = connection.execute(_EXISTING_JOBS, {"keys": list(rows)})
     for (key,) in existing.all():
         rows.pop(key)
-    if rows:
-        connection.execute(_INSERT_JOBS, list(rows.values()))
+    _INSERT_JOBS.rows(connection, list(rows.values()))
     return set(rows)
 
 
@@ -367,17 +361,11 @@ def _write_inbox(
         }
         for plan in planned
     ]
-    ids = {index: 0 for index, plan in enumerate(planned) if plan.event.body is None}
-    accepted = [i for i, plan in enumerate(planned) if plan.first and plan.event.body is not None]
-    if accepted:
-        # First deliveries carry a unique dedupe key to match the new ids back by.
-        position = {rows[index]["dedupe_key"]: index for index in accepted}
-        inserted = connection.execute(_INSERT_FIRST_EVENTS, [rows[index] for index in accepted])
-        ids.update((position[key], event_id) for event_id, key in inserted.all())
-    for index, plan in enumerate(planned):
-        if not plan.first and plan.event.body is not None:  # rare: one statement each
-            ids[index] = connection.execute(_INSERT_EVENT, rows[index]).scalar_one()
-    return [ids[index] for index in range(len(planned))]
+    kept = [index for index, plan in enumerate(planned) if plan.event.body is not None]
+    ids = dict.fromkeys(range(len(planned)), 0)  # 0: no raw event was kept
+    inserted = _INSERT_EVENTS.rows_returning_ids(connection, [rows[index] for index in kept])
+    ids.update(zip(kept, inserted, strict=True))
+    return list(ids.values())
 
 
 def _lead_id(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> int | None:
