@@ -7,6 +7,22 @@
    database's own ceiling for this pattern, as the baseline.
 2. PostgreSQL: no-op jobs/s with one and with three worker processes (`--worker` below,
    which runs `jobs.runner.run_worker_process`); the one-process figure is the baseline.
+   The database shares the machine's cores, so each phase also reports where the CPU went,
+   from psutil over the phase's wall time. A phase is timed from the commit that inserts
+   its jobs (all in one transaction, which no worker can see before it commits) until all
+   are done: the engine's drain rate, without the bench's own set-up.
+   - CPU per job, in µs: the worker processes' (all threads), and the PostgreSQL server's
+     (postmaster, background processes and this database's backends; other databases'
+     sessions are left out, as someone else's load);
+   - cores busy: the same two as CPU seconds per wall second, this driver's (it polls for
+     done), and the whole machine's (psutil.cpu_times: all but idle and iowait), whose rest
+     is others' load;
+   - ceiling 3/1: cores / (cores the workers and PostgreSQL used in the 1-process phase) —
+     how many times the one-process rate the machine could give if every core did only
+     this work at the one-process cost per job. The measured 3/1 is printed beside it, and
+     CPU per job 3/1 (3-process phase over 1-process phase) is what contention costs; the
+     measured ratio is at most ceiling / contention cost.
+   Backends that exit during a phase are lost from the count; the report says how many.
 3. Idle latency in-process: enqueue one job, commit, `notify_enqueued()`, and time until
    its handler starts; p50/p99 over a few hundred jobs, on each database.
 """
@@ -16,16 +32,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 from sqlalchemy import Connection, func, insert, select, update
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,10 +185,158 @@ async def in_process_throughput(database: Database, jobs: int) -> float:
 
 # 2. PostgreSQL, several processes
 
+# A client backend's title: "postgres: [cluster: ]user database host(port) activity".
+CLIENT_BACKEND = re.compile(r"^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\)) ")
+
+ProcessKey = tuple[int, float]  # pid and create time, so a reused pid is a new process
+
+
+def cpu_seconds(process: psutil.Process) -> float | None:
+    """User + system seconds of all its threads; None once it has gone or is hidden."""
+    try:
+        times = process.cpu_times()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    return times.user + times.system
+
+
+def is_bench_server_process(process: psutil.Process) -> bool:
+    """A PostgreSQL server process that works for this bench: not another database's session."""
+    try:
+        name = process.name()
+        title = " ".join(process.cmdline()).strip()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    if name != "postgres" and not title.startswith("postgres:"):
+        return False
+    client = CLIENT_BACKEND.match(title)
+    return client is None or client.group(1) == BENCH_DATABASE
+
+
+def read_cpu(processes: Iterable[psutil.Process]) -> dict[ProcessKey, float]:
+    readings = {}
+    for process in processes:
+        try:
+            key = (process.pid, process.create_time())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        seconds = cpu_seconds(process)
+        if seconds is not None:
+            readings[key] = seconds
+    return readings
+
+
+def server_processes() -> list[psutil.Process]:
+    return [process for process in psutil.process_iter() if is_bench_server_process(process)]
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot: everything but idle and iowait."""
+    times = psutil.cpu_times()
+    # Linux counts guest time inside user already; adding it again would double it.
+    guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)
+    return sum(times) - guest - times.idle - getattr(times, "iowait", 0.0)
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    workers: dict[ProcessKey, float]
+    server: dict[ProcessKey, float]
+    driver: float
+    machine_busy: float
+
+    @classmethod
+    def take(cls, workers: list[psutil.Process]) -> CpuSnapshot:
+        return cls(
+            workers=read_cpu(workers),
+            server=read_cpu(server_processes()),
+            driver=time.process_time(),
+            machine_busy=machine_busy_seconds(),
+        )
+
+
+def cpu_used(start: dict[ProcessKey, float], end: dict[ProcessKey, float]) -> float:
+    """CPU seconds between the readings; a process that started in between counts whole."""
+    return sum(seconds - start.get(key, 0.0) for key, seconds in end.items())
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One throughput phase: its rate and where the machine's CPU went meanwhile."""
+
+    jobs: int
+    wall: float
+    worker_cpu: float
+    server_cpu: float
+    driver_cpu: float
+    machine_busy: float
+    lost_backends: int
+
+    @classmethod
+    def between(cls, jobs: int, *, wall: float, start: CpuSnapshot, end: CpuSnapshot) -> Phase:
+        return cls(
+            jobs=jobs,
+            wall=wall,
+            worker_cpu=cpu_used(start.workers, end.workers),
+            server_cpu=cpu_used(start.server, end.server),
+            driver_cpu=end.driver - start.driver,
+            machine_busy=end.machine_busy - start.machine_busy,
+            lost_backends=len(start.server.keys() - end.server.keys()),
+        )
+
+    @property
+    def rate(self) -> float:
+        return self.jobs / self.wall
+
+    @property
+    def worker_cpu_per_job(self) -> float:
+        return self.worker_cpu / self.jobs
+
+    @property
+    def server_cpu_per_job(self) -> float:
+        return self.server_cpu / self.jobs
+
+    @property
+    def cpu_per_job(self) -> float:
+        return self.worker_cpu_per_job + self.server_cpu_per_job
+
+    @property
+    def cores_used(self) -> float:
+        """Cores the workers and PostgreSQL kept busy, on average over the phase."""
+        return (self.worker_cpu + self.server_cpu) / self.wall
+
+    @property
+    def ceiling_ratio(self) -> float:
+        return (os.cpu_count() or 1) / self.cores_used
+
+    def describe(self, label: str) -> str:
+        lost = f"; {self.lost_backends} backends exited, uncounted" if self.lost_backends else ""
+        return (
+            f"  {label}: {self.rate:,.0f} jobs/s; CPU per job: workers "
+            f"{self.worker_cpu_per_job * 1e6:,.0f} µs, PostgreSQL "
+            f"{self.server_cpu_per_job * 1e6:,.0f} µs; cores busy: workers "
+            f"{self.worker_cpu / self.wall:.2f}, PostgreSQL {self.server_cpu / self.wall:.2f}, "
+            f"this driver {self.driver_cpu / self.wall:.2f}, "
+            f"machine {self.machine_busy / self.wall:.2f} of {os.cpu_count()}{lost}"
+        )
+
+
+def describe_ceiling(one: Phase, three: Phase) -> list[str]:
+    """Each phase's CPU, then what the machine allows against what three processes got."""
+    return [
+        one.describe("1 process"),
+        three.describe("3 processes"),
+        f"  ceiling 3/1 on {os.cpu_count()} cores at the 1-process cost: "
+        f"{one.ceiling_ratio:.2f}; measured 3/1: {three.rate / one.rate:.2f}",
+        f"  CPU per job 3/1 (contention cost): {three.cpu_per_job / one.cpu_per_job:.2f} "
+        f"(workers {three.worker_cpu_per_job / one.worker_cpu_per_job:.2f}, "
+        f"PostgreSQL {three.server_cpu_per_job / one.server_cpu_per_job:.2f})",
+    ]
+
 
 async def process_throughput(
     url: str, jobs: int, processes: int, *, work_ms: float = 0.0, concurrency: int = 100
-) -> float:
+) -> Phase:
     database = Database(url)
     try:
         options = ["--work-ms", str(work_ms), "--concurrency", str(concurrency)]
@@ -184,10 +352,14 @@ async def process_throughput(
             assert process.stdout is not None
             assert process.stdout.readline().strip() == b"ready"
         await asyncio.sleep(0.5)  # listeners connect
-        began = time.perf_counter()
+        watched = [psutil.Process(process.pid) for process in workers]
         await add_jobs(database, jobs)
+        began = time.perf_counter()
+        start = CpuSnapshot.take(watched)
         await wait_done(database, jobs)
-        elapsed = time.perf_counter() - began
+        done = time.perf_counter()
+        # Before the workers stop, while their backends still exist to be read.
+        end = CpuSnapshot.take(watched)
         for process in workers:
             process.terminate()
         for process in workers:
@@ -195,7 +367,7 @@ async def process_throughput(
         await clear_jobs(database)
     finally:
         await database.dispose()
-    return jobs / elapsed
+    return Phase.between(jobs, wall=done - began, start=start, end=end)
 
 
 async def serve_worker(url: str, *, work_ms: float, concurrency: int) -> None:
@@ -284,16 +456,18 @@ async def main(arguments: argparse.Namespace) -> None:
         print(f"PostgreSQL idle enqueue→start: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f}")
         one = await process_throughput(url, jobs, 1)
         three = await process_throughput(url, jobs, 3)
-        print(f"PostgreSQL: 1 process {one:,.0f} jobs/s, 3 processes {three:,.0f} jobs/s")
-        print(f"  ratio 3/1: {three / one:.2f}")
+        print(f"PostgreSQL: 1 process {one.rate:,.0f} jobs/s, 3 processes {three.rate:,.0f} jobs/s")
+        print(f"  ratio 3/1: {three.rate / one.rate:.2f}")
+        print("\n".join(describe_ceiling(one, three)))
         # Real jobs wait on an API; then one process is bound by its concurrency, not CPU.
         one = await process_throughput(url, jobs // 4, 1, work_ms=5, concurrency=16)
         three = await process_throughput(url, jobs // 4, 3, work_ms=5, concurrency=16)
         print(
             f"PostgreSQL, 5 ms of I/O per job, 16 at a time per process: "
-            f"1 process {one:,.0f} jobs/s, 3 processes {three:,.0f} jobs/s"
+            f"1 process {one.rate:,.0f} jobs/s, 3 processes {three.rate:,.0f} jobs/s"
         )
-        print(f"  ratio 3/1: {three / one:.2f}")
+        print(f"  ratio 3/1: {three.rate / one.rate:.2f}")
+        print("\n".join(describe_ceiling(one, three)))
     finally:
         await postgres.dispose()
         await drop_postgres(arguments.postgres_url)
