@@ -45,6 +45,7 @@ class BulkInsert:
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self._column_names = frozenset(table.columns.keys())
         # Python-side defaults, as SQLAlchemy would fill them for a column a row leaves out.
         self._defaults = {
             column.name: column.default.arg
@@ -106,7 +107,7 @@ class BulkInsert:
     def _check_columns(self, row: Row) -> None:
         # SQLAlchemy ignores unknown keys in a multi-row insert: a misspelt column would
         # silently store its default.
-        unknown = row.keys() - self.table.columns.keys()
+        unknown = row.keys() - self._column_names
         if unknown:
             raise KeyError(f"{self.table.name} has no column {sorted(unknown)}")
 

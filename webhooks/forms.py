@@ -39,11 +39,13 @@ class FormError(ValueError):
 
 
 def parse_body(body: bytes, content_type: str | None) -> dict[str, Any]:
+    return parse_json(body) if is_json(body, content_type) else parse_form(body)
+
+
+def is_json(body: bytes, content_type: str | None) -> bool:
     """JSON when the content type says so (or is missing and the body opens with `{`), else form."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
-    if media.endswith("json") or (not media and body.lstrip().startswith(b"{")):
-        return parse_json(body)
-    return parse_form(body)
+    return media.endswith("json") or (not media and body.lstrip().startswith(b"{"))
 
 
 # --- JSON ---------------------------------------------------------------------------------

@@ -6,12 +6,9 @@ so concurrent webhooks share a transaction. The answer is sent only after the co
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -21,7 +18,8 @@ from storage.models import InboxEvent, InboxOutcome
 from storage.queries.inbox import record_event
 from storage.queries.ingest import IncomingEvent, StoredEvent, store_events
 from webhooks.events import KNOWN_EVENTS, AnyEvent, FlexbeEvent
-from webhooks.forms import FormError, parse_body
+from webhooks.fingerprint import fingerprint
+from webhooks.forms import FormError, is_json, parse_body
 from webhooks.normalize import snapshot_from_lead
 
 log = logging.getLogger(__name__)
@@ -54,6 +52,7 @@ class Intake:
 
     async def receive(self, site: IntakeSite, body: bytes, content_type: str) -> StoredEvent:
         try:
+            text_only = not is_json(body, content_type)  # a form body holds only text
             document = parse_body(body, content_type)
             name = AnyEvent.model_validate(document).event
             if name not in KNOWN_EVENTS:
@@ -70,7 +69,7 @@ class Intake:
                 event=event.event,
                 content_type=content_type[:255],
                 body=body,
-                dedupe_key=f"{site.key}:{_fingerprint(document)}",
+                dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
                 snapshot=snapshot_from_lead(event.data),
             )
         )
@@ -123,9 +122,3 @@ def describe(error: ValidationError) -> str:
     if more > 0:
         problems.append(f"and {more} more")
     return "; ".join(problems)
-
-
-def _fingerprint(document: dict[str, Any]) -> str:
-    # Canonical JSON: the same event sent as a form or as JSON, in any key order, is one event.
-    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
