@@ -33,7 +33,7 @@ from sqlalchemy import (
 from jobs import buckets
 from jobs.policy import Decision, Verdict
 from jobs.ratelimit import RateLimits, admit
-from storage.models import UNFINISHED_SQL, Job, JobAttempt, JobStatus
+from storage.models import UNFINISHED_SQL, UNQUEUED_PENDING_SQL, Job, JobAttempt, JobStatus
 
 JOB: Table = Job.__table__  # type: ignore[attr-defined]
 ATTEMPT: Table = JobAttempt.__table__  # type: ignore[attr-defined]
@@ -156,6 +156,22 @@ _UNQUEUED_DUE = (
     .where(JOB.c.queue.is_(None), *_DUE)
     .order_by(JOB.c.run_at)
     .limit(bindparam("b_limit", type_=Integer))
+)
+# SQLite, without statistics, would walk ix_job_due instead, through every pending job of
+# every queue (a backlog of cards) before the first of no queue; SQLAlchemy renders no
+# index hint for it, so the statement is written out.
+_UNQUEUED_DUE_SQLITE = (
+    text(
+        f"SELECT {', '.join(column.name for column in _COLUMNS)} "
+        f"FROM job INDEXED BY ix_job_unqueued_due WHERE {UNQUEUED_PENDING_SQL} "
+        "AND run_at <= :b_now AND kind IN :b_kinds ORDER BY run_at LIMIT :b_limit"
+    )
+    .bindparams(
+        bindparam("b_now", type_=JOB.c.run_at.type),
+        bindparam("b_kinds", expanding=True, type_=JOB.c.kind.type),
+        bindparam("b_limit", type_=Integer),
+    )
+    .columns(*_COLUMNS)
 )
 _HEADS_DUE_SKIP_LOCKED = _HEADS_DUE.with_for_update(skip_locked=True)
 _UNQUEUED_DUE_SKIP_LOCKED = _UNQUEUED_DUE.with_for_update(skip_locked=True)
@@ -296,7 +312,7 @@ def _candidates(
     params = {"b_now": now, "b_kinds": list(kinds), "b_limit": limit}
     heads = list(connection.execute(_QUEUE_HEADS if postgres else _QUEUE_HEADS_SQLITE).scalars())
     rows = list(
-        connection.execute(_UNQUEUED_DUE_SKIP_LOCKED if postgres else _UNQUEUED_DUE, params)
+        connection.execute(_UNQUEUED_DUE_SKIP_LOCKED if postgres else _UNQUEUED_DUE_SQLITE, params)
     )
     if heads:
         query = _HEADS_DUE_SKIP_LOCKED if postgres else _HEADS_DUE
