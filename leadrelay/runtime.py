@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from enum import StrEnum
@@ -111,6 +112,7 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
             )
     if role.runs(Role.BOT) and telegram is not None:
         parts.append(lambda: _run_bot(settings, telegram, stop))
+    _freeze_startup_heap()
     try:
         await _together(parts, stop)
     finally:
@@ -118,6 +120,15 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
         if telegram is not None:
             await telegram.bot.session.close()
         await database.dispose()
+
+
+def _freeze_startup_heap() -> None:
+    """What is loaded by now (modules, models, settings) lives as long as the process: out
+    of the collector's sight, a full collection under load walks only what requests made.
+    Before, each one walked the whole heap, 80-90 ms with the event loop stopped: the tail
+    of webhook latency."""
+    gc.collect()
+    gc.freeze()
 
 
 def rate_limits(settings: Settings) -> RateLimits:
