@@ -1,27 +1,31 @@
 """Webhook intake throughput and latency, against a bare FastAPI endpoint served the same way.
 
-Both apps run under uvicorn in a subprocess on loopback; the load comes from this process.
-  1. sustained: a closed loop of CONCURRENCY clients for SECONDS → webhooks/s of each app;
+Both apps run under uvicorn in a subprocess on loopback, side by side; the load comes
+from this process.
+  1. sustained: a closed loop of CONCURRENCY clients, SECONDS per app in ROUNDS turns that
+     alternate between the apps (and alternate which goes first), so that both figures
+     span the same minutes of a machine whose speed drifts → webhooks/s of each app;
   2. latency: an open loop offering RATE requests/s for SECONDS → p50/p99 of each app.
 Prints the ratio real/bare, each server's CPU time per webhook (its own process, all
 threads: a figure the load generator's share of the cores does not move much) and the
 peak RSS of the real service.
 
-    .venv/bin/python bench/ingest.py [--seconds 10] [--rate 200] [--concurrency 32]
+    .venv/bin/python bench/ingest.py [--seconds 10] [--rounds 5] [--rate 200] [--concurrency 32]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -93,7 +97,8 @@ def bodies(start: int) -> Callable[[], str]:
 
 async def closed_loop(
     url: str, make_body: Callable[[], str], seconds: float, clients: int
-) -> tuple[float, int]:
+) -> tuple[int, int, float]:
+    """Answers 200, other answers, and the seconds it ran."""
     done = errors = 0
     stop_at = time.monotonic() + seconds
     async with aiohttp.ClientSession() as http:
@@ -110,7 +115,7 @@ async def closed_loop(
 
         started = time.monotonic()
         await asyncio.gather(*(client() for _ in range(clients)))
-        return done / (time.monotonic() - started), errors
+        return done, errors, time.monotonic() - started
 
 
 async def open_loop(
@@ -140,60 +145,81 @@ async def open_loop(
     return latencies, errors
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+@dataclass
+class Tally:
+    """One server's share of the sustained rounds, and its latency run."""
+
+    name: str
+    served: Served
+    make_body: Callable[[], str]
+    done: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.served.port}/flexbe/{TOKEN}"
+
+    @property
+    def throughput(self) -> float:
+        return self.done / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu_seconds * 1000 / max(self.done, 1)
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-async def measure(
-    name: str, served: Served, args: argparse.Namespace, start_id: int
-) -> dict[str, float]:
-    await served.wait_ready()
-    url = f"http://127.0.0.1:{served.port}/flexbe/{TOKEN}"
-    sampling = True
+async def sustained(tallies: list[Tally], args: argparse.Namespace) -> None:
+    """Closed loops taking turns, in alternating order: the machine's speed drifts over
+    seconds, and each server's figure then spans the same stretch of it."""
+    for tally in tallies:
+        await closed_loop(tally.url, tally.make_body, 1.0, args.concurrency)  # warm-up
+    for turn in range(args.rounds):
+        for tally in tallies if turn % 2 == 0 else tallies[::-1]:
+            cpu_before = tally.served.cpu_seconds()
+            done, errors, seconds = await closed_loop(
+                tally.url, tally.make_body, args.seconds / args.rounds, args.concurrency
+            )
+            tally.cpu_seconds += tally.served.cpu_seconds() - cpu_before
+            tally.done += done
+            tally.errors += errors
+            tally.seconds += seconds
 
-    async def sampler() -> None:
-        while sampling:
-            served.sample_rss()
-            await asyncio.sleep(0.2)
 
-    sampler_task = asyncio.create_task(sampler())
-    try:
-        await closed_loop(url, bodies(start_id), 1.0, args.concurrency)  # warm-up
-        cpu_before, started = served.cpu_seconds(), time.monotonic()
-        throughput, errors_a = await closed_loop(
-            url, bodies(start_id + 10**6), args.seconds, args.concurrency
-        )
-        served_count = throughput * (time.monotonic() - started)
-        cpu_ms = (served.cpu_seconds() - cpu_before) * 1000 / max(served_count, 1)
-        latencies, errors_b = await open_loop(
-            url, bodies(start_id + 2 * 10**6), args.seconds, args.rate
-        )
-    finally:
-        sampling = False
-        await sampler_task
-    result = {
-        "throughput": throughput,
-        "cpu_ms": cpu_ms,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-        "errors": errors_a + errors_b,
-        "peak_rss_mb": served.peak_rss / 2**20,
-    }
+async def latency(tally: Tally, args: argparse.Namespace) -> None:
+    tally.latencies, errors = await open_loop(tally.url, tally.make_body, args.seconds, args.rate)
+    tally.errors += errors
+
+
+def report(tally: Tally, args: argparse.Namespace) -> None:
     print(
-        f"{name:>5}: {throughput:8.0f} webhooks/s sustained, {cpu_ms:.2f} ms server CPU each"
-        f" | at {args.rate:.0f}/s offered: "
-        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms | "
-        f"errors {result['errors']:.0f} | peak RSS {result['peak_rss_mb']:.0f} MiB"
+        f"{tally.name:>5}: {tally.throughput:8.0f} webhooks/s sustained, "
+        f"{tally.cpu_ms:.2f} ms server CPU each | at {args.rate:.0f}/s offered: "
+        f"p50 {tally.percentile_ms(0.5):.1f} ms, p99 {tally.percentile_ms(0.99):.1f} ms | "
+        f"errors {tally.errors} | peak RSS {tally.served.peak_rss / 2**20:.0f} MiB"
     )
-    return result
+
+
+async def sample_rss(servers: list[Served], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for served in servers:
+            served.sample_rss()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.2)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per server and phase")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the closed loops take")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
@@ -212,7 +238,7 @@ async def main() -> None:
         subprocess.run([leadrelay, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
 
         print(f"database: {env['LEADRELAY_DATABASE_URL'].split('://')[0]}, {os.cpu_count()} cores")
-        bare_port = free_port()
+        bare_port, real_port = free_port(), free_port()
         bare = Served(
             # Served the same way: uvicorn picks the loop (uvloop) as the service does, and
             # at LEADRELAY_LOG_LEVEL=WARNING neither writes access lines.
@@ -221,24 +247,32 @@ async def main() -> None:
             env,
             bare_port,
         )
-        try:
-            baseline = await measure("bare", bare, args, 1)
-        finally:
-            bare.stop()
-        real_port = free_port()
         real = Served(
             [leadrelay, "serve", "--role", "web", "--port", str(real_port)], env, real_port
         )
+        baseline, service = Tally("bare", bare, bodies(1)), Tally("real", real, bodies(10**8))
+        stop_sampling = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss([bare, real], stop_sampling))
         try:
-            service = await measure("real", real, args, 10**8)
+            await bare.wait_ready()
+            await real.wait_ready()
+            await sustained([baseline, service], args)
+            await latency(baseline, args)
+            await latency(service, args)
         finally:
+            stop_sampling.set()
+            await sampler
+            bare.stop()
             real.stop()
+    report(baseline, args)
+    report(service, args)
 
-    ratio = service["throughput"] / baseline["throughput"]
+    ratio = service.throughput / baseline.throughput
     print(f"ratio real/bare sustained throughput: {ratio:.2f} (target >= 0.5)")
-    print(f"ratio bare/real server CPU per webhook: {baseline['cpu_ms'] / service['cpu_ms']:.2f}")
-    print(f"real p99 at {args.rate:.0f}/s offered: {service['p99_ms']:.1f} ms (target < 50 ms)")
-    print(f"real peak RSS: {service['peak_rss_mb']:.0f} MiB")
+    print(f"ratio bare/real server CPU per webhook: {baseline.cpu_ms / service.cpu_ms:.2f}")
+    p99 = service.percentile_ms(0.99)
+    print(f"real p99 at {args.rate:.0f}/s offered: {p99:.1f} ms (target < 50 ms)")
+    print(f"real peak RSS: {service.served.peak_rss / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ def create_app(
         settings.admin_token.get_secret_value() if settings.admin_token else None
     )
     app.include_router(routes_flexbe.router)
+    app.add_middleware(routes_flexbe.IntakeFastPath)
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
     app.include_router(routes_telegram.router)
