@@ -169,6 +169,15 @@ def assert_backoff_followed(attempts: list[JobAttempt]) -> None:
         assert expected <= seconds < expected + 1.0, (waited, SCHEDULE)
 
 
+async def tapped_through(
+    stack: Stack, clock: SimulatedClock, button: str, kind: str
+) -> tuple[Job, list[JobAttempt]]:
+    """Taps the button and runs the job it queued to its end: the job and its attempts."""
+    await tap(stack, button)
+    job = await run_out(stack, clock, kind)
+    return job, await attempts_of(stack, job.id or 0)
+
+
 async def lead_with_card(stack: Stack) -> None:
     await stack.new_lead()
     await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
@@ -180,10 +189,8 @@ async def test_5crm_down_for_a_minute_deal_created_once(
     await lead_with_card(stack)
     stack.crm5.outage.start(503, ends=lambda: clock.skipped >= OUTAGE_SECONDS)
 
-    await tap(stack, "📇 5CRM deal")
-    job = await run_out(stack, clock, "crm5.deal")
+    job, attempts = await tapped_through(stack, clock, "📇 5CRM deal", "crm5.deal")
 
-    attempts = await attempts_of(stack, job.id or 0)
     print(
         f"\n5CRM down {OUTAGE_SECONDS:.0f} s: {len(attempts)} attempts, "
         f"{stack.crm5.outage.refused} requests refused, delays {delays(attempts)} s, "
@@ -210,9 +217,7 @@ async def test_comunik8_down_for_a_minute_call_queued_once_and_cancelled_once(
     # The connection breaks before an answer, as a host going down does.
     stack.comunik8.outage.start(DOWN, ends=lambda: clock.skipped >= OUTAGE_SECONDS)
 
-    await tap(stack, "📞 Call now")
-    call = await run_out(stack, clock, "comunik8.call")
-    call_attempts = await attempts_of(stack, call.id or 0)
+    call, call_attempts = await tapped_through(stack, clock, "📞 Call now", "comunik8.call")
     refused_calls = stack.comunik8.outage.refused
 
     await eventually(lambda: "Call now: done" in card_text(stack))
@@ -224,9 +229,7 @@ async def test_comunik8_down_for_a_minute_call_queued_once_and_cancelled_once(
 
     ends_at = clock.skipped + OUTAGE_SECONDS
     stack.comunik8.outage.start(503, ends=lambda: clock.skipped >= ends_at)
-    await tap(stack, "✖️ Cancel call")
-    cancel = await run_out(stack, clock, "comunik8.cancel")
-    cancel_attempts = await attempts_of(stack, cancel.id or 0)
+    cancel, cancel_attempts = await tapped_through(stack, clock, "✖️ Cancel call", "comunik8.cancel")
 
     print(
         f"\nComunik8 down {OUTAGE_SECONDS:.0f} s twice: call in {len(call_attempts)} attempts "
@@ -273,9 +276,7 @@ async def test_5crm_never_back_dead_letter_and_one_alert_per_admin(
     await lead_with_card(stack)
     stack.crm5.outage.start(500)  # and it never comes back
 
-    await tap(stack, "📇 5CRM deal")
-    job = await run_out(stack, clock, "crm5.deal")
-    attempts = await attempts_of(stack, job.id or 0)
+    job, attempts = await tapped_through(stack, clock, "📇 5CRM deal", "crm5.deal")
 
     assert job.status == JobStatus.DEAD
     assert len(attempts) == MAX_ATTEMPTS
@@ -321,9 +322,7 @@ async def test_refused_key_dies_at_once_with_one_alert(stack: Stack, clock: Simu
     await lead_with_card(stack)
     stack.crm5.outage.start((401, {"ans": "false", "error": "Invalid public_token"}))
 
-    await tap(stack, "📇 5CRM deal")
-    job = await run_out(stack, clock, "crm5.deal")
-    attempts = await attempts_of(stack, job.id or 0)
+    job, attempts = await tapped_through(stack, clock, "📇 5CRM deal", "crm5.deal")
 
     assert job.status == JobStatus.DEAD
     assert [a.outcome for a in attempts] == ["dead"], "no retry of what cannot succeed"
