@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.checkpoint import CHECKPOINT_INTERVAL, WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -23,14 +25,19 @@ class Database:
 
     On SQLite every write goes through a single connection that opens its transactions with
     `BEGIN IMMEDIATE`: in-process writers queue on it instead of failing with "database is
-    locked", and a second process waits on the busy timeout.
+    locked", and a second process waits on the busy timeout. The WAL is checkpointed by a
+    thread of its own (`storage.checkpoint`), not by whichever commit fills it.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, checkpoint_interval: float = CHECKPOINT_INTERVAL
+    ) -> None:
         self.url = url
+        self._checkpoint_interval = checkpoint_interval
         self.is_sqlite = url.startswith("sqlite")
         self._sync_writer: Engine | None = None
         self._sync_thread: ThreadPoolExecutor | None = None
+        self._checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             self.writer = _sqlite_engine(url, immediate=True, pool_size=1)
             self.reader = _sqlite_engine(url, immediate=False, pool_size=pool_size)
@@ -49,6 +56,12 @@ class Database:
     @property
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
+
+    @property
+    def checkpointer(self) -> WalCheckpointer | None:
+        """SQLite's WAL checkpoint thread, once the first write through the writer thread
+        has started it."""
+        return self._checkpointer
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -73,6 +86,10 @@ class Database:
         if self._sync_thread is None:
             self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
             self._sync_writer = _sqlite_sync_engine(self.url)
+            self._checkpointer = WalCheckpointer(
+                _sqlite_checkpoint_engine(self.url), interval=self._checkpoint_interval
+            )
+            self._checkpointer.start()
         engine = self._sync_writer
         assert engine is not None
 
@@ -87,6 +104,9 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
@@ -106,16 +126,26 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
 
 
 def _sqlite_sync_engine(url: str) -> Engine:
-    sync_url = url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
-    # Used from the one writer thread only.
+    # Used from the one writer thread only; its commits leave checkpoints to WalCheckpointer.
     engine = create_engine(
-        sync_url, pool_size=1, max_overflow=0, connect_args={"check_same_thread": False}
+        _sync_url(url), pool_size=1, max_overflow=0, connect_args={"check_same_thread": False}
     )
-    _configure_sqlite(engine, immediate=True)
+    _configure_sqlite(engine, immediate=True, autocheckpoint=False)
     return engine
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+def _sqlite_checkpoint_engine(url: str) -> Engine:
+    # One connection, opened and closed by the checkpoint thread itself.
+    engine = create_engine(_sync_url(url), poolclass=NullPool)
+    _configure_sqlite(engine, immediate=False)
+    return engine
+
+
+def _sync_url(url: str) -> str:
+    return url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool, autocheckpoint: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so BEGIN is ours to issue.
@@ -125,6 +155,8 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
