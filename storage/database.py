@@ -15,6 +15,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.checkpoint import CHECKPOINT_INTERVAL, WalCheckpointer
+from storage.types import dump_json
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -43,7 +44,11 @@ class Database:
             self.reader = _sqlite_engine(url, immediate=False, pool_size=pool_size)
         else:
             self.writer = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                json_serializer=dump_json,
             )
             self.reader = self.writer
         self._write_sessions = async_sessionmaker(
@@ -119,7 +124,12 @@ class Database:
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30}
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"timeout": 30},
+        json_serializer=dump_json,
     )
     _configure_sqlite(engine.sync_engine, immediate=immediate)
     return engine
@@ -128,7 +138,11 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
 def _sqlite_sync_engine(url: str) -> Engine:
     # Used from the one writer thread only; its commits leave checkpoints to WalCheckpointer.
     engine = create_engine(
-        _sync_url(url), pool_size=1, max_overflow=0, connect_args={"check_same_thread": False}
+        _sync_url(url),
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"check_same_thread": False},
+        json_serializer=dump_json,
     )
     _configure_sqlite(engine, immediate=True, autocheckpoint=False)
     return engine

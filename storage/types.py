@@ -1,9 +1,11 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Dialect, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import JSON
@@ -52,3 +54,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def json_type() -> Any:
     """JSON on SQLite, JSONB on PostgreSQL."""
     return JSON().with_variant(JSONB(), "postgresql")
+
+
+def dump_json(value: Any) -> str:
+    """The text of a JSON column. orjson writes it several times faster than `json.dumps`,
+    which intake pays for on every lead and job; `json.dumps` still takes what orjson
+    refuses (an integer past 64 bits), so nothing that was storable before fails now."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
