@@ -44,6 +44,9 @@ def create_app(
         title="leadrelay",
         summary="Flexbe webhooks in, live lead cards in Telegram.",
         version="0.1.0",
+        # FastAPI's OpenTelemetry looks up its providers on every request, a few percent
+        # of a webhook's cost; leadrelay sets up none and serves its own /metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.database = database
     app.state.intake = intake
