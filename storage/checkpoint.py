@@ -1,11 +1,16 @@
 """SQLite WAL checkpoints in a thread of their own, off the write path.
 
-By default SQLite checkpoints inside the commit that pushes the WAL past 1,000 pages: that
+By default SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: that
 commit copies the WAL into the database file and waits for two fsyncs, 20-30 ms during
-which no webhook can be stored (and up to hundreds on a slow disk). The writer connection
-turns that off (`PRAGMA wal_autocheckpoint=0`) and this thread checkpoints every
-`interval` instead. A PASSIVE checkpoint waits for no reader or writer, and the driver
-releases the GIL while it copies and syncs, so intake goes on meanwhile.
+which no webhook can be stored (more on a slow disk), every few dozen batches under load.
+This thread runs a PASSIVE checkpoint every `interval` instead: it waits for no reader or
+writer, and the driver releases the GIL while it copies and syncs, so intake goes on.
+
+Once a checkpoint has copied the whole WAL, the next commit starts the file over, which
+needs a moment with no commit in flight: any pause in the webhooks gives one. Under writes
+that never pause, the writer's own checkpoint is the backstop, at `WRITER_CHECKPOINT_PAGES`
+(the writer connection's `wal_autocheckpoint`): it keeps the WAL bounded, and finds most of
+its copying already done.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import Engine
 log = logging.getLogger(__name__)
 
 CHECKPOINT_INTERVAL = 0.5
+WRITER_CHECKPOINT_PAGES = 8_000  # 32 MiB of 4 KiB pages
 
 
 class WalCheckpointer:
@@ -73,8 +79,8 @@ class WalCheckpointer:
 
 
 def checkpoint(connection: Any) -> tuple[int, int]:
-    """One PASSIVE checkpoint on a DB-API connection: the frames in the WAL, and how many
-    of them are now in the database file."""
+    """One PASSIVE checkpoint through a DB-API connection: the frames in the WAL, and how
+    many of them are now in the database file."""
     cursor = connection.cursor()
     try:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")

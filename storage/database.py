@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.checkpoint import CHECKPOINT_INTERVAL, WalCheckpointer
+from storage.checkpoint import CHECKPOINT_INTERVAL, WRITER_CHECKPOINT_PAGES, WalCheckpointer
 from storage.types import dump_json
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -170,7 +170,7 @@ def _configure_sqlite(engine: Engine, *, immediate: bool, autocheckpoint: bool =
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not autocheckpoint:
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"

@@ -78,6 +78,21 @@ async def test_the_checkpoint_thread_keeps_the_wal_small_under_writes(tmp_path: 
     assert database.checkpointer is None, "dispose stops the thread"
 
 
+async def test_under_writes_that_never_pause_the_writer_bounds_the_wal(tmp_path: Path) -> None:
+    path = tmp_path / "leadrelay.db"
+    # No pause lets the WAL start over, and the thread does not run: the writer's own
+    # checkpoint, far less often than SQLite's default, must still keep the file bounded.
+    database = Database(f"sqlite+aiosqlite:///{path}", checkpoint_interval=3600)
+    try:
+        largest = 0
+        for _ in range(150):  # 12,000 pages, one commit straight after another
+            await database.run_in_transaction(_insert_rows(40))
+            largest = max(largest, _wal_pages(path))
+    finally:
+        await database.dispose()
+    assert 4 * AUTOCHECKPOINT_PAGES < largest < 9_000
+
+
 def test_a_failing_checkpoint_is_said_once_and_tried_again(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
