@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webhooks.forms import (
+    _MAX_SHAPES,
+    _SHAPES,
     MAX_DEPTH,
     MAX_FIELDS,
     MAX_JSON_DEPTH,
@@ -329,6 +331,35 @@ def test_quick_pass_builds_what_the_field_by_field_pass_builds(
     body = urlencode(pairs).encode()
 
     assert parse_form(body) == _parse_parts(body.split(b"&"))
+
+
+# The same names again take the kept shape of the first body: it must build what the
+# field-by-field pass builds, whatever the values.
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "a[]", "a[b]", "a[0]", "a[b][c]", "a[][d]", "c", "e[", ""]),
+            values,
+            values,
+        )
+    )
+)
+def test_a_body_with_names_seen_before_builds_the_same(
+    fields: list[tuple[str, str, str]],
+) -> None:
+    for side in (1, 2, 1):  # once to be seen, then from the shape with other values
+        body = urlencode([(field[0], field[side]) for field in fields]).encode()
+
+        assert parse_form(body) == _parse_parts(body.split(b"&"))
+
+
+def test_names_that_never_repeat_keep_no_more_than_a_bounded_few() -> None:
+    for number in range(3 * _MAX_SHAPES):
+        parse_form(f"form{number}[name]=x&form{number}[phone]=y".encode())
+        parse_form(f"form{number}[name]=x&form{number}[phone]=y".encode())
+
+    assert len(_SHAPES._known) <= _MAX_SHAPES
 
 
 def texts(value: Any) -> list[str]:
