@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
+from starlette.types import Receive, Scope, Send
 
 from leadrelay.settings import Settings
 from storage.database import Database
@@ -24,6 +25,17 @@ def _metrics_endpoint(
     return endpoint
 
 
+class _App(FastAPI):
+    """FastAPI, with the webhook intake answered before everything else it does."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["app"] = self
+            if await routes_flexbe.serve_intake(scope, receive, send):
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     *,
     settings: Settings,
@@ -39,7 +51,7 @@ def create_app(
         yield
         await intake.aclose()
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         title="leadrelay",
         summary="Flexbe webhooks in, live lead cards in Telegram.",
@@ -60,8 +72,7 @@ def create_app(
     app.state.admin_token = (
         settings.admin_token.get_secret_value() if settings.admin_token else None
     )
-    app.include_router(routes_flexbe.router)
-    app.add_middleware(routes_flexbe.IntakeFastPath)
+    app.include_router(routes_flexbe.router)  # the route for OpenAPI; `_App` serves it
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
     app.include_router(routes_telegram.router)

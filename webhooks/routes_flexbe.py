@@ -7,11 +7,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from storage.batch_writer import WriterUnavailable
 from storage.models import InboxOutcome
@@ -104,30 +104,27 @@ async def receive_flexbe_event(request: Request, site_token: str) -> Response:
 INTAKE_PREFIX = "/flexbe/"
 
 
-class IntakeFastPath:
-    """ASGI middleware: `POST /flexbe/{site_token}` goes straight to the endpoint, past the
-    layers FastAPI puts between its middleware and a route (exception middleware, exit
-    stack, routing over every route). On the busiest route they cost more than the route
-    does. Errors still come out as they would from FastAPI: an `HTTPException` as its JSON
-    answer, anything else up to the server-error middleware (a 500). Every other request
-    takes FastAPI's way; the route is declared there too, for OpenAPI."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        site_token = _intake_token(scope)
-        if site_token is None:
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            response = await receive_flexbe_event(request, site_token)
-        except HTTPException as exc:
-            response = JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
-        await response(scope, receive, send)
+async def serve_intake(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer `POST /flexbe/{site_token}` straight from the endpoint, ahead of FastAPI's
+    middleware stack, exception layers and routing over every route (`webhooks.app`): on
+    the busiest route they cost more than the route does. False: not such a request, and
+    nothing was done. Errors come out as FastAPI's would: an `HTTPException` as its JSON
+    answer, anything else as a plain 500 and raised on to the server, which logs it."""
+    site_token = _intake_token(scope)
+    if site_token is None:
+        return False
+    request = Request(scope, receive)
+    try:
+        response = await receive_flexbe_event(request, site_token)
+    except HTTPException as exc:
+        response = JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+    except Exception:
+        await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+        raise
+    await response(scope, receive, send)
+    return True
 
 
 def _intake_token(scope: Scope) -> str | None:
