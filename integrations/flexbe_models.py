@@ -15,9 +15,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 
 def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    if isinstance(value, list | dict) and not value:
+    # Runs for every field of every webhook: `isspace` makes no copy as `strip` does, and a
+    # tuple is checked faster than a union.
+    if isinstance(value, str):
+        return None if not value or value.isspace() else value
+    if isinstance(value, (list, dict)) and not value:
         return None
     return value
 

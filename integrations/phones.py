@@ -14,6 +14,7 @@ import re
 
 # What may appear around the digits of a written number; anything else makes it garbage.
 _ALLOWED = re.compile(r"^[\d\s()\-.+/\u00a0]+$")
+_NOT_DIGITS = re.compile(r"\D")
 E164_MIN_DIGITS = 8
 E164_MAX_DIGITS = 15
 # Russian national numbers start with an area or mobile code beginning with 3, 4, 8 or 9.
@@ -32,7 +33,7 @@ def normalize_phone(raw: str) -> str:
     plus = text.startswith("+")
     if "+" in text[1:]:
         return ""
-    digits = re.sub(r"\D", "", text)
+    digits = _NOT_DIGITS.sub("", text)
     if plus:
         # "+8 999 …" is a Russian number with the trunk prefix mistaken for a country code.
         if len(digits) == 11 and digits.startswith("89"):
