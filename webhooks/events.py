@@ -9,6 +9,7 @@ from pydantic import Field
 from integrations.flexbe_models import FlexbeModel, Group, LeadData, SiteInfo
 
 KNOWN_EVENTS = frozenset({"lead", "pay"})
+EVENT_NAME_MAX = 64
 
 
 class FlexbeEvent(FlexbeModel):
@@ -22,4 +23,4 @@ class FlexbeEvent(FlexbeModel):
 class AnyEvent(FlexbeModel):
     """Just enough to route an event: its name."""
 
-    event: str = Field(min_length=1, max_length=64)
+    event: str = Field(min_length=1, max_length=EVENT_NAME_MAX)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -17,7 +18,7 @@ from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome
 from storage.queries.inbox import record_event
 from storage.queries.ingest import IncomingEvent, StoredEvent, store_events
-from webhooks.events import KNOWN_EVENTS, AnyEvent, FlexbeEvent
+from webhooks.events import EVENT_NAME_MAX, KNOWN_EVENTS, AnyEvent, FlexbeEvent
 from webhooks.fingerprint import fingerprint
 from webhooks.forms import FormError, is_json, parse_body
 from webhooks.normalize import snapshot_from_lead
@@ -54,7 +55,7 @@ class Intake:
         try:
             text_only = not is_json(body, content_type)  # a form body holds only text
             document = parse_body(body, content_type)
-            name = AnyEvent.model_validate(document).event
+            name = _event_name(document)
             if name not in KNOWN_EVENTS:
                 return await self._store_raw(site, body, content_type, name, InboxOutcome.IGNORED)
             event = FlexbeEvent.model_validate(document)
@@ -110,6 +111,14 @@ class Intake:
         )
         log.warning("rejected event %s for site %s: %s", stored.event_id, site.key, message)
         return RejectedEvent(message, event_id=stored.event_id)
+
+
+def _event_name(document: dict[str, Any]) -> str:
+    """The event's name; the model only for what is not plain text, to say what is wrong."""
+    name = document.get("event")
+    if isinstance(name, str) and 0 < len(name) <= EVENT_NAME_MAX:
+        return name
+    return AnyEvent.model_validate(document).event
 
 
 def describe(error: ValidationError) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import col, func, select
 
 from storage.database import Database
@@ -223,6 +224,36 @@ async def test_unknown_event_is_stored_raw_and_ignored(
     assert (event.event, event.outcome) == ("callback", "ignored")
     assert event.body == b"event=callback&data%5Bphone%5D=1"
     assert await count(database, Lead) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "outcome"),
+    [
+        (b"data%5Bid%5D=1", FORM["Content-Type"], 422, "rejected"),  # no name
+        (b"event=&data%5Bid%5D=1", FORM["Content-Type"], 422, "rejected"),  # empty
+        (b"event=" + b"x" * 65, FORM["Content-Type"], 422, "rejected"),  # too long
+        (b"event=" + b"x" * 64, FORM["Content-Type"], 200, "ignored"),  # as long as allowed
+        (b'{"event": 5}', "application/json", 200, "ignored"),  # a number, read as text
+        (b'{"event": ["lead"]}', "application/json", 422, "rejected"),
+    ],
+)
+async def test_event_names_are_checked_before_anything_else(
+    client: httpx.AsyncClient,
+    database: Database,
+    body: bytes,
+    content_type: str,
+    status: int,
+    outcome: str,
+) -> None:
+    response = await client.post(
+        f"/flexbe/{TOKEN}", content=body, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == status
+    [event] = await all_rows(database, InboxEvent)
+    assert event.outcome == outcome
+    if status == 422:
+        assert response.json()["detail"].startswith("event:")
 
 
 async def test_unknown_token_is_404_and_stores_nothing(
