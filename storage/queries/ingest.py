@@ -32,15 +32,14 @@ from storage.models import (
     Manager,
     Payment,
 )
-from storage.queries.leads import LeadSnapshot, PaymentSnapshot
+from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
 
 NOTIFY_JOB = "notify"
 CONFLICT_RETRIES = 3
 LeadKey = tuple[str, int]
-_LEAD_FIELDS = tuple(LeadSnapshot.model_fields)
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
 # in a `pay` event must not wipe what the `lead` event said.
-_KEEP_WHEN_EMPTY = frozenset(_LEAD_FIELDS) - {"status_code", "status_name"}
+_KEEP_WHEN_EMPTY = frozenset(LEAD_FIELDS) - {"status_code", "status_name"}
 _DEFAULT_MAX_ATTEMPTS = Job.model_fields["max_attempts"].default
 # Core tables: bulk statements skip the ORM's per-object bookkeeping.
 _LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
@@ -240,7 +239,7 @@ def _plan_changes(
 
 
 def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
-    values = event.snapshot.model_dump()
+    values = event.snapshot.columns()
     values.update(
         site_key=event.site_key,
         created_at=event.snapshot.created_at or now,
@@ -254,7 +253,7 @@ def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
 
 def _apply(state: _LeadState, snapshot: LeadSnapshot, now: datetime) -> bool:
     changed = False
-    for name in _LEAD_FIELDS:
+    for name in LEAD_FIELDS:
         value = getattr(snapshot, name)
         if value is None and name == "created_at":
             continue
@@ -296,7 +295,7 @@ def _write_payments(
             "lead_id": leads[plan.event.lead_key].values["id"],
             "fingerprint": plan.payment.fingerprint(),
             "received_at": now,
-            **plan.payment.model_dump(),
+            **plan.payment.columns(),
         }
         for plan in planned
         if plan.payment is not None

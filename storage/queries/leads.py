@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 
-
-class LeadSnapshot(BaseModel):
+# Plain dataclasses, built from models already validated: once per webhook, where even a
+# pydantic model's unvalidated construction cost twice as much. Not frozen (nothing assigns
+# to them), because a frozen one sets each field through `object.__setattr__`.
+@dataclass(slots=True, kw_only=True)
+class LeadSnapshot:
     """What Flexbe says a lead is now, in column form; intake and sync both produce it."""
-
-    model_config = ConfigDict(frozen=True)
 
     flexbe_id: int
     num: int | None = None
@@ -26,10 +27,10 @@ class LeadSnapshot(BaseModel):
     client_email: str = ""
     note: str = ""
     form_name: str = ""
-    form_data: dict[str, Any] = {}
+    form_data: dict[str, Any] = field(default_factory=dict)
     page_url: str = ""
     page_name: str = ""
-    utm: dict[str, Any] = {}
+    utm: dict[str, Any] = field(default_factory=dict)
     pay_id: str | None = None
     pay_summ: str | None = None
     pay_status_code: int | None = None
@@ -39,6 +40,9 @@ class LeadSnapshot(BaseModel):
     pay_test: bool | None = None
     pay_time_create: datetime | None = None
     pay_time_done: datetime | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in LEAD_FIELDS}
 
     def payment(self) -> PaymentSnapshot | None:
         if self.pay_id is None and self.pay_summ is None and self.pay_status_code is None:
@@ -56,9 +60,8 @@ class LeadSnapshot(BaseModel):
         )
 
 
-class PaymentSnapshot(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+@dataclass(slots=True, kw_only=True)
+class PaymentSnapshot:
     pay_id: str | None = None
     summ: str | None = None
     status_code: int | None = None
@@ -69,7 +72,14 @@ class PaymentSnapshot(BaseModel):
     time_create: datetime | None = None
     time_done: datetime | None = None
 
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in PAYMENT_FIELDS}
+
     def fingerprint(self) -> str:
         """Identifies a payment state: the same state delivered again is not a new entry."""
         state = [self.pay_id, self.summ, self.status_code, self.time_done, self.test]
         return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
+
+
+LEAD_FIELDS = tuple(column.name for column in fields(LeadSnapshot))
+PAYMENT_FIELDS = tuple(column.name for column in fields(PaymentSnapshot))

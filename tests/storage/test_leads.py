@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlmodel import col, func, select
@@ -48,7 +49,7 @@ async def test_created_then_updated_then_unchanged(database: Database) -> None:
 
     created = await put(database, snapshot, LeadOrigin.WEBHOOK)
     same = await put(database, snapshot)
-    changed = await put(database, snapshot.model_copy(update={"status_code": 1, "client_name": ""}))
+    changed = await put(database, replace(snapshot, status_code=1, client_name=""))
 
     assert [created.change, same.change, changed.change] == ["new", "", "updated"]
     lead = await lead_row(database, 5)
@@ -82,7 +83,7 @@ async def test_concurrent_stores_of_one_lead_make_one_row(database: Database) ->
 async def test_payment_states_are_recorded_once_each(database: Database) -> None:
     await prepare(database)
     base = LeadSnapshot(flexbe_id=8, pay_id="p1", pay_summ="10.00", pay_status_code=0)
-    paid = base.model_copy(update={"pay_status_code": 2})
+    paid = replace(base, pay_status_code=2)
 
     for snapshot in (base, paid, paid, base):
         await put(database, snapshot)
