@@ -136,7 +136,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
 
 
 def _sqlite_sync_engine(url: str) -> Engine:
-    # Used from the one writer thread only; its commits leave checkpoints to WalCheckpointer.
+    # Used from the one writer thread only; WalCheckpointer does its checkpoints.
     engine = create_engine(
         _sync_url(url),
         pool_size=1,
@@ -144,7 +144,7 @@ def _sqlite_sync_engine(url: str) -> Engine:
         connect_args={"check_same_thread": False},
         json_serializer=dump_json,
     )
-    _configure_sqlite(engine, immediate=True, autocheckpoint=False)
+    _configure_sqlite(engine, immediate=True, checkpoint_backstop=True)
     return engine
 
 
@@ -159,7 +159,9 @@ def _sync_url(url: str) -> str:
     return url.replace("sqlite+aiosqlite://", "sqlite+pysqlite://", 1)
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool, autocheckpoint: bool = True) -> None:
+def _configure_sqlite(
+    engine: Engine, *, immediate: bool, checkpoint_backstop: bool = False
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so BEGIN is ours to issue.
@@ -169,7 +171,7 @@ def _configure_sqlite(engine: Engine, *, immediate: bool, autocheckpoint: bool =
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if not autocheckpoint:
+        if checkpoint_backstop:
             cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
         cursor.close()
 
