@@ -9,6 +9,7 @@ from fastapi import FastAPI, Response
 from starlette.types import Receive, Scope, Send
 
 from leadrelay.settings import Settings
+from leadrelay.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
 from webhooks.intake import Intake
@@ -64,8 +65,8 @@ def create_app(
     app.state.intake = intake
     app.state.sites = SiteRegistry(settings.sites, default_chats=settings.telegram_chats)
     app.state.on_jobs_enqueued = on_jobs_enqueued
-    app.state.telegram_webhook_secret = (
-        settings.telegram_webhook_secret.get_secret_value()
+    app.state.telegram_webhook = (
+        derive_webhook_secrets(settings.telegram_webhook_secret.get_secret_value())
         if settings.telegram_webhook_secret and settings.telegram_enabled
         else None
     )
