@@ -12,6 +12,7 @@ from leadrelay.settings import Settings
 from leadrelay.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
+from webhooks.deps import MetricsAuthDep
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 
@@ -73,6 +74,9 @@ def create_app(
     app.state.admin_token = (
         settings.admin_token.get_secret_value() if settings.admin_token else None
     )
+    app.state.metrics_token = (
+        settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    )
     app.include_router(routes_flexbe.router)  # the route for OpenAPI; `_App` serves it
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
@@ -82,6 +86,7 @@ def create_app(
             "/metrics",
             _metrics_endpoint(metrics),
             methods=["GET"],
+            dependencies=[MetricsAuthDep],
             tags=["health"],
             summary="Prometheus metrics: job queue depth, attempts, failures, latency",
             response_class=Response,
