@@ -30,9 +30,9 @@ async def test_commands_in_an_unrelated_group_show_no_lead(stack: Stack) -> None
     await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
 
     for command in ("/leads new", "/lead 414", "/stats week"):
-        before = len(texts(stack, UNRELATED))
+        expected = len(texts(stack, UNRELATED)) + 1
         stack.telegram.message_update(MANAGER, command, chat_id=UNRELATED)
-        await eventually(lambda before=before: len(texts(stack, UNRELATED)) == before + 1)
+        await eventually(lambda: len(texts(stack, UNRELATED)) == expected)  # noqa: B023
         assert NOT_HERE in texts(stack, UNRELATED)[-1]
 
     assert not any("Тайный" in text or "414" in text for text in texts(stack, UNRELATED))
