@@ -273,7 +273,9 @@ def _sites_from_file(path: Path) -> list[SiteConfig]:
             sites.append(SiteConfig.model_validate(entry))
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+                f"{'.'.join(str(p) for p in err['loc'])}: "
+                + str(err["msg"]).removeprefix("Value error, ")
+                for err in exc.errors()
             )
             raise ValueError(f"LEADRELAY_CONFIG: sites[{index}] in {path}: {problems}") from None
     return sites

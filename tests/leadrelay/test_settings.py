@@ -188,7 +188,7 @@ def test_the_example_config_is_refused_until_its_placeholders_are_replaced(
     with pytest.raises(ConfigError) as error:
         load_settings()
 
-    assert "sites[0]" in str(error.value) and "placeholder" in str(error.value)
+    assert "sites[0]" in str(error.value) and "webhook_token: is a placeholder" in str(error.value)
 
 
 def test_the_env_example_runs_once_copied_and_generated_secrets_pass(
