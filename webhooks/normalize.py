@@ -39,7 +39,7 @@ def snapshot_from_lead(data: LeadData) -> LeadSnapshot:
         page_name=(page.name or "") if page else "",
         utm=_dump(data.utm),
         pay_id=pay.id if pay else None,
-        pay_summ=str(pay.summ) if pay and pay.summ is not None else None,
+        pay_summ=pay.summ if pay else None,
         pay_status_code=pay_status.code if pay_status else None,
         pay_status_name=pay_status.name if pay_status else None,
         pay_desc=pay.desc if pay else None,
