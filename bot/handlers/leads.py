@@ -33,9 +33,6 @@ PAGE_SIZE = 10
 LIST_PERIODS = ("today", "yesterday", "week", "new", "unpaid")
 # Reached by the button of a recovery summary, not typed.
 PAGED_PERIODS = (*LIST_PERIODS, "recovered")
-NOT_HERE = (
-    "This chat gets no leads of your sites: ask in a site's chat or in a private chat with me."
-)
 
 
 def _not_here() -> str:
