@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from integrations.phones import DEFAULT_REGION
 from leadrelay.settings import Settings
 
 
@@ -20,6 +21,9 @@ class BotConfig:
     can_call: bool = False
     # Sites with a Flexbe API key: only their status buttons can work.
     flexbe_sites: frozenset[str] = field(default_factory=frozenset)
+    # The region each site's national phone numbers are read in, and for sites not listed.
+    regions: Mapping[str, str] = field(default_factory=dict)
+    default_region: str = DEFAULT_REGION
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -36,4 +40,9 @@ class BotConfig:
                 for site in settings.sites
                 if site.flexbe_api_url is not None and site.flexbe_api_key is not None
             ),
+            regions={site.key: settings.region(site.key) for site in settings.sites},
+            default_region=settings.default_region,
         )
+
+    def region(self, site_key: str) -> str:
+        return self.regions.get(site_key, self.default_region)

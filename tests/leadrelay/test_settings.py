@@ -85,6 +85,7 @@ def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         ("LEADRELAY_TELEGRAM_API_URL", "not a url", "LEADRELAY_TELEGRAM_API_URL"),
         ("LEADRELAY_LOG_LEVEL", "LOUD", "LEADRELAY_LOG_LEVEL"),
         ("LEADRELAY_CONFIG", "/nonexistent/sites.toml", "LEADRELAY_CONFIG"),
+        ("LEADRELAY_DEFAULT_REGION", "UK", "LEADRELAY_DEFAULT_REGION"),
     ],
 )
 def test_invalid_setting_is_named(
@@ -125,3 +126,45 @@ def test_two_sites_with_one_token_are_refused(
 
     with pytest.raises(ConfigError, match="share a webhook token"):
         load_settings()
+
+
+def test_phone_region_per_site_falls_back_to_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789"\ndefault_region = "gb"\n'
+        '[[sites]]\nkey = "ru"\nwebhook_token = "ru-token-0123456789"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    settings = load_settings()
+
+    assert settings.default_region == "RU"
+    assert (settings.region("uk"), settings.region("ru")) == ("GB", "RU")
+    monkeypatch.setenv("LEADRELAY_DEFAULT_REGION", "de")
+    assert load_settings().region("ru") == "DE"
+
+
+def test_an_unknown_site_region_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789"\ndefault_region = "UK"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "LEADRELAY_CONFIG" in message and "sites[0]" in message
+    assert "default_region" in message and "unknown region 'UK'" in message
+
+
+def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).parents[2] / "leadrelay.example.toml"
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(example))
+
+    settings = load_settings()
+
+    assert (settings.region("okna"), settings.region("dveri")) == ("RU", "GB")
