@@ -124,6 +124,8 @@ def explain(code: str, *, with_details: bool = True) -> str:
         return _("no scheduled call to cancel")
     if reason == "already_processed":
         return _("too late: the number has been dialled")
+    if reason == "invalid_key" and service == "flexbe":
+        return _("Flexbe refused the API key: ask an admin to check it")
     if reason == "invalid_key":
         return _("{service} refused the key: ask an admin to check it").format(service=who)
     if reason == "validation_failed":

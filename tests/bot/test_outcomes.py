@@ -133,7 +133,9 @@ def test_refused_fields_are_named_with_their_messages_on_the_card_only(i18n: I18
 
 def test_codes_stored_by_older_versions_still_read_as_sentences(i18n: I18n) -> None:
     with i18n.context(), i18n.use_locale("en"):
-        assert explain("flexbe:InvalidApiKey") == "Flexbe refused the key: ask an admin to check it"
+        assert explain("flexbe:InvalidApiKey") == (
+            "Flexbe refused the API key: ask an admin to check it"
+        )
         assert explain("comunik8:LeadNotFound") == "no scheduled call to cancel"
         assert explain("comunik8:Comunik8ServerError") == (
             "Comunik8 did not do it; the admins can see why"
