@@ -18,6 +18,7 @@ from bot.filters import IsManager
 from bot.jobs import repost_card
 from bot.periods import window
 from bot.stats import compute
+from integrations.amounts import format_amount
 from storage.clock import utcnow
 from storage.models import Lead, Manager
 from storage.queries import reports
@@ -175,8 +176,16 @@ async def stats(
     for code, count in numbers.by_status.items():
         lines.append(f"• {html.escape(status_label(code))}: {count}")
     lines.append(
-        _("Paid: {count}, total {amount}").format(count=numbers.paid_count, amount=numbers.paid_sum)
+        _("Paid: {count}, total {amount}").format(
+            count=numbers.paid_count, amount=format_amount(numbers.paid_sum)
+        )
     )
+    if numbers.paid_uncounted:
+        lines.append(
+            _("Left out of the total, amount not a number: {count}").format(
+                count=numbers.paid_uncounted
+            )
+        )
     if numbers.median_take_minutes:
         lines.append(_("Median time to take:"))
         for who, minutes in numbers.median_take_minutes.items():
