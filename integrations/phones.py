@@ -33,8 +33,9 @@ def check_region(code: str) -> str:
     """The upper-case region code, or ValueError when libphonenumber does not know it."""
     region = code.strip().upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
+        hint = " (the United Kingdom is GB)" if region == "UK" else ""
         raise ValueError(
-            f"unknown region {code[:10]!r}: a two-letter country code such as RU, GB or DE"
+            f"unknown region {code[:10]!r}: a two-letter country code such as RU, GB or DE" + hint
         )
     return region
 

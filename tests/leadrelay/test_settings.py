@@ -159,6 +159,7 @@ def test_an_unknown_site_region_is_named(monkeypatch: pytest.MonkeyPatch, tmp_pa
     message = str(error.value)
     assert "LEADRELAY_CONFIG" in message and "sites[0]" in message
     assert "default_region" in message and "unknown region 'UK'" in message
+    assert "the United Kingdom is GB" in message
 
 
 def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
