@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from integrations.flexbe import FlexbeClient
 from integrations.flexbe_models import LeadData
+from integrations.phones import DEFAULT_REGION
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
@@ -54,14 +55,17 @@ async def sync_site(
     announce_new: bool = True,
     origin: LeadOrigin = LeadOrigin.SYNC,
     progress: Progress | None = None,
+    region: str = DEFAULT_REGION,
 ) -> SyncSummary:
     """`chats` see cards of new leads within `card_window` (when `announce_new`) and
-    edits of changed ones."""
+    edits of changed ones. `region`: the site's, in which national phone numbers are read."""
     summary = SyncSummary()
     cards_from = utcnow() - card_window
     async for page in client.iter_leads(date_from=since, status=status):
         summary.pages += 1
-        events = [_event(lead, site_key, chats, cards_from, origin, announce_new) for lead in page]
+        events = [
+            _event(lead, site_key, chats, cards_from, origin, announce_new, region) for lead in page
+        ]
         try:
             stored = await store(database, events)
         except Exception as exc:  # one page's failure must not stop the rest
@@ -93,6 +97,7 @@ def _event(
     cards_from: datetime,
     origin: LeadOrigin,
     announce_new: bool,
+    region: str,
 ) -> IncomingEvent:
     recent = lead.time is not None and lead.time >= cards_from
     return IncomingEvent(
@@ -104,7 +109,7 @@ def _event(
         content_type="",
         body=None,
         dedupe_key=f"sync:{uuid.uuid4().hex}",
-        snapshot=snapshot_from_lead(lead),
+        snapshot=snapshot_from_lead(lead, region=region),
         origin=origin,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.flexbe_models import FlexbeModel, LeadData
-from integrations.phones import normalize_phone
+from integrations.phones import DEFAULT_REGION, normalize_phone
 from storage.queries.leads import LeadSnapshot
 
 
@@ -19,7 +19,8 @@ def _dump(model: FlexbeModel | None) -> dict[str, Any]:
     return dumped
 
 
-def snapshot_from_lead(data: LeadData) -> LeadSnapshot:
+def snapshot_from_lead(data: LeadData, *, region: str = DEFAULT_REGION) -> LeadSnapshot:
+    """`region`: the site's, in which a national phone number is read."""
     client, status, page, pay = data.client, data.status, data.page, data.pay
     pay_status = pay.status if pay else None
     return LeadSnapshot(
@@ -30,7 +31,7 @@ def snapshot_from_lead(data: LeadData) -> LeadSnapshot:
         status_name=(status.name or "") if status else "",
         client_name=(client.name or "") if client else "",
         client_phone=(client.phone or "") if client else "",
-        client_phone_normalized=normalize_phone(client.phone or "") if client else "",
+        client_phone_normalized=normalize_phone(client.phone or "", region) if client else "",
         client_email=(client.email or "") if client else "",
         note=data.note or "",
         form_name=data.form_name or "",
