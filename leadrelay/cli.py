@@ -11,16 +11,16 @@ from typing import Annotated
 import httpx
 import typer
 
+from actions.clients import flexbe_client_for
+from actions.sync import parse_since, sync_site
+from config.settings import ConfigError, Settings, SiteConfig, load_settings
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
 from jobs.cli import app as jobs_app
-from leadrelay.clients import flexbe_client_for
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
 from leadrelay.runtime import Role, StartupError, prepare_database, run
 from leadrelay.samples import sample_lead_event
-from leadrelay.settings import ConfigError, Settings, SiteConfig, load_settings
-from leadrelay.sync import parse_since, sync_site
 from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import head_revision, upgrade

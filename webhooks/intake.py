@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from integrations.phones import DEFAULT_REGION
+from actions.normalize import snapshot_from_lead
+from config.regions import DEFAULT_REGION
 from storage.batch_writer import BatchWriter
 from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome
@@ -22,7 +23,6 @@ from storage.queries.ingest import IncomingEvent, StoredEvent, store_events
 from webhooks.events import EVENT_NAME_MAX, KNOWN_EVENTS, AnyEvent, FlexbeEvent
 from webhooks.fingerprint import fingerprint
 from webhooks.forms import FormError, is_json, parse_body
-from webhooks.normalize import snapshot_from_lead
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadrelay.telegram_webhook import TelegramWebhookSecrets
+from config.telegram_webhook import TelegramWebhookSecrets
 from storage.queries.updates import store_update
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep

@@ -19,12 +19,11 @@ from bot.jobs import (
     CRM5_DEAL_JOB,
     FLEXBE_STATUS_JOB,
     action_job,
-    refresh_cards,
 )
 from bot.scope import chat_scope
 from integrations.phones import normalize_phone
 from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
-from storage.queries.cards import start_action, take_lead
+from storage.queries.cards import refresh_cards, start_action, take_lead
 
 router = Router(name=__name__)
 router.callback_query.filter(IsManager())

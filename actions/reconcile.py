@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.jobs import RECONCILE_JOB
+from actions.sync import SyncSummary, sync_site
+from config.settings import Settings, SiteConfig
 from integrations.flexbe import FlexbeClient
 from jobs.registry import JobContext
-from leadrelay.settings import Settings, SiteConfig
-from leadrelay.sync import SyncSummary, sync_site
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
@@ -30,6 +29,8 @@ from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)
 
+# One site's comparison with Flexbe (enqueued by the scheduler and by /sync).
+RECONCILE_JOB = "flexbe.reconcile"
 RECOVERED_JOB = "telegram.recovered"
 REPORT_JOB = "telegram.sync_report"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.regions import DEFAULT_REGION
 from integrations.flexbe_models import FlexbeModel, LeadData
-from integrations.phones import DEFAULT_REGION, normalize_phone
+from integrations.phones import normalize_phone
 from storage.queries.leads import LeadSnapshot
 
 
