@@ -24,10 +24,12 @@ from functools import lru_cache
 from typing import Any, NoReturn, cast
 from urllib.parse import quote
 
+# The caps of a body, form or JSON alike.
 MAX_FIELDS = 2000
 MAX_DEPTH = 8
 MAX_KEY_LENGTH = 512
-MAX_JSON_DEPTH = 32
+# `a[b]=1` is `{"a": {"b": "1"}}`: JSON nests one level more than the form's brackets.
+MAX_JSON_DEPTH = MAX_DEPTH + 1
 
 # Flexbe repeats the same few dozen short field names in every event; longer names
 # are decoded each time so a hostile body cannot pin large keys in the cache.
@@ -61,12 +63,25 @@ _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
+    """A JSON webhook body, held to the same caps as a form body."""
+    document = load_json_object(body, max_depth=MAX_JSON_DEPTH)
+    _check_caps(document)
+    return document
+
+
+def load_json_object(body: bytes, *, max_depth: int, nul_as: str | None = None) -> dict[str, Any]:
+    """A JSON object whose every string a database can store, nested at most `max_depth`.
+
+    A `\\u0000` escape (a NUL, which PostgreSQL stores in no text or JSON) is refused; given
+    `nul_as`, a JSON escape such as `\\ufffd`, it is read as that character instead."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormError(f"body is not valid UTF-8 at byte {exc.start}") from None
-    if _nested_deeper_than(text, MAX_JSON_DEPTH):
-        _too_deep()
+    if nul_as is not None and "\\u0000" in text:
+        text = _NUL_ESCAPE.sub(lambda escape: escape[0][:-6] + nul_as, text)
+    if _nested_deeper_than(text, max_depth):
+        _too_deep(max_depth)
     try:
         document = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
@@ -74,7 +89,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
             f"invalid JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
         ) from None
     except RecursionError:  # unbalanced brackets slip past the depth check
-        _too_deep()
+        _too_deep(max_depth)
     except FormError:
         raise
     except ValueError:  # an integer past Python's limit on digits
@@ -98,8 +113,31 @@ def _nested_deeper_than(text: str, limit: int) -> bool:
     return bool(brackets)
 
 
-def _too_deep() -> NoReturn:
-    raise FormError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+def _too_deep(max_depth: int) -> NoReturn:
+    raise FormError(f"JSON nested deeper than {max_depth} levels") from None
+
+
+def _check_caps(document: dict[str, Any]) -> None:
+    """The form's caps on fields and names: every value that is no object or array (or an
+    empty one) counts as a field, as a form field is one; each key is a name."""
+    fields = 0
+    pending: list[Any] = [document]
+    while pending:
+        node = pending.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if isinstance(node, dict):
+            for key in node:
+                if len(key) > MAX_KEY_LENGTH:
+                    raise FormError(
+                        f"field name longer than {MAX_KEY_LENGTH} characters: {key[:64]!r}…"
+                    )
+        for child in children:
+            if isinstance(child, dict | list) and child:
+                pending.append(child)
+                continue
+            fields += 1
+            if fields > MAX_FIELDS:
+                raise FormError(f"more than {MAX_FIELDS} fields")
 
 
 def _no_constant(name: str) -> NoReturn:
