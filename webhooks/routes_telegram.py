@@ -7,7 +7,6 @@ redelivers anything not answered 2xx, and a redelivered `update_id` is stored on
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Annotated
 
@@ -19,7 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage.queries.updates import store_update
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep
+from webhooks.forms import FormError
 from webhooks.schemas import Problem
+from webhooks.telegram_update import parse_update
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["telegram"])
@@ -43,7 +44,7 @@ def _same(given: str, expected: str) -> bool:
         403: {"model": Problem, "description": "Wrong X-Telegram-Bot-Api-Secret-Token."},
         404: {"model": Problem, "description": "Webhook mode is off, or the path is wrong."},
         413: {"model": Problem, "description": "Body larger than 1 MiB."},
-        422: {"model": Problem, "description": "Not a Telegram update."},
+        422: {"model": Problem, "description": "Not a Telegram update we can store."},
         503: {"model": TelegramAnswer, "description": "Storage unavailable; sent again later."},
     },
 )
@@ -60,12 +61,14 @@ async def receive_update(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong secret token")
     body = await read_limited_body(request)
     try:
-        update = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        update = None
-    update_id = update.get("update_id") if isinstance(update, dict) else None
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a Telegram update")
+        update_id, update = parse_update(body)
+    except FormError as exc:
+        # A 4xx, not a 200: Telegram shows it in getWebhookInfo's last_error_message, where
+        # an admin sees it, and gives up on the update after a few tries.
+        log.warning("refused a Telegram update: %s", exc)
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"not a Telegram update: {exc}"
+        ) from None
     try:
         async with database.write() as session:
             stored = await store_update(session, update_id=update_id, payload=update)
