@@ -2,8 +2,8 @@
 
 Telegram's integers (update, user, chat and message ids) are 64 bits at most, and land
 in `BigInteger` columns when the bot handles the update; one past that range could only
-fail later, in the worker, over and over. So the update is refused at the door, as are
-JSON nested deeper than any update is and text a database cannot store. A NUL in a
+fail later, in the worker, over and over. So the update is refused at the door, as is
+JSON nested deeper or wider than any update is and text a database cannot store. A NUL in a
 message's text is the exception: the update is real, so it is kept, the NUL read as U+FFFD.
 """
 
@@ -15,15 +15,19 @@ from typing import Any
 from storage.ranges import INT64_MAX, fits_int64
 from webhooks.forms import FormError, load_json_object
 
-# Deeper than any update: a message, the one it replies to, an inline keyboard's rows.
+# Deeper and wider than any update: a message, the one it replies to, an inline
+# keyboard's rows of buttons, a hundred entities.
 TELEGRAM_MAX_DEPTH = 32
+TELEGRAM_MAX_FIELDS = 20_000
 # An integer of fewer than 19 digits fits in 64 bits: only then are the numbers walked.
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 
 
 def parse_update(body: bytes) -> tuple[int, dict[str, Any]]:
     """The update's id and the update; `FormError` says why it is not one we can store."""
-    update = load_json_object(body, max_depth=TELEGRAM_MAX_DEPTH, nul_as="\\ufffd")
+    update = load_json_object(
+        body, max_depth=TELEGRAM_MAX_DEPTH, max_fields=TELEGRAM_MAX_FIELDS, nul_as="\\ufffd"
+    )
     update_id = update.get("update_id")
     if type(update_id) is not int or not 0 <= update_id <= INT64_MAX:
         raise FormError("update_id must be a whole number from 0 to 2**63-1")
