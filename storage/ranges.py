@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from asyncpg.exceptions import DataError as PostgresDataError
 from pydantic import Field
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -23,3 +24,18 @@ Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 
 def fits_int64(value: int) -> bool:
     return INT64_MIN <= value <= INT64_MAX
+
+
+def is_unstorable_value(error: BaseException) -> bool:
+    """The database refused a value itself (past its column's range, a NUL in text), not
+    the connection: sending it again cannot help. The backstop behind the checks above.
+    SQLite's driver raises a bare `OverflowError` before the statement runs; asyncpg a
+    `DataError`, under SQLAlchemy's wrapper."""
+    seen: BaseException | None = error
+    for _ in range(4):  # the wrapper, its DBAPI error, and what that was raised from
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError | PostgresDataError):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False

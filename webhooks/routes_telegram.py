@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.queries.updates import store_update
+from storage.ranges import is_unstorable_value
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep
 from webhooks.forms import FormError
@@ -72,7 +73,14 @@ async def receive_update(
     try:
         async with database.write() as session:
             stored = await store_update(session, update_id=update_id, payload=update)
-    except (SQLAlchemyError, OSError) as exc:
+    except Exception as exc:
+        if is_unstorable_value(exc):  # the backstop behind `parse_update`'s checks
+            log.warning("refused a Telegram update: a value the database cannot store")
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "not a Telegram update we can store"
+            ) from None
+        if not isinstance(exc, SQLAlchemyError | OSError):
+            raise
         log.error("storage unavailable, Telegram update %s not stored: %s", update_id, type(exc))
         return JSONResponse({"ok": False}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     if stored and request.app.state.on_jobs_enqueued is not None:
