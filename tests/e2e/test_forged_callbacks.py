@@ -44,3 +44,11 @@ async def test_forged_ids_in_callback_data_are_out_of_date_buttons(stack: Stack)
     await eventually(
         lambda: "Taken by Max" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
     )
+
+
+async def test_lead_command_with_no_plain_number_gets_the_usage(stack: Stack) -> None:
+    for argument in ("²", "99999999999999999999", "-1", "4 14"):
+        stack.telegram.message_update(MANAGER, f"/lead {argument}")
+    usage = "Use /lead and the lead number, e.g. /lead 414."
+
+    await eventually(lambda: [m["text"] for m in stack.telegram.chat(MANAGER)].count(usage) == 4)
