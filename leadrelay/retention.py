@@ -61,8 +61,6 @@ from bot.jobs import (
     RECONCILE_JOB,
 )
 from jobs.registry import JobContext
-from leadrelay.executors import ACTION_FAILED_JOB
-from leadrelay.reconcile import RECOVERED_JOB, REPORT_JOB
 from leadrelay.settings import Settings
 from storage.clock import utcnow
 from storage.database import Database
@@ -74,7 +72,12 @@ from storage.queries.updates import UPDATE_JOB
 log = logging.getLogger(__name__)
 
 PRUNE_JOB = "retention.prune"
+# Named here rather than imported: their modules pull in the clients and the bot, which
+# `leadrelay prune` does not need (tests/leadrelay/test_retention.py checks they match).
 ALERT_JOB = "telegram.alert"
+ACTION_FAILED_JOB = "telegram.action_failed"
+RECOVERED_JOB = "telegram.recovered"
+REPORT_JOB = "telegram.sync_report"
 # Kinds whose keys cannot come again once they are older than the retention (see above).
 PRUNED_KINDS = frozenset(
     {
