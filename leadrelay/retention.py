@@ -9,9 +9,10 @@ kind may be pruned only when no repeat of its key can arrive after the retention
 - `notify` (cards): `notify:{lead}:{chat}` is written only for a lead that is new (intake
   and the reconcile create it for a lead they have just inserted). Leads are never
   pruned, so a later webhook, sync or reconcile of the same lead finds the lead and
-  writes a versioned key (`:v{n}`, the version only grows) or none. Refreshes are keyed
-  by action ids or request message ids, which never come back. The worst a forgotten key
-  could do is edit a card once more, and an identical edit is skipped anyway.
+  writes a versioned key (`:v{n}`, the version only grows) or none. Refreshes and
+  reposts are keyed by action ids or the request's message or callback id, which never
+  come back (a redelivered update is stopped by its `telegram_update` row). And what a
+  forgotten key could cause is one more card edit or post, never a call out.
 - `telegram.update`: the `telegram_update` row (primary key `update_id`) is the dedupe;
   Telegram redelivers for 24 hours, far less than the retention.
 - `flexbe.reconcile`: keys name a past interval (`reconcile:{site}:{slot}`) or a command
@@ -34,8 +35,9 @@ Inbox events: `accepted` ones carry the event's fingerprint (`{site}:{sha256}`).
 of an event whose row is gone would be applied again: harmless if nothing changed since,
 but an old `lead` event replayed after a manager moved the lead on would put its old
 status back. So the retention must outlast how late Flexbe may redeliver (assumed 7 days,
-`settings.FLEXBE_REDELIVERY_HOURS`) and the reconcile window; start-up refuses a shorter
-one. `duplicate` and `ignored` events carry no key: only a record. `rejected` events stay:
+`settings.FLEXBE_REDELIVERY_HOURS`) and, as a margin, the reconcile window (it re-reads
+leads that old, but matches them by the lead rows, which stay); start-up refuses less.
+`duplicate` and `ignored` events carry no key: only a record. `rejected` events stay:
 admins read them to fix a form, and they are as rare as the mistakes that cause them.
 Telegram updates handled before the cutoff go too (the row outlives Telegram's 24 hours).
 
