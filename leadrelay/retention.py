@@ -49,10 +49,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.jobs import (
     CALL_JOB,
@@ -68,7 +70,7 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxOutcome
 from storage.queries import retention as queries
-from storage.queries.jobs import enqueue
+from storage.queries.jobs import enqueue, prefer_indexes
 from storage.queries.updates import UPDATE_JOB
 
 log = logging.getLogger(__name__)
@@ -147,7 +149,7 @@ async def prune(
     for kind in sorted(PRUNED_KINDS):
         report.jobs[kind] = 0
         while True:
-            async with database.write() as session:
+            async with _batch(database) as session:
                 removed = await queries.prune_done_jobs(
                     session, kind=kind, before=report.before, limit=options.batch
                 )
@@ -159,7 +161,7 @@ async def prune(
     for outcome in PRUNED_OUTCOMES:
         report.inbox[outcome.value] = 0
         while True:
-            async with database.write() as session:
+            async with _batch(database) as session:
                 removed = await queries.prune_inbox(
                     session, outcome=outcome.value, before=report.before, limit=options.batch
                 )
@@ -168,7 +170,7 @@ async def prune(
                 break
             await pause()
     while True:
-        async with database.write() as session:
+        async with _batch(database) as session:
             removed = await queries.prune_telegram_updates(
                 session, before=report.before, limit=options.batch
             )
@@ -177,6 +179,16 @@ async def prune(
             break
         await pause()
     return report
+
+
+@contextlib.asynccontextmanager
+async def _batch(database: Database) -> AsyncIterator[AsyncSession]:
+    """One batch's transaction; on PostgreSQL its look-ups keep to their indexes even
+    under a plan made when the table was small (see `prefer_indexes`)."""
+    async with database.write() as session:
+        if not database.is_sqlite:
+            await prefer_indexes(session)
+        yield session
 
 
 async def count_prunable(

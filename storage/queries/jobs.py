@@ -114,6 +114,19 @@ async def queue_depth(session: AsyncSession, *, sqlite: bool) -> list[JobCount]:
     return [JobCount(kind, status, count) for kind, status, count in rows.all()]
 
 
+async def prefer_indexes(session: AsyncSession) -> None:
+    """PostgreSQL, for the rest of this transaction: an index over a scan of the table.
+
+    Each connection keeps its prepared statements' plans. One planned while `job` was
+    small is a scan of the table, cheapest then, and it stays the plan until the next
+    ANALYZE, while a million done jobs pile up (bench/metrics.py measured 413 ms a
+    scrape). These queries must read their index whatever the statistics say, as
+    SQLite's INDEXED BY makes them; only a table without a usable index is still scanned.
+    """
+    connection = await session.connection()
+    await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+
 def oldest_due_query(*, now: datetime) -> Any:
     """One seek down ix_job_due (status, run_at), done jobs or not."""
     return select(func.min(Job.run_at)).where(
