@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from actions.kinds import RECONCILE_JOB
 from actions.sync import SyncSummary, sync_site
 from config.settings import Settings, SiteConfig
 from integrations.flexbe import FlexbeClient
@@ -29,8 +30,6 @@ from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)
 
-# One site's comparison with Flexbe (enqueued by the scheduler and by /sync).
-RECONCILE_JOB = "flexbe.reconcile"
 RECOVERED_JOB = "telegram.recovered"
 REPORT_JOB = "telegram.sync_report"
 

@@ -1,5 +1,6 @@
-"""The jobs the bot writes: card reposts, and one job per external action (the refresh of
-a lead's cards is `storage.queries.cards.refresh_cards`, as actions write it too).
+"""The jobs the bot writes: card reposts, and one job per external action (their kinds are
+`actions.kinds`; the refresh of a lead's cards is `storage.queries.cards.refresh_cards`,
+as actions write it too).
 
 Dedupe keys make taps idempotent: two taps on one button, or two managers tapping,
 find the job already there and nothing more happens.
@@ -14,11 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Job
 from storage.queries.cards import NOTIFY_JOB
 from storage.queries.jobs import enqueue
-
-FLEXBE_STATUS_JOB = "flexbe.status"
-CRM5_DEAL_JOB = "crm5.deal"
-CALL_JOB = "comunik8.call"
-CANCEL_CALL_JOB = "comunik8.cancel"
 
 
 async def repost_card(session: AsyncSession, *, lead_id: int, chat_id: int, request: str) -> None:

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from actions.clients import flexbe_client_for
 from actions.executors import ACTION_FAILED_JOB, LeadActions
+from actions.kinds import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, RECONCILE_JOB
 from actions.reconcile import (
-    RECONCILE_JOB,
     RECOVERED_JOB,
     REPORT_JOB,
     Reconciler,
     ReconcileSettings,
 )
-from bot.jobs import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB
+from actions.retention import PRUNE_JOB, Pruner, RetentionSettings
 from config.settings import Settings
 from integrations._base import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
@@ -91,6 +91,8 @@ def build_registry(
         timeout=30 * 60,
         limits=lambda payload: flexbe_keys(str(payload.get("site", ""))),
     )
+    pruner = Pruner(database=database, options=RetentionSettings.from_settings(settings))
+    registry.register(PRUNE_JOB, pruner.handle, max_attempts=3, timeout=60 * 60)
     if telegram is None:
         register_notify(registry, LoggingNotifier())
         return registry

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actions.reconcile import RECONCILE_JOB
+from actions.kinds import RECONCILE_JOB
 from bot.callbacks import DeadJob
 from bot.config import BotConfig
 from bot.filters import IsAdmin
