@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # 5CRM's custom fields f_1 … f_50 (its API documents no more).
 CUSTOM_FIELDS = range(1, 51)
+
 NameOrder = Literal["first_last", "last_first", "auto"]
 LEAD_ATTRIBUTES = frozenset(
     {
@@ -49,7 +50,6 @@ TEMPLATE_NAMES = frozenset(
 )
 # Plain ASCII addresses, which any dialler's e-mail validator accepts.
 PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_TEXT_SOURCE_PREFIXES = ("id:", "name:", "utm:", "lead:")
 _TEXT_SOURCE_PREFIXES = ("id:", "name:", "utm:", "lead:")
 
 
