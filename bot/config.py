@@ -12,6 +12,7 @@ from leadrelay.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class BotConfig:
+    # Names given in the configuration; a site without one is named by its leads (`site_title`).
     site_names: Mapping[str, str]
     zone: tzinfo
     group_language: str = "en"
@@ -24,7 +25,7 @@ class BotConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
         return cls(
-            site_names={site.key: site.display_name for site in settings.sites},
+            site_names={site.key: site.name for site in settings.sites if site.name},
             zone=ZoneInfo(settings.timezone),
             group_language=settings.telegram_language,
             admins=tuple(settings.telegram_admins),

@@ -101,9 +101,11 @@ async def open_stack(
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
     lease: float = 10,
+    site_name: str = "Окна СПб",
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
-    clients' quick retries: a test on a simulated clock waits for no backoff for real."""
+    clients' quick retries: a test on a simulated clock waits for no backoff for real.
+    `site_name`: the site's name in the configuration ("" for none)."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -118,7 +120,7 @@ async def open_stack(
             sites=(
                 SiteConfig(
                     key="okna",
-                    name="Окна СПб",
+                    name=site_name,
                     webhook_token=SecretStr(TOKEN),
                     flexbe_api_url=f"{flexbe_url}/mod/api/",  # type: ignore[arg-type]
                     flexbe_api_key=SecretStr(flexbe.api_key),
@@ -138,7 +140,7 @@ async def open_stack(
             telegram_per_second=10_000,
         )
         async with database.write() as session:
-            await ensure_sites(session, [("okna", "Окна СПб")])
+            await ensure_sites(session, [("okna", site_name or "okna")])
             session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
             session.add(Manager(telegram_id=MANAGER, name="Max"))
             session.add(Manager(telegram_id=RUSSIAN, name="Иван", language="ru"))

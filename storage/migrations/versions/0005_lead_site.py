@@ -1,0 +1,33 @@
+"""lead: the webhook's `site` block (Flexbe site id, domain, name)
+
+Kept instead of dropped, so the API and the card can name the site a lead came from when
+the configuration gives it no name.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_COLUMNS = ("flexbe_site_id", "site_domain", "site_name")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("lead") as batch:
+        for name in _COLUMNS:
+            batch.add_column(sa.Column(name, sa.String(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("lead") as batch:
+        for name in reversed(_COLUMNS):
+            batch.drop_column(name)
