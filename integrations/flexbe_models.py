@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 
@@ -76,6 +75,15 @@ def _form_entry(name: str, entry: Any) -> Any:
     return {"name": name, "value": entry}
 
 
+def _status(value: Any) -> Any:
+    """A status group: `{code, name}`, or the code alone (`2`, `"2"`, as the seed's
+    getLeads reads); blank is missing, as for any group."""
+    value = _blank_to_none(value)
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return {"code": value}
+    return value
+
+
 def _index_order(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
 
@@ -92,19 +100,12 @@ class FlexbeModel(BaseModel):
 
 
 Group = BeforeValidator(_blank_to_none)
+StatusGroup = BeforeValidator(_status)
 
 
 class Status(FlexbeModel):
     code: OptInt = None
     name: OptStr = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _code_alone(cls, value: Any) -> Any:
-        # `"status": 2` or `"status": "2"`, as the seed's getLeads reads: just the code.
-        if isinstance(value, int | str) and not isinstance(value, bool):
-            return {"code": value}
-        return value
 
 
 class SiteInfo(FlexbeModel):
@@ -154,7 +155,7 @@ class Utm(FlexbeModel):
 class Pay(FlexbeModel):
     id: OptStr = None
     summ: Money = None
-    status: Annotated[Status | None, Group] = None
+    status: Annotated[Status | None, StatusGroup] = None
     time_create: Timestamp = None
     time_done: Timestamp = None
     desc: OptStr = None
@@ -166,7 +167,7 @@ class LeadData(FlexbeModel):
     id: int = Field(ge=1, lt=2**63)
     num: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0, lt=2**63)] = None
     time: Timestamp = None
-    status: Annotated[Status | None, Group] = None
+    status: Annotated[Status | None, StatusGroup] = None
     client: Annotated[Client | None, Group] = None
     note: OptStr = None
     form_name: OptStr = None
@@ -185,7 +186,11 @@ class LeadData(FlexbeModel):
                 for index, item in enumerate(value)
             }
         if isinstance(value, dict):
-            return {key: _form_entry(str(key), entry) for key, entry in value.items()}
+            # Field objects pass as they are; a flat map's values become fields. Only the
+            # first key tells a PHP list ({"0": …}) from a field: enough, and cheap per lead.
+            for entry in value.values():
+                if not isinstance(entry, dict) or (entry and str(next(iter(entry))).isdigit()):
+                    return {key: _form_entry(str(key), item) for key, item in value.items()}
         return value
 
 

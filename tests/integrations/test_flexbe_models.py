@@ -31,7 +31,7 @@ def test_empty_groups_are_missing_and_filled_ones_kept() -> None:
 
 
 def test_a_status_may_be_its_code_alone() -> None:
-    for shape in (2, "2", {"code": "2", "name": "Выполнен"}, {"code": 2}):
+    for shape in (2, "2", 2.0, {"code": "2", "name": "Выполнен"}, {"code": 2}):
         lead = LeadData.model_validate({"id": 1, "status": shape, "pay": {"status": shape}})
 
         assert lead.status is not None and lead.status.code == 2
