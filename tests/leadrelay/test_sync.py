@@ -325,3 +325,35 @@ async def test_leads_that_do_not_parse_are_kept_raw_and_the_rest_stored(
 
     assert (again.new, again.unchanged, again.failed) == (1, 1496, 3)
     assert len(await rejected_in_inbox(database)) == 4
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sync_command_names_each_lead_that_does_not_parse(
+    database_url: str, flexbe: tuple[FlexbeFake, str], tmp_path: Path
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 6):
+        fake.add_lead(lead_id, time=OLD + lead_id)
+    fake.add_broken_lead(3, at=OLD + 3, status={"code": "новый"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    env.update(
+        LEADRELAY_DATABASE_URL=database_url,
+        LEADRELAY_WEBHOOK_TOKEN="cli-sync-token-0123456789",
+        LEADRELAY_FLEXBE_API_URL=api_url,
+        LEADRELAY_FLEXBE_API_KEY=fake.api_key,
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("leadrelay")),
+        "sync",
+        "--since",
+        "2020-01-01",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 1, "a lead not stored is a failure to report"
+    assert "4 new, 0 updated, 0 unchanged, 1 failed" in out.decode()
+    assert "getLeads lead 3: status.code: " in err.decode()
