@@ -12,7 +12,6 @@ from leadrelay.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class BotConfig:
-    # Names given in the configuration; a site without one is named by its leads (`site_title`).
     site_names: Mapping[str, str]
     zone: tzinfo
     group_language: str = "en"
@@ -21,11 +20,14 @@ class BotConfig:
     can_call: bool = False
     # Sites with a Flexbe API key: only their status buttons can work.
     flexbe_sites: frozenset[str] = field(default_factory=frozenset)
+    # Names the configuration gives; a site without one is named by its leads (`site_title`).
+    configured_names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
         return cls(
-            site_names={site.key: site.name for site in settings.sites if site.name},
+            site_names={site.key: site.display_name for site in settings.sites},
+            configured_names={site.key: site.name for site in settings.sites if site.name},
             zone=ZoneInfo(settings.timezone),
             group_language=settings.telegram_language,
             admins=tuple(settings.telegram_admins),

@@ -61,7 +61,7 @@ class CardNotifier:
         with self.i18n.context(), self.i18n.use_locale(language):
             view = CardView(
                 lead=lead,
-                site_name=site_title(lead, self.config.site_names.get(lead.site_key)),
+                site_name=site_title(lead, self.config.configured_names.get(lead.site_key)),
                 history=history_lines(actions),
                 can_deal=self.config.can_deal,
                 can_call=self.config.can_call,
