@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import Act
 from bot.keyboards import card_keyboard
+from integrations.amounts import amount_text
 from storage.models import Lead
 
 MAX_MESSAGE_UTF16 = 4096
@@ -189,7 +190,7 @@ def _payment(lead: Lead, limit: int) -> str:
         return ""
     text = "💳 " + html.escape(
         _("{amount} — {status}").format(
-            amount=_shorten(lead.pay_summ or "?", limit),
+            amount=amount_text(lead.pay_summ, limit),
             status=pay_status_label(lead.pay_status_code),
         )
     )

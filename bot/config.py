@@ -20,6 +20,8 @@ class BotConfig:
     can_call: bool = False
     # Sites with a Flexbe API key: only their status buttons can work.
     flexbe_sites: frozenset[str] = field(default_factory=frozenset)
+    # The chats that get each site's cards: where its leads may be shown (bot.scope).
+    site_chats: Mapping[str, frozenset[int]] = field(default_factory=dict)
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -39,4 +41,8 @@ class BotConfig:
                 for site in settings.sites
                 if site.flexbe_api_url is not None and site.flexbe_api_key is not None
             ),
+            site_chats={
+                site.key: frozenset(site.chats or settings.telegram_chats)
+                for site in settings.sites
+            },
         )

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from bot.i18n import pick_language
 from storage.database import Database
 from storage.models import Manager, ManagerRole
-from storage.queries.team import get_manager
+from storage.queries.team import get_manager, note_app_language
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -28,12 +28,16 @@ class TeamMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         async with self.database.write() as session:
             data["session"] = session
-            data["manager"] = await get_manager(session, user.id) if user else None
+            manager = await get_manager(session, user.id) if user else None
+            if manager is not None and user is not None and user.language_code:
+                await note_app_language(session, manager, pick_language(user.language_code))
+            data["manager"] = manager
             return await handler(event, data)
 
 
 class TeamI18nMiddleware(I18nMiddleware):
-    """A manager's chosen language; otherwise what their Telegram app says, else English."""
+    """A manager's language (chosen, else what their Telegram app last said); for anyone
+    else what their Telegram app says, else English."""
 
     def __init__(self, i18n: I18n) -> None:
         super().__init__(i18n=i18n)

@@ -24,6 +24,7 @@ from bot.callbacks import Act
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
 from bot.history import history_lines
+from integrations.amounts import amount_text
 from storage.database import Database
 from storage.models import Action, ActionOutcome, Lead
 from storage.queries import cards as card_queries
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 ALERT_JOB = "telegram.alert"
 EDIT_ONLY = frozenset({"updated", "paid"})
+# Characters of an amount's text quoted in a payment reply: a real one is far shorter.
+AMOUNT_SHOWN = 40
 
 
 class CardNotifier:
@@ -145,11 +148,13 @@ class CardNotifier:
 
     async def _payment_reply(self, chat_id: int, message_id: int, lead: Lead) -> None:
         if lead.pay_status_code == 2:
-            text = _("💳 Paid: {amount}").format(amount=lead.pay_summ or "?")
+            text = _("💳 Paid: {amount}").format(amount=amount_text(lead.pay_summ, AMOUNT_SHOWN))
         elif lead.pay_status_code == 3:
             text = _("⚠️ Payment error")
         else:
-            text = _("⏳ Payment pending: {amount}").format(amount=lead.pay_summ or "?")
+            text = _("⏳ Payment pending: {amount}").format(
+                amount=amount_text(lead.pay_summ, AMOUNT_SHOWN)
+            )
         await self.bot.send_message(
             chat_id, text, parse_mode=None, reply_parameters=ReplyParameters(message_id=message_id)
         )

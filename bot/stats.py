@@ -6,8 +6,9 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from integrations.amounts import parse_amount, total
 from storage.models import Lead
 
 PAID = 2
@@ -19,13 +20,17 @@ class Stats:
     by_status: dict[int, int]
     paid_count: int
     paid_sum: Decimal
+    # Paid leads whose amount is not a computable one ("NaN", "1e999…"): counted in
+    # `paid_count`, left out of `paid_sum`.
+    paid_uncounted: int
     median_take_minutes: dict[str, float]
 
 
 def compute(leads: Sequence[Lead]) -> Stats:
     by_status = Counter(lead.status_code for lead in leads)
     paid = [lead for lead in leads if lead.pay_status_code == PAID]
-    total_paid = sum((_amount(lead.pay_summ) for lead in paid), Decimal(0))
+    sent = [lead.pay_summ for lead in paid if lead.pay_summ and lead.pay_summ.strip()]
+    amounts = [amount for amount in map(parse_amount, sent) if amount is not None]
     waits: dict[str, list[float]] = defaultdict(list)
     for lead in leads:
         if lead.taken_at is not None and lead.created_at is not None:
@@ -35,13 +40,7 @@ def compute(leads: Sequence[Lead]) -> Stats:
         total=len(leads),
         by_status=dict(sorted(by_status.items())),
         paid_count=len(paid),
-        paid_sum=total_paid,
+        paid_sum=total(amounts),
+        paid_uncounted=len(sent) - len(amounts),
         median_take_minutes={who: statistics.median(v) for who, v in sorted(waits.items())},
     )
-
-
-def _amount(value: str | None) -> Decimal:
-    try:
-        return Decimal(value or "0")
-    except InvalidOperation:
-        return Decimal(0)

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from integrations._base import BaseClient, ErrorFamily
+from integrations.amounts import computable
 from integrations.errors import (
     APIConnectionError,
     APIResponseError,
@@ -220,13 +221,16 @@ class FlexbeClient(BaseClient):
         pay_desc: str | None = None,
     ) -> dict[str, Any]:
         fields: list[tuple[str, str]] = [("id", str(lead_id))]
+        amount = None if pay_summ is None else computable(pay_summ)
+        if pay_summ is not None and amount is None:
+            raise ValueError("pay_summ is not a computable amount")
         optional: list[tuple[str, Any]] = [
             ("status", status),
             ("client[name]", client_name),
             ("client[phone]", client_phone),
             ("client[email]", client_email),
             ("note", note),
-            ("pay[summ]", pay_summ),
+            ("pay[summ]", None if amount is None else format(amount, "f")),
             ("pay[status]", pay_status),
             ("pay[desc]", pay_desc),
         ]

@@ -11,7 +11,6 @@ name to value (`{"Имя": "Иван"}`). Each pair of shapes makes the same mod
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import (
@@ -46,17 +45,10 @@ def _timestamp(value: Any) -> Any:
 
 
 def _money(value: Any) -> Any:
+    # Kept as sent: `integrations.amounts` decides whether the text is an amount to compute
+    # with, so an absurd one is stored and shown instead of losing the whole event.
     value = _blank_to_none(value)
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {str(value)[:32]!r}") from None
-    if not amount.is_finite():
-        raise ValueError("amount must be a finite number")
-    return amount
+    return str(value).lower() if isinstance(value, bool) else value
 
 
 def _listish(value: Any) -> Any:
@@ -92,7 +84,7 @@ OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
 OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
 OptBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
-Money = Annotated[Decimal | None, BeforeValidator(_money)]
+Money = Annotated[str | None, BeforeValidator(_money)]
 
 
 class FlexbeModel(BaseModel):

@@ -23,12 +23,12 @@ import re
 import string
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from integrations.amounts import parse_amount, whole_units
 from integrations.comunik8 import Comunik8Cancel, Comunik8InvalidRequest, Comunik8Lead
 from integrations.crm5 import (
     CUSTOM_FIELDS,
@@ -309,16 +309,10 @@ def _crm5_phone(lead: StoredLead) -> str | None:
 
 
 def _whole_amount(summ: str | None) -> int | None:
-    """5CRM sums are integers: an amount is rounded to whole units, half up."""
-    if not summ:
-        return None
-    try:
-        amount = Decimal(summ.replace(" ", "").replace(",", "."))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount < 0:
-        return None
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """5CRM sums are integers: a computable amount rounded to whole units, half up; an
+    amount that is not one is left out (the deal is still made; the text is on the card)."""
+    amount = parse_amount(summ)
+    return whole_units(amount) if amount is not None else None
 
 
 def _summary(lead: StoredLead) -> str:

@@ -10,7 +10,10 @@ MASK = "***"
 
 
 class SecretMaskingFilter(logging.Filter):
-    """Replaces secrets in the formatted message, so a token in a URL or an error is hidden."""
+    """Replaces secrets in the formatted message, the exception's text and traceback and the
+    stack, so a token in a URL, an error or a local's repr in a traceback is hidden."""
+
+    _traceback_formatter = logging.Formatter()
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -24,6 +27,13 @@ class SecretMaskingFilter(logging.Filter):
         masked = self.mask(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse a record's exc_text when it is set: this masked one.
+            record.exc_text = self._traceback_formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
 
     def mask(self, text: str) -> str:

@@ -20,6 +20,7 @@ from jobs.ratelimit import Rate, RateLimits
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
 from leadrelay.settings import Settings
+from leadrelay.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from storage.migrate import current_revision, head_revision
 from storage.queries.sites import ensure_sites
@@ -209,10 +210,11 @@ async def _run_bot(settings: Settings, telegram: Telegram, stop: asyncio.Event) 
     await set_commands(bot, telegram.i18n)
     secret = settings.telegram_webhook_secret
     if secret is not None and settings.public_url is not None:
-        url = f"{str(settings.public_url).rstrip('/')}/telegram/{secret.get_secret_value()}"
+        derived = derive_webhook_secrets(secret.get_secret_value())
+        url = f"{str(settings.public_url).rstrip('/')}/telegram/{derived.path}"
         await bot.set_webhook(
             url,
-            secret_token=secret.get_secret_value(),
+            secret_token=derived.header,
             allowed_updates=dispatcher.resolve_used_update_types(),
         )
         log.info("Telegram webhook set; updates arrive through the web role")

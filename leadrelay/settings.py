@@ -26,11 +26,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from integrations.mapping import Comunik8Mapping, Crm5Mapping
+from leadrelay.secret_strength import refusal, weakness
+from leadrelay.telegram_webhook import derive_webhook_secrets
 
 ENV_PREFIX = "LEADRELAY_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
 DEFAULT_SITE_KEY = "default"
-MIN_TOKEN_LENGTH = 16
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~]+$")
 _SITE_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
@@ -52,10 +53,11 @@ def _check_token(value: SecretStr | None) -> SecretStr | None:
     if value is None:
         return None
     raw = value.get_secret_value()
-    if len(raw) < MIN_TOKEN_LENGTH:
-        raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters long")
     if not _TOKEN_PATTERN.fullmatch(raw):
         raise ValueError("may only contain letters, digits and - _ . ~ (it is part of a URL)")
+    reason = weakness(raw)
+    if reason is not None:
+        raise ValueError(refusal(reason))
     return value
 
 
@@ -117,6 +119,8 @@ class Settings(BaseSettings):
     flexbe_api_url: AnyHttpUrl | None = None
     flexbe_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
+    # Bearer token that /metrics asks for; /metrics is open while this is unset.
+    metrics_token: SecretStr | None = None
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
@@ -163,7 +167,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("webhook_token", "admin_token")
+    @field_validator("webhook_token", "admin_token", "metrics_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
         return _check_token(value)
@@ -237,6 +241,7 @@ class Settings(BaseSettings):
             self.webhook_token,
             self.flexbe_api_key,
             self.admin_token,
+            self.metrics_token,
             self.telegram_bot_token,
             self.telegram_webhook_secret,
             self.crm5_public_token,
@@ -245,7 +250,11 @@ class Settings(BaseSettings):
         ]
         for site in self.sites:
             values += [site.webhook_token, site.flexbe_api_key]
-        return sorted({v.get_secret_value() for v in values if v is not None})
+        found = {v.get_secret_value() for v in values if v is not None}
+        if self.telegram_webhook_secret is not None:
+            derived = derive_webhook_secrets(self.telegram_webhook_secret.get_secret_value())
+            found |= {derived.path, derived.header}
+        return sorted(found)
 
 
 def _sites_from_file(path: Path) -> list[SiteConfig]:
@@ -264,7 +273,9 @@ def _sites_from_file(path: Path) -> list[SiteConfig]:
             sites.append(SiteConfig.model_validate(entry))
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+                f"{'.'.join(str(p) for p in err['loc'])}: "
+                + str(err["msg"]).removeprefix("Value error, ")
+                for err in exc.errors()
             )
             raise ValueError(f"LEADRELAY_CONFIG: sites[{index}] in {path}: {problems}") from None
     return sites

@@ -15,6 +15,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.checkpoint import CHECKPOINT_INTERVAL, WRITER_CHECKPOINT_PAGES, WalCheckpointer
+from storage.file_modes import private_sqlite_files
 from storage.types import dump_json
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -40,6 +41,7 @@ class Database:
         self._sync_thread: ThreadPoolExecutor | None = None
         self._checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
+            private_sqlite_files(url)
             self.writer = _sqlite_engine(url, immediate=True, pool_size=1)
             self.reader = _sqlite_engine(url, immediate=False, pool_size=pool_size)
         else:
@@ -162,8 +164,12 @@ def _sync_url(url: str) -> str:
 def _configure_sqlite(
     engine: Engine, *, immediate: bool, checkpoint_backstop: bool = False
 ) -> None:
+    url = str(engine.url)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Files left readable to others by an older version or a copy are closed up too.
+        private_sqlite_files(url)
         # Take transaction control from the driver so BEGIN is ours to issue.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

@@ -236,6 +236,9 @@ class Manager(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     role: str = Field(default=ManagerRole.MANAGER.value, max_length=16)
     language: str = Field(default="en", max_length=8)
+    # False until the manager picks a language with /lang; until then `language` is the one
+    # their Telegram app last reported.
+    language_chosen: bool = False
     # Site keys whose leads this manager receives in private; empty means every site.
     sites: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
     active: bool = True

@@ -9,8 +9,10 @@ from fastapi import FastAPI, Response
 from starlette.types import Receive, Scope, Send
 
 from leadrelay.settings import Settings
+from leadrelay.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
+from webhooks.deps import MetricsAuthDep
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 
@@ -64,13 +66,16 @@ def create_app(
     app.state.intake = intake
     app.state.sites = SiteRegistry(settings.sites, default_chats=settings.telegram_chats)
     app.state.on_jobs_enqueued = on_jobs_enqueued
-    app.state.telegram_webhook_secret = (
-        settings.telegram_webhook_secret.get_secret_value()
+    app.state.telegram_webhook = (
+        derive_webhook_secrets(settings.telegram_webhook_secret.get_secret_value())
         if settings.telegram_webhook_secret and settings.telegram_enabled
         else None
     )
     app.state.admin_token = (
         settings.admin_token.get_secret_value() if settings.admin_token else None
+    )
+    app.state.metrics_token = (
+        settings.metrics_token.get_secret_value() if settings.metrics_token else None
     )
     app.include_router(routes_flexbe.router)  # the route for OpenAPI; `_App` serves it
     app.include_router(routes_api.router)
@@ -81,6 +86,7 @@ def create_app(
             "/metrics",
             _metrics_endpoint(metrics),
             methods=["GET"],
+            dependencies=[MetricsAuthDep],
             tags=["health"],
             summary="Prometheus metrics: job queue depth, attempts, failures, latency",
             response_class=Response,

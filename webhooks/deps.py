@@ -40,5 +40,26 @@ async def require_admin(
         )
 
 
+_metrics_bearer = HTTPBearer(auto_error=False, description="LEADRELAY_METRICS_TOKEN")
+
+
+async def require_metrics_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_metrics_bearer)],
+) -> None:
+    """Open while LEADRELAY_METRICS_TOKEN is unset (as before it existed); else its bearer."""
+    expected: str | None = request.app.state.metrics_token
+    if expected is None:
+        return
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 AdminDep = Depends(require_admin)
+MetricsAuthDep = Depends(require_metrics_token)

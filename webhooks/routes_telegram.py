@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadrelay.telegram_webhook import TelegramWebhookSecrets
 from storage.queries.updates import store_update
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep
@@ -53,10 +54,10 @@ async def receive_update(
     database: DatabaseDep,
     secret_token: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
 ) -> JSONResponse:
-    expected: str | None = request.app.state.telegram_webhook_secret
-    if expected is None or not _same(path_secret, expected):
+    expected: TelegramWebhookSecrets | None = request.app.state.telegram_webhook
+    if expected is None or not _same(path_secret, expected.path):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
-    if secret_token is None or not _same(secret_token, expected):
+    if secret_token is None or not _same(secret_token, expected.header):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong secret token")
     body = await read_limited_body(request)
     try:

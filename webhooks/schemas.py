@@ -8,11 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
+from integrations.amounts import parse_amount
 from storage.models import InboxEvent
 
 MAX_BODY_SHOWN = 64 * 1024
+
+
+def _plain(summ: str | None) -> str | None:
+    amount = parse_amount(summ)
+    return format(amount, "f") if amount is not None else None
 
 
 class Problem(BaseModel):
@@ -60,6 +66,12 @@ class LeadPublic(BaseModel):
     received_at: datetime
     updated_at: datetime
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pay_amount(self) -> str | None:
+        """`pay_summ` as a plain decimal when it is a computable amount, else null."""
+        return _plain(self.pay_summ)
+
 
 class PaymentPublic(BaseModel):
     id: int
@@ -73,6 +85,12 @@ class PaymentPublic(BaseModel):
     time_create: datetime | None
     time_done: datetime | None
     received_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount(self) -> str | None:
+        """`summ` as a plain decimal when it is a computable amount, else null."""
+        return _plain(self.summ)
 
 
 class InboxEventPublic(BaseModel):

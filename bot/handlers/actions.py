@@ -21,6 +21,7 @@ from bot.jobs import (
     action_job,
     refresh_cards,
 )
+from bot.scope import chat_scope
 from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
 from storage.queries.cards import start_action, take_lead
 
@@ -40,7 +41,12 @@ async def tap(
     config: BotConfig,
 ) -> None:
     lead = await session.get(Lead, callback_data.lead_id)
-    if lead is None or lead.id is None or (manager.sites and lead.site_key not in manager.sites):
+    if (
+        lead is None
+        or lead.id is None
+        or query.message is None
+        or not chat_scope(config, manager, query.message.chat).shows(lead.site_key)
+    ):
         await query.answer(_("This lead is not yours to act on."), show_alert=True)
         return
     act = callback_data.act

@@ -32,9 +32,25 @@ class ManagerSwitch(CallbackData, prefix="mg"):
 
 @router.message(Command("invite"))
 async def invite(
-    message: Message, command: CommandObject, session: AsyncSession, manager: Manager, bot: Bot
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    manager: Manager,
+    bot: Bot,
+    config: BotConfig,
 ) -> None:
     sites = [key for key in (command.args or "").split() if key][:10]
+    unknown = [key for key in sites if key not in config.site_names]
+    if unknown:
+        # A typo would make an invite to no site at all; say so instead of making it.
+        await message.answer(
+            _("Unknown site: {unknown}. Known sites: {known}.").format(
+                unknown=", ".join(key[:32] for key in unknown),
+                known=", ".join(sorted(config.site_names)) or "—",
+            ),
+            parse_mode=None,
+        )
+        return
     code = (await create_invite(session, created_by=manager.telegram_id, sites=sites)).code
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={code}"

@@ -1,4 +1,5 @@
-"""`/leads`, `/lead <num>` and `/stats`: lists and numbers, within the manager's sites."""
+"""`/leads`, `/lead <num>` and `/stats`: lists and numbers, within the manager's sites and
+the sites of the chat they are asked in (bot.scope)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.jobs import repost_card
 from bot.periods import window
+from bot.scope import ChatScope, chat_scope
 from bot.stats import compute
+from integrations.amounts import format_amount
 from storage.clock import utcnow
 from storage.models import Lead, Manager
 from storage.queries import reports
@@ -32,6 +35,12 @@ LIST_PERIODS = ("today", "yesterday", "week", "new", "unpaid")
 PAGED_PERIODS = (*LIST_PERIODS, "recovered")
 
 
+def _not_here() -> str:
+    return _(
+        "This chat gets no leads of your sites: ask in a site's chat or in a private chat with me."
+    )
+
+
 @router.message(Command("leads"))
 async def list_leads(
     message: Message,
@@ -40,11 +49,15 @@ async def list_leads(
     manager: Manager,
     config: BotConfig,
 ) -> None:
+    scope = chat_scope(config, manager, message.chat)
+    if scope.empty:
+        await message.answer(_not_here())
+        return
     period = (command.args or "today").strip().lower()
     if period not in LIST_PERIODS:
         await message.answer(_("Use /leads today, yesterday, week, new or unpaid."))
         return
-    text, keyboard = await _page(session, manager, config, period, before_id=None)
+    text, keyboard = await _page(session, scope, config, period, before_id=None)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -56,17 +69,20 @@ async def next_page(
     manager: Manager,
     config: BotConfig,
 ) -> None:
+    if query.message is None or (scope := chat_scope(config, manager, query.message.chat)).empty:
+        await query.answer(_not_here(), show_alert=True)
+        return
     await query.answer()
-    if callback_data.period not in PAGED_PERIODS or query.message is None:
+    if callback_data.period not in PAGED_PERIODS:
         return
     text, keyboard = await _page(
-        session, manager, config, callback_data.period, callback_data.before_id
+        session, scope, config, callback_data.period, callback_data.before_id
     )
     await query.bot.send_message(query.message.chat.id, text, reply_markup=keyboard)  # type: ignore[union-attr]
 
 
 async def _page(
-    session: AsyncSession, manager: Manager, config: BotConfig, period: str, before_id: int | None
+    session: AsyncSession, scope: ChatScope, config: BotConfig, period: str, before_id: int | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     filters: dict[str, object] = {}
     bounds = window(period, now=utcnow(), zone=config.zone)
@@ -80,7 +96,7 @@ async def _page(
         filters["origin"] = "recovered"
     leads = await reports.leads_page(
         session,
-        sites=manager.sites,
+        sites=scope.query_sites(),
         before_id=before_id,
         limit=PAGE_SIZE + 1,
         **filters,  # type: ignore[arg-type]
@@ -116,13 +132,17 @@ def _line(lead: Lead, config: BotConfig) -> str:
 
 @router.callback_query(OpenLead.filter())
 async def open_lead(
-    query: CallbackQuery, callback_data: OpenLead, session: AsyncSession, manager: Manager
+    query: CallbackQuery,
+    callback_data: OpenLead,
+    session: AsyncSession,
+    manager: Manager,
+    config: BotConfig,
 ) -> None:
     lead = await session.get(Lead, callback_data.lead_id)
     if (
         lead is None
         or query.message is None
-        or (manager.sites and lead.site_key not in manager.sites)
+        or not chat_scope(config, manager, query.message.chat).shows(lead.site_key)
     ):
         await query.answer(_("No such lead."))
         return
@@ -134,13 +154,21 @@ async def open_lead(
 
 @router.message(Command("lead"))
 async def show_lead(
-    message: Message, command: CommandObject, session: AsyncSession, manager: Manager
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    manager: Manager,
+    config: BotConfig,
 ) -> None:
+    scope = chat_scope(config, manager, message.chat)
+    if scope.empty:
+        await message.answer(_not_here())
+        return
     argument = (command.args or "").strip().lstrip("#")
     if not argument.isdigit() or len(argument) > 18:
         await message.answer(_("Use /lead and the lead number, e.g. /lead 414."))
         return
-    lead = await reports.lead_by_number(session, num=int(argument), sites=manager.sites)
+    lead = await reports.lead_by_number(session, num=int(argument), sites=scope.query_sites())
     if lead is None or lead.id is None:
         await message.answer(_("No lead #{num}.").format(num=argument))
         return
@@ -157,6 +185,10 @@ async def stats(
     manager: Manager,
     config: BotConfig,
 ) -> None:
+    scope = chat_scope(config, manager, message.chat)
+    if scope.empty:
+        await message.answer(_not_here())
+        return
     period = (command.args or "today").strip().lower()
     bounds = (
         window(period, now=utcnow(), zone=config.zone)
@@ -167,7 +199,7 @@ async def stats(
         await message.answer(_("Use /stats today, week or month."))
         return
     leads = await reports.leads_between(
-        session, since=bounds.since, until=utcnow(), sites=manager.sites
+        session, since=bounds.since, until=utcnow(), sites=scope.query_sites()
     )
     numbers = compute(leads)
     lines = [_("<b>Stats: {period}</b>").format(period=html.escape(period))]
@@ -175,8 +207,16 @@ async def stats(
     for code, count in numbers.by_status.items():
         lines.append(f"• {html.escape(status_label(code))}: {count}")
     lines.append(
-        _("Paid: {count}, total {amount}").format(count=numbers.paid_count, amount=numbers.paid_sum)
+        _("Paid: {count}, total {amount}").format(
+            count=numbers.paid_count, amount=format_amount(numbers.paid_sum)
+        )
     )
+    if numbers.paid_uncounted:
+        lines.append(
+            _("Left out of the total, amount not a number: {count}").format(
+                count=numbers.paid_uncounted
+            )
+        )
     if numbers.median_take_minutes:
         lines.append(_("Median time to take:"))
         for who, minutes in numbers.median_take_minutes.items():

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on the metadata)
+from storage.file_modes import private_sqlite_files
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -25,6 +26,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_with_new_engine(url: str) -> None:
+    if url.startswith("sqlite"):
+        private_sqlite_files(url)  # alembic run by hand makes the files owner-only too
     engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)

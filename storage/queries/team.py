@@ -59,11 +59,21 @@ async def set_active(session: AsyncSession, telegram_id: int, *, active: bool) -
 
 
 async def set_language(session: AsyncSession, telegram_id: int, language: str) -> None:
+    """The manager's own choice (`/lang`): it wins over what their Telegram app says."""
     await session.exec(
         update(Manager)
         .where(col(Manager.telegram_id) == telegram_id)
-        .values(language=language, updated_at=utcnow())
+        .values(language=language, language_chosen=True, updated_at=utcnow())
     )
+
+
+async def note_app_language(session: AsyncSession, manager: Manager, language: str) -> None:
+    """The language a manager's Telegram app reports, kept until they choose one themselves,
+    so that messages they did not ask for (alerts, cards) speak it too."""
+    if manager.language_chosen or manager.language == language:
+        return
+    manager.language, manager.updated_at = language, utcnow()
+    session.add(manager)
 
 
 async def create_invite(
@@ -109,7 +119,9 @@ async def redeem_invite(
     manager = await session.get(Manager, telegram_id)
     if manager is None:
         manager = Manager(telegram_id=telegram_id)
-    manager.name, manager.username, manager.language = name, username, language
+    manager.name, manager.username = name, username
+    if not manager.language_chosen:
+        manager.language = language
     manager.sites, manager.active, manager.updated_at = invite.sites, True, now
     session.add(manager)
     await session.flush()

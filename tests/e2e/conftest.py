@@ -143,7 +143,9 @@ async def open_stack(
             await ensure_sites(session, [("okna", site_name or "okna")])
             session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
             session.add(Manager(telegram_id=MANAGER, name="Max"))
-            session.add(Manager(telegram_id=RUSSIAN, name="Иван", language="ru"))
+            session.add(
+                Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
+            )
         parts = _build_telegram(settings, database)
         registry = build_registry(settings=settings, database=database, telegram=parts, sleep=sleep)
         worker = Worker(

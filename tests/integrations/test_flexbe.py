@@ -52,6 +52,7 @@ async def test_get_leads_parses_string_numbers_and_filters(fake: FlexbeFake) -> 
     fake.add_lead(1, client={"name": "Анна", "phone": "+79990000001", "email": "a@x.ru"})
     fake.add_lead(2, pay={"id": "p", "summ": "1.00", "status": {"code": "2", "name": "Оплачен"}})
     fake.set_status(2, 1)
+    fake.add_lead(3, time=1_767_225_500, pay={"id": "q", "summ": "1e999999999"})
 
     async with client_for(fake) as flexbe:
         everything = (await flexbe.get_leads(count=10)).leads
@@ -59,8 +60,9 @@ async def test_get_leads_parses_string_numbers_and_filters(fake: FlexbeFake) -> 
         by_phone = (await flexbe.get_leads(client_phone="+79990000001")).leads
         since = (await flexbe.get_leads(date_from=datetime.fromtimestamp(1_767_225_602, UTC))).leads
 
-    assert [lead.id for lead in everything] == [2, 1], "newest first"
-    assert everything[0].pay is not None and everything[0].pay.summ == Decimal("1.00")
+    assert [lead.id for lead in everything] == [2, 1, 3], "newest first"
+    assert everything[0].pay is not None and everything[0].pay.summ == "1.00"
+    assert everything[2].pay is not None and everything[2].pay.summ == "1e999999999", "as sent"
     assert everything[1].client is not None and everything[1].client.name == "Анна"
     assert [lead.id for lead in processed] == [2]
     assert [lead.id for lead in by_phone] == [1]
@@ -103,6 +105,15 @@ async def test_change_lead_sends_php_style_fields(fake: FlexbeFake) -> None:
     assert request.fields["pay"] == {"summ": "10.50", "status": "2"}
     assert fake.leads[7]["status"]["code"] == "2"
     assert fake.leads[7]["note"] == "<b>"
+
+
+@pytest.mark.parametrize("summ", [Decimal("NaN"), Decimal("1E+999999999"), Decimal("-0")])
+async def test_change_lead_sends_no_amount_out_of_bounds(fake: FlexbeFake, summ: Decimal) -> None:
+    fake.add_lead(7)
+    async with client_for(fake) as flexbe:
+        with pytest.raises(ValueError, match="not a computable amount"):
+            await flexbe.change_lead(7, pay_summ=summ)
+    assert fake.calls("changeLead") == []
 
 
 @pytest.mark.parametrize(("code", "error"), [(0, InvalidApiKey), (2, UnknownMethod)])

@@ -28,7 +28,7 @@ from tests.fakes.flexbe import FlexbeFake
 from tests.fakes.server import closed_url, serve_app
 
 BOT_TOKEN = "123456:AAF-bot-token-secret"
-WEBHOOK_TOKEN = "webhook-token-0123456789"
+WEBHOOK_TOKEN = "webhook-token-0123456789abcdef"
 
 
 def bot_api(token: str) -> Starlette:

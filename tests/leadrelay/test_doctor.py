@@ -30,7 +30,7 @@ async def services(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     ):
         yield service_environment(
             LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/doctor.db",
-            LEADRELAY_WEBHOOK_TOKEN="doctor-token-0123456789",
+            LEADRELAY_WEBHOOK_TOKEN="doctor-token-0123456789abcdef",
             LEADRELAY_FLEXBE_API_URL=f"{flexbe_url}/mod/api/",
             LEADRELAY_FLEXBE_API_KEY=flexbe.api_key,
             LEADRELAY_CRM5_API_URL=crm5_url,

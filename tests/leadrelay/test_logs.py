@@ -42,3 +42,62 @@ def test_configured_logging_masks_every_handler_line(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert SECRET not in err
     assert f"api_key={MASK}" in err
+
+
+def _raise_with_secret_in_traceback(token: str) -> None:
+    url = f"https://api.example/bot{token}/getMe"
+    raise RuntimeError(f"request to {url} failed")
+
+
+@pytest.mark.writes_secrets
+def test_exception_text_and_traceback_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", [SECRET])
+
+    try:
+        _raise_with_secret_in_traceback(SECRET)
+    except RuntimeError:
+        logging.getLogger("leadrelay.anything").exception("Telegram call failed")
+
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: request to https://api.example/bot***/getMe failed" in err
+    assert SECRET not in err
+
+
+@pytest.mark.writes_secrets
+def test_masked_traceback_is_what_every_handler_formats() -> None:
+    try:
+        _raise_with_secret_in_traceback(SECRET)
+    except RuntimeError as exc:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "failed", None, (type(exc), exc, exc.__traceback__)
+        )
+
+    SecretMaskingFilter([SECRET]).filter(record)
+    formatted = logging.Formatter("%(message)s").format(record)
+
+    assert SECRET not in formatted and f"bot{MASK}/getMe" in formatted
+
+
+def test_telegram_webhook_path_and_header_secrets_are_masked_in_access_lines() -> None:
+    from pydantic import SecretStr
+
+    from leadrelay.settings import Settings
+    from leadrelay.telegram_webhook import derive_webhook_secrets
+
+    setting = "Hq3v0Zk_UyW7rE2bN9xLm4TfA6sJd1Pc"
+    settings = Settings(_env_file=None, telegram_webhook_secret=SecretStr(setting))
+    derived = derive_webhook_secrets(setting)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "POST %s HTTP/1.1" %d (header %s)',
+        ("1.2.3.4", f"/telegram/{derived.path}", 200, derived.header),
+        None,
+    )
+
+    SecretMaskingFilter(settings.secrets()).filter(record)
+
+    assert record.getMessage() == f'1.2.3.4 - "POST /telegram/{MASK} HTTP/1.1" 200 (header {MASK})'

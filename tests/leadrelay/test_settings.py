@@ -61,8 +61,9 @@ def test_dotenv_file_is_read_and_blank_values_mean_unset(tmp_path: Path) -> None
 def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     config = tmp_path / "sites.toml"
     config.write_text(
-        '[[sites]]\nkey = "okna"\nname = "Окна"\nwebhook_token = "okna-token-0123456789"\n'
-        'chats = [-100500]\n\n[[sites]]\nkey = "dveri"\nwebhook_token = "dveri-token-0123456789"\n',
+        '[[sites]]\nkey = "okna"\nname = "Окна"\nwebhook_token = "okna-token-0123456789abcdef"\n'
+        'chats = [-100500]\n\n[[sites]]\nkey = "dveri"\n'
+        'webhook_token = "dveri-token-0123456789abcdef"\n',
         encoding="utf-8",
     )
     monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
@@ -118,10 +119,91 @@ def test_two_sites_with_one_token_are_refused(
 ) -> None:
     config = tmp_path / "sites.toml"
     config.write_text(
-        '[[sites]]\nkey = "a"\nwebhook_token = "same-token-0123456789"\n'
-        '[[sites]]\nkey = "b"\nwebhook_token = "same-token-0123456789"\n'
+        '[[sites]]\nkey = "a"\nwebhook_token = "same-token-0123456789abcdef"\n'
+        '[[sites]]\nkey = "b"\nwebhook_token = "same-token-0123456789abcdef"\n'
     )
     monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
 
     with pytest.raises(ConfigError, match="share a webhook token"):
+        load_settings()
+
+
+REPO = Path(__file__).resolve().parents[2]
+GENERATE = "secrets.token_urlsafe(24)"
+WEAK_SECRETS = {
+    "one repeated character": "a" * 40,
+    "a short random one": "Xk3_9fQ2-pLm7Rt",  # 15 characters, ~90 bits
+    "lowercase only, too short": "qwhdkzbmxpaoieutnv",  # 18 letters, ~85 bits
+    "an example placeholder": "replace-me-with-a-random-token-1",
+}
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "LEADRELAY_WEBHOOK_TOKEN",
+        "LEADRELAY_ADMIN_TOKEN",
+        "LEADRELAY_TELEGRAM_WEBHOOK_SECRET",
+        "LEADRELAY_METRICS_TOKEN",
+    ],
+)
+@pytest.mark.parametrize("weak", WEAK_SECRETS.values(), ids=WEAK_SECRETS.keys())
+def test_weak_secret_is_refused_naming_the_setting_and_the_cure(
+    monkeypatch: pytest.MonkeyPatch, variable: str, weak: str
+) -> None:
+    monkeypatch.setenv(variable, weak)
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert message.startswith(f"{variable}: ")
+    assert GENERATE in message
+    assert weak not in message, "a refused secret is not echoed back"
+
+
+def test_weak_site_token_in_toml_is_refused_naming_the_site(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        f'[[sites]]\nkey = "okna"\nwebhook_token = "{TOKEN}"\n'
+        '[[sites]]\nkey = "dveri"\nwebhook_token = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "LEADRELAY_CONFIG" in message and "sites[1]" in message and "webhook_token" in message
+    assert GENERATE in message
+
+
+def test_the_example_config_is_refused_until_its_placeholders_are_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(REPO / "leadrelay.example.toml"))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    assert "sites[0]" in str(error.value) and "webhook_token: is a placeholder" in str(error.value)
+
+
+def test_the_env_example_runs_once_copied_and_generated_secrets_pass(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """.env.example leaves every secret blank, so a copy starts; the README's generator
+    (token_urlsafe(24)) and token_hex(16) make secrets that pass."""
+    import secrets
+
+    (tmp_path / ".env").write_text((REPO / ".env.example").read_text(encoding="utf-8"))
+    assert load_settings().admin_token is None
+    assert GENERATE in (REPO / "README.md").read_text(encoding="utf-8")
+
+    for _ in range(200):
+        monkeypatch.setenv("LEADRELAY_ADMIN_TOKEN", secrets.token_urlsafe(24))
+        monkeypatch.setenv("LEADRELAY_METRICS_TOKEN", secrets.token_urlsafe(24))
+        monkeypatch.setenv("LEADRELAY_TELEGRAM_WEBHOOK_SECRET", secrets.token_hex(16))
         load_settings()

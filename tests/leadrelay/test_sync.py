@@ -264,7 +264,7 @@ BROKEN: dict[int, tuple[dict[str, Any], str]] = {
     101: ({"status": {"code": "новый", "name": "Новый"}}, "status.code"),
     702: ({"time": "вчера"}, "time"),
     1003: ({"num": "-1"}, "num"),
-    1404: ({"pay": {"id": "p", "summ": "много", "status": 2}}, "pay.summ"),
+    1404: ({"pay": {"id": "p", "summ": "10", "status": "оплачен"}}, "pay.status.code"),
 }
 
 

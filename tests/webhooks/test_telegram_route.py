@@ -10,12 +10,15 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import func, select
 
+from leadrelay.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from storage.models import Job, TelegramUpdate
 from tests.webhooks.conftest import make_settings
 from webhooks.app import create_app
 
-SECRET = "tg-webhook-secret-0123456789"
+SETTING = "Hq3v0Zk_UyW7rE2bN9xLm4TfA6sJd1Pc"
+DERIVED = derive_webhook_secrets(SETTING)
+SECRET, HEADER = DERIVED.path, DERIVED.header
 UPDATE = {
     "update_id": 1001,
     "message": {
@@ -33,7 +36,7 @@ async def telegram_client(database: Database) -> AsyncIterator[httpx.AsyncClient
     settings = make_settings().model_copy(
         update={
             "telegram_bot_token": SecretStr("123:bot-token"),
-            "telegram_webhook_secret": SecretStr(SECRET),
+            "telegram_webhook_secret": SecretStr(SETTING),
         }
     )
     app = create_app(settings=settings, database=database)
@@ -43,7 +46,7 @@ async def telegram_client(database: Database) -> AsyncIterator[httpx.AsyncClient
     await app.state.intake.aclose()
 
 
-def headers(secret: str = SECRET) -> dict[str, str]:
+def headers(secret: str = HEADER) -> dict[str, str]:
     return {"X-Telegram-Bot-Api-Secret-Token": secret}
 
 
@@ -97,6 +100,30 @@ async def test_wrong_secrets_are_refused(
     no_header = await telegram_client.post(f"/telegram/{SECRET}", json=UPDATE)
 
     assert [r.status_code for r in (wrong_path, wrong_header, no_header)] == [404, 403, 403]
+    assert await counts(database) == (0, 0)
+
+
+async def test_path_and_header_secrets_differ_and_do_not_stand_in_for_each_other(
+    telegram_client: httpx.AsyncClient, database: Database
+) -> None:
+    assert SECRET != HEADER and SETTING not in (SECRET, HEADER)
+
+    path_as_header = await telegram_client.post(
+        f"/telegram/{SECRET}", json=UPDATE, headers=headers(SECRET)
+    )
+    setting_as_header = await telegram_client.post(
+        f"/telegram/{SECRET}", json=UPDATE, headers=headers(SETTING)
+    )
+    header_as_path = await telegram_client.post(
+        f"/telegram/{HEADER}", json=UPDATE, headers=headers()
+    )
+    setting_as_path = await telegram_client.post(
+        f"/telegram/{SETTING}", json=UPDATE, headers=headers()
+    )
+
+    assert [
+        r.status_code for r in (path_as_header, setting_as_header, header_as_path, setting_as_path)
+    ] == [403, 403, 404, 404]
     assert await counts(database) == (0, 0)
 
 

@@ -1,0 +1,42 @@
+"""Where a lead may be shown: in the chats that get its site's cards, or in the manager's
+own private chat. A manager's command or tap in any other chat (an unrelated group the bot
+is in) shows no lead, so a client's data never lands in front of people outside the team."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.enums import ChatType
+from aiogram.types import Chat
+
+from bot.config import BotConfig
+from storage.models import Manager
+
+
+@dataclass(frozen=True, slots=True)
+class ChatScope:
+    """The sites whose leads this chat may show to this manager."""
+
+    sites: tuple[str, ...] = ()
+    every_site: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.every_site and not self.sites
+
+    def shows(self, site_key: str) -> bool:
+        return self.every_site or site_key in self.sites
+
+    def query_sites(self) -> list[str]:
+        """In the storage queries' convention, where an empty list means every site."""
+        assert not self.empty, "an empty scope must be refused before any query"
+        return [] if self.every_site else list(self.sites)
+
+
+def chat_scope(config: BotConfig, manager: Manager, chat: Chat) -> ChatScope:
+    if chat.type == ChatType.PRIVATE and chat.id == manager.telegram_id:
+        if not manager.sites:
+            return ChatScope(every_site=True)
+        return ChatScope(sites=tuple(manager.sites))
+    here = [site for site, chats in config.site_chats.items() if chat.id in chats]
+    return ChatScope(sites=tuple(s for s in here if not manager.sites or s in manager.sites))
