@@ -241,13 +241,18 @@ async def test_a_dropped_connection_is_retried(fake: FlexbeFake) -> None:
 async def test_a_lead_that_does_not_parse_costs_only_itself(fake: FlexbeFake) -> None:
     fake.add_lead(1)
     fake.add_broken_lead(2, status={"code": "новый"}, time="вчера", at=1_767_225_602)
-    fake.add_lead(3, status=2, pay={"id": "p", "summ": "1.00", "status": "2"})
+    fake.add_lead(
+        3, status=2, pay={"id": "p", "summ": "1.00", "status": "2"}, form_data={"Имя": "Анна"}
+    )
 
     async with client_for(fake) as flexbe:
         page = await flexbe.get_leads(count=3)
 
     assert [lead.id for lead in page.leads] == [3, 1]
-    assert page.leads[0].status is not None and page.leads[0].status.code == 2
+    loose = page.leads[0]
+    assert loose.status is not None and loose.status.code == 2
+    assert loose.pay is not None and loose.pay.status is not None and loose.pay.status.code == 2
+    assert loose.form_data is not None and loose.form_data["Имя"].display_value() == "Анна"
     assert page.size == 3
     [broken] = page.unreadable
     assert broken.flexbe_id == "2" and broken.raw == fake.leads[2]

@@ -357,3 +357,21 @@ async def test_sync_command_names_each_lead_that_does_not_parse(
     assert process.returncode == 1, "a lead not stored is a failure to report"
     assert "4 new, 0 updated, 0 unchanged, 1 failed" in out.decode()
     assert "getLeads lead 3: status.code: " in err.decode()
+
+
+async def test_a_status_sent_as_its_code_alone_is_the_same_lead(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    pay = {"id": "p", "summ": "10", "status": {"code": "2", "name": "Оплачен"}}
+    fake.add_lead(1, time=OLD, status={"code": "2", "name": "Выполнен"}, pay=pay)
+    first = await run_sync(database, api_url, fake)
+    fake.add_lead(1, time=OLD, status=2, pay={**pay, "status": "2"})
+
+    again = await run_sync(database, api_url, fake)
+
+    assert (first.new, again.new, again.updated, again.unchanged) == (1, 0, 0, 1)
+    async with database.read() as session:
+        lead = (await session.exec(select(Lead))).one()
+    assert (lead.status_code, lead.status_name) == (2, "Выполнен")
+    assert (lead.pay_status_code, lead.pay_status_name) == (2, "Оплачен")
