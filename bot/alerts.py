@@ -114,11 +114,11 @@ def action_failed_text(payload: dict[str, Any]) -> str:
             lead=f"#{num}" if num is not None else f"id {payload.get('lead_id')}",
             site=payload.get("site") or "?",
             flexbe_id=payload.get("flexbe_id") or "?",
-            reason=explain(str(payload.get("code", ""))),
+            reason=explain(str(payload.get("code", "")), with_details=False),
         ),
-        _("Code: {code} ({error}); leadrelay lead {lead_id}, job {job}.").format(
-            code=payload.get("code") or "?",
-            error=payload.get("error") or "?",
+        _("Code: {code}; leadrelay lead {lead_id}, job {job}.").format(
+            # Service and reason only: what a service said about the fields may quote them.
+            code=":".join(str(payload.get("code") or "?").split(":")[:2]),
             lead_id=payload.get("lead_id"),
             job=f"#{job}" if job is not None else "?",
         ),

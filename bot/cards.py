@@ -21,12 +21,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import Act
 from bot.keyboards import card_keyboard
 from integrations.amounts import amount_text
+from integrations.phones import DEFAULT_REGION, normalize_phone
 from storage.models import Lead
 
 MAX_MESSAGE_UTF16 = 4096
 # Tried in order until the card fits: (characters per value, form fields, history lines).
 _BUDGETS = ((300, 50, 20), (120, 30, 10), (60, 20, 5), (30, 10, 3), (16, 5, 2))
-_PHONE_CHARS = re.compile(r"[^\d+]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,8 @@ class CardView:
     can_call: bool = False
     retry: Act | None = None
     timezone: tzinfo = UTC
+    # Where the site's visitors dial from: how a national number becomes a tel: link.
+    region: str = DEFAULT_REGION
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,7 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
     if lead.client_name:
         lines.append("👤 " + esc(lead.client_name))
     if lead.client_phone:
-        lines.append("📞 " + _phone(lead.client_phone, limit))
+        lines.append("📞 " + _phone(lead.client_phone, view.region, limit))
     if lead.client_email:
         lines.append("✉️ " + esc(lead.client_email))
     lines.extend(_form(lead, esc, max_fields))
@@ -219,12 +221,11 @@ def _link(url: str | None, label: str, limit: int) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{shown}</a>'
 
 
-def _phone(phone: str, limit: int) -> str:
-    digits = _PHONE_CHARS.sub("", phone)
+def _phone(phone: str, region: str, limit: int) -> str:
+    """A link only for a number that can be dialled, and always in ASCII E.164."""
     shown = html.escape(_shorten(phone, limit))
-    if len(digits.lstrip("+")) < 5 or len(digits) > 20:
-        return shown
-    return f'<a href="tel:{digits}">{shown}</a>'
+    dialable = normalize_phone(phone, region)
+    return f'<a href="tel:{dialable}">{shown}</a>' if dialable else shown
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from integrations.phones import DEFAULT_REGION
 from leadrelay.settings import Settings
 
 
@@ -22,6 +23,9 @@ class BotConfig:
     flexbe_sites: frozenset[str] = field(default_factory=frozenset)
     # The chats that get each site's cards: where its leads may be shown (bot.scope).
     site_chats: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    # The region each site's national phone numbers are read in, and for sites not listed.
+    regions: Mapping[str, str] = field(default_factory=dict)
+    default_region: str = DEFAULT_REGION
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -45,4 +49,9 @@ class BotConfig:
                 site.key: frozenset(site.chats or settings.telegram_chats)
                 for site in settings.sites
             },
+            regions={site.key: settings.region(site.key) for site in settings.sites},
+            default_region=settings.default_region,
         )
+
+    def region(self, site_key: str) -> str:
+        return self.regions.get(site_key, self.default_region)

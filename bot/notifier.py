@@ -69,6 +69,7 @@ class CardNotifier:
                 can_deal=self.config.can_deal,
                 can_call=self.config.can_call,
                 timezone=self.config.zone,
+                region=self.config.region(lead.site_key),
                 retry=Act.RETRY if _last_failed(actions) else None,
             )
             rendered = render_card(view)

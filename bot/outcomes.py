@@ -1,89 +1,186 @@
-"""Why an action failed, in words a manager understands (stored as a code, shown translated)."""
+"""Why an action failed, in words a manager understands (stored as a code, shown translated).
+
+A code is `service:reason`, or `service:reason:details` (Comunik8's refused fields, as JSON);
+its reason is a word of this module, never an exception's class name, and `explain` turns
+every code — those stored by older versions, which named classes, too — into a sentence.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aiogram.utils.i18n import gettext as _
 
+from integrations.comunik8 import (
+    Comunik8Refused,
+    Comunik8ServerError,
+    InvalidKey,
+    NoDialablePhone,
+    UnknownLeadType,
+    ValidationFailed,
+)
+from integrations.crm5 import Crm5InvalidToken, Crm5Refused, SecretTokenRequired
 from integrations.errors import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
     IntegrationError,
+    InvalidRequest,
 )
+from integrations.flexbe import InvalidApiKey, RateLimited, UnknownMethod
 
-# Errors whose own name says more than their HTTP status (a refused key is a 401 too).
-NAMED = frozenset(
-    {
-        "Crm5InvalidToken",
-        "InvalidKey",
-        "InvalidApiKey",
-        "Crm5Refused",
-        "Comunik8Refused",
-        "ValidationFailed",
-        "UnknownLeadType",
-        "RateLimited",
-    }
-)
+# The reason of each error, found along its class's MRO (the most specific class first).
+_REASONS: dict[type[BaseException], str] = {
+    InvalidApiKey: "invalid_key",
+    Crm5InvalidToken: "invalid_key",
+    InvalidKey: "invalid_key",
+    RateLimited: "rate_limited",
+    UnknownMethod: "unknown_method",
+    Crm5Refused: "refused",
+    Comunik8Refused: "refused",
+    SecretTokenRequired: "secret_token_required",
+    ValidationFailed: "validation_failed",
+    UnknownLeadType: "unknown_lead_type",
+    Comunik8ServerError: "server_error",
+    NoDialablePhone: "no_phone",
+    InvalidRequest: "invalid_request",
+    APITimeoutError: "timeout",
+    APIConnectionError: "unreachable",
+    APIStatusError: "http",
+    APIResponseError: "garbled",
+}
+# Reasons stored before codes had words of their own: the class names of then.
+_LEGACY_REASONS = {
+    "InvalidApiKey": "invalid_key",
+    "Crm5InvalidToken": "invalid_key",
+    "InvalidKey": "invalid_key",
+    "RateLimited": "rate_limited",
+    "Crm5Refused": "refused",
+    "Comunik8Refused": "refused",
+    "ValidationFailed": "validation_failed",
+    "UnknownLeadType": "unknown_lead_type",
+    "ExistingContact": "existing_contact",
+    "AlreadyScheduled": "already_scheduled",
+    "LeadNotFound": "lead_not_found",
+    "AlreadyProcessed": "already_processed",
+}
+SERVICE_NAMES = {"flexbe": "Flexbe", "5crm": "5CRM", "comunik8": "Comunik8"}
+_MAX_DETAILS = 400
 
 
 def failure_code(error: BaseException) -> str:
     """A short stable code for the card: the reader's language is chosen when it is shown."""
-    name = type(error).__name__
     code = getattr(error, "code", None)
     if isinstance(code, str) and ":" in code:
         return code
-    if isinstance(error, IntegrationError) and name in NAMED:
-        return f"{_service(error)}:{name}"
-    if isinstance(error, APITimeoutError):
-        return f"{_service(error)}:timeout"
-    if isinstance(error, APIConnectionError):
-        return f"{_service(error)}:unreachable"
-    if isinstance(error, APIStatusError):
-        return f"{_service(error)}:http{error.status_code}"
-    if isinstance(error, APIResponseError):
-        return f"{_service(error)}:garbled"
-    if isinstance(error, IntegrationError):
-        return f"{_service(error)}:{name}"
-    return f"internal:{name}"
+    if not isinstance(error, IntegrationError):
+        return "internal:error"
+    service = error.service.lower().replace(" ", "")
+    reason = next((_REASONS[cls] for cls in type(error).__mro__ if cls in _REASONS), "failed")
+    if reason == "http" and isinstance(error, APIStatusError):
+        return f"{service}:http{error.status_code}"
+    if isinstance(error, ValidationFailed):
+        return f"{service}:{reason}:{_fields_json(error.fields)}"
+    return f"{service}:{reason}"
 
 
-def _service(error: IntegrationError) -> str:
-    return error.service.lower().replace(" ", "")
+def _fields_json(fields: dict[str, list[str]]) -> str:
+    """The refused fields and their messages, cut to fit the stored code."""
+    kept: dict[str, list[str]] = {}
+    for name, messages in fields.items():
+        trial = {**kept, name[:40]: [message[:120] for message in messages[:2]]}
+        if len(json.dumps(trial, ensure_ascii=False)) > _MAX_DETAILS:
+            break
+        kept = trial
+    return json.dumps(kept, ensure_ascii=False)
 
 
-def explain(code: str) -> str:
-    service, _sep, reason = code.partition(":")
-    names = {"flexbe": "Flexbe", "5crm": "5CRM", "comunik8": "Comunik8"}
-    who = names.get(service, service)
+def explain(code: str, *, with_details: bool = True) -> str:
+    """The sentence for a code. `with_details`: add what the service said about the fields
+    (the card); without, only the fields' names (the admins' alert)."""
+    service, _sep, rest = code.partition(":")
+    reason, _sep, details = rest.partition(":")
+    reason = _LEGACY_REASONS.get(reason, reason)
+    who = SERVICE_NAMES.get(service, _("the external service"))
+    if service == "internal":
+        return _("leadrelay failed; the admins can see why")
     if reason == "timeout":
         return _("{service} did not answer in time").format(service=who)
     if reason == "unreachable":
         return _("{service} cannot be reached").format(service=who)
-    if reason.startswith("http"):
+    if reason.startswith("http") and reason[4:].isdigit():
         return _("{service} answered with an error ({status})").format(
             service=who, status=reason[4:]
         )
     if reason == "garbled":
         return _("{service} answered something unexpected").format(service=who)
-    if reason == "ExistingContact":
+    if reason == "existing_contact":
         return _("the dialler already has this number as a contact: no new call")
-    if reason == "AlreadyScheduled":
+    if reason == "already_scheduled":
         return _("a call to this number was already scheduled")
-    if reason == "LeadNotFound":
+    if reason == "lead_not_found":
         return _("no scheduled call to cancel")
-    if reason == "AlreadyProcessed":
+    if reason == "already_processed":
         return _("too late: the number has been dialled")
-    if reason in ("Crm5InvalidToken", "InvalidKey"):
+    if reason == "invalid_key" and service == "flexbe":
+        return _("Flexbe refused the API key: ask an admin to check it")
+    if reason == "invalid_key":
         return _("{service} refused the key: ask an admin to check it").format(service=who)
-    if reason in ("Crm5Refused", "Comunik8Refused", "ValidationFailed", "UnknownLeadType"):
+    if reason == "validation_failed":
+        return _refused_fields(who, details, with_details=with_details)
+    if reason == "refused":
         return _("{service} refused the request: ask an admin to check the settings").format(
             service=who
         )
-    if reason == "InvalidApiKey":
-        return _("Flexbe refused the API key: ask an admin to check it")
-    if reason == "RateLimited":
+    if reason == "unknown_lead_type":
+        return _("{service} does not know the lead type: ask an admin to check it").format(
+            service=who
+        )
+    if reason == "no_phone":
+        return _("the lead has no phone number that can be dialled")
+    if reason == "invalid_request":
+        return _("the lead lacks what {service} needs (a phone, an e-mail or a type)").format(
+            service=who
+        )
+    if reason == "server_error":
+        return _("{service} failed on its side; try again later").format(service=who)
+    if reason == "unknown_method":
+        return _("{service} does not support this action: ask an admin to update leadrelay").format(
+            service=who
+        )
+    if reason == "secret_token_required":
+        return _("{service} needs its secret token: ask an admin to set it").format(service=who)
+    if reason == "rate_limited":
         return _("{service} is busy; try again in a minute").format(service=who)
-    if service == "internal":
-        return _("leadrelay failed; the admins can see why")
-    return _("{service} refused: {reason}").format(service=who, reason=reason)
+    return _("{service} did not do it; the admins can see why").format(service=who)
+
+
+def _refused_fields(who: str, details: str, *, with_details: bool) -> str:
+    fields = _parse_fields(details)
+    if not fields:
+        return _("{service} refused the lead's data: ask an admin to check the settings").format(
+            service=who
+        )
+    if not with_details:
+        return _("{service} refused the fields: {fields}").format(
+            service=who, fields=", ".join(fields)
+        )
+    listed = "; ".join(
+        f"{name}: {' '.join(messages)}" if messages else name for name, messages in fields.items()
+    )
+    return _("{service} refused the lead — {fields}").format(service=who, fields=listed)
+
+
+def _parse_fields(details: str) -> dict[str, list[str]]:
+    try:
+        parsed: Any = json.loads(details) if details else {}
+    except ValueError:
+        return {}
+    if not isinstance(parsed, dict):
+        return {}
+    return {
+        str(name): [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+        for name, messages in parsed.items()
+    }

@@ -88,6 +88,10 @@ class Comunik8InvalidRequest(Comunik8Error, InvalidRequest):
     """A lead that cannot become a Comunik8 request (no number to dial, no lead type)."""
 
 
+class NoDialablePhone(Comunik8InvalidRequest):
+    """The lead's phone is not a number of a real numbering plan: nothing to dial."""
+
+
 class Comunik8Refused(Comunik8Error):
     """An answer that says no in a way the documentation does not list; `body` holds it."""
 

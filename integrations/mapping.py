@@ -14,6 +14,9 @@ Full names split by `name_order`: `first_last` ("Иван Петров"), `last_
 Иванович"), or `auto`, which reads three words ending in a patronymic as `last_first`.
 Text too long for 5CRM is cut by the request models; a phone that is not a number is
 left out of 5CRM requests and makes a Comunik8 request impossible (`Comunik8InvalidRequest`).
+Phone numbers are read in the site's region (`region`, see `integrations.phones`); a second
+number among the form fields (a field of type phone, or the mapping's `other_phone` source)
+becomes Comunik8's `other_phone`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from integrations.amounts import parse_amount, whole_units
-from integrations.comunik8 import Comunik8Cancel, Comunik8InvalidRequest, Comunik8Lead
+from integrations.comunik8 import (
+    Comunik8Cancel,
+    Comunik8InvalidRequest,
+    Comunik8Lead,
+    NoDialablePhone,
+)
 from integrations.crm5 import (
     CUSTOM_FIELDS,
     TEXT_LIMIT,
@@ -37,7 +45,7 @@ from integrations.crm5 import (
     DealAddRequest,
     TaskAddRequest,
 )
-from integrations.phones import normalize_phone
+from integrations.phones import DEFAULT_REGION, normalize_phone
 
 NameOrder = Literal["first_last", "last_first", "auto"]
 LEAD_ATTRIBUTES = frozenset(
@@ -65,6 +73,8 @@ _PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична|и
 # Plain ASCII addresses, which any dialler's e-mail validator accepts.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _TEXT_SOURCE_PREFIXES = ("id:", "name:", "utm:", "lead:")
+# Flexbe's form field types that hold a phone number.
+PHONE_FIELD_TYPES = frozenset({"phone", "tel"})
 
 
 class StoredLead(Protocol):
@@ -198,6 +208,9 @@ class Comunik8Mapping(BaseModel):
     # What goes into `data`: sources (see the module doc), plus "form" for every form
     # field by name and "utm" for every UTM value.
     data: tuple[str, ...] = ("lead:num", "lead:site", "lead:page_url", "form", "utm")
+    # Where a second number comes from (a source, see the module doc); none: the first form
+    # field of type phone holding a number other than the client's.
+    other_phone: str | None = None
 
     @field_validator("data")
     @classmethod
@@ -206,6 +219,11 @@ class Comunik8Mapping(BaseModel):
             if source not in {"form", "utm"}:
                 _check_source(source)
         return value
+
+    @field_validator("other_phone")
+    @classmethod
+    def _other_phone_source(cls, value: str | None) -> str | None:
+        return None if value is None else _check_source(value)
 
     @field_validator("missing_email")
     @classmethod
@@ -302,9 +320,9 @@ def _email(lead: StoredLead) -> str | None:
     return email if email and len(email) <= TEXT_LIMIT and "@" in email else None
 
 
-def _crm5_phone(lead: StoredLead) -> str | None:
+def _crm5_phone(lead: StoredLead, region: str) -> str | None:
     raw = lead.client_phone.strip()
-    phone = normalize_phone(raw) or raw
+    phone = normalize_phone(raw, region) or raw
     return phone if phone and len(phone) <= TEXT_LIMIT else None
 
 
@@ -320,7 +338,9 @@ def _summary(lead: StoredLead) -> str:
 
 
 # --- 5CRM ---------------------------------------------------------------------------------
-def crm5_deal(lead: StoredLead, mapping: Crm5Mapping) -> DealAddRequest:
+def crm5_deal(
+    lead: StoredLead, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
+) -> DealAddRequest:
     utm = _utm(lead)
     custom = {number: resolve(lead, source) for number, source in mapping.custom_fields.items()}
     return DealAddRequest(
@@ -338,7 +358,7 @@ def crm5_deal(lead: StoredLead, mapping: Crm5Mapping) -> DealAddRequest:
         comment=lead.note or None,
         gaid=_gaid(lead),
         email=_email(lead),
-        phone=_crm5_phone(lead),
+        phone=_crm5_phone(lead, region),
         client_name=lead.client_name or None,
         custom_fields={number: text for number, text in custom.items() if text},
         utm_source=utm.get("utm_source"),
@@ -349,14 +369,16 @@ def crm5_deal(lead: StoredLead, mapping: Crm5Mapping) -> DealAddRequest:
     )
 
 
-def crm5_contact(lead: StoredLead, mapping: Crm5Mapping) -> ContactAddRequest:
+def crm5_contact(
+    lead: StoredLead, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
+) -> ContactAddRequest:
     name = split_name(lead.client_name, mapping.name_order)
     utm = _utm(lead)
     return ContactAddRequest(
         name=name.first or None,
         surname=name.last or None,
         middlename=name.middle or None,
-        phone=_crm5_phone(lead),
+        phone=_crm5_phone(lead, region),
         email=_email(lead),
         manager_id=mapping.manager_id,
         author_id=mapping.author_id,
@@ -396,10 +418,15 @@ def _gaid(lead: StoredLead) -> str | None:
 
 # --- Comunik8 -----------------------------------------------------------------------------
 def comunik8_lead(
-    lead: StoredLead, mapping: Comunik8Mapping, *, lead_type: str | None = None
+    lead: StoredLead,
+    mapping: Comunik8Mapping,
+    *,
+    lead_type: str | None = None,
+    region: str = DEFAULT_REGION,
 ) -> Comunik8Lead:
     """`lead_type`: the service-wide type, used when the site's mapping names none."""
     kind = _lead_type(mapping, lead_type)
+    mobile = dialable_phone(lead, region)
     name = split_name(lead.client_name, mapping.name_order)
     email = lead.client_email.strip()
     if not _EMAIL.fullmatch(email):
@@ -410,7 +437,8 @@ def comunik8_lead(
         email=email,
         first_name=name.first or mapping.missing_first_name,
         surname=name.last or mapping.missing_surname,
-        mobile=_dialable(lead),
+        mobile=mobile,
+        other_phone=_other_phone(lead, mapping, region, mobile),
         type=kind,
         subtype=mapping.subtype,
         data=_data(lead, mapping),
@@ -419,9 +447,13 @@ def comunik8_lead(
 
 
 def comunik8_cancel(
-    lead: StoredLead, mapping: Comunik8Mapping, *, lead_type: str | None = None
+    lead: StoredLead,
+    mapping: Comunik8Mapping,
+    *,
+    lead_type: str | None = None,
+    region: str = DEFAULT_REGION,
 ) -> Comunik8Cancel:
-    return Comunik8Cancel(type=_lead_type(mapping, lead_type), mobile=_dialable(lead))
+    return Comunik8Cancel(type=_lead_type(mapping, lead_type), mobile=dialable_phone(lead, region))
 
 
 def _lead_type(mapping: Comunik8Mapping, default: str | None) -> str:
@@ -433,11 +465,31 @@ def _lead_type(mapping: Comunik8Mapping, default: str | None) -> str:
     return kind
 
 
-def _dialable(lead: StoredLead) -> str:
-    phone = normalize_phone(lead.client_phone)
+def dialable_phone(lead: StoredLead, region: str = DEFAULT_REGION) -> str:
+    """The client's number in E.164, or `Comunik8InvalidRequest` when it cannot be dialled."""
+    phone = normalize_phone(lead.client_phone, region)
     if not phone:
-        raise Comunik8InvalidRequest("the lead has no phone number that can be dialled")
+        raise NoDialablePhone("the lead has no phone number that can be dialled")
     return phone
+
+
+def _other_phone(
+    lead: StoredLead, mapping: Comunik8Mapping, region: str, mobile: str
+) -> str | None:
+    if mapping.other_phone is not None:
+        candidates = [resolve(lead, mapping.other_phone)]
+    else:
+        candidates = [
+            field_value(entry.get("value"))
+            for entry in (lead.form_data or {}).values()
+            if isinstance(entry, Mapping)
+            and str(entry.get("type") or "").lower() in PHONE_FIELD_TYPES
+        ]
+    for raw in candidates:
+        phone = normalize_phone(raw, region)
+        if phone and phone != mobile:
+            return phone
+    return None
 
 
 def _data(lead: StoredLead, mapping: Comunik8Mapping) -> str | None:

@@ -1,62 +1,67 @@
-"""Phone numbers as the dialler and the CRM want them: `+` and digits (E.164).
+"""Phone numbers as the dialler and the CRM want them: `+` and ASCII digits (E.164).
 
-Russian numbers are recognised in every way people type them: `8 (999) 123-45-67`,
-`+7 999 123 45 67`, `7-999-123-45-67`, `9991234567` (ten digits, a national number) all
-become `+79991234567`. Other numbers are kept only when written internationally (`+44 …`,
-`0044 …`), because a national number of another country cannot be told from its digits.
-Anything else — letters, too few or too many digits — is not a phone number: the result is
-an empty string (`normalize_phone`) or `InvalidPhone` (`require_phone`).
+Parsing and validation are Google's libphonenumber rules (`phonenumbers`): a number written
+internationally (`+44 …`, `0044 …`) stands on its own; a national one is read in the site's
+region (`LEADRELAY_DEFAULT_REGION`, a site's `default_region`): `8 (912) 345-67-89` in RU and
+`07840258823` in GB are both dialable. Digits of any script (`٠١٢`, `０１２`) become ASCII;
+an extension (`доб. 12`) is dropped, as a dialler rings the main line. Anything that is not a
+valid number of a real numbering plan gives an empty string (`normalize_phone`) or
+`InvalidPhone` (`require_phone`).
 """
 
 from __future__ import annotations
 
 import re
 
-# What may appear around the digits of a written number; anything else makes it garbage.
-_ALLOWED = re.compile(r"^[\d\s()\-.+/\u00a0]+$")
-_NOT_DIGITS = re.compile(r"\D")
-E164_MIN_DIGITS = 8
-E164_MAX_DIGITS = 15
-# Russian national numbers start with an area or mobile code beginning with 3, 4, 8 or 9.
-_RUSSIAN_NATIONAL_FIRST = frozenset("3489")
+import phonenumbers
+
+DEFAULT_REGION = "RU"
+# What leaves this module: never anything but ASCII, whatever digits came in.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}", re.ASCII)
+# "+8 999 …": a Russian number with the trunk prefix 8 taken for a country code.
+_RUSSIAN_TRUNK_AFTER_PLUS = re.compile(r"^\s*\+\s*8(?=[\s(\-.]*9)")
+# "0044 …": the international prefix of most of the world, though not of every region
+# (Russia's is 810), so people write it whatever their region.
+_DOUBLE_ZERO = re.compile(r"^\s*00(?=[\s(\-.]*[1-9])")
 
 
 class InvalidPhone(ValueError):
     """Not a phone number that can be dialled."""
 
 
-def normalize_phone(raw: str) -> str:
-    """`+` and digits, or an empty string when `raw` is not a usable phone number."""
-    text = raw.strip()
-    if not text or not _ALLOWED.fullmatch(text):
-        return ""
-    plus = text.startswith("+")
-    if "+" in text[1:]:
-        return ""
-    digits = _NOT_DIGITS.sub("", text)
-    if plus:
-        # "+8 999 …" is a Russian number with the trunk prefix mistaken for a country code.
-        if len(digits) == 11 and digits.startswith("89"):
-            return "+7" + digits[1:]
-        return _international(digits)
-    if digits.startswith("00"):
-        return _international(digits[2:])
-    if len(digits) == 11 and digits[0] in "78":
-        return "+7" + digits[1:]
-    if len(digits) == 10 and digits[0] in _RUSSIAN_NATIONAL_FIRST:
-        return "+7" + digits
-    return ""
+def check_region(code: str) -> str:
+    """The upper-case region code, or ValueError when libphonenumber does not know it."""
+    region = code.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        hint = " (the United Kingdom is GB)" if region == "UK" else ""
+        raise ValueError(
+            f"unknown region {code[:10]!r}: a two-letter country code such as RU, GB or DE" + hint
+        )
+    return region
 
 
-def require_phone(raw: str) -> str:
+def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """E.164 (`+` and ASCII digits), or "" when `raw` is not a number that can be dialled."""
+    text = _RUSSIAN_TRUNK_AFTER_PLUS.sub("8", raw)
+    return _parse(text, region) or (
+        _parse(_DOUBLE_ZERO.sub("+", text), region) if _DOUBLE_ZERO.match(text) else ""
+    )
+
+
+def _parse(text: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164 if _E164.fullmatch(e164) else ""
+
+
+def require_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """Like `normalize_phone`, but refuses what is not a phone number."""
-    phone = normalize_phone(raw)
+    phone = normalize_phone(raw, region)
     if not phone:
         raise InvalidPhone(f"not a phone number: {raw[:40]!r}")
     return phone
-
-
-def _international(digits: str) -> str:
-    if not E164_MIN_DIGITS <= len(digits) <= E164_MAX_DIGITS or digits.startswith("0"):
-        return ""
-    return "+" + digits

@@ -192,6 +192,7 @@ async def _sync_sites(
                         since=since,
                         status=status,
                         progress=progress,
+                        region=settings.region(site.key),
                     )
             except IntegrationError as exc:
                 progress.close()

@@ -102,37 +102,51 @@ class LeadActions:
         await self._run(payload, self._deal(lead, site))
 
     async def _deal(self, lead: Lead, site: SiteConfig) -> str:
+        request = crm5_deal(lead, site.crm5, region=self.settings.region(site.key))
         async with crm5_client_for(self.settings, sleep=self.sleep) as crm5:
-            await crm5.add_deal(crm5_deal(lead, site.crm5))
+            await crm5.add_deal(request)
         return ""
 
     async def queue_call(self, payload: dict[str, Any]) -> None:
         lead = await self._lead(payload)
         site = self.settings.site(lead.site_key)
-        request = comunik8_lead(lead, site.comunik8, lead_type=self.settings.comunik8_lead_type)
         delay = int(payload.get("delay") or 0)
-        if delay:
-            request = request.model_copy(update={"delays": delay})
 
         async def call() -> str:
+            # Built here, so a lead that cannot become a request fails like a refusal.
+            request = comunik8_lead(
+                lead,
+                site.comunik8,
+                lead_type=self.settings.comunik8_lead_type,
+                region=self.settings.region(site.key),
+            )
+            if delay:
+                request = request.model_copy(update={"delays": delay})
             async with comunik8_client_for(self.settings, sleep=self.sleep) as comunik8:
                 result = await comunik8.add_lead(request)
             if isinstance(result, ExistingContact):
-                raise CallRefused("comunik8:ExistingContact")
-            return "comunik8:AlreadyScheduled" if isinstance(result, CallAlreadyScheduled) else ""
+                raise CallRefused("comunik8:existing_contact")
+            return "comunik8:already_scheduled" if isinstance(result, CallAlreadyScheduled) else ""
 
         await self._run(payload, call())
 
     async def cancel_call(self, payload: dict[str, Any]) -> None:
         lead = await self._lead(payload)
         site = self.settings.site(lead.site_key)
-        request = comunik8_cancel(lead, site.comunik8, lead_type=self.settings.comunik8_lead_type)
 
         async def cancel() -> str:
+            request = comunik8_cancel(
+                lead,
+                site.comunik8,
+                lead_type=self.settings.comunik8_lead_type,
+                region=self.settings.region(site.key),
+            )
             async with comunik8_client_for(self.settings, sleep=self.sleep) as comunik8:
                 result = await comunik8.cancel_lead(request)
-            if isinstance(result, LeadNotFound | AlreadyProcessed):
-                raise CallRefused(f"comunik8:{type(result).__name__}")
+            if isinstance(result, LeadNotFound):
+                raise CallRefused("comunik8:lead_not_found")
+            if isinstance(result, AlreadyProcessed):
+                raise CallRefused("comunik8:already_processed")
             return ""
 
         await self._run(payload, cancel())
@@ -187,7 +201,6 @@ class LeadActions:
             "site": lead.site_key if lead is not None else str(payload.get("site", "")),
             "action": str(payload.get("action", "")),
             "code": code,
-            "error": type(error).__name__,
             "job_id": job_id,
         }
         if not self.alert_admins:
@@ -199,7 +212,7 @@ class LeadActions:
                 alert["site"],
                 alert["num"],
                 code,
-                alert["error"],
+                type(error).__name__,
             )
             return
         subject = f"j{job_id}.{recorded}" if job_id is not None else f"a{action_id}.l{lead_id}"

@@ -124,6 +124,7 @@ class Reconciler:
                 since=since,
                 card_window=self.options.window,
                 origin=LeadOrigin.RECOVERED,
+                region=self.settings.region(site.key),
             )
         await self._announce(site, chats, summary, payload.get("report_to"))
 

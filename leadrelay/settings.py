@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from integrations.mapping import Comunik8Mapping, Crm5Mapping
+from integrations.phones import DEFAULT_REGION, check_region
 from leadrelay.secret_strength import refusal, weakness
 from leadrelay.telegram_webhook import derive_webhook_secrets
 
@@ -75,6 +76,9 @@ class SiteConfig(BaseModel):
     flexbe_api_url: AnyHttpUrl | None = None
     flexbe_api_key: SecretStr | None = None
     chats: tuple[int, ...] = ()
+    # The country whose national numbers this site's visitors type (RU, GB…);
+    # none: LEADRELAY_DEFAULT_REGION.
+    default_region: str | None = None
     # How this site's leads become 5CRM deals and Comunik8 calls ([sites.crm5], [sites.comunik8]).
     crm5: Crm5Mapping = Field(default_factory=Crm5Mapping)
     comunik8: Comunik8Mapping = Field(default_factory=Comunik8Mapping)
@@ -92,6 +96,11 @@ class SiteConfig(BaseModel):
         checked = _check_token(value)
         assert checked is not None
         return checked
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)
 
     @property
     def display_name(self) -> str:
@@ -128,6 +137,8 @@ class Settings(BaseSettings):
     telegram_chats: IdList = Field(default_factory=list)
     telegram_language: str = "en"
     timezone: str = "UTC"
+    # The country whose national numbers visitors type, for sites that name none.
+    default_region: str = DEFAULT_REGION
     # How long a worker holds a job before another may take it over (a dead worker's jobs).
     job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     job_concurrency: int = Field(default=32, ge=1, le=1000)
@@ -180,6 +191,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value[:40]!r}, e.g. Europe/Moscow") from None
         return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        return check_region(value)
 
     @field_validator("telegram_language")
     @classmethod
@@ -234,6 +250,11 @@ class Settings(BaseSettings):
             if site.key == key:
                 return site
         raise KeyError(key)
+
+    def region(self, site_key: str) -> str:
+        """The region a site's national phone numbers are read in."""
+        site = next((site for site in self.sites if site.key == site_key), None)
+        return (site.default_region if site else None) or self.default_region
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for masking and for the tests that hunt leaks."""

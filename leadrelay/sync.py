@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from integrations.flexbe import FlexbeClient, UnreadableLead
 from integrations.flexbe_models import LeadData
+from integrations.phones import DEFAULT_REGION
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
@@ -64,9 +65,10 @@ async def sync_site(
     announce_new: bool = True,
     origin: LeadOrigin = LeadOrigin.SYNC,
     progress: Progress | None = None,
+    region: str = DEFAULT_REGION,
 ) -> SyncSummary:
     """`chats` see cards of new leads within `card_window` (when `announce_new`) and
-    edits of changed ones."""
+    edits of changed ones. `region`: the site's, in which national phone numbers are read."""
     summary = SyncSummary()
     cards_from = utcnow() - card_window
     async for page in client.iter_leads(date_from=since, status=status):
@@ -74,7 +76,8 @@ async def sync_site(
         if page.unreadable:
             await _keep_unreadable(database, site_key, page.unreadable, summary)
         events = [
-            _event(lead, site_key, chats, cards_from, origin, announce_new) for lead in page.leads
+            _event(lead, site_key, chats, cards_from, origin, announce_new, region)
+            for lead in page.leads
         ]
         try:
             stored = await store(database, events)
@@ -148,6 +151,7 @@ def _event(
     cards_from: datetime,
     origin: LeadOrigin,
     announce_new: bool,
+    region: str,
 ) -> IncomingEvent:
     recent = lead.time is not None and lead.time >= cards_from
     return IncomingEvent(
@@ -159,7 +163,7 @@ def _event(
         content_type="",
         body=None,
         dedupe_key=f"sync:{uuid.uuid4().hex}",
-        snapshot=snapshot_from_lead(lead),
+        snapshot=snapshot_from_lead(lead, region=region),
         origin=origin,
     )
 

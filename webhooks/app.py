@@ -64,7 +64,11 @@ def create_app(
     )
     app.state.database = database
     app.state.intake = intake
-    app.state.sites = SiteRegistry(settings.sites, default_chats=settings.telegram_chats)
+    app.state.sites = SiteRegistry(
+        settings.sites,
+        default_chats=settings.telegram_chats,
+        default_region=settings.default_region,
+    )
     app.state.on_jobs_enqueued = on_jobs_enqueued
     app.state.telegram_webhook = (
         derive_webhook_secrets(settings.telegram_webhook_secret.get_secret_value())

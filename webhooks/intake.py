@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from integrations.flexbe_models import describe_errors
+from integrations.phones import DEFAULT_REGION
 from storage.batch_writer import BatchWriter
 from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome
@@ -40,6 +41,7 @@ class RejectedEvent(Exception):
 class IntakeSite:
     key: str
     chats: Sequence[int]
+    region: str = DEFAULT_REGION
 
 
 class Intake:
@@ -72,7 +74,7 @@ class Intake:
                 content_type=content_type[:255],
                 body=body,
                 dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
-                snapshot=snapshot_from_lead(event.data, event.site),
+                snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
             )
         )
         if stored.jobs_created and self.on_jobs_enqueued is not None:

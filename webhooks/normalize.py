@@ -12,7 +12,7 @@ from integrations.flexbe_models import (
     SiteInfo,
     Status,
 )
-from integrations.phones import normalize_phone
+from integrations.phones import DEFAULT_REGION, normalize_phone
 from storage.queries.leads import LeadSnapshot
 
 
@@ -33,8 +33,11 @@ def _status_name(status: Status, names: dict[int, str]) -> str | None:
     return names.get(status.code)
 
 
-def snapshot_from_lead(data: LeadData, site: SiteInfo | None = None) -> LeadSnapshot:
-    """`site`: the webhook's `site` block (getLeads answers carry none)."""
+def snapshot_from_lead(
+    data: LeadData, site: SiteInfo | None = None, *, region: str = DEFAULT_REGION
+) -> LeadSnapshot:
+    """`site`: the webhook's `site` block (getLeads answers carry none); `region`: the
+    site's, in which a national phone number is read."""
     client, status, page, pay = data.client, data.status, data.page, data.pay
     pay_status = pay.status if pay else None
     return LeadSnapshot(
@@ -45,7 +48,7 @@ def snapshot_from_lead(data: LeadData, site: SiteInfo | None = None) -> LeadSnap
         status_name=(_status_name(status, STATUS_NAMES) or "") if status else "",
         client_name=(client.name or "") if client else "",
         client_phone=(client.phone or "") if client else "",
-        client_phone_normalized=normalize_phone(client.phone or "") if client else "",
+        client_phone_normalized=normalize_phone(client.phone or "", region) if client else "",
         client_email=(client.email or "") if client else "",
         note=data.note or "",
         form_name=data.form_name or "",

@@ -5,16 +5,27 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
+from integrations.phones import DEFAULT_REGION
 from leadrelay.settings import SiteConfig
 from webhooks.intake import IntakeSite
 
 
 class SiteRegistry:
-    def __init__(self, sites: Sequence[SiteConfig], *, default_chats: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        sites: Sequence[SiteConfig],
+        *,
+        default_chats: Sequence[int] = (),
+        default_region: str = DEFAULT_REGION,
+    ) -> None:
         self._entries = [
             (
                 site.webhook_token.get_secret_value().encode(),
-                IntakeSite(key=site.key, chats=tuple(site.chats or default_chats)),
+                IntakeSite(
+                    key=site.key,
+                    chats=tuple(site.chats or default_chats),
+                    region=site.default_region or default_region,
+                ),
             )
             for site in sites
         ]

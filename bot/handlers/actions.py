@@ -22,6 +22,7 @@ from bot.jobs import (
     refresh_cards,
 )
 from bot.scope import chat_scope
+from integrations.phones import normalize_phone
 from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
 from storage.queries.cards import start_action, take_lead
 
@@ -130,6 +131,9 @@ def _plan(
         )
     if not config.can_call:
         return _("The dialler is not set up."), None, "", {}
+    if not normalize_phone(lead.client_phone, config.region(lead.site_key)):
+        # Nothing to dial: say so now rather than let the job fail.
+        return _("This lead has no phone number that can be dialled."), None, "", {}
     if act in CALL_DELAY_SECONDS:
         delay = CALL_DELAY_SECONDS[act]
         key = f"comunik8.call:{lead.id}:{generation}"

@@ -19,7 +19,6 @@ PAYLOAD: dict[str, Any] = {
     "site": "okna",
     "action": "call:600",
     "code": "comunik8:unreachable",
-    "error": "Comunik8ConnectionError",
     "job_id": 5,
 }
 
@@ -39,7 +38,7 @@ def test_english_names_action_lead_reason_and_where_to_look(i18n: I18n) -> None:
 
     assert text.startswith("⚠️ Call in 10 min failed for lead #414 (site okna, Flexbe id 1414)")
     assert "Comunik8 cannot be reached" in text
-    assert "comunik8:unreachable (Comunik8ConnectionError)" in text and "job #5" in text
+    assert "Code: comunik8:unreachable; leadrelay lead 17, job #5." in text
     assert "/failed" in text and "leadrelay jobs list --status dead" in text
 
 

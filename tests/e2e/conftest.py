@@ -102,10 +102,12 @@ async def open_stack(
     rand: Callable[[], float] = random.random,
     lease: float = 10,
     site_name: str = "Окна СПб",
+    site_region: str | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
-    `site_name`: the site's name in the configuration ("" for none)."""
+    `site_name`: the site's name in the configuration ("" for none); `site_region`: the
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -125,6 +127,7 @@ async def open_stack(
                     flexbe_api_url=f"{flexbe_url}/mod/api/",  # type: ignore[arg-type]
                     flexbe_api_key=SecretStr(flexbe.api_key),
                     chats=(GROUP,),
+                    default_region=site_region,
                 ),
             ),
             telegram_bot_token=SecretStr(telegram.token),

@@ -156,6 +156,17 @@ def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> N
     assert "LEADRELAY_TELEGRAM_CHATS" in result.stderr
 
 
+def test_an_unknown_phone_region_stops_start_up(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN, LEADRELAY_DEFAULT_REGION="XX")
+
+    result = subprocess.run(
+        [LEADRELAY, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert "LEADRELAY_DEFAULT_REGION" in result.stderr and "unknown region" in result.stderr
+
+
 def test_send_test_lead_reaches_the_running_service_and_its_jobs_run(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN, LEADRELAY_TELEGRAM_CHATS="-100,42")
     subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)

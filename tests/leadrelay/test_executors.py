@@ -107,7 +107,7 @@ async def test_refused_key_is_written_on_the_card_and_not_retried(
         action = await session.get(Action, action_id)
         jobs = (await session.exec(select(Job))).all()
     assert action is not None and action.outcome == "failed"
-    assert action.detail == "flexbe:InvalidApiKey"
+    assert action.detail == "flexbe:invalid_key"
     assert len(jobs) == 1, "the card is refreshed to show the failure"
 
 
@@ -130,7 +130,7 @@ async def test_final_failure_tells_each_admin_once(
     assert sorted(job.payload["chat_id"] for job in alerts) == [11, 22]
     for job in alerts:
         assert job.queue == f"tg:{job.payload['chat_id']}"
-        assert job.payload["code"] == "flexbe:InvalidApiKey"
+        assert job.payload["code"] == "flexbe:invalid_key"
         assert job.payload["action"] == "status:2" and job.payload["flexbe_id"] == 1414
         assert "wrong-key" not in str(job.payload)
 
@@ -146,7 +146,7 @@ async def test_final_failure_without_telegram_is_logged(
         await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
 
     [record] = [r for r in caplog.records if "failed for good" in r.getMessage()]
-    assert record.levelname == "ERROR" and "flexbe:InvalidApiKey" in record.getMessage()
+    assert record.levelname == "ERROR" and "flexbe:invalid_key" in record.getMessage()
     assert "wrong-key" not in record.getMessage()
     async with database.read() as session:
         alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED_JOB))).all()

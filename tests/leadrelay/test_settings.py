@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,7 @@ def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         ("LEADRELAY_DATABASE_URL", "mysql://localhost/x", "LEADRELAY_DATABASE_URL"),
         ("LEADRELAY_WEBHOOK_TOKEN", "short", "LEADRELAY_WEBHOOK_TOKEN"),
         ("LEADRELAY_WEBHOOK_TOKEN", "has spaces in it but long", "LEADRELAY_WEBHOOK_TOKEN"),
+        ("LEADRELAY_DEFAULT_REGION", "UK", "LEADRELAY_DEFAULT_REGION"),
         ("LEADRELAY_TELEGRAM_CHATS", "12,abc", "LEADRELAY_TELEGRAM_CHATS"),
         ("LEADRELAY_TELEGRAM_API_URL", "not a url", "LEADRELAY_TELEGRAM_API_URL"),
         ("LEADRELAY_LOG_LEVEL", "LOUD", "LEADRELAY_LOG_LEVEL"),
@@ -207,3 +209,58 @@ def test_the_env_example_runs_once_copied_and_generated_secrets_pass(
         monkeypatch.setenv("LEADRELAY_METRICS_TOKEN", secrets.token_urlsafe(24))
         monkeypatch.setenv("LEADRELAY_TELEGRAM_WEBHOOK_SECRET", secrets.token_hex(16))
         load_settings()
+
+
+def test_phone_region_per_site_falls_back_to_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
+        'default_region = "gb"\n'
+        '[[sites]]\nkey = "ru"\nwebhook_token = "ru-token-0123456789abcdef"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    settings = load_settings()
+
+    assert settings.default_region == "RU"
+    assert (settings.region("uk"), settings.region("ru")) == ("GB", "RU")
+    monkeypatch.setenv("LEADRELAY_DEFAULT_REGION", "de")
+    assert load_settings().region("ru") == "DE"
+
+
+def test_an_unknown_site_region_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
+        'default_region = "UK"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "LEADRELAY_CONFIG" in message and "sites[0]" in message
+    assert "default_region" in message and "unknown region 'UK'" in message
+    assert "the United Kingdom is GB" in message
+
+
+def test_the_example_config_reads_each_sites_region(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The example file, once its placeholder tokens are replaced, gives each site its region."""
+    import secrets
+
+    example = (REPO / "leadrelay.example.toml").read_text(encoding="utf-8")
+    filled = re.sub(
+        r"replace-me-with-a-random-token-\d+", lambda _: secrets.token_urlsafe(24), example
+    )
+    config = tmp_path / "sites.toml"
+    config.write_text(filled, encoding="utf-8")
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    settings = load_settings()
+
+    assert (settings.region("okna"), settings.region("dveri")) == ("RU", "GB")
