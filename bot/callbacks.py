@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from storage.ranges import Int32
+
 
 class Act(StrEnum):
     TAKE = "take"
@@ -20,22 +22,27 @@ class Act(StrEnum):
     RETRY = "retry"
 
 
+# A tapped button's data comes back from the client, which can send any: the ids are
+# bounded as their columns are, so a forged one is simply no button (the filter does not
+# match) instead of an integer the database cannot take.
+
+
 class LeadAction(CallbackData, prefix="la"):
     act: Act
-    lead_id: int
+    lead_id: Int32
 
 
 class LeadsPage(CallbackData, prefix="lp"):
     """A page of `/leads`: the period and the page's first lead id."""
 
     period: str
-    before_id: int
+    before_id: Int32
 
 
 class OpenLead(CallbackData, prefix="ol"):
-    lead_id: int
+    lead_id: Int32
 
 
 class DeadJob(CallbackData, prefix="dj"):
     act: str  # "retry" or "discard"
-    job_id: int
+    job_id: Int32

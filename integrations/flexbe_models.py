@@ -22,6 +22,8 @@ from pydantic import (
     field_validator,
 )
 
+from storage.ranges import Int32, Int64
+
 
 def _blank_to_none(value: Any) -> Any:
     # Runs for every field of every webhook: `isspace` makes no copy as `strip` does, and a
@@ -81,7 +83,8 @@ def _index_order(key: str) -> tuple[int, int | str]:
 
 
 OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
-OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+# Each integer that is stored is checked against its column's range (`storage.ranges`).
+OptInt32 = Annotated[Int32 | None, BeforeValidator(_blank_to_none)]
 OptBool = Annotated[bool | None, BeforeValidator(_blank_to_none)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
 Money = Annotated[str | None, BeforeValidator(_money)]
@@ -96,7 +99,7 @@ StatusGroup = BeforeValidator(_status)
 
 
 class Status(FlexbeModel):
-    code: OptInt = None
+    code: OptInt32 = None
     name: OptStr = None
 
 
@@ -156,8 +159,9 @@ class Pay(FlexbeModel):
 
 
 class LeadData(FlexbeModel):
-    id: int = Field(ge=1, lt=2**63)
-    num: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0, lt=2**63)] = None
+    id: Annotated[Int64, Field(ge=1)]
+    # The bound inside the union: outside it, a blank `num` (None) would reach `ge` and raise.
+    num: Annotated[Annotated[Int64, Field(ge=0)] | None, BeforeValidator(_blank_to_none)] = None
     time: Timestamp = None
     status: Annotated[Status | None, StatusGroup] = None
     client: Annotated[Client | None, Group] = None

@@ -8,6 +8,11 @@ the result is a dict holding both, numbered on from the largest index, as PHP do
 Unlike PHP, names are kept as sent: a name with unbalanced or stray brackets (`a[b`,
 `a[b]c`, `[a]`) is a literal key, and `.` or spaces are not turned into `_`.
 
+Caps, the same for a JSON body: `MAX_FIELDS` fields, `MAX_DEPTH` levels of brackets,
+names of `MAX_KEY_LENGTH` characters; and at most `MAX_STRAY_PERCENTS` `%` that start no
+escape, which are slow to decode one by one. Any 1 MiB body is read in a few tens of ms of
+CPU (`bench/hostile_forms.py`).
+
 Every string that comes out is text a database can store: bodies with invalid UTF-8, a
 NUL character, a lone surrogate (`\\ud800` in JSON) or a non-finite JSON number are
 refused with a `FormError` that says where.
@@ -19,15 +24,20 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, NoReturn, cast
 from urllib.parse import quote
 
+# The caps of a body, form or JSON alike.
 MAX_FIELDS = 2000
 MAX_DEPTH = 8
 MAX_KEY_LENGTH = 512
-MAX_JSON_DEPTH = 32
+# A `%` that starts no escape stands for itself, but costs a step of its own to decode;
+# senders encode `%` as `%25`, so a body with more than a few is refused.
+MAX_STRAY_PERCENTS = 2000
+# `a[b]=1` is `{"a": {"b": "1"}}`: JSON nests one level more than the form's brackets.
+MAX_JSON_DEPTH = MAX_DEPTH + 1
 
 # Flexbe repeats the same few dozen short field names in every event; longer names
 # are decoded each time so a hostile body cannot pin large keys in the cache.
@@ -52,8 +62,6 @@ def is_json(body: bytes, content_type: str | None) -> bool:
 
 # The closing quote is optional and the loops possessive, so no input makes the scan rescan.
 _JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
-_SQUARE_BRACKETS = bytes.maketrans(b"{}", b"[]")
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 # The only escapes that decode to a NUL or to half a surrogate pair: a cheap first look.
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 # `\u0000` after an even run of backslashes is an escape, not the text "\\u0000".
@@ -61,45 +69,83 @@ _NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
+    """A JSON webhook body, held to the same caps as a form body."""
+    return load_json_object(body, max_depth=MAX_JSON_DEPTH, max_fields=MAX_FIELDS)
+
+
+def load_json_object(
+    body: bytes, *, max_depth: int, max_fields: int, nul_as: str | None = None
+) -> dict[str, Any]:
+    """A JSON object whose every string a database can store, nested at most `max_depth`,
+    with at most `max_fields` values that are no object or array (or an empty one), and
+    keys of at most `MAX_KEY_LENGTH` characters.
+
+    A `\\u0000` escape (a NUL, which PostgreSQL stores in no text or JSON) is refused; given
+    `nul_as`, a JSON escape such as `\\ufffd`, it is read as that character instead."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormError(f"body is not valid UTF-8 at byte {exc.start}") from None
-    if _nested_deeper_than(text, MAX_JSON_DEPTH):
-        _too_deep()
+    if nul_as is not None and "\\u0000" in text:
+        text = _NUL_ESCAPE.sub(lambda escape: escape[0][:-6] + nul_as, text)
+    if text.count("[") + text.count("{") > max_fields:
+        _check_fields_before_parsing(text, max_fields)
     try:
         document = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise FormError(
             f"invalid JSON at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
         ) from None
-    except RecursionError:  # unbalanced brackets slip past the depth check
-        _too_deep()
+    except RecursionError:  # deeper than the interpreter's limit, far past any cap
+        _too_deep(max_depth)
     except FormError:
         raise
     except ValueError:  # an integer past Python's limit on digits
         raise FormError("invalid JSON: a number has too many digits") from None
     if not isinstance(document, dict):
         raise FormError("JSON body must be an object")
+    _check_shape(document, max_depth=max_depth, max_fields=max_fields)
     if _SUSPECT_ESCAPE.search(text):
         _check_storable(text, document)
     return document
 
 
-def _nested_deeper_than(text: str, limit: int) -> bool:
-    """Counts nesting without recursion: peels innermost bracket pairs, one level a pass."""
-    skeleton = _JSON_STRING.sub("", text).encode("ascii", "ignore")
-    brackets = skeleton.translate(_SQUARE_BRACKETS, _NOT_BRACKETS)
-    for _ in range(limit):
-        peeled = brackets.replace(b"[]", b"")
-        if len(peeled) == len(brackets):
-            return False  # empty, or unbalanced: json.loads will say what is wrong
-        brackets = peeled
-    return bool(brackets)
+def _check_shape(document: dict[str, Any], *, max_depth: int, max_fields: int) -> None:
+    """Depth, fields and names in one walk, which stops at the first excess: it visits at
+    most `max_fields` leaves and the containers above them, however large the body."""
+    fields = 0
+    pending: list[tuple[dict[str, Any] | list[Any], int]] = [(document, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            for key in node:
+                if len(key) > MAX_KEY_LENGTH:
+                    _name_too_long(key)
+            children: Iterable[Any] = node.values()
+        else:
+            children = node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth == max_depth:
+                    _too_deep(max_depth)
+                if child:
+                    pending.append((child, depth + 1))
+                    continue
+            fields += 1
+            if fields > max_fields:
+                raise FormError(f"more than {max_fields} fields")
 
 
-def _too_deep() -> NoReturn:
-    raise FormError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+def _check_fields_before_parsing(text: str, max_fields: int) -> None:
+    """Many brackets: `[],[],…` costs more to build than to count. Each comma outside the
+    strings adds one value that is no object or array, or an empty one, to the first."""
+    skeleton = _JSON_STRING.sub("", text)
+    if skeleton.count(",") + 1 > max_fields:
+        raise FormError(f"more than {max_fields} fields")
+
+
+def _too_deep(max_depth: int) -> NoReturn:
+    raise FormError(f"JSON nested deeper than {max_depth} levels") from None
 
 
 def _no_constant(name: str) -> NoReturn:
@@ -115,13 +161,24 @@ def _finite_float(text: str) -> float:
 
 def _check_storable(text: str, document: dict[str, Any]) -> None:
     """Valid JSON can still carry text no database stores: a NUL or a lone surrogate."""
-    nul = _NUL_ESCAPE.search(text)
+    nul = _NUL_ESCAPE.search(text) if "\\u0000" in text else None
     if nul:
         raise FormError(f"invalid JSON: \\u0000 (a NUL character) at char {nul.end() - 6}")
-    try:
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise FormError("invalid JSON: an unpaired surrogate escape (\\ud800-\\udfff)") from None
+    pending: list[Any] = [document]
+    while pending:  # each string encoded on its own: the first bad one stops the walk
+        node = pending.pop()
+        if isinstance(node, dict):
+            pending.extend(node)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise FormError(
+                    "invalid JSON: an unpaired surrogate escape (\\ud800-\\udfff)"
+                ) from None
 
 
 # --- Form: parsing ------------------------------------------------------------------------
@@ -140,8 +197,12 @@ class _BadBytes(Exception):
 
 
 def parse_form(body: bytes) -> dict[str, Any]:
+    if b"%" in body and _stray_percents(body) > MAX_STRAY_PERCENTS:
+        raise FormError(
+            f"more than {MAX_STRAY_PERCENTS} stray `%` (not followed by two hex digits)"
+        )
     parts = body.split(b"&")
-    if len(parts) > MAX_FIELDS and sum(1 for part in parts if part) > MAX_FIELDS:
+    if len(parts) > MAX_FIELDS and len(parts) - parts.count(b"") > MAX_FIELDS:
         raise FormError(f"more than {MAX_FIELDS} fields")
     try:
         return _parse_fields([part.partition(b"=") for part in parts if part])
@@ -201,11 +262,22 @@ def _cached_path(name: bytes) -> Path:
     return _parse_name(name)
 
 
+# A character is at most 4 bytes, each at most 3 as an escape: a longer raw name is too
+# long however it decodes, and is refused without decoding it all.
+_MAX_RAW_KEY_BYTES = 12 * MAX_KEY_LENGTH
+
+
 def _parse_name(name: bytes) -> Path:
+    if len(name) > _MAX_RAW_KEY_BYTES:
+        _name_too_long(_unquote(name[:256]).decode("utf-8", "replace"))
     key = _text(name)
     if len(key) > MAX_KEY_LENGTH:
-        raise FormError(f"field name longer than {MAX_KEY_LENGTH} characters: {key[:64]!r}…")
+        _name_too_long(key)
     return _split_key(key) if key else ()
+
+
+def _name_too_long(key: str) -> NoReturn:
+    raise FormError(f"field name longer than {MAX_KEY_LENGTH} characters: {key[:64]!r}…")
 
 
 def _decode(raw: bytes, offset: int) -> str:
@@ -227,9 +299,25 @@ def _text(raw: bytes) -> str:
         raise _BadBytes("body is not valid UTF-8", _raw_position(raw, exc.start)) from None
 
 
-# Where the quick way below cannot be used: a run of escapes (a Cyrillic word, spaces
-# included) is decoded in one step, not byte by byte.
+# Should the quick way below fail: a run of escapes (a Cyrillic word, spaces included) is
+# decoded in one step, not byte by byte.
 _ESCAPE_RUN = re.compile(rb"(?:%[0-9A-Fa-f]{2})+")
+# A `%` that starts no escape: it stands for itself.
+_STRAY_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+# For counting escapes in C: each hex digit as `h`, `%` as itself, anything else as `x`.
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+_ESCAPE_SKELETON = bytes(
+    b"h"[0] if byte in _HEX_DIGITS else byte if byte == b"%"[0] else b"x"[0] for byte in range(256)
+)
+
+
+def _stray_percents(body: bytes) -> int:
+    """How many `%` start no escape. No `%` can sit inside an escape (it is no hex digit),
+    so every `%hh` of the skeleton is one escape, and they never overlap."""
+    skeleton = body.translate(_ESCAPE_SKELETON)
+    return skeleton.count(b"%") - skeleton.count(b"%hh")
 
 
 def _unhex(run: re.Match[bytes]) -> bytes:
@@ -241,32 +329,27 @@ def _unquote(raw: bytes) -> bytes:
     leave them (the same bytes as `urllib.parse.unquote_to_bytes`, `+` as a space)."""
     if b"+" in raw:
         raw = raw.replace(b"+", b" ")
-    escapes = raw.count(b"%")
-    if not escapes:
+    if b"%" not in raw:
         return raw
-    if b"=" not in raw and b"\n" not in raw and b"\r" not in raw:
-        # Quoted-printable is percent-encoding with `=` for `%`, and binascii decodes it in
-        # C. Without a literal `=` or line break it does nothing else, and every escape
-        # was a valid one exactly when each took two bytes off.
-        decoded = binascii.a2b_qp(raw.replace(b"%", b"="))
-        if len(decoded) == len(raw) - 2 * escapes:
-            return decoded
+    escaped = raw
+    if b"=" in raw or b"\n" in raw or b"\r" in raw:
+        escaped = raw.replace(b"=", b"%3D").replace(b"\n", b"%0A").replace(b"\r", b"%0D")
+    if _stray_percents(escaped):  # few: `parse_form` sees to that
+        escaped = _STRAY_PERCENT.sub(b"%25", escaped)
+    # Quoted-printable is percent-encoding with `=` for `%`, and binascii decodes it in C.
+    # Without a literal `=` or line break it does nothing else, and every escape was a
+    # valid one exactly when each took two bytes off: so it is here, the check a backstop.
+    decoded = binascii.a2b_qp(escaped.replace(b"%", b"="))
+    if len(decoded) == len(escaped) - 2 * escaped.count(b"%"):
+        return decoded
     return _ESCAPE_RUN.sub(_unhex, raw)
 
 
 def _raw_position(raw: bytes, decoded_index: int) -> int:
-    """Maps an index in the percent-decoded bytes back to the raw bytes, for the message."""
-    position = decoded = 0
-    while position < len(raw) and decoded < decoded_index:
-        escape = raw[position : position + 3]
-        is_escape = (
-            len(escape) == 3
-            and escape[:1] == b"%"
-            and all(c in b"0123456789abcdefABCDEF" for c in escape[1:])
-        )
-        position += 3 if is_escape else 1
-        decoded += 1
-    return position
+    """Maps an index in the percent-decoded bytes back to the raw bytes, for the message:
+    past that many units, each an escape or a byte. The regex engine counts them in C."""
+    units = re.match(rb"(?:%%[0-9A-Fa-f]{2}|.){%d}+" % decoded_index, raw, re.DOTALL)
+    return units.end() if units else len(raw)
 
 
 def _split_key(key: str) -> Path:

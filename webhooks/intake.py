@@ -20,6 +20,7 @@ from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome
 from storage.queries.inbox import record_event
 from storage.queries.ingest import IncomingEvent, StoredEvent, store_events
+from storage.ranges import is_unstorable_value
 from webhooks.events import EVENT_NAME_MAX, KNOWN_EVENTS, AnyEvent, FlexbeEvent
 from webhooks.fingerprint import fingerprint
 from webhooks.forms import FormError, is_json, parse_body
@@ -66,17 +67,24 @@ class Intake:
             raise await self._reject(site, body, content_type, str(exc)) from None
         except ValidationError as exc:
             raise await self._reject(site, body, content_type, describe_errors(exc)) from None
-        stored = await self._writer.submit(
-            IncomingEvent(
-                site_key=site.key,
-                chats=tuple(site.chats),
-                event=event.event,
-                content_type=content_type[:255],
-                body=body,
-                dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
-                snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
-            )
+        incoming = IncomingEvent(
+            site_key=site.key,
+            chats=tuple(site.chats),
+            event=event.event,
+            content_type=content_type[:255],
+            body=body,
+            dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
+            snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
         )
+        try:
+            stored = await self._writer.submit(incoming)
+        except Exception as exc:
+            if not is_unstorable_value(exc):
+                raise
+            # The checks above should let no such value through; one that slips past them
+            # is kept as rejected like any other, not answered 5xx and sent again for ever.
+            message = f"a value the database cannot store ({type(exc).__name__})"
+            raise await self._reject(site, body, content_type, message) from None
         if stored.jobs_created and self.on_jobs_enqueued is not None:
             self.on_jobs_enqueued()
         return stored

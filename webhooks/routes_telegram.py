@@ -7,7 +7,6 @@ redelivers anything not answered 2xx, and a redelivered `update_id` is stored on
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Annotated
 
@@ -18,9 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadrelay.telegram_webhook import TelegramWebhookSecrets
 from storage.queries.updates import store_update
+from storage.ranges import is_unstorable_value
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep
+from webhooks.forms import FormError
 from webhooks.schemas import Problem
+from webhooks.telegram_update import parse_update
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["telegram"])
@@ -44,7 +46,7 @@ def _same(given: str, expected: str) -> bool:
         403: {"model": Problem, "description": "Wrong X-Telegram-Bot-Api-Secret-Token."},
         404: {"model": Problem, "description": "Webhook mode is off, or the path is wrong."},
         413: {"model": Problem, "description": "Body larger than 1 MiB."},
-        422: {"model": Problem, "description": "Not a Telegram update."},
+        422: {"model": Problem, "description": "Not a Telegram update we can store."},
         503: {"model": TelegramAnswer, "description": "Storage unavailable; sent again later."},
     },
 )
@@ -61,16 +63,25 @@ async def receive_update(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong secret token")
     body = await read_limited_body(request)
     try:
-        update = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        update = None
-    update_id = update.get("update_id") if isinstance(update, dict) else None
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not a Telegram update")
+        update_id, update = parse_update(body)
+    except FormError as exc:
+        # A 4xx, not a 200: Telegram shows it in getWebhookInfo's last_error_message, where
+        # an admin sees it, and gives up on the update after a few tries.
+        log.warning("refused a Telegram update: %s", exc)
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"not a Telegram update: {exc}"
+        ) from None
     try:
         async with database.write() as session:
             stored = await store_update(session, update_id=update_id, payload=update)
-    except (SQLAlchemyError, OSError) as exc:
+    except Exception as exc:
+        if is_unstorable_value(exc):  # the backstop behind `parse_update`'s checks
+            log.warning("refused a Telegram update: a value the database cannot store")
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "not a Telegram update we can store"
+            ) from None
+        if not isinstance(exc, SQLAlchemyError | OSError):
+            raise
         log.error("storage unavailable, Telegram update %s not stored: %s", update_id, type(exc))
         return JSONResponse({"ok": False}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     if stored and request.app.state.on_jobs_enqueued is not None:

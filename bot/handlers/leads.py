@@ -165,7 +165,8 @@ async def show_lead(
         await message.answer(_not_here())
         return
     argument = (command.args or "").strip().lstrip("#")
-    if not argument.isdigit() or len(argument) > 18:
+    # ASCII digits only: "²" is a digit to `isdigit` but not to `int`; 18 fit in 64 bits.
+    if not (argument.isascii() and argument.isdigit()) or len(argument) > 18:
         await message.answer(_("Use /lead and the lead number, e.g. /lead 414."))
         return
     lead = await reports.lead_by_number(session, num=int(argument), sites=scope.query_sites())

@@ -17,6 +17,7 @@ from webhooks.forms import (
     MAX_FIELDS,
     MAX_JSON_DEPTH,
     MAX_KEY_LENGTH,
+    MAX_STRAY_PERCENTS,
     FormError,
     _parse_parts,
     _unquote,
@@ -178,8 +179,8 @@ def test_json_bodies() -> None:
         (b'{"a\\u0000": 1}', "NUL character"),
         (b'{"a": "\\ud800"}', "unpaired surrogate"),
         (b'{"a": "\\udc00\\ud800"}', "unpaired surrogate"),
-        (b"[" * 100_000 + b"]" * 100_000, "deeper than 32"),
-        (b"[" * 100_000, "deeper than 32"),
+        (b"[" * 100_000 + b"]" * 100_000, f"deeper than {MAX_JSON_DEPTH} levels"),
+        (b"[" * 100_000, f"deeper than {MAX_JSON_DEPTH} levels"),
     ],
 )
 def test_json_errors_say_what_is_wrong(body: bytes, message: str) -> None:
@@ -204,7 +205,7 @@ def test_json_as_deep_as_allowed_is_accepted(levels: int) -> None:
 
 @pytest.mark.parametrize("levels", [MAX_JSON_DEPTH + 1, MAX_JSON_DEPTH + 2, 900])
 def test_json_deeper_than_allowed_is_refused(levels: int) -> None:
-    with pytest.raises(FormError, match="deeper than 32"):
+    with pytest.raises(FormError, match=f"deeper than {MAX_JSON_DEPTH} levels"):
         parse_body(nest(levels), "application/json")
 
 
@@ -369,3 +370,49 @@ def texts(value: Any) -> list[str]:
     if isinstance(value, list):
         return [piece for child in value for piece in texts(child)]
     return [value] if isinstance(value, str) else []
+
+
+def test_stray_percents_stay_literal_up_to_a_cap() -> None:
+    pieces = MAX_STRAY_PERCENTS // 2 - 1  # two stray `%` each, and one more in `y`
+    few = b"x=" + b"50%25 %zz %+" * pieces + b"&y=%%41&z=%"
+    assert parse_form(few) == {"x": "50% %zz % " * pieces, "y": "%A", "z": "%"}
+    with pytest.raises(FormError, match=f"more than {MAX_STRAY_PERCENTS} stray `%`"):
+        parse_form(b"x=" + b"%" * (MAX_STRAY_PERCENTS + 1))
+    with pytest.raises(FormError, match="stray"):
+        parse_form(b"x=" + b"%%41" * (MAX_STRAY_PERCENTS + 1))
+
+
+def test_escaped_percents_and_equals_signs_have_no_cap() -> None:
+    body = b"x=" + b"%25=%41" * 100_000
+
+    assert parse_form(body) == {"x": "%=A" * 100_000}
+
+
+def test_error_position_is_in_raw_bytes_after_many_escapes() -> None:
+    with pytest.raises(FormError, match="not valid UTF-8 at byte 300003$"):
+        parse_form(b"a=1&x=" + b"%41" * 99_999 + b"%ff")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"a": [' + b"[]," * MAX_FIELDS + b"[]]}", f"more than {MAX_FIELDS} fields"),
+        (b'{"a": [' + b'"[",' * MAX_FIELDS + b'"["]}', f"more than {MAX_FIELDS} fields"),
+        (b'{"a": {' + b'"k": 1, ' * 3 + b'"' + b"k" * 513 + b'": 1}}', "longer than 512"),
+        (b'{"a": ' * MAX_JSON_DEPTH + b"{}" + b"}" * MAX_JSON_DEPTH, "deeper than"),
+    ],
+)
+def test_json_gets_the_form_caps(body: bytes, message: str) -> None:
+    with pytest.raises(FormError, match=message):
+        parse_body(body, "application/json")
+
+
+def test_json_at_the_form_caps_is_read() -> None:
+    fields = b'{"a": [' + b"[]," * (MAX_FIELDS - 1) + b"[]]}"
+    brackets_in_strings = b'{"a": [' + b'"[",' * (MAX_FIELDS - 1) + b'"["]}'
+    deep = b'{"a": ' * (MAX_JSON_DEPTH - 1) + b"{}" + b"}" * (MAX_JSON_DEPTH - 1)
+
+    assert len(parse_body(fields, "application/json")["a"]) == MAX_FIELDS
+    assert len(parse_body(brackets_in_strings, "application/json")["a"]) == MAX_FIELDS
+    assert parse_body(deep, "application/json")
+    assert parse_body(b'{"' + b"k" * MAX_KEY_LENGTH + b'": 1}', "application/json")
