@@ -23,7 +23,7 @@ from prometheus_client.registry import Collector
 
 from storage.clock import utcnow
 from storage.database import Database
-from storage.queries.jobs import JobCount, count_jobs, oldest_due
+from storage.queries.jobs import JobCount, oldest_due, prefer_indexes, queue_depth
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
 
@@ -61,7 +61,9 @@ class _Snapshot(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
-            "leadrelay_jobs", "Jobs in the database, by kind and status.", labels=["kind", "status"]
+            "leadrelay_jobs",
+            "Jobs pending, running or dead, by kind and status (done ones: attempts_total).",
+            labels=["kind", "status"],
         )
         for count in self._counts:
             depth.add_metric([count.kind, count.status], count.count)
@@ -81,7 +83,9 @@ async def render_metrics(
     this process) followed by the job gauges read from the database now."""
     now = utcnow()
     async with database.read() as session:
-        counts = await count_jobs(session)
+        if not database.is_sqlite:
+            await prefer_indexes(session)
+        counts = await queue_depth(session, sqlite=database.is_sqlite)
         oldest = await oldest_due(session, now=now)
     snapshot = CollectorRegistry(auto_describe=False)
     snapshot.register(_Snapshot(counts, oldest, now))

@@ -222,6 +222,34 @@ async def _migrated_database(settings: Settings) -> Database:
         raise typer.Exit(1) from None
 
 
+@app.command()
+def prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+    ] = False,
+) -> None:
+    """Delete what is past LEADRELAY_RETENTION_DAYS now (the worker does it every hour)."""
+    settings = _settings()
+    summary = asyncio.run(_prune(settings, dry_run=dry_run))
+    typer.echo(("would remove " if dry_run else "removed ") + summary)
+
+
+async def _prune(settings: Settings, *, dry_run: bool) -> str:
+    from leadrelay.retention import RetentionSettings, count_prunable
+    from leadrelay.retention import prune as prune_now
+
+    database = await _migrated_database(settings)
+    options = RetentionSettings.from_settings(settings)
+    try:
+        if dry_run:
+            report = await count_prunable(database, options, now=utcnow())
+        else:
+            report = await prune_now(database, options, now=utcnow())
+    finally:
+        await database.dispose()
+    return report.describe()
+
+
 @app.command("send-test-lead")
 def send_test_lead(
     site: Annotated[str | None, typer.Option(help="Site key (default: the first site).")] = None,

@@ -20,6 +20,7 @@ from leadrelay.reconcile import (
     Reconciler,
     ReconcileSettings,
 )
+from leadrelay.retention import PRUNE_JOB, Pruner, RetentionSettings
 from leadrelay.settings import Settings
 from storage.database import Database
 
@@ -90,6 +91,8 @@ def build_registry(
         timeout=30 * 60,
         limits=lambda payload: flexbe_keys(str(payload.get("site", ""))),
     )
+    pruner = Pruner(database=database, options=RetentionSettings.from_settings(settings))
+    registry.register(PRUNE_JOB, pruner.handle, max_attempts=3, timeout=60 * 60)
     if telegram is None:
         register_notify(registry, LoggingNotifier())
         return registry

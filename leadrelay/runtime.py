@@ -91,6 +91,7 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     if role.runs(Role.WORKER):
         # Loaded here: the bot's modules take seconds to import and ~145 MiB, which other
         # commands and a web role without Telegram skip.
+        from leadrelay import retention
         from leadrelay.handlers import build_registry
         from leadrelay.reconcile import ReconcileSettings, reconcilable, run_scheduler
 
@@ -103,6 +104,12 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
             rate_limits=rate_limits(settings),
         )
         parts.append(lambda: worker.run(stop))
+        keep = retention.RetentionSettings.from_settings(settings)
+        parts.append(
+            lambda: retention.run_scheduler(
+                database, keep, stop, on_enqueued=signals.notify_enqueued
+            )
+        )
         sites = reconcilable(settings)
         if sites:
             options = ReconcileSettings.from_settings(settings)

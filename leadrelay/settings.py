@@ -35,6 +35,11 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
 DEFAULT_SITE_KEY = "default"
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~]+$")
 _SITE_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# How late a repeat can still come from outside, which the retention must outlast.
+# Telegram keeps an undelivered update for 24 hours. Flexbe documents no redelivery
+# policy: a week covers a queue stuck on its side and a resend from its admin.
+TELEGRAM_REDELIVERY_HOURS = 24
+FLEXBE_REDELIVERY_HOURS = 7 * 24
 
 
 class ConfigError(Exception):
@@ -151,6 +156,8 @@ class Settings(BaseSettings):
     reconcile_interval_minutes: int = Field(default=5, ge=1, le=1440)
     reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 30)
     reconcile_flood_threshold: int = Field(default=10, ge=1, le=1000)
+    # Finished jobs and received events older than this are deleted (leadrelay.retention).
+    retention_days: int = Field(default=30, ge=1, le=3650)
     telegram_webhook_secret: SecretStr | None = None
 
     crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")
@@ -239,6 +246,23 @@ class Settings(BaseSettings):
             )
         _check_unique_sites(sites)
         self.sites = tuple(sites)
+        return self
+
+    @model_validator(mode="after")
+    def _retention_outlasts_repeats(self) -> Settings:
+        """A dedupe key pruned while its repeat can still arrive would let the repeat act."""
+        look_backs = {
+            f"{ENV_PREFIX}RECONCILE_WINDOW_HOURS": self.reconcile_window_hours,
+            "Flexbe's webhook redelivery": FLEXBE_REDELIVERY_HOURS,
+            "Telegram's update redelivery": TELEGRAM_REDELIVERY_HOURS,
+        }
+        name, hours = max(look_backs.items(), key=lambda item: item[1])
+        if self.retention_days * 24 < hours:
+            raise ValueError(
+                f"{ENV_PREFIX}RETENTION_DAYS: {self.retention_days} days is shorter than "
+                f"{name} ({hours} hours); a repeat arriving later would no longer be "
+                f"recognised. Set it to at least {-(-hours // 24)}."
+            )
         return self
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -200,7 +201,9 @@ def test_send_test_lead_reaches_the_running_service_and_its_jobs_run(tmp_path: P
     listed = subprocess.run(
         [LEADRELAY, "jobs", "list"], env=env, cwd=tmp_path, capture_output=True, text=True
     )
-    assert "pending: 0  running: 0  done: 2  dead: 0" in listed.stdout
+    # Both cards, and the retention's prune the worker schedules when it starts.
+    assert "pending: 0  running: 0  done: 3  dead: 0" in listed.stdout
+    assert "retention.prune" in listed.stdout
 
 
 def _wait_for_metric(port: int, line: str) -> bool:
@@ -226,3 +229,31 @@ def test_send_test_lead_says_when_the_service_is_down(tmp_path: Path) -> None:
 
     assert sent.returncode == 1
     assert "Cannot reach leadrelay" in sent.stderr
+
+
+def test_prune_dry_run_counts_then_prune_removes(tmp_path: Path) -> None:
+    env = environment(tmp_path, LEADRELAY_RETENTION_DAYS="7")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [LEADRELAY, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+
+    assert run("migrate").returncode == 0
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute(
+            "INSERT INTO job (kind, payload, dedupe_key, status, attempts, max_attempts, run_at,"
+            " created_at, updated_at, finished_at, postponements) VALUES ('notify', '{}',"
+            " 'notify:1:1', 'done', 1, 8, '2020-01-01 00:00:00.000000',"
+            " '2020-01-01 00:00:00.000000', '2020-01-01 00:00:00.000000',"
+            " '2020-01-01 00:00:00.000000', 0)"
+        )
+
+    dry = run("prune", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would remove older than" in dry.stdout and "done jobs 1 (notify 1)" in dry.stdout
+    done = run("prune")
+    assert done.returncode == 0, done.stderr
+    assert "removed older than" in done.stdout and "done jobs 1 (notify 1)" in done.stdout
+    assert "done jobs 0" in run("prune", "--dry-run").stdout

@@ -264,3 +264,39 @@ def test_the_example_config_reads_each_sites_region(
     settings = load_settings()
 
     assert (settings.region("okna"), settings.region("dveri")) == ("RU", "GB")
+
+
+def test_retention_defaults_to_thirty_days() -> None:
+    assert load_settings().retention_days == 30
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"LEADRELAY_RETENTION_DAYS": "6"}, "Flexbe's webhook redelivery (168 hours)"),
+        (
+            {"LEADRELAY_RETENTION_DAYS": "9", "LEADRELAY_RECONCILE_WINDOW_HOURS": "240"},
+            "LEADRELAY_RECONCILE_WINDOW_HOURS (240 hours)",
+        ),
+    ],
+)
+def test_retention_shorter_than_a_look_back_is_refused(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], named: str
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    assert str(error.value).startswith("LEADRELAY_RETENTION_DAYS: ")
+    assert named in str(error.value)
+
+
+def test_retention_as_long_as_the_longest_look_back_is_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEADRELAY_RETENTION_DAYS", "10")
+    monkeypatch.setenv("LEADRELAY_RECONCILE_WINDOW_HOURS", "240")
+
+    assert load_settings().retention_days == 10

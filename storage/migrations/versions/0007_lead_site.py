@@ -3,8 +3,8 @@
 Kept instead of dropped, so the API and the card can name the site a lead came from when
 the configuration gives it no name.
 
-Revision ID: 0006_lead_site
-Revises: 0005_language_choice
+Revision ID: 0007_lead_site
+Revises: 0006_retention
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_lead_site"
-down_revision: str | None = "0005_language_choice"
+revision: str = "0007_lead_site"
+down_revision: str | None = "0006_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
