@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from config.regions import DEFAULT_REGION
-from integrations.flexbe_models import FlexbeModel, LeadData
+from integrations.flexbe_models import (
+    PAY_STATUS_NAMES,
+    STATUS_NAMES,
+    FlexbeModel,
+    LeadData,
+    SiteInfo,
+    Status,
+)
 from integrations.phones import normalize_phone
 from storage.queries.leads import LeadSnapshot
 
@@ -20,8 +27,18 @@ def _dump(model: FlexbeModel | None) -> dict[str, Any]:
     return dumped
 
 
-def snapshot_from_lead(data: LeadData, *, region: str = DEFAULT_REGION) -> LeadSnapshot:
-    """`region`: the site's, in which a national phone number is read."""
+def _status_name(status: Status, names: dict[int, str]) -> str | None:
+    """The name Flexbe gave, or, for a status sent as its code alone, Flexbe's own name."""
+    if status.name is not None or status.code is None:
+        return status.name
+    return names.get(status.code)
+
+
+def snapshot_from_lead(
+    data: LeadData, site: SiteInfo | None = None, *, region: str = DEFAULT_REGION
+) -> LeadSnapshot:
+    """`site`: the webhook's `site` block (getLeads answers carry none); `region`: the
+    site's, in which a national phone number is read."""
     client, status, page, pay = data.client, data.status, data.page, data.pay
     pay_status = pay.status if pay else None
     return LeadSnapshot(
@@ -29,7 +46,7 @@ def snapshot_from_lead(data: LeadData, *, region: str = DEFAULT_REGION) -> LeadS
         num=data.num,
         created_at=data.time,
         status_code=status.code if status and status.code is not None else 0,
-        status_name=(status.name or "") if status else "",
+        status_name=(_status_name(status, STATUS_NAMES) or "") if status else "",
         client_name=(client.name or "") if client else "",
         client_phone=(client.phone or "") if client else "",
         client_phone_normalized=normalize_phone(client.phone or "", region) if client else "",
@@ -43,10 +60,13 @@ def snapshot_from_lead(data: LeadData, *, region: str = DEFAULT_REGION) -> LeadS
         pay_id=pay.id if pay else None,
         pay_summ=pay.summ if pay else None,
         pay_status_code=pay_status.code if pay_status else None,
-        pay_status_name=pay_status.name if pay_status else None,
+        pay_status_name=_status_name(pay_status, PAY_STATUS_NAMES) if pay_status else None,
         pay_desc=pay.desc if pay else None,
         pay_link=pay.pay_link if pay else None,
         pay_test=pay.test if pay else None,
         pay_time_create=pay.time_create if pay else None,
         pay_time_done=pay.time_done if pay else None,
+        flexbe_site_id=site.id if site else None,
+        site_domain=site.domain if site else None,
+        site_name=site.name if site else None,
     )

@@ -4,11 +4,16 @@ Pages are applied as they arrive (memory stays flat however many leads), each in
 transaction through the same path as webhooks, so a lead that also came by webhook is one
 lead and a re-run after an interruption neither duplicates nor loses anything. New leads
 created within `card_window` get cards like any new lead; older ones are stored quietly
-and show in `/leads`, `/lead` and the API.
+and show in `/leads`, `/lead` and the API. A lead Flexbe sends that does not parse costs
+only itself: it is kept raw as a rejected inbox event (`/api/inbox?outcome=rejected`, the
+reason naming its Flexbe id and the field), counted as failed, and the run goes on.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,12 +21,17 @@ from datetime import datetime, timedelta
 
 from actions.normalize import snapshot_from_lead
 from config.regions import DEFAULT_REGION
-from integrations.flexbe import FlexbeClient
+from integrations.flexbe import FlexbeClient, UnreadableLead
 from integrations.flexbe_models import LeadData
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
+from storage.queries.inbox import Unreadable, keep_unreadable
 from storage.queries.ingest import IncomingEvent, store
+
+log = logging.getLogger(__name__)
+# Reasons listed in a summary; past this many, only a count (each is in the inbox anyway).
+MAX_ERRORS_LISTED = 20
 
 
 @dataclass(slots=True)
@@ -63,14 +73,17 @@ async def sync_site(
     cards_from = utcnow() - card_window
     async for page in client.iter_leads(date_from=since, status=status):
         summary.pages += 1
+        if page.unreadable:
+            await _keep_unreadable(database, site_key, page.unreadable, summary)
         events = [
-            _event(lead, site_key, chats, cards_from, origin, announce_new, region) for lead in page
+            _event(lead, site_key, chats, cards_from, origin, announce_new, region)
+            for lead in page.leads
         ]
         try:
             stored = await store(database, events)
         except Exception as exc:  # one page's failure must not stop the rest
             summary.failed += len(events)
-            summary.errors.append(f"page {summary.pages}: {type(exc).__name__}")
+            _note(summary, f"page {summary.pages}: {type(exc).__name__}")
         else:
             for result in stored:
                 if result.change == "new":
@@ -81,13 +94,54 @@ async def sync_site(
                     summary.updated += 1
                 else:
                     summary.unchanged += 1
-        times = [lead.time for lead in page if lead.time is not None]
+        times = [lead.time for lead in page.leads if lead.time is not None]
         if times:
             oldest = min(times)
             summary.oldest = oldest if summary.oldest is None else min(summary.oldest, oldest)
         if progress is not None:
             progress(summary)
     return summary
+
+
+async def _keep_unreadable(
+    database: Database, site_key: str, leads: list[UnreadableLead], summary: SyncSummary
+) -> None:
+    """Count each lead that does not parse as failed and keep it raw where admins look."""
+    summary.failed += len(leads)
+    for lead in leads:
+        _note(summary, lead.reason)
+    rows = [_unreadable_row(site_key, lead) for lead in leads]
+    try:
+        await keep_unreadable(database, rows)
+    except Exception as exc:  # the leads that parse are stored all the same
+        _note(summary, f"page {summary.pages}: unreadable leads not kept: {type(exc).__name__}")
+    log.warning(
+        "%d lead(s) of site %s from getLeads do not parse; kept as rejected: Flexbe ids %s",
+        len(leads),
+        site_key,
+        ", ".join(lead.flexbe_id for lead in leads[:MAX_ERRORS_LISTED]),
+    )
+
+
+def _unreadable_row(site_key: str, lead: UnreadableLead) -> Unreadable:
+    body = json.dumps(lead.raw, ensure_ascii=False, default=str).encode()
+    # The same raw lead read again (every reconcile) is listed once; a changed one again.
+    digest = hashlib.sha256(body).hexdigest()[:40]
+    return Unreadable(
+        site_key=site_key,
+        event="getLeads",
+        content_type="application/json",
+        body=body,
+        error=lead.reason,
+        dedupe_key=f"getLeads:{site_key}:{digest}",
+    )
+
+
+def _note(summary: SyncSummary, error: str) -> None:
+    if len(summary.errors) < MAX_ERRORS_LISTED:
+        summary.errors.append(error)
+    elif len(summary.errors) == MAX_ERRORS_LISTED:
+        summary.errors.append("… more in /api/inbox?outcome=rejected and the log")
 
 
 def _event(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -74,6 +75,24 @@ def pay_status_label(code: int | None) -> str:
         3: _("payment error"),
     }
     return labels.get(code if code is not None else -1, _("unknown"))
+
+
+def site_title(lead: Lead, configured_name: str | None) -> str:
+    """The site's own name: the configuration's, else the webhook's `site` block (name, then
+    domain), else the domain of the lead's page; the bare key only when nothing names it."""
+    for name in (configured_name, lead.site_name, lead.site_domain, _host(lead.page_url)):
+        if name and name.strip():
+            return name.strip()
+    return lead.site_key
+
+
+def _host(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        return ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def render_card(view: CardView) -> RenderedCard:

@@ -26,11 +26,14 @@ class BotConfig:
     # The region each site's national phone numbers are read in, and for sites not listed.
     regions: Mapping[str, str] = field(default_factory=dict)
     default_region: str = DEFAULT_REGION
+    # Names the configuration gives; a site without one is named by its leads (`site_title`).
+    configured_names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
         return cls(
             site_names={site.key: site.display_name for site in settings.sites},
+            configured_names={site.key: site.name for site in settings.sites if site.name},
             zone=ZoneInfo(settings.timezone),
             group_language=settings.telegram_language,
             admins=tuple(settings.telegram_admins),

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import Act
-from bot.cards import CardView, RenderedCard, render_card, render_plain
+from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
 from bot.history import history_lines
 from integrations.amounts import amount_text
@@ -64,7 +64,7 @@ class CardNotifier:
         with self.i18n.context(), self.i18n.use_locale(language):
             view = CardView(
                 lead=lead,
-                site_name=self.config.site_names.get(lead.site_key, lead.site_key),
+                site_name=site_title(lead, self.config.configured_names.get(lead.site_key)),
                 history=history_lines(actions),
                 can_deal=self.config.can_deal,
                 can_call=self.config.can_call,

@@ -10,14 +10,14 @@ requests a minute through a limiter shared by every client of that site in the p
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from pydantic import BaseModel, SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError
 
-from integrations import _constants as constants
 from integrations._base import BaseClient, ErrorFamily
 from integrations.amounts import computable
 from integrations.errors import (
@@ -27,7 +27,7 @@ from integrations.errors import (
     APITimeoutError,
     IntegrationError,
 )
-from integrations.flexbe_models import LeadData
+from integrations.flexbe_models import LeadData, describe_errors
 from integrations.ratelimit import Limiter, shared_limiter
 
 RATE_LIMIT_CALLS = 100
@@ -91,16 +91,51 @@ class UnknownMethod(FlexbeError):
 _CODES: dict[int, type[FlexbeError]] = {0: InvalidApiKey, 1: RateLimited, 2: UnknownMethod}
 
 
-class LeadsPage(BaseModel):
-    leads: list[LeadData]
+@dataclass(frozen=True, slots=True)
+class UnreadableLead:
+    """A lead of a `getLeads` answer that does not parse, kept as Flexbe sent it."""
 
-    @field_validator("leads", mode="before")
+    flexbe_id: str  # as Flexbe gave it: the answer's key or the lead's `id`; "?" if neither
+    raw: Any
+    reason: str  # names the lead and each field at fault
+
+
+@dataclass(frozen=True, slots=True)
+class LeadsPage:
+    """One page of `getLeads`: the leads that parse and those that do not. One bad lead
+    does not cost the page: the caller stores the good ones and keeps the bad ones raw."""
+
+    leads: list[LeadData] = field(default_factory=list)
+    unreadable: list[UnreadableLead] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """How many leads Flexbe answered, readable or not: what paging counts."""
+        return len(self.leads) + len(self.unreadable)
+
     @classmethod
-    def _keyed_or_empty(cls, value: Any) -> Any:
-        # `data.leads` is an object keyed by lead id, or [] when nothing matched.
-        if isinstance(value, dict):
-            return list(value.values())
-        return value
+    def parse(cls, answered: Any) -> LeadsPage:
+        """`data.leads`: an object keyed by lead id, or [] (or nothing) when none matched."""
+        if isinstance(answered, dict):
+            entries = [(str(key), raw) for key, raw in answered.items()]
+        elif isinstance(answered, list):
+            entries = [("", raw) for raw in answered]
+        elif not answered:
+            entries = []
+        else:
+            raise FlexbeResponseError(
+                "getLeads answered `leads` that is neither an object nor a list",
+                body=str(answered)[:500],
+            )
+        page = cls()
+        for key, raw in entries:
+            try:
+                page.leads.append(LeadData.model_validate(raw))
+            except ValidationError as exc:
+                flexbe_id = _raw_id(raw) or key or "?"
+                reason = f"getLeads lead {flexbe_id[:40]}: {describe_errors(exc)}"
+                page.unreadable.append(UnreadableLead(flexbe_id[:40], raw, reason))
+        return page
 
 
 class FlexbeClient(BaseClient):
@@ -136,8 +171,8 @@ class FlexbeClient(BaseClient):
         client_email: str | None = None,
         start: int = 0,
         count: int = 25,
-    ) -> list[LeadData]:
-        """One page of leads, newest first."""
+    ) -> LeadsPage:
+        """One page of leads, newest first; leads that do not parse come apart, raw."""
         if not 1 <= count <= MAX_PAGE_SIZE:
             raise ValueError(f"count must be between 1 and {MAX_PAGE_SIZE}")
         if start < 0:
@@ -157,24 +192,18 @@ class FlexbeClient(BaseClient):
         data = answer.get("data")
         if not isinstance(data, dict):
             raise FlexbeResponseError("getLeads answered without `data`", body=str(answer)[:500])
-        try:
-            return LeadsPage.model_validate({"leads": data.get("leads") or []}).leads
-        except ValidationError as exc:
-            raise FlexbeResponseError(
-                f"getLeads answered leads that do not parse: {exc.error_count()} problem(s)",
-                body=str(exc)[: constants.MAX_ERROR_BODY_CHARS],
-            ) from None
+        return LeadsPage.parse(data.get("leads"))
 
     async def iter_leads(
         self, *, page_size: int = MAX_PAGE_SIZE, **query: Any
-    ) -> AsyncIterator[list[LeadData]]:
+    ) -> AsyncIterator[LeadsPage]:
         """Every page of a query, one at a time, so memory stays flat however many leads."""
         start = 0
         while True:
             page = await self.get_leads(start=start, count=page_size, **query)
-            if page:
+            if page.size:
                 yield page
-            if len(page) < page_size:
+            if page.size < page_size:
                 return
             start += page_size
 
@@ -227,6 +256,11 @@ class FlexbeClient(BaseClient):
 
         result: dict[str, Any] = await self._with_retries(once, method)
         return result
+
+
+def _raw_id(raw: Any) -> str:
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
 def _error(error: dict[str, Any], method: str) -> FlexbeError:

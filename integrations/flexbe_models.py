@@ -2,7 +2,10 @@
 
 Flexbe sends numbers as strings or integers, empty groups as "" or [], lists as
 numeric-keyed objects, and keys the seed does not list; every one of those is accepted
-and every field is kept (unknown keys stay in `model_extra`).
+and every field is kept (unknown keys stay in `model_extra`). A status (of the lead or of
+its payment) may be `{code, name}` or the code alone (`2`, `"2"`); `form_data` may be
+keyed by field id (`{"f27b7c6e2": {id, name, value, type, orig_name}}`) or a flat map of
+name to value (`{"Имя": "Иван"}`). Each pair of shapes makes the same model.
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from storage.ranges import Int32, Int64
 
@@ -51,6 +61,23 @@ def _listish(value: Any) -> Any:
     return value
 
 
+def _form_entry(name: str, entry: Any) -> Any:
+    """One entry of `form_data`: a field object as it is; a flat map's value made a field."""
+    if isinstance(entry, dict) and not (entry and all(str(key).isdigit() for key in entry)):
+        return entry
+    # A plain value, or a PHP list ({"0": …, "1": …}): the flat map's name → value.
+    return {"name": name, "value": entry}
+
+
+def _status(value: Any) -> Any:
+    """A status group: `{code, name}`, or the code alone (`2`, `"2"`, as the seed's
+    getLeads reads); blank is missing, as for any group."""
+    value = _blank_to_none(value)
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return {"code": value}
+    return value
+
+
 def _index_order(key: str) -> tuple[int, int | str]:
     return (0, int(key)) if key.isdigit() else (1, key)
 
@@ -68,6 +95,7 @@ class FlexbeModel(BaseModel):
 
 
 Group = BeforeValidator(_blank_to_none)
+StatusGroup = BeforeValidator(_status)
 
 
 class Status(FlexbeModel):
@@ -122,7 +150,7 @@ class Utm(FlexbeModel):
 class Pay(FlexbeModel):
     id: OptStr = None
     summ: Money = None
-    status: Annotated[Status | None, Group] = None
+    status: Annotated[Status | None, StatusGroup] = None
     time_create: Timestamp = None
     time_done: Timestamp = None
     desc: OptStr = None
@@ -135,7 +163,7 @@ class LeadData(FlexbeModel):
     # The bound inside the union: outside it, a blank `num` (None) would reach `ge` and raise.
     num: Annotated[Annotated[Int64, Field(ge=0)] | None, BeforeValidator(_blank_to_none)] = None
     time: Timestamp = None
-    status: Annotated[Status | None, Group] = None
+    status: Annotated[Status | None, StatusGroup] = None
     client: Annotated[Client | None, Group] = None
     note: OptStr = None
     form_name: OptStr = None
@@ -153,4 +181,28 @@ class LeadData(FlexbeModel):
                 str(item.get("id") or index) if isinstance(item, dict) else str(index): item
                 for index, item in enumerate(value)
             }
+        if isinstance(value, dict):
+            # Field objects pass as they are; a flat map's values become fields. Only the
+            # first key tells a PHP list ({"0": …}) from a field: enough, and cheap per lead.
+            for entry in value.values():
+                if not isinstance(entry, dict) or (entry and str(next(iter(entry))).isdigit()):
+                    return {key: _form_entry(str(key), item) for key, item in value.items()}
         return value
+
+
+# Flexbe's names of its statuses, as its admin shows them: a status sent as the code alone
+# gets its name here, so both shapes store the same lead.
+STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}
+PAY_STATUS_NAMES = {0: "Ожидает оплаты", 1: "В процессе", 2: "Оплачен", 3: "Ошибка оплаты"}
+
+
+def describe_errors(error: ValidationError) -> str:
+    """A short message that names each field at fault, e.g. `data.id: field required`."""
+    problems = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(part) for part in item["loc"]) or "body"
+        problems.append(f"{where}: {item['msg']}")
+    more = len(error.errors()) - len(problems)
+    if more > 0:
+        problems.append(f"and {more} more")
+    return "; ".join(problems)

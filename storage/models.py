@@ -94,6 +94,10 @@ class Lead(SQLModel, table=True):
     pay_test: bool | None = None
     pay_time_create: datetime | None = _utc_column()
     pay_time_done: datetime | None = _utc_column()
+    # The webhook's `site` block, as last sent (a lead from getLeads has none).
+    flexbe_site_id: str | None = None
+    site_domain: str | None = None
+    site_name: str | None = None
     origin: str = Field(default=LeadOrigin.WEBHOOK.value, max_length=16)
     taken_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     taken_by_name: str | None = None

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from actions.normalize import snapshot_from_lead
 from config.regions import DEFAULT_REGION
+from integrations.flexbe_models import describe_errors
 from storage.batch_writer import BatchWriter
 from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome
@@ -65,7 +66,7 @@ class Intake:
         except FormError as exc:
             raise await self._reject(site, body, content_type, str(exc)) from None
         except ValidationError as exc:
-            raise await self._reject(site, body, content_type, describe(exc)) from None
+            raise await self._reject(site, body, content_type, describe_errors(exc)) from None
         incoming = IncomingEvent(
             site_key=site.key,
             chats=tuple(site.chats),
@@ -73,7 +74,7 @@ class Intake:
             content_type=content_type[:255],
             body=body,
             dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
-            snapshot=snapshot_from_lead(event.data, region=site.region),
+            snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
         )
         try:
             stored = await self._writer.submit(incoming)
@@ -129,15 +130,3 @@ def _event_name(document: dict[str, Any]) -> str:
     if isinstance(name, str) and 0 < len(name) <= EVENT_NAME_MAX:
         return name
     return AnyEvent.model_validate(document).event
-
-
-def describe(error: ValidationError) -> str:
-    """A short message that names each field at fault, e.g. `data.id: field required`."""
-    problems = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(part) for part in item["loc"]) or "body"
-        problems.append(f"{where}: {item['msg']}")
-    more = len(error.errors()) - len(problems)
-    if more > 0:
-        problems.append(f"and {more} more")
-    return "; ".join(problems)

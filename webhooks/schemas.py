@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, status
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, Field, computed_field
 
 from integrations.amounts import parse_amount
 from storage.models import InboxEvent
@@ -54,6 +54,11 @@ class LeadPublic(BaseModel):
     pay_test: bool | None
     pay_time_create: datetime | None
     pay_time_done: datetime | None
+    flexbe_site_id: str | None = Field(
+        description="Flexbe's id of the site (the webhook's `site[id]`); none from getLeads."
+    )
+    site_domain: str | None = Field(description="The webhook's `site[domain]`, if sent.")
+    site_name: str | None = Field(description="The webhook's `site[name]`, if sent.")
     origin: str
     taken_by: int | None
     taken_by_name: str | None

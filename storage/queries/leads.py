@@ -40,6 +40,10 @@ class LeadSnapshot:
     pay_test: bool | None = None
     pay_time_create: datetime | None = None
     pay_time_done: datetime | None = None
+    # The webhook's `site` block: Flexbe's id of the site, its domain and name, if sent.
+    flexbe_site_id: str | None = None
+    site_domain: str | None = None
+    site_name: str | None = None
 
     def columns(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in LEAD_FIELDS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from integrations.ratelimit import SlidingWindowLimiter
 from jobs.registry import JobContext
 from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Job, Lead
+from storage.models import InboxEvent, Job, Lead
 from storage.queries.sites import ensure_sites
 
 CHATS = (-100, 42)
@@ -172,3 +173,38 @@ async def test_status_changed_in_flexbe_updates_the_lead_and_its_cards(
     assert sorted(job.payload["chat_id"] for job in updates) == sorted(CHATS)
     [report] = [job for job in queued if job.kind == "telegram.sync_report"]
     assert report.payload["updated"] == 1 and report.payload["chat_id"] == 42
+
+
+async def test_a_lead_that_does_not_parse_stops_neither_the_run_nor_the_others(
+    database: Database, flexbe: tuple[Any, str]
+) -> None:
+    fake, api_url = flexbe
+    await prepare(database)
+    for lead_id in (1, 2, 3):
+        fake.add_lead(lead_id, time=recent(lead_id))
+    fake.add_broken_lead(4, at=recent(4), client={"name": ["not", "text"]}, status="новый")
+    worker = reconciler(database, fake, api_url)
+
+    # Two runs at once, then a third: the broken lead is counted each time, listed once.
+    await asyncio.gather(
+        *(worker.handle({"site": "okna", "report_to": 7}, CONTEXT) for _ in range(2))
+    )
+    await worker.handle({"site": "okna", "report_to": 7}, CONTEXT)
+
+    async with database.read() as session:
+        leads = (await session.exec(select(Lead))).all()
+        rejected = (
+            await session.exec(select(InboxEvent).where(InboxEvent.outcome == "rejected"))
+        ).all()
+    assert sorted(lead.flexbe_id for lead in leads) == [1, 2, 3]
+    queued = await jobs(database)
+    cards = [job for job in queued if job.kind == "notify"]
+    assert len(cards) == 3 * len(CHATS), "the good leads get their cards"
+    reports = [job.payload for job in queued if job.kind == "telegram.sync_report"]
+    assert sorted(r["new"] for r in reports) == [0, 0, 3]
+    assert [r["failed"] for r in reports] == [1, 1, 1]
+    [kept] = rejected
+    assert kept.site_key == "okna" and kept.error is not None
+    assert kept.error.startswith("getLeads lead 4: ")
+    assert "status.code" in kept.error and "client.name" in kept.error
+    assert json.loads(kept.body) == fake.leads[4]

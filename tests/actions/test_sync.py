@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -10,12 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import col, func, select
 
 from actions.sync import SyncSummary, parse_since, sync_site
-from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient
-from integrations.flexbe_models import LeadData
+from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient, LeadsPage
 from integrations.ratelimit import SlidingWindowLimiter
 from storage.clock import utcnow
 from storage.database import Database
@@ -24,6 +25,8 @@ from storage.queries.sites import ensure_sites
 from tests.factories import lead_event
 from tests.fakes.flexbe import FlexbeFake, send_webhook
 from tests.fakes.server import serve_app
+from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
+from webhooks.app import create_app
 
 OLD = 1_700_000_000  # 2023: far outside any card window
 
@@ -235,7 +238,7 @@ async def test_interrupted_sync_resumed_leaves_no_duplicates(
     original = client.get_leads
     pages = 0
 
-    async def flaky(**query: Any) -> list[LeadData]:
+    async def flaky(**query: Any) -> LeadsPage:
         nonlocal pages
         pages += 1
         if pages == 2:
@@ -254,3 +257,121 @@ async def test_interrupted_sync_resumed_leaves_no_duplicates(
     async with database.read() as session:
         ids = (await session.exec(select(Lead.flexbe_id))).all()
     assert len(ids) == len(set(ids)) == 2500
+
+
+# A lead's field as Flexbe might break it → the field a rejection must name.
+BROKEN: dict[int, tuple[dict[str, Any], str]] = {
+    101: ({"status": {"code": "новый", "name": "Новый"}}, "status.code"),
+    702: ({"time": "вчера"}, "time"),
+    1003: ({"num": "-1"}, "num"),
+    1404: ({"pay": {"id": "p", "summ": "10", "status": "оплачен"}}, "pay.status.code"),
+}
+
+
+async def rejected_in_inbox(database: Database) -> list[dict[str, Any]]:
+    """What an admin sees: `/api/inbox?outcome=rejected`, over HTTP."""
+    settings = make_settings()
+    app = create_app(settings=settings, database=database)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://leadrelay.test") as http:
+            response = await http.get(
+                "/api/inbox",
+                params={"outcome": "rejected", "limit": 500},
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+    finally:
+        await app.state.intake.aclose()
+    assert response.status_code == 200
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_leads_that_do_not_parse_are_kept_raw_and_the_rest_stored(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 1501):
+        if lead_id in BROKEN:
+            fake.add_broken_lead(lead_id, at=OLD + lead_id, **BROKEN[lead_id][0])
+        else:
+            fake.add_lead(lead_id, time=OLD + lead_id)
+
+    summary = await run_sync(database, api_url, fake)
+
+    assert (summary.new, summary.updated, summary.unchanged, summary.failed) == (1496, 0, 0, 4)
+    assert summary.pages == 2, "a broken lead does not end the paging early"
+    async with database.read() as session:
+        stored = set((await session.exec(select(Lead.flexbe_id))).all())
+    assert stored == set(range(1, 1501)) - set(BROKEN)
+    rejected = await rejected_in_inbox(database)
+    assert len(rejected) == 4
+    for item in rejected:
+        raw = json.loads(item["body"])
+        lead_id = int(raw["id"])
+        assert (item["site_key"], item["event"], item["outcome"]) == (
+            "okna",
+            "getLeads",
+            "rejected",
+        )
+        assert item["error"].startswith(f"getLeads lead {lead_id}: {BROKEN[lead_id][1]}: ")
+        assert raw == fake.leads[lead_id], "kept as Flexbe sent it"
+    assert sorted(int(json.loads(item["body"])["id"]) for item in rejected) == sorted(BROKEN)
+    assert len(summary.errors) == 4 and all("getLeads lead" in e for e in summary.errors)
+
+    # The next run counts them again, but lists each once; a lead Flexbe fixed is stored.
+    fake.add_lead(101, time=OLD + 101)
+    again = await run_sync(database, api_url, fake)
+
+    assert (again.new, again.unchanged, again.failed) == (1, 1496, 3)
+    assert len(await rejected_in_inbox(database)) == 4
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sync_command_names_each_lead_that_does_not_parse(
+    database_url: str, flexbe: tuple[FlexbeFake, str], tmp_path: Path
+) -> None:
+    fake, api_url = flexbe
+    for lead_id in range(1, 6):
+        fake.add_lead(lead_id, time=OLD + lead_id)
+    fake.add_broken_lead(3, at=OLD + 3, status={"code": "новый"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+    env.update(
+        LEADRELAY_DATABASE_URL=database_url,
+        LEADRELAY_WEBHOOK_TOKEN="cli-sync-token-0123456789",
+        LEADRELAY_FLEXBE_API_URL=api_url,
+        LEADRELAY_FLEXBE_API_KEY=fake.api_key,
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("leadrelay")),
+        "sync",
+        "--since",
+        "2020-01-01",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+
+    assert process.returncode == 1, "a lead not stored is a failure to report"
+    assert "4 new, 0 updated, 0 unchanged, 1 failed" in out.decode()
+    assert "getLeads lead 3: status.code: " in err.decode()
+
+
+async def test_a_status_sent_as_its_code_alone_is_the_same_lead(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    pay = {"id": "p", "summ": "10", "status": {"code": "2", "name": "Оплачен"}}
+    fake.add_lead(1, time=OLD, status={"code": "2", "name": "Выполнен"}, pay=pay)
+    first = await run_sync(database, api_url, fake)
+    fake.add_lead(1, time=OLD, status=2, pay={**pay, "status": "2"})
+
+    again = await run_sync(database, api_url, fake)
+
+    assert (first.new, again.new, again.updated, again.unchanged) == (1, 0, 0, 1)
+    async with database.read() as session:
+        lead = (await session.exec(select(Lead))).one()
+    assert (lead.status_code, lead.status_name) == (2, "Выполнен")
+    assert (lead.pay_status_code, lead.pay_status_name) == (2, "Оплачен")

@@ -11,7 +11,15 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.callbacks import Act, LeadAction
-from bot.cards import CardView, HistoryLine, RenderedCard, render_card, render_plain, utf16_length
+from bot.cards import (
+    CardView,
+    HistoryLine,
+    RenderedCard,
+    render_card,
+    render_plain,
+    site_title,
+    utf16_length,
+)
 from bot.i18n import build_i18n
 from storage.models import Lead
 
@@ -212,3 +220,13 @@ def test_russian_card(i18n: I18n) -> None:
     labels = [button.text for row in card.keyboard.inline_keyboard for button in row]
     assert labels[:4] == ["✋ Взять", "Обработан", "Выполнен", "Отменён"]
     assert "📇 Сделка в 5CRM" in labels
+
+
+def test_the_site_is_named_never_by_a_placeholder() -> None:
+    block = {"site_name": "Двери Москвы", "site_domain": "dveri-msk.ru"}
+
+    assert site_title(lead(**block), "Окна СПб") == "Окна СПб"
+    assert site_title(lead(**block), None) == "Двери Москвы"
+    assert site_title(lead(site_domain="dveri-msk.ru", site_name=" "), None) == "dveri-msk.ru"
+    assert site_title(lead(site_key="default"), None) == "okna-spb.ru", "the page domain"
+    assert site_title(lead(site_key="default", page_url="javascript:x"), None) == "default"

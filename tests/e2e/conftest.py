@@ -101,11 +101,13 @@ async def open_stack(
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
     lease: float = 10,
+    site_name: str = "Окна СПб",
     site_region: str | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
-    `site_region`: the site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
+    `site_name`: the site's name in the configuration ("" for none); `site_region`: the
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -120,7 +122,7 @@ async def open_stack(
             sites=(
                 SiteConfig(
                     key="okna",
-                    name="Окна СПб",
+                    name=site_name,
                     webhook_token=SecretStr(TOKEN),
                     flexbe_api_url=f"{flexbe_url}/mod/api/",  # type: ignore[arg-type]
                     flexbe_api_key=SecretStr(flexbe.api_key),
@@ -141,7 +143,7 @@ async def open_stack(
             telegram_per_second=10_000,
         )
         async with database.write() as session:
-            await ensure_sites(session, [("okna", "Окна СПб")])
+            await ensure_sites(session, [("okna", site_name or "okna")])
             session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
             session.add(Manager(telegram_id=MANAGER, name="Max"))
             session.add(

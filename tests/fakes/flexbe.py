@@ -1,9 +1,10 @@
 """A loopback Flexbe: the site API of the seed (`checkConnection`, `getLeads`, `changeLead`)
 with its error codes and its rate limit, and a sender of PHP-style webhooks.
 
-Tests seed leads with `add_lead`, change them as a manager would in the Flexbe admin with
-`set_status`, read `requests` (or `calls(method)`) to see what leadrelay asked, and make
-it misbehave with `fail_next(...)` or `outage.start(...)` (see `tests.fakes.server`).
+Tests seed leads with `add_lead` (or, among them, leads that do not parse with
+`add_broken_lead`), change them as a manager would in the Flexbe admin with `set_status`,
+read `requests` (or `calls(method)`) to see what leadrelay asked, and make it misbehave
+with `fail_next(...)` or `outage.start(...)` (see `tests.fakes.server`).
 The API answers at `api_url` (`{base_url}/mod/api/`); `base_url` is set by whoever serves
 the app (the `flexbe_fake` fixture of `tests.fakes.fixtures` does). Invalid key: code 0; past
 `rate_limit` requests in `rate_window` seconds (of `clock`) for the key: code 1; unknown
@@ -48,6 +49,8 @@ class FlexbeFake:
     base_url: str = ""
     _calls: list[float] = field(default_factory=list)
     _newest_first: list[dict[str, Any]] | None = None
+    # The time a broken lead is paged by, when its own `time` is not a number.
+    _sort_time: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.app = FakeApp(self._endpoint)
@@ -73,6 +76,19 @@ class FlexbeFake:
         lead.update(overrides)
         self.leads[lead_id] = lead
         self._newest_first = None
+        return lead
+
+    def add_broken_lead(
+        self, lead_id: int, *, at: int | None = None, **broken: Any
+    ) -> dict[str, Any]:
+        """A lead served among the others with these fields (any but `id`) as given, e.g.
+        `status={"code": "новый"}` or `time="вчера"`: what a client cannot parse. Paging
+        and filters place it at `at` (a timestamp; by default as `add_lead` would)."""
+        assert "id" not in broken, "the fake finds its leads by id"
+        lead = self.add_lead(lead_id, **({} if at is None else {"time": at}))
+        sort_time = lead["time"]
+        lead.update(broken)
+        self._sort_time[lead_id] = sort_time
         return lead
 
     def set_status(self, lead_id: int, code: int) -> None:
@@ -131,18 +147,19 @@ class FlexbeFake:
     def _get_leads(self, fields: dict[str, Any]) -> dict[str, Any]:
         if self._newest_first is None or len(self._newest_first) != len(self.leads):
             # Sorted once per change of the lead set: a 100,000-lead backfill asks 100 times.
-            self._newest_first = sorted(
-                self.leads.values(), key=lambda lead: int(lead["time"]), reverse=True
-            )
+            self._newest_first = sorted(self.leads.values(), key=self._time, reverse=True)
         matching = self._newest_first
         if "status" in fields:
             matching = [
-                lead for lead in matching if lead["status"]["code"] == str(fields["status"])
+                lead
+                for lead in matching
+                if isinstance(lead["status"], dict)
+                and lead["status"].get("code") == str(fields["status"])
             ]
         if "date_from" in fields:
-            matching = [lead for lead in matching if int(lead["time"]) >= int(fields["date_from"])]
+            matching = [lead for lead in matching if self._time(lead) >= int(fields["date_from"])]
         if "date_to" in fields:
-            matching = [lead for lead in matching if int(lead["time"]) <= int(fields["date_to"])]
+            matching = [lead for lead in matching if self._time(lead) <= int(fields["date_to"])]
         if "client_phone" in fields:
             matching = [l for l in matching if l["client"]["phone"] == fields["client_phone"]]  # noqa: E741
         if "client_email" in fields:
@@ -153,6 +170,9 @@ class FlexbeFake:
         # Flexbe's PHP answers an empty array as [] and a filled one keyed by id.
         leads: dict[str, Any] | list[Any] = {lead["id"]: lead for lead in page} if page else []
         return {"status": 1, "data": {"leads": leads}}
+
+    def _time(self, lead: dict[str, Any]) -> int:
+        return int(self._sort_time.get(int(lead["id"]), lead["time"]))
 
     def _change_lead(self, fields: dict[str, Any]) -> dict[str, Any]:
         lead = self.leads.get(int(fields.get("id", 0)))

@@ -55,10 +55,10 @@ async def test_get_leads_parses_string_numbers_and_filters(fake: FlexbeFake) -> 
     fake.add_lead(3, time=1_767_225_500, pay={"id": "q", "summ": "1e999999999"})
 
     async with client_for(fake) as flexbe:
-        everything = await flexbe.get_leads(count=10)
-        processed = await flexbe.get_leads(status=LeadStatus.PROCESSED)
-        by_phone = await flexbe.get_leads(client_phone="+79990000001")
-        since = await flexbe.get_leads(date_from=datetime.fromtimestamp(1_767_225_602, UTC))
+        everything = (await flexbe.get_leads(count=10)).leads
+        processed = (await flexbe.get_leads(status=LeadStatus.PROCESSED)).leads
+        by_phone = (await flexbe.get_leads(client_phone="+79990000001")).leads
+        since = (await flexbe.get_leads(date_from=datetime.fromtimestamp(1_767_225_602, UTC))).leads
 
     assert [lead.id for lead in everything] == [2, 1, 3], "newest first"
     assert everything[0].pay is not None and everything[0].pay.summ == "1.00"
@@ -71,7 +71,8 @@ async def test_get_leads_parses_string_numbers_and_filters(fake: FlexbeFake) -> 
 
 async def test_empty_result_is_an_empty_list(fake: FlexbeFake) -> None:
     async with client_for(fake) as flexbe:
-        assert await flexbe.get_leads(status=LeadStatus.DELETED) == []
+        page = await flexbe.get_leads(status=LeadStatus.DELETED)
+    assert (page.leads, page.unreadable) == ([], [])
 
 
 async def test_iter_leads_streams_every_page(fake: FlexbeFake) -> None:
@@ -81,8 +82,8 @@ async def test_iter_leads_streams_every_page(fake: FlexbeFake) -> None:
     async with client_for(fake) as flexbe:
         pages = [page async for page in flexbe.iter_leads()]
 
-    assert [len(page) for page in pages] == [1000, 1000, 500]
-    assert len({lead.id for page in pages for lead in page}) == 2500
+    assert [len(page.leads) for page in pages] == [1000, 1000, 500]
+    assert len({lead.id for page in pages for lead in page.leads}) == 2500
     assert [request.fields["start"] for request in fake.calls("getLeads")] == ["0", "1000", "2000"]
 
 
@@ -235,3 +236,25 @@ async def test_a_dropped_connection_is_retried(fake: FlexbeFake) -> None:
     async with client_for(fake, sleeps=sleeps) as flexbe:
         assert await flexbe.check_connection() is True
     assert sleeps.delays == [0.5] and len(fake.requests) == 2
+
+
+async def test_a_lead_that_does_not_parse_costs_only_itself(fake: FlexbeFake) -> None:
+    fake.add_lead(1)
+    fake.add_broken_lead(2, status={"code": "новый"}, time="вчера", at=1_767_225_602)
+    fake.add_lead(
+        3, status=2, pay={"id": "p", "summ": "1.00", "status": "2"}, form_data={"Имя": "Анна"}
+    )
+
+    async with client_for(fake) as flexbe:
+        page = await flexbe.get_leads(count=3)
+
+    assert [lead.id for lead in page.leads] == [3, 1]
+    loose = page.leads[0]
+    assert loose.status is not None and loose.status.code == 2
+    assert loose.pay is not None and loose.pay.status is not None and loose.pay.status.code == 2
+    assert loose.form_data is not None and loose.form_data["Имя"].display_value() == "Анна"
+    assert page.size == 3
+    [broken] = page.unreadable
+    assert broken.flexbe_id == "2" and broken.raw == fake.leads[2]
+    assert broken.reason.startswith("getLeads lead 2: ")
+    assert "time" in broken.reason and "status.code" in broken.reason
