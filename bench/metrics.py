@@ -41,7 +41,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from leadrelay.retention import RetentionSettings, prune  # noqa: E402
+from actions.retention import RetentionSettings, prune  # noqa: E402
 from storage.clock import utcnow  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

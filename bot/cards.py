@@ -20,8 +20,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import Act
 from bot.keyboards import card_keyboard
+from config.regions import DEFAULT_REGION
 from integrations.amounts import amount_text
-from integrations.phones import DEFAULT_REGION, normalize_phone
+from integrations.phones import normalize_phone
 from storage.models import Lead
 
 MAX_MESSAGE_UTF16 = 4096

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
-from integrations.phones import DEFAULT_REGION
-from leadrelay.settings import Settings
+from config.regions import DEFAULT_REGION
+from config.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,6 @@
-"""The jobs the bot writes: card posts and refreshes, and one job per external action.
+"""The jobs the bot writes: card reposts, and one job per external action (their kinds are
+`actions.kinds`; the refresh of a lead's cards is `storage.queries.cards.refresh_cards`,
+as actions write it too).
 
 Dedupe keys make taps idempotent: two taps on one button, or two managers tapping,
 find the job already there and nothing more happens.
@@ -11,15 +13,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Job
-from storage.queries.cards import cards_of
+from storage.queries.cards import NOTIFY_JOB
 from storage.queries.jobs import enqueue
-
-NOTIFY_JOB = "notify"
-FLEXBE_STATUS_JOB = "flexbe.status"
-CRM5_DEAL_JOB = "crm5.deal"
-CALL_JOB = "comunik8.call"
-CANCEL_CALL_JOB = "comunik8.cancel"
-RECONCILE_JOB = "flexbe.reconcile"
 
 
 async def repost_card(session: AsyncSession, *, lead_id: int, chat_id: int, request: str) -> None:
@@ -31,21 +26,6 @@ async def repost_card(session: AsyncSession, *, lead_id: int, chat_id: int, requ
         dedupe_key=f"notify:{lead_id}:{chat_id}:r{request}"[:255],
         queue=f"tg:{chat_id}",
     )
-
-
-async def refresh_cards(session: AsyncSession, *, lead_id: int, cause: str) -> int:
-    """Edit every card of the lead; `cause` makes the dedupe key (one refresh per cause)."""
-    created = 0
-    for card in await cards_of(session, lead_id):
-        _, is_new = await enqueue(
-            session,
-            kind=NOTIFY_JOB,
-            payload={"lead_id": lead_id, "chat_id": card.chat_id, "reason": "updated"},
-            dedupe_key=f"notify:{lead_id}:{card.chat_id}:{cause}"[:255],
-            queue=f"tg:{card.chat_id}",
-        )
-        created += is_new
-    return created
 
 
 async def action_job(

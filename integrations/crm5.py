@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 
+from config.mappings import CUSTOM_FIELDS
 from integrations import _constants as constants
 from integrations._base import BaseClient, ErrorFamily
 from integrations._text import truncate
@@ -46,7 +47,6 @@ DEFAULT_API_URL = "https://api.5crm.ru/"
 TEXT_LIMIT = 255
 DESCRIPTION_LIMIT = 500
 TASK_DESCRIPTION_LIMIT = 1000
-CUSTOM_FIELDS = range(1, 51)
 MAX_INTEGER = 2**63 - 1
 
 M = TypeVar("M", bound=BaseModel)

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from config.settings import DEFAULT_SITE_KEY, ENV_PREFIX, Settings, SiteConfig
 from integrations import _redact
 from integrations.comunik8 import (
     Comunik8Client,
@@ -29,7 +30,6 @@ from integrations.comunik8 import (
 from integrations.crm5 import Crm5Client, Crm5Error, Crm5InvalidToken, Crm5Refused
 from integrations.errors import APIConnectionError, IntegrationError
 from integrations.flexbe import FlexbeClient, InvalidApiKey, RateLimited, UnknownMethod
-from leadrelay.settings import DEFAULT_SITE_KEY, ENV_PREFIX, Settings, SiteConfig
 
 CHECK_TIMEOUT_SECONDS = 10.0
 _redact.install()

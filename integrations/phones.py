@@ -15,7 +15,8 @@ import re
 
 import phonenumbers
 
-DEFAULT_REGION = "RU"
+from config.regions import DEFAULT_REGION
+
 # What leaves this module: never anything but ASCII, whatever digits came in.
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}", re.ASCII)
 # "+8 999 …": a Russian number with the trunk prefix 8 taken for a country code.
@@ -27,17 +28,6 @@ _DOUBLE_ZERO = re.compile(r"^\s*00(?=[\s(\-.]*[1-9])")
 
 class InvalidPhone(ValueError):
     """Not a phone number that can be dialled."""
-
-
-def check_region(code: str) -> str:
-    """The upper-case region code, or ValueError when libphonenumber does not know it."""
-    region = code.strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        hint = " (the United Kingdom is GB)" if region == "UK" else ""
-        raise ValueError(
-            f"unknown region {code[:10]!r}: a two-letter country code such as RU, GB or DE" + hint
-        )
-    return region
 
 
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:

@@ -10,8 +10,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from config.settings import ConfigError, get_settings
 from jobs.signals import publish
-from leadrelay.settings import ConfigError, get_settings
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus
 from storage.queries import jobs as queries

@@ -11,16 +11,16 @@ from typing import Annotated
 import httpx
 import typer
 
+from actions.clients import flexbe_client_for
+from actions.sync import parse_since, sync_site
+from config.settings import ConfigError, Settings, SiteConfig, load_settings
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
 from jobs.cli import app as jobs_app
-from leadrelay.clients import flexbe_client_for
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
 from leadrelay.runtime import Role, StartupError, prepare_database, run
 from leadrelay.samples import sample_lead_event
-from leadrelay.settings import ConfigError, Settings, SiteConfig, load_settings
-from leadrelay.sync import parse_since, sync_site
 from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import head_revision, upgrade
@@ -235,8 +235,8 @@ def prune(
 
 
 async def _prune(settings: Settings, *, dry_run: bool) -> str:
-    from leadrelay.retention import RetentionSettings, count_prunable
-    from leadrelay.retention import prune as prune_now
+    from actions.retention import RetentionSettings, count_prunable
+    from actions.retention import prune as prune_now
 
     database = await _migrated_database(settings)
     options = RetentionSettings.from_settings(settings)

@@ -7,21 +7,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.jobs import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, RECONCILE_JOB
-from integrations._base import Sleep
-from jobs.notifier import LoggingNotifier, register_notify
-from jobs.ratelimit import flexbe_keys, telegram_keys
-from jobs.registry import HandlerRegistry, JobContext
-from leadrelay.clients import flexbe_client_for
-from leadrelay.executors import ACTION_FAILED_JOB, LeadActions
-from leadrelay.reconcile import (
+from actions.clients import flexbe_client_for
+from actions.executors import ACTION_FAILED_JOB, LeadActions
+from actions.kinds import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, RECONCILE_JOB
+from actions.reconcile import (
     RECOVERED_JOB,
     REPORT_JOB,
     Reconciler,
     ReconcileSettings,
 )
-from leadrelay.retention import PRUNE_JOB, Pruner, RetentionSettings
-from leadrelay.settings import Settings
+from actions.retention import PRUNE_JOB, Pruner, RetentionSettings
+from config.settings import Settings
+from integrations._base import Sleep
+from jobs.notifier import LoggingNotifier, register_notify
+from jobs.ratelimit import flexbe_keys, telegram_keys
+from jobs.registry import HandlerRegistry, JobContext
 from storage.database import Database
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import time
 from datetime import datetime
 from typing import TextIO
 
-from leadrelay.sync import SyncSummary
+from actions.sync import SyncSummary
 
 
 class SyncProgress:

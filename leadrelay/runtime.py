@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import uvicorn
 from uvicorn.loops.auto import auto_loop_factory
 
+from config.settings import Settings
+from config.telegram_webhook import derive_webhook_secrets
 from jobs import signals
 from jobs.metrics import render_metrics
 from jobs.ratelimit import Rate, RateLimits
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
-from leadrelay.settings import Settings
-from leadrelay.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from storage.migrate import current_revision, head_revision
 from storage.queries.sites import ensure_sites
@@ -91,9 +91,9 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     if role.runs(Role.WORKER):
         # Loaded here: the bot's modules take seconds to import and ~145 MiB, which other
         # commands and a web role without Telegram skip.
-        from leadrelay import retention
+        from actions import retention
+        from actions.reconcile import ReconcileSettings, reconcilable, run_scheduler
         from leadrelay.handlers import build_registry
-        from leadrelay.reconcile import ReconcileSettings, reconcilable, run_scheduler
 
         registry = build_registry(settings=settings, database=database, telegram=telegram)
         worker = Worker(

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from starlette.types import Receive, Scope, Send
 
-from leadrelay.settings import Settings
-from leadrelay.telegram_webhook import derive_webhook_secrets
+from config.settings import Settings
+from config.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
 from webhooks.deps import MetricsAuthDep

@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from actions.normalize import snapshot_from_lead
+from config.regions import DEFAULT_REGION
 from integrations.flexbe_models import describe_errors
-from integrations.phones import DEFAULT_REGION
 from storage.batch_writer import BatchWriter
 from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome
@@ -24,7 +25,6 @@ from storage.ranges import is_unstorable_value
 from webhooks.events import EVENT_NAME_MAX, KNOWN_EVENTS, AnyEvent, FlexbeEvent
 from webhooks.fingerprint import fingerprint
 from webhooks.forms import FormError, is_json, parse_body
-from webhooks.normalize import snapshot_from_lead
 
 log = logging.getLogger(__name__)
 

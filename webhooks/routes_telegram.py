@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadrelay.telegram_webhook import TelegramWebhookSecrets
+from config.telegram_webhook import TelegramWebhookSecrets
 from storage.queries.updates import store_update
 from storage.ranges import is_unstorable_value
 from webhooks.body import read_limited_body

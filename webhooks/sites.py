@@ -5,8 +5,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 
-from integrations.phones import DEFAULT_REGION
-from leadrelay.settings import SiteConfig
+from config.regions import DEFAULT_REGION
+from config.settings import SiteConfig
 from webhooks.intake import IntakeSite
 
 

@@ -10,21 +10,15 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from actions.kinds import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, FLEXBE_STATUS_JOB
 from bot.callbacks import Act, LeadAction
 from bot.config import BotConfig
 from bot.filters import IsManager
-from bot.jobs import (
-    CALL_JOB,
-    CANCEL_CALL_JOB,
-    CRM5_DEAL_JOB,
-    FLEXBE_STATUS_JOB,
-    action_job,
-    refresh_cards,
-)
+from bot.jobs import action_job
 from bot.scope import chat_scope
 from integrations.phones import normalize_phone
 from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
-from storage.queries.cards import start_action, take_lead
+from storage.queries.cards import refresh_cards, start_action, take_lead
 
 router = Router(name=__name__)
 router.callback_query.filter(IsManager())

@@ -12,10 +12,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from actions.kinds import RECONCILE_JOB
 from bot.callbacks import DeadJob
 from bot.config import BotConfig
 from bot.filters import IsAdmin
-from bot.jobs import RECONCILE_JOB
 from storage.models import JobStatus, Manager, ManagerRole
 from storage.queries.jobs import discard_dead, enqueue, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active

@@ -9,6 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead
+from storage.queries.jobs import enqueue
+
+# The job that posts or edits one card of a lead in one chat.
+NOTIFY_JOB = "notify"
 
 
 async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
@@ -21,6 +25,21 @@ async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Car
 async def cards_of(session: AsyncSession, lead_id: int) -> list[Card]:
     result = await session.exec(select(Card).where(Card.lead_id == lead_id))
     return list(result.all())
+
+
+async def refresh_cards(session: AsyncSession, *, lead_id: int, cause: str) -> int:
+    """Edit every card of the lead; `cause` makes the dedupe key (one refresh per cause)."""
+    created = 0
+    for card in await cards_of(session, lead_id):
+        _, is_new = await enqueue(
+            session,
+            kind=NOTIFY_JOB,
+            payload={"lead_id": lead_id, "chat_id": card.chat_id, "reason": "updated"},
+            dedupe_key=f"notify:{lead_id}:{card.chat_id}:{cause}"[:255],
+            queue=f"tg:{card.chat_id}",
+        )
+        created += is_new
+    return created
 
 
 async def save_card(

@@ -32,9 +32,9 @@ from storage.models import (
     Manager,
     Payment,
 )
+from storage.queries.cards import NOTIFY_JOB
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
 
-NOTIFY_JOB = "notify"
 CONFLICT_RETRIES = 3
 LeadKey = tuple[str, int]
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value

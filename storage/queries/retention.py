@@ -3,7 +3,7 @@
 Each batch is one short transaction (on SQLite the single writer is free again between
 batches, so webhooks and the worker never wait long behind it) and starts where its
 index starts: the oldest rows of one job kind or one inbox outcome. Which kinds and
-outcomes may go is decided by the caller (`leadrelay.retention` says why).
+outcomes may go is decided by the caller (`actions.retention` says why).
 """
 
 from __future__ import annotations

@@ -9,20 +9,21 @@ import re
 import pytest
 from aiogram.utils.i18n import I18n
 
+import actions.executors
 import integrations.comunik8
 import integrations.crm5
 import integrations.flexbe
-import leadrelay.executors
 from bot.alerts import action_failed_text
 from bot.history import describe_action
 from bot.i18n import build_i18n
-from bot.outcomes import explain, failure_code
+from bot.outcomes import explain
 from integrations.comunik8 import ValidationFailed
 from integrations.errors import APIStatusError, IntegrationError
+from integrations.failures import failure_code
 from storage.models import Action, ActionOutcome
 
 # Imported for the walk: each defines its own error classes.
-MODULES = (integrations.flexbe, integrations.crm5, integrations.comunik8, leadrelay.executors)
+MODULES = (integrations.flexbe, integrations.crm5, integrations.comunik8, actions.executors)
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # An identifier in CamelCase (two capitals in one word: "InvalidKey", "Comunik8Error").
 CAMEL_CASE = re.compile(r"\b[A-Z][a-z0-9]+[A-Z]\w*")
@@ -37,7 +38,11 @@ def every_error_class() -> list[type[IntegrationError]]:
         pending.extend(sub for sub in cls.__subclasses__() if sub not in found)
     # Only the project's own: a test module's subclass would not be walked on purpose.
     return sorted(
-        (cls for cls in found if cls.__module__.split(".")[0] in {"integrations", "leadrelay"}),
+        (
+            cls
+            for cls in found
+            if cls.__module__.split(".")[0] in {"integrations", "actions", "leadrelay"}
+        ),
         key=lambda cls: cls.__qualname__,
     )
 

@@ -14,12 +14,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from config.settings import Settings, SiteConfig
 from integrations._base import Sleep
 from jobs import signals
 from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
 from leadrelay.runtime import _build_telegram, _poll, rate_limits
-from leadrelay.settings import Settings, SiteConfig
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Manager, ManagerRole

@@ -70,8 +70,8 @@ async def test_cancel_with_nothing_scheduled_says_so(stack: Stack) -> None:
 
 
 async def test_status_changed_in_flexbe_admin_shows_on_the_card(stack: Stack) -> None:
+    from actions.reconcile import ReconcileSettings, schedule_reconciles
     from jobs import signals
-    from leadrelay.reconcile import ReconcileSettings, schedule_reconciles
     from storage.clock import utcnow
 
     await stack.new_lead(time=int(utcnow().timestamp()) - 60)

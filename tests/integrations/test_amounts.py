@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from bot.stats import compute
+from config.mappings import Crm5Mapping
 from integrations.amounts import (
     amount_text,
     computable,
@@ -15,7 +16,7 @@ from integrations.amounts import (
     total,
     whole_units,
 )
-from integrations.mapping import Crm5Mapping, crm5_deal
+from integrations.mapping import crm5_deal
 from storage.models import Lead
 
 ABSURD = [

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from config.settings import Settings, SiteConfig
 from integrations.health import (
     CheckResult,
     check_all,
@@ -21,7 +22,6 @@ from integrations.health import (
     check_flexbe,
     check_telegram,
 )
-from leadrelay.settings import Settings, SiteConfig
 from tests.fakes.comunik8 import Comunik8Fake
 from tests.fakes.crm5 import Crm5Fake
 from tests.fakes.flexbe import FlexbeFake

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from config.mappings import Comunik8Mapping, Crm5Mapping
 from integrations.comunik8 import Comunik8Client, Comunik8InvalidRequest, LeadQueued
 from integrations.crm5 import Crm5Client
 from integrations.mapping import (
-    Comunik8Mapping,
-    Crm5Mapping,
     comunik8_cancel,
     comunik8_lead,
     crm5_contact,

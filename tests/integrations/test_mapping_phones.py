@@ -7,15 +7,9 @@ from typing import Any
 
 import pytest
 
+from config.mappings import Comunik8Mapping, Crm5Mapping
 from integrations.comunik8 import NoDialablePhone
-from integrations.mapping import (
-    Comunik8Mapping,
-    Crm5Mapping,
-    comunik8_cancel,
-    comunik8_lead,
-    crm5_contact,
-    crm5_deal,
-)
+from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_contact, crm5_deal
 from tests.integrations.test_mapping import make_lead
 
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from integrations.phones import InvalidPhone, check_region, normalize_phone, require_phone
+from config.regions import check_region
+from integrations.phones import InvalidPhone, normalize_phone, require_phone
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
+from config.settings import get_settings
 from jobs.cli import app
-from leadrelay.settings import get_settings
 from storage.database import Database
 from storage.models import Job, JobAttempt
 from tests.jobs.conftest import START

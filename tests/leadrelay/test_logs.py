@@ -82,8 +82,8 @@ def test_masked_traceback_is_what_every_handler_formats() -> None:
 def test_telegram_webhook_path_and_header_secrets_are_masked_in_access_lines() -> None:
     from pydantic import SecretStr
 
-    from leadrelay.settings import Settings
-    from leadrelay.telegram_webhook import derive_webhook_secrets
+    from config.settings import Settings
+    from config.telegram_webhook import derive_webhook_secrets
 
     setting = "Hq3v0Zk_UyW7rE2bN9xLm4TfA6sJd1Pc"
     settings = Settings(_env_file=None, telegram_webhook_secret=SecretStr(setting))

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from leadrelay.settings import Settings, SiteConfig
+from config.settings import Settings, SiteConfig
 from storage.database import Database
 from storage.queries.sites import ensure_sites
 from webhooks.app import create_app

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from leadrelay.settings import Settings, SiteConfig
+from config.settings import Settings, SiteConfig
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.sites import ensure_sites

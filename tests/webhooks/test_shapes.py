@@ -14,7 +14,8 @@ from sqlmodel import select
 
 from bot.cards import CardView, render_card, site_title
 from bot.i18n import build_i18n
-from integrations.mapping import Crm5Mapping, crm5_deal, form_fields, resolve
+from config.mappings import Crm5Mapping
+from integrations.mapping import crm5_deal, form_fields, resolve
 from storage.database import Database
 from storage.models import Lead, Payment
 from tests.factories import SITE, lead_event, pay_event

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import func, select
 
-from leadrelay.telegram_webhook import derive_webhook_secrets
+from config.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from storage.models import Job, TelegramUpdate
 from tests.webhooks.conftest import make_settings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadrelay.settings import ConfigError, load_settings
+from config.settings import ConfigError, load_settings
 
 TOKEN = "env-token-0123456789abcdef"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.regions import DEFAULT_REGION
 from integrations.flexbe_models import (
     PAY_STATUS_NAMES,
     STATUS_NAMES,
@@ -12,7 +13,7 @@ from integrations.flexbe_models import (
     SiteInfo,
     Status,
 )
-from integrations.phones import DEFAULT_REGION, normalize_phone
+from integrations.phones import normalize_phone
 from storage.queries.leads import LeadSnapshot
 
 

@@ -1,7 +1,6 @@
 """Configuration: `LEADRELAY_*` environment variables and `.env`, plus an optional TOML file.
 
-Every package may read this module; it imports nothing of the project but the plain
-models of the per-site mappings.
+Every package may read this module; like all of `config`, it imports nothing of the project.
 """
 
 from __future__ import annotations
@@ -25,10 +24,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from integrations.mapping import Comunik8Mapping, Crm5Mapping
-from integrations.phones import DEFAULT_REGION, check_region
-from leadrelay.secret_strength import refusal, weakness
-from leadrelay.telegram_webhook import derive_webhook_secrets
+from config.mappings import Comunik8Mapping, Crm5Mapping
+from config.regions import DEFAULT_REGION, check_region
+from config.secrets import refusal, weakness
+from config.telegram_webhook import derive_webhook_secrets
 
 ENV_PREFIX = "LEADRELAY_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
@@ -156,7 +155,7 @@ class Settings(BaseSettings):
     reconcile_interval_minutes: int = Field(default=5, ge=1, le=1440)
     reconcile_window_hours: int = Field(default=24, ge=1, le=24 * 30)
     reconcile_flood_threshold: int = Field(default=10, ge=1, le=1000)
-    # Finished jobs and received events older than this are deleted (leadrelay.retention).
+    # Finished jobs and received events older than this are deleted (actions.retention).
     retention_days: int = Field(default=30, ge=1, le=3650)
     telegram_webhook_secret: SecretStr | None = None
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
+from actions.executors import ACTION_FAILED_JOB, LeadActions
+from config.settings import Settings, SiteConfig
 from integrations.flexbe import InvalidApiKey
-from leadrelay.executors import ACTION_FAILED_JOB, LeadActions
-from leadrelay.settings import Settings, SiteConfig
 from storage.database import Database
 from storage.models import Action, Job, Lead, LeadOrigin
 from storage.queries.cards import save_card, start_action

@@ -19,15 +19,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from actions.normalize import snapshot_from_lead
+from config.regions import DEFAULT_REGION
 from integrations.flexbe import FlexbeClient, UnreadableLead
 from integrations.flexbe_models import LeadData
-from integrations.phones import DEFAULT_REGION
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
 from storage.queries.inbox import Unreadable, keep_unreadable
 from storage.queries.ingest import IncomingEvent, store
-from webhooks.normalize import snapshot_from_lead
 
 log = logging.getLogger(__name__)
 # Reasons listed in a summary; past this many, only a count (each is in the inbox anyway).

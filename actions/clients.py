@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
+from config.settings import Settings, SiteConfig
 from integrations._base import Sleep
 from integrations.comunik8 import Comunik8Client
 from integrations.crm5 import Crm5Client
 from integrations.flexbe import FlexbeClient
-from leadrelay.settings import Settings, SiteConfig
 
 
 def flexbe_client_for(site: SiteConfig, *, sleep: Sleep = asyncio.sleep) -> FlexbeClient:

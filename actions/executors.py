@@ -17,8 +17,8 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.jobs import refresh_cards
-from bot.outcomes import failure_code
+from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
+from config.settings import Settings, SiteConfig
 from integrations._base import Sleep
 from integrations.comunik8 import (
     AlreadyProcessed,
@@ -27,14 +27,13 @@ from integrations.comunik8 import (
     LeadNotFound,
 )
 from integrations.errors import IntegrationError
+from integrations.failures import failure_code
 from integrations.flexbe import FlexbeClient
 from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_deal
-from leadrelay.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
-from leadrelay.settings import Settings, SiteConfig
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Action, JobAttempt, Lead
-from storage.queries.cards import finish_action
+from storage.queries.cards import finish_action, refresh_cards
 from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.jobs import RECONCILE_JOB
+from actions.kinds import RECONCILE_JOB
+from actions.sync import SyncSummary, sync_site
+from config.settings import Settings, SiteConfig
 from integrations.flexbe import FlexbeClient
 from jobs.registry import JobContext
-from leadrelay.settings import Settings, SiteConfig
-from leadrelay.sync import SyncSummary, sync_site
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin

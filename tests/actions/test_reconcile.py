@@ -12,11 +12,11 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
+from actions.reconcile import Reconciler, ReconcileSettings, schedule_reconciles
+from config.settings import Settings, SiteConfig
 from integrations.flexbe import FlexbeClient
 from integrations.ratelimit import SlidingWindowLimiter
 from jobs.registry import JobContext
-from leadrelay.reconcile import Reconciler, ReconcileSettings, schedule_reconciles
-from leadrelay.settings import Settings, SiteConfig
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxEvent, Job, Lead

@@ -13,11 +13,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from jobs.registry import HandlerRegistry
-from leadrelay.executors import ACTION_FAILED_JOB
-from leadrelay.handlers import ALERT_JOB, UPDATE_JOB, build_registry
-from leadrelay.reconcile import RECOVERED_JOB, REPORT_JOB
-from leadrelay.retention import (
+from actions.executors import ACTION_FAILED_JOB
+from actions.reconcile import RECOVERED_JOB, REPORT_JOB
+from actions.retention import (
     KEPT_KINDS,
     PRUNE_JOB,
     PRUNED_KINDS,
@@ -26,6 +24,8 @@ from leadrelay.retention import (
     count_prunable,
     schedule_prune,
 )
+from jobs.registry import HandlerRegistry
+from leadrelay.handlers import ALERT_JOB, UPDATE_JOB, build_registry
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxEvent, Job, JobAttempt, Lead, TelegramUpdate
@@ -149,7 +149,7 @@ async def test_old_history_goes_and_everything_a_repeat_needs_stays(
     assert not await schedule_prune(database, options, now=utcnow())
     registry = HandlerRegistry()
     registry.register(PRUNE_JOB, Pruner(database=database, options=options).handle)
-    with caplog.at_level(logging.INFO, logger="leadrelay.retention"):
+    with caplog.at_level(logging.INFO, logger="actions.retention"):
         await make_worker(
             database, registry, FakeClock(utcnow() + timedelta(seconds=1))
         ).run_until_idle()
@@ -175,7 +175,7 @@ async def test_old_history_goes_and_everything_a_repeat_needs_stays(
     assert sorted(inbox, key=str) == sorted([("accepted", recent_id), ("rejected", None)], key=str)
     assert await _column(database, TelegramUpdate.update_id) == [2, 3]
     assert await _column(database, Lead.id) == sorted([old_id, recent_id]), "leads stay"
-    [line] = [r.getMessage() for r in caplog.records if r.name == "leadrelay.retention"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "actions.retention"]
     assert f"done jobs {len(CHATS)} (notify {len(CHATS)})" in line
     assert "inbox events 3 (accepted 1, duplicate 1, ignored 1)" in line
     assert "Telegram updates 1" in line

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from actions.sync import sync_site
 from integrations.flexbe import FlexbeClient
 from integrations.ratelimit import SlidingWindowLimiter
-from leadrelay.sync import sync_site
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.sites import ensure_sites

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlmodel import col, func, select
 
+from actions.sync import SyncSummary, parse_since, sync_site
 from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient, LeadsPage
 from integrations.ratelimit import SlidingWindowLimiter
-from leadrelay.sync import SyncSummary, parse_since, sync_site
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, Lead
@@ -146,7 +146,7 @@ async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
 ) -> None:
     from pydantic import SecretStr
 
-    from leadrelay.settings import Settings, SiteConfig
+    from config.settings import Settings, SiteConfig
     from tests.fakes.server import serve_app as serve
     from webhooks.app import create_app
 

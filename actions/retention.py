@@ -56,20 +56,20 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.jobs import (
+from actions.kinds import (
     CALL_JOB,
     CANCEL_CALL_JOB,
     CRM5_DEAL_JOB,
     FLEXBE_STATUS_JOB,
-    NOTIFY_JOB,
     RECONCILE_JOB,
 )
+from config.settings import Settings
 from jobs.registry import JobContext
-from leadrelay.settings import Settings
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxOutcome
 from storage.queries import retention as queries
+from storage.queries.cards import NOTIFY_JOB
 from storage.queries.jobs import enqueue, prefer_indexes
 from storage.queries.updates import UPDATE_JOB
 
@@ -77,7 +77,7 @@ log = logging.getLogger(__name__)
 
 PRUNE_JOB = "retention.prune"
 # Named here rather than imported: their modules pull in the clients and the bot, which
-# `leadrelay prune` does not need (tests/leadrelay/test_retention.py checks they match).
+# `leadrelay prune` does not need (tests/actions/test_retention.py checks they match).
 ALERT_JOB = "telegram.alert"
 ACTION_FAILED_JOB = "telegram.action_failed"
 RECOVERED_JOB = "telegram.recovered"

@@ -1,0 +1,60 @@
+"""The packages import only downwards (`tools/import_graph.py`'s table): no package below
+`leadrelay` reaches back up at the composition root, and no two packages import each other."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TOOL = REPO / "tools" / "import_graph.py"
+
+
+def run_tool(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(TOOL), "--root", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_the_project_imports_only_downwards() -> None:
+    result = run_tool(REPO)
+
+    assert result.returncode == 0, result.stderr
+    graph = dict(line.split(" -> ") for line in result.stdout.splitlines())
+    assert graph["config"] == "(nothing)"
+    assert "leadrelay" not in "".join(value for key, value in graph.items() if key != "leadrelay")
+
+
+def write(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_an_upward_import_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "config/settings.py", "def f():\n    from leadrelay.runtime import run\n")
+    write(tmp_path, "leadrelay/runtime.py", "from config.settings import f\n")
+
+    result = run_tool(tmp_path)
+
+    assert result.returncode == 1
+    assert "config -> leadrelay is not allowed: config/settings.py:2" in result.stderr
+
+
+def test_a_cycle_is_refused(tmp_path: Path) -> None:
+    # A relative import counts like an absolute one.
+    write(tmp_path, "storage/__init__.py", "")
+    write(tmp_path, "storage/models.py", "from .queries import q\nimport integrations.errors\n")
+    write(tmp_path, "integrations/errors.py", "import storage.models\n")
+
+    result = run_tool(tmp_path)
+
+    assert result.returncode == 1
+    assert "storage -> integrations is not allowed: storage/models.py:2" in result.stderr
+    assert "cycle: integrations -> storage -> integrations" in result.stderr
+    assert "storage -> storage" not in result.stdout + result.stderr
