@@ -20,15 +20,16 @@ from pathlib import Path
 # To add a package or allow an edge, edit this table; everything else follows from it.
 ALLOWED: dict[str, frozenset[str]] = {
     "leadrelay": frozenset(
-        {"webhooks", "bot", "actions", "jobs", "integrations", "storage", "config"}
+        {"webhooks", "bot", "actions", "jobs", "integrations", "storage", "config", "domain"}
     ),
-    "webhooks": frozenset({"actions", "jobs", "integrations", "storage", "config"}),
-    "bot": frozenset({"actions", "jobs", "integrations", "storage", "config"}),
-    "actions": frozenset({"jobs", "integrations", "storage", "config"}),
-    "jobs": frozenset({"integrations", "storage", "config"}),
-    "integrations": frozenset({"storage", "config"}),
-    "storage": frozenset({"config"}),
-    "config": frozenset(),
+    "webhooks": frozenset({"actions", "jobs", "integrations", "storage", "config", "domain"}),
+    "bot": frozenset({"actions", "jobs", "integrations", "storage", "config", "domain"}),
+    "actions": frozenset({"jobs", "integrations", "storage", "config", "domain"}),
+    "jobs": frozenset({"integrations", "storage", "config", "domain"}),
+    "integrations": frozenset({"storage", "config", "domain"}),
+    "storage": frozenset({"config", "domain"}),
+    "config": frozenset({"domain"}),
+    "domain": frozenset(),
 }
 # First-party top-level names that no layer may import (they sit on top of everything).
 OUTSIDE = frozenset({"tests", "bench", "tools"})
