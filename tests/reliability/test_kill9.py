@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram import TelegramFake
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
 from tests.reliability.load import Sender, cards_sent, kill_test_environment
-from tests.reliability.service import Service
 
 pytestmark = pytest.mark.slow
 TOKEN = "kill9-token-0123456789abcdef"

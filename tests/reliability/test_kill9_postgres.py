@@ -16,9 +16,9 @@ from sqlmodel import col, func, select
 
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
-from tests.fakes.telegram import TelegramFake
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
 from tests.reliability.load import Sender, cards_sent, kill_test_environment
-from tests.reliability.service import Service
 
 pytestmark = [
     pytest.mark.slow,
