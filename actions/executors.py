@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.settings import Settings, SiteConfig
+from domain.jobs import ACTION_FAILED, ActionFailedPayload, ActionPayload, action_failed_key
 from integrations._base import Sleep
 from integrations.comunik8 import (
     AlreadyProcessed,
@@ -37,9 +38,6 @@ from storage.queries.cards import finish_action, refresh_cards
 from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)
-
-# One message to one admin about an action that will not succeed (see bot.alerts).
-ACTION_FAILED_JOB = "telegram.action_failed"
 
 
 class CallRefused(IntegrationError):
@@ -78,7 +76,7 @@ class LeadActions:
 
     async def change_status(self, payload: dict[str, Any]) -> None:
         lead = await self._lead(payload)
-        status = int(payload["status"])
+        status = ActionPayload.parse(payload).new_status()
         try:
             site = self.settings.site(lead.site_key)
             async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
@@ -109,7 +107,7 @@ class LeadActions:
     async def queue_call(self, payload: dict[str, Any]) -> None:
         lead = await self._lead(payload)
         site = self.settings.site(lead.site_key)
-        delay = int(payload.get("delay") or 0)
+        delay = ActionPayload.parse(payload).delay or 0
 
         async def call() -> str:
             # Built here, so a lead that cannot become a request fails like a refusal.
@@ -165,25 +163,25 @@ class LeadActions:
         """The action will not succeed: say why on the card, where Retry is offered, and
         tell the admins."""
         code = failure_code(error)
+        job = ActionPayload.parse(payload)
         log.warning(
             "action %s on lead %s failed: %s",
-            payload.get("action"),
-            payload.get("lead_id"),
+            job.action or None,
+            job.lead_id,
             type(error).__name__,
         )
         async with self.database.write() as session:
             await self._done(session, payload, ok=False, detail=code)
-            await self._tell_admins(session, payload, error, code)
+            await self._tell_admins(session, job, error, code)
 
     async def _tell_admins(
-        self, session: AsyncSession, payload: dict[str, Any], error: BaseException, code: str
+        self, session: AsyncSession, job: ActionPayload, error: BaseException, code: str
     ) -> None:
         """One alert job per admin and death of the job. Only ids, names of things and
         codes go in: never the client's contacts, nor anything an error may have quoted."""
-        lead_id = int(payload["lead_id"])
+        lead_id, action_id = job.lead_id, job.action_id
         lead = await session.get(Lead, lead_id)
-        action_id = payload.get("action_id")
-        action = await session.get(Action, int(action_id)) if action_id is not None else None
+        action = await session.get(Action, action_id) if action_id is not None else None
         job_id = action.job_id if action is not None else None
         recorded = "-"
         if job_id is not None:
@@ -193,49 +191,52 @@ class LeadActions:
                 select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id == job_id)
             )
             recorded = str(attempts.one())
-        alert = {
-            "lead_id": lead_id,
-            "num": lead.num if lead is not None else None,
-            "flexbe_id": lead.flexbe_id if lead is not None else None,
-            "site": lead.site_key if lead is not None else str(payload.get("site", "")),
-            "action": str(payload.get("action", "")),
-            "code": code,
-            "job_id": job_id,
-        }
+        site = lead.site_key if lead is not None else job.site
         if not self.alert_admins:
             log.error(
                 "action %s on lead %s (site %s, Flexbe #%s) failed for good: %s (%s); "
                 "see `leadrelay jobs list --status dead`",
-                alert["action"],
+                job.action,
                 lead_id,
-                alert["site"],
-                alert["num"],
+                site,
+                lead.num if lead is not None else None,
                 code,
                 type(error).__name__,
             )
             return
         subject = f"j{job_id}.{recorded}" if job_id is not None else f"a{action_id}.l{lead_id}"
         for admin in self.alert_admins:
+            alert = ActionFailedPayload(
+                chat_id=admin,
+                lead_id=lead_id,
+                num=lead.num if lead is not None else None,
+                flexbe_id=lead.flexbe_id if lead is not None else None,
+                site=site,
+                action=job.action,
+                code=code,
+                job_id=job_id,
+            )
             await enqueue(
                 session,
-                kind=ACTION_FAILED_JOB,
-                payload={**alert, "chat_id": admin},
-                dedupe_key=f"alert:dead:{subject}:{admin}"[:255],
-                queue=f"tg:{admin}",
+                kind=ACTION_FAILED.name,
+                payload=alert.dump(),
+                dedupe_key=action_failed_key(subject, admin),
+                queue=alert.queue,
             )
 
     async def _lead(self, payload: dict[str, Any]) -> Lead:
+        lead_id = ActionPayload.parse(payload).lead_id
         async with self.database.read() as session:
-            lead = await session.get(Lead, int(payload["lead_id"]))
+            lead = await session.get(Lead, lead_id)
         if lead is None or lead.id is None:
-            raise LookupError(f"lead {payload.get('lead_id')} does not exist")
+            raise LookupError(f"lead {lead_id} does not exist")
         return lead
 
     async def _done(
         self, session: Any, payload: dict[str, Any], *, ok: bool, detail: str = ""
     ) -> None:
-        action_id = payload.get("action_id")
-        if action_id is not None:
-            await finish_action(session, int(action_id), ok=ok, detail=detail)
-        cause = f"a{action_id}{'ok' if ok else 'fail'}"
-        await refresh_cards(session, lead_id=int(payload["lead_id"]), cause=cause)
+        job = ActionPayload.parse(payload)
+        if job.action_id is not None:
+            await finish_action(session, job.action_id, ok=ok, detail=detail)
+        cause = f"a{job.action_id}{'ok' if ok else 'fail'}"
+        await refresh_cards(session, lead_id=job.lead_id, cause=cause)
