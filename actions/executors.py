@@ -74,16 +74,20 @@ class LeadActions:
         self.alert_admins = tuple(dict.fromkeys(alert_admins))
         self.sleep = sleep
 
+    # The job handlers take the stored payload (a `domain.jobs.ActionPayload`) as the
+    # engine hands it over, and read it once.
+
     async def change_status(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
-        status = ActionPayload.parse(payload).new_status()
+        job = ActionPayload.parse(payload)
+        status = job.new_status()
+        lead = await self._lead(job)
         try:
             site = self.settings.site(lead.site_key)
             async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
                 await flexbe.change_lead(lead.flexbe_id, status=status)
         except IntegrationError as error:
             if not error.retryable:
-                await self.fail(payload, error)
+                await self._fail(job, error)
             raise
         async with self.database.write() as session:
             row = await session.get(Lead, lead.id)
@@ -91,12 +95,13 @@ class LeadActions:
                 row.status_code, row.status_name = status, ""
                 row.version, row.updated_at = row.version + 1, utcnow()
                 session.add(row)
-            await self._done(session, payload, ok=True)
+            await self._done(session, job, ok=True)
 
     async def create_deal(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
+        job = ActionPayload.parse(payload)
+        lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
-        await self._run(payload, self._deal(lead, site))
+        await self._run(job, self._deal(lead, site))
 
     async def _deal(self, lead: Lead, site: SiteConfig) -> str:
         request = crm5_deal(lead, site.crm5, region=self.settings.region(site.key))
@@ -105,9 +110,10 @@ class LeadActions:
         return ""
 
     async def queue_call(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
+        job = ActionPayload.parse(payload)
+        lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
-        delay = ActionPayload.parse(payload).delay or 0
+        delay = job.delay or 0
 
         async def call() -> str:
             # Built here, so a lead that cannot become a request fails like a refusal.
@@ -125,10 +131,11 @@ class LeadActions:
                 raise CallRefused("comunik8:existing_contact")
             return "comunik8:already_scheduled" if isinstance(result, CallAlreadyScheduled) else ""
 
-        await self._run(payload, call())
+        await self._run(job, call())
 
     async def cancel_call(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
+        job = ActionPayload.parse(payload)
+        lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
 
         async def cancel() -> str:
@@ -146,24 +153,26 @@ class LeadActions:
                 raise CallRefused("comunik8:already_processed")
             return ""
 
-        await self._run(payload, cancel())
+        await self._run(job, cancel())
 
-    async def _run(self, payload: dict[str, Any], call: Awaitable[str]) -> None:
+    async def _run(self, job: ActionPayload, call: Awaitable[str]) -> None:
         """Await the external call; record success, or a final failure, on the card."""
         try:
             detail = await call
         except IntegrationError as error:
             if not error.retryable:
-                await self.fail(payload, error)
+                await self._fail(job, error)
             raise
         async with self.database.write() as session:
-            await self._done(session, payload, ok=True, detail=detail)
+            await self._done(session, job, ok=True, detail=detail)
 
     async def fail(self, payload: dict[str, Any], error: BaseException) -> None:
         """The action will not succeed: say why on the card, where Retry is offered, and
-        tell the admins."""
+        tell the admins. (The engine calls it when the job dies.)"""
+        await self._fail(ActionPayload.parse(payload), error)
+
+    async def _fail(self, job: ActionPayload, error: BaseException) -> None:
         code = failure_code(error)
-        job = ActionPayload.parse(payload)
         log.warning(
             "action %s on lead %s failed: %s",
             job.action or None,
@@ -171,7 +180,7 @@ class LeadActions:
             type(error).__name__,
         )
         async with self.database.write() as session:
-            await self._done(session, payload, ok=False, detail=code)
+            await self._done(session, job, ok=False, detail=code)
             await self._tell_admins(session, job, error, code)
 
     async def _tell_admins(
@@ -224,18 +233,14 @@ class LeadActions:
                 queue=alert.queue,
             )
 
-    async def _lead(self, payload: dict[str, Any]) -> Lead:
-        lead_id = ActionPayload.parse(payload).lead_id
+    async def _lead(self, job: ActionPayload) -> Lead:
         async with self.database.read() as session:
-            lead = await session.get(Lead, lead_id)
+            lead = await session.get(Lead, job.lead_id)
         if lead is None or lead.id is None:
-            raise LookupError(f"lead {lead_id} does not exist")
+            raise LookupError(f"lead {job.lead_id} does not exist")
         return lead
 
-    async def _done(
-        self, session: Any, payload: dict[str, Any], *, ok: bool, detail: str = ""
-    ) -> None:
-        job = ActionPayload.parse(payload)
+    async def _done(self, session: Any, job: ActionPayload, *, ok: bool, detail: str = "") -> None:
         if job.action_id is not None:
             await finish_action(session, job.action_id, ok=ok, detail=detail)
         cause = f"a{job.action_id}{'ok' if ok else 'fail'}"
