@@ -81,18 +81,30 @@ def cards_sent(telegram: TelegramFake) -> Counter[tuple[int, int]]:
     return counts
 
 
+async def wait_for_cards(telegram: TelegramFake, count: int, *, timeout: float) -> float:
+    """Seconds until `count` distinct cards (lead and chat) reached the Telegram fake; the
+    timeout if they never did."""
+    started = time.monotonic()
+    while len(cards_sent(telegram)) < count:
+        elapsed = time.monotonic() - started
+        if elapsed >= timeout:
+            return elapsed
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started
+
+
 def kill_test_environment(
     *, database_url: str, token: str, telegram: TelegramFake, chats: tuple[int, ...]
 ) -> dict[str, str]:
-    """The service's settings in the kill tests: short leases, so a killed worker's jobs
-    are taken over quickly, and the Telegram fake's pace far above the load."""
+    """The service's settings in the kill tests: the default lease (a minute), so a killed
+    worker's jobs must be taken over by the heartbeats' liveness check, not by the lease;
+    the Telegram fake's pace far above the load."""
     return service_environment(
         LEADRELAY_DATABASE_URL=database_url,
         LEADRELAY_WEBHOOK_TOKEN=token,
         LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
         LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
         LEADRELAY_TELEGRAM_CHATS=",".join(str(chat) for chat in chats),
-        LEADRELAY_JOB_LEASE_SECONDS="2",
         # The fake enforces no limits here: only the queue's own pace matters.
         LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
         LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.telegram import TelegramFake
-from tests.reliability.load import Sender, cards_sent, kill_test_environment
+from tests.reliability.load import Sender, cards_sent, kill_test_environment, wait_for_cards
 from tests.reliability.service import Service
 
 pytestmark = pytest.mark.slow
@@ -25,6 +25,9 @@ CHATS = (-100, 42)
 # Redelivery of what was refused while the service was down goes on at most this long.
 SEND_SECONDS = 180
 DRAIN_SECONDS = 120
+# A killed worker's cards are taken over within the heartbeats' liveness timeout (10 s),
+# not the lease's minute: every card is out this soon after the burst.
+CARDS_OUT_SECONDS = 30
 
 
 async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> None:
@@ -42,14 +45,19 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
         sender = Sender(f"{service.url}/flexbe/{TOKEN}", EVENTS, RATE)
         sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
         kills = 0
+        last_kill = time.monotonic()
         try:
             for _ in range(3):
                 await asyncio.sleep(2.5)
                 await service.kill()
+                last_kill = time.monotonic()
                 kills += 1
                 await service.start()
             await sending
+            burst_end = time.monotonic()
+            cards_out = await wait_for_cards(telegram, EVENTS * len(CHATS), timeout=DRAIN_SECONDS)
             await _wait_for_jobs(database, timeout=DRAIN_SECONDS)
+            drained = time.monotonic()
         finally:
             if not sending.done():
                 sending.cancel()
@@ -83,7 +91,9 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
         f"200, sends refused or cut off (offered again): {dict(sender.refused)}, "
         f"{len(stored)} stored, {card_jobs} card jobs {jobs}, {len(wanted & set(cards))} of "
         f"{len(wanted)} cards delivered, {sent_twice} sent twice, {interrupted} jobs in flight "
-        f"at a kill, {twice} jobs attempted more than once"
+        f"at a kill, {twice} jobs attempted more than once; every card out {cards_out:.1f} s "
+        f"after the burst ended ({burst_end - last_kill:.1f} s after the last kill), jobs "
+        f"drained {drained - last_kill:.1f} s after the last kill"
     )
     assert kills == 3
     assert not leaks, f"the service logged a secret or a client's contact: {leaks[:5]}"
@@ -94,6 +104,7 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
     assert jobs == {"done": card_jobs}, "every card job ran to the end"
     assert len(sender.acked) == EVENTS, "every event was answered 200 in the end"
     assert set(cards) == wanted, "every stored lead's card reached every chat"
+    assert cards_out <= CARDS_OUT_SECONDS, f"cards out {cards_out:.1f} s after the burst"
     assert twice <= interrupted, "a job runs again only if it was in flight at a kill"
     assert sent_twice <= interrupted, "a card goes twice only if its job was in flight at a kill"
 

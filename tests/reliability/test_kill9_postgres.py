@@ -17,7 +17,7 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from tests.fakes.telegram import TelegramFake
-from tests.reliability.load import Sender, cards_sent, kill_test_environment
+from tests.reliability.load import Sender, cards_sent, kill_test_environment, wait_for_cards
 from tests.reliability.service import Service
 
 pytestmark = [
@@ -34,6 +34,9 @@ SEND_SECONDS = 180
 WARM_UP_LEAD = 1_000_000
 # Each chat's cards go one at a time, in order: 2,000 per chat, one round trip each.
 DRAIN_SECONDS = 150
+# A killed worker's cards are taken over within the heartbeats' liveness timeout (10 s),
+# not the lease's minute: every card is out this soon after the burst.
+CARDS_OUT_SECONDS = 30
 
 
 async def test_worker_killed_three_times_on_postgres_loses_nothing(
@@ -55,14 +58,22 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
             await web.start()
             await _warm_up(web, telegram)
             sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
+            last_kill = time.monotonic()
             for _ in range(3):
                 await asyncio.sleep(2.5)
                 victim = await _busy_worker(workers, database)
                 await victim.kill()
+                last_kill = time.monotonic()
                 kills += 1
                 await victim.start(serves_http=False)
             await sending
+            burst_end = time.monotonic()
+            # The burst's cards and the warm-up lead's.
+            cards_out = await wait_for_cards(
+                telegram, (EVENTS + 1) * len(CHATS), timeout=DRAIN_SECONDS
+            )
             left = await _wait_for_jobs(database, timeout=DRAIN_SECONDS)
+            drained = time.monotonic()
         finally:
             if sending is not None and not sending.done():
                 sending.cancel()
@@ -95,7 +106,9 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
         f"{len(sender.acked)} answered 200, sends refused or cut off (offered again): "
         f"{dict(sender.refused)}, {len(stored)} stored, jobs {jobs}, {len(wanted & set(cards))} of "
         f"{len(wanted)} cards delivered, {twice} cards sent twice, {interrupted} jobs in "
-        f"flight at a kill"
+        f"flight at a kill; every card out {cards_out:.1f} s after the burst ended "
+        f"({burst_end - last_kill:.1f} s after the last kill), jobs drained "
+        f"{drained - last_kill:.1f} s after the last kill"
     )
     assert kills == 3
     assert not leaks, f"the service logged a secret or a client's contact: {leaks[:5]}"
@@ -105,6 +118,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
     assert sender.acked <= stored, "every event answered 200 is stored"
     assert jobs == {"done": len(wanted)}, "one card job per lead and chat, each done"
     assert set(cards) == wanted, "every stored lead's card reached every chat"
+    assert cards_out <= CARDS_OUT_SECONDS, f"cards out {cards_out:.1f} s after the burst"
     assert twice <= interrupted, "a card goes twice only if its job was in flight at a kill"
 
 
