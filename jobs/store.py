@@ -291,9 +291,6 @@ def claim(
     allowed = set(admission.allowed)
     jobs = [_claimed(row, now) for row in rows if row.id in allowed]
     if jobs:
-        # The claimer's heartbeat with its jobs, in one commit: no reaper sees them held by
-        # a worker that looks dead (one that stalled, and claims as it wakes).
-        heartbeats.beat(connection, name=worker, now=now)
         connection.execute(
             _MARK_RUNNING,
             {

@@ -121,8 +121,8 @@ class Worker:
         self._stopping = False
         # When the loop will next look for work unless woken (time.monotonic()).
         self._wake_at = 0.0
-        # When the last heartbeat was written (time.monotonic()), None before the first.
-        self._beaten_at: float | None = None
+        # The time the last heartbeat wrote (by `clock`, as others judge it); None before.
+        self._beaten_at: datetime | None = None
         self._unregistered = False  # at shutdown: no heartbeat brings the row back
 
     # The loop
@@ -250,26 +250,23 @@ class Worker:
     async def _claim(self, limit: int) -> ClaimResult:
         self._claiming += limit
         try:
-            began = time.monotonic()
-            result = await self.database.run_in_transaction(self._claim_work(limit, self.clock()))
+            return await self.database.run_in_transaction(self._claim_work(limit, self.clock()))
         finally:
             self._claiming -= limit
-        if result.jobs:
-            self._beaten_at = began  # the claim wrote the heartbeat, as of its start
-        return result
 
     def _fresh(self) -> bool:
         """Whether this worker's last heartbeat is recent enough that no other worker takes
-        its jobs yet: half the liveness timeout, a margin for clocks and commits."""
+        its jobs yet: half the liveness timeout, a margin for clocks and commits. (Claims do
+        not write the heartbeat: on PostgreSQL, a flush holding job rows would then wait for
+        the worker's row, held by a heartbeat waiting for those job rows.)"""
         if self._beaten_at is None:
             return True  # not registered: judged by its leases only, renewed in time
-        age = time.monotonic() - self._beaten_at
-        return age < self.liveness.total_seconds() / 2
+        return self.clock() - self._beaten_at < self.liveness / 2
 
     async def _keep_if_fresh(self, jobs: Sequence[ClaimedJob]) -> Sequence[ClaimedJob]:
-        """The claimed jobs, unless this worker stalled since its heartbeat (a claim that
-        took seconds to commit): then another may take them any moment, so they are
-        handed back unstarted rather than risk running twice."""
+        """The claimed jobs, unless this worker stalled since its last heartbeat (a claim
+        that took seconds to commit, or one made on waking from a stall): then another may
+        take them any moment, so they are handed back unstarted rather than run twice."""
         if not jobs or self._fresh():
             return jobs
         log.warning(
@@ -411,7 +408,6 @@ class Worker:
         # the same transaction, starts that card without another round trip.
         limit = min(self._free_slots(), self.batch_size) if claim_more else 0
         claim = self._claim_work(limit, now) if limit > 0 else None
-        began = time.monotonic()
 
         def work(connection: Connection) -> tuple[list[Finished], ClaimResult | None]:
             return record(connection), claim(connection) if claim is not None else None
@@ -431,7 +427,6 @@ class Worker:
             self._held.pop(item.job.id, None)
         # After the pops: a job retried at once may be among those just claimed.
         if claimed is not None and claimed.jobs:
-            self._beaten_at = began
             await self._start_claimed(claimed.jobs)
         self._after_flush(limit, claimed)
         for item in applied:
@@ -487,15 +482,14 @@ class Worker:
                 heartbeats.register(connection, name=self.name, host=HOST, pid=os.getpid(), now=now)
             return store.renew(connection, running, worker=self.name, until=now + self.lease)
 
-        began = time.monotonic()
         held = await self.database.run_in_transaction(work)
-        if self._beaten_at is not None and began - self._beaten_at > self.liveness.total_seconds():
+        if self._beaten_at is not None and now - self._beaten_at > self.liveness:
             log.warning(
                 "job worker %s went %.0f s without a heartbeat: others may have taken its jobs",
                 self.name,
-                began - self._beaten_at,
+                (now - self._beaten_at).total_seconds(),
             )
-        self._beaten_at = began
+        self._beaten_at = now
         # Ignore those recorded as finished meanwhile: they no longer need a lease.
         lost = [job_id for job_id in running if job_id not in held and job_id in self._held]
         if lost:

@@ -57,7 +57,8 @@ def _worker(database: Database, registry: HandlerRegistry, clock: FakeClock, nam
 async def _start_slow_attempt(worker: Worker, handler: Slow) -> asyncio.Task[int]:
     """The worker claims the job and runs it until the handler holds it."""
     running = asyncio.create_task(worker.run_once())
-    await handler.started.wait()
+    # A bound for a broken worker only: the handler starts at once.
+    await asyncio.wait_for(handler.started.wait(), timeout=30)
     handler.started.clear()
     return running
 
@@ -129,7 +130,8 @@ async def test_a_job_taken_from_a_stalled_worker_and_claimed_by_it_again_counts_
     first = await _start_slow_attempt(stalled, slow)
     clock.advance(LIVENESS + 1)
     assert await _worker(database, HandlerRegistry(), clock, "reaper").reap() == 1
-    second = await _start_slow_attempt(stalled, slow)  # it claims the job again
+    await stalled.beat()  # it wakes up
+    second = await _start_slow_attempt(stalled, slow)  # and claims the job again
 
     slow.finish.set()
     await asyncio.gather(first, second)
@@ -180,3 +182,25 @@ async def _live_workers(database: Database) -> float:
         for sample in family.samples
     }
     return samples["leadrelay_job_workers_live"]
+
+
+async def test_a_worker_that_claims_after_a_stall_hands_the_jobs_back_unstarted(
+    database: Database,
+) -> None:
+    """Waking from a stall it claims before its heartbeat tells others it lives: those jobs
+    could be taken from it at once, so it runs none of them."""
+    clock = FakeClock()
+    job_id = await add_job(database, key="k")
+    ran: list[int] = []
+    stalled = _worker(database, _recording(ran), clock, "stalled")
+    await stalled.beat()
+
+    clock.advance(LIVENESS / 2)
+    assert await stalled.run_once() == 1, "it claimed the job"
+    assert ran == []
+    job = await get_job(database, job_id)
+    assert (job.status, job.attempts, job.locked_by) == ("pending", 0, None)
+
+    await stalled.beat()
+    assert await stalled.run_until_idle() == 1
+    assert ran == [1]
