@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
@@ -68,10 +69,11 @@ class Sender:
             self.refused[str(response.status_code)] += 1
 
 
-def cards_sent(telegram: TelegramFake) -> Counter[tuple[int, int]]:
-    """How many times each (chat, lead row id) card was sent: read from the Take button."""
+def cards_sent(telegram: TelegramFake, *, since: int = 0) -> Counter[tuple[int, int]]:
+    """How many times each (chat, lead row id) card was sent, among the messages from
+    index `since`: read from the Take button."""
     counts: Counter[tuple[int, int]] = Counter()
-    for message in telegram.sent:
+    for message in telegram.sent[since:]:
         markup = message.get("reply_markup") or {}
         for row in markup.get("inline_keyboard", []):
             for button in row:
@@ -85,12 +87,28 @@ async def wait_for_cards(telegram: TelegramFake, count: int, *, timeout: float) 
     """Seconds until `count` distinct cards (lead and chat) reached the Telegram fake; the
     timeout if they never did."""
     started = time.monotonic()
-    while len(cards_sent(telegram)) < count:
+    seen: set[tuple[int, int]] = set()
+    read = 0
+    while True:
+        # Only the new messages: the fake answers from this event loop, and rereading
+        # thousands of them every tenth of a second would slow it down.
+        sent = len(telegram.sent)
+        seen.update(cards_sent(telegram, since=read))
+        read = sent
         elapsed = time.monotonic() - started
-        if elapsed >= timeout:
+        if len(seen) >= count or elapsed >= timeout:
             return elapsed
         await asyncio.sleep(0.1)
-    return time.monotonic() - started
+
+
+def takeover_delays(kills: list[float], taken_over: list[datetime]) -> list[float]:
+    """For each job taken from a killed worker (the time its lost attempt was closed), the
+    seconds since the kill before it (kills as `time.time()`)."""
+    delays = []
+    for moment in taken_over:
+        at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        delays.append(at - max((kill for kill in kills if kill <= at), default=at))
+    return delays
 
 
 def kill_test_environment(

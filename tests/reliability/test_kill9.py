@@ -9,12 +9,19 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.telegram import TelegramFake
-from tests.reliability.load import Sender, cards_sent, kill_test_environment, wait_for_cards
+from tests.reliability.load import (
+    Sender,
+    cards_sent,
+    kill_test_environment,
+    takeover_delays,
+    wait_for_cards,
+)
 from tests.reliability.service import Service
 
 pytestmark = pytest.mark.slow
@@ -28,6 +35,8 @@ DRAIN_SECONDS = 120
 # A killed worker's cards are taken over within the heartbeats' liveness timeout (10 s),
 # not the lease's minute: every card is out this soon after the burst.
 CARDS_OUT_SECONDS = 30
+# The liveness timeout (10 s) and one reaper's round (2.5 s), with a margin.
+TAKEOVER_SECONDS = 15
 
 
 async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> None:
@@ -45,11 +54,13 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
         sender = Sender(f"{service.url}/flexbe/{TOKEN}", EVENTS, RATE)
         sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
         kills = 0
+        killed_at: list[float] = []
         last_kill = time.monotonic()
         try:
             for _ in range(3):
                 await asyncio.sleep(2.5)
                 await service.kill()
+                killed_at.append(time.time())
                 last_kill = time.monotonic()
                 kills += 1
                 await service.start()
@@ -79,6 +90,10 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
         interrupted: int = db.execute(
             "SELECT count(DISTINCT job_id) FROM job_attempt WHERE outcome = 'lost'"
         ).fetchone()[0]
+        taken_over = [
+            datetime.fromisoformat(row[0])
+            for row in db.execute("SELECT finished_at FROM job_attempt WHERE outcome = 'lost'")
+        ]
         twice = db.execute(
             "SELECT count(*) FROM (SELECT job_id FROM job_attempt GROUP BY job_id "
             "HAVING count(*) > 1)"
@@ -86,6 +101,7 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
     stored = [flexbe_id for flexbe_id, _ in leads]
     wanted = {(chat, row) for _, row in leads for chat in CHATS}
     sent_twice = sum(1 for count in cards.values() if count > 1)
+    delays = takeover_delays(killed_at, taken_over)
     print(
         f"\nkill -9 x{kills}, SQLite, all roles: {EVENTS} events, {len(sender.acked)} answered "
         f"200, sends refused or cut off (offered again): {dict(sender.refused)}, "
@@ -93,7 +109,8 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
         f"{len(wanted)} cards delivered, {sent_twice} sent twice, {interrupted} jobs in flight "
         f"at a kill, {twice} jobs attempted more than once; every card out {cards_out:.1f} s "
         f"after the burst ended ({burst_end - last_kill:.1f} s after the last kill), jobs "
-        f"drained {drained - last_kill:.1f} s after the last kill"
+        f"drained {drained - last_kill:.1f} s after the last kill; a killed worker's jobs "
+        f"taken over {max(delays, default=0):.1f} s after the kill at most"
     )
     assert kills == 3
     assert not leaks, f"the service logged a secret or a client's contact: {leaks[:5]}"
@@ -104,6 +121,7 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
     assert jobs == {"done": card_jobs}, "every card job ran to the end"
     assert len(sender.acked) == EVENTS, "every event was answered 200 in the end"
     assert set(cards) == wanted, "every stored lead's card reached every chat"
+    assert max(delays, default=0) <= TAKEOVER_SECONDS, f"taken over after {delays}"
     assert cards_out <= CARDS_OUT_SECONDS, f"cards out {cards_out:.1f} s after the burst"
     assert twice <= interrupted, "a job runs again only if it was in flight at a kill"
     assert sent_twice <= interrupted, "a card goes twice only if its job was in flight at a kill"

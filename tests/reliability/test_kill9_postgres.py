@@ -17,7 +17,13 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from tests.fakes.telegram import TelegramFake
-from tests.reliability.load import Sender, cards_sent, kill_test_environment, wait_for_cards
+from tests.reliability.load import (
+    Sender,
+    cards_sent,
+    kill_test_environment,
+    takeover_delays,
+    wait_for_cards,
+)
 from tests.reliability.service import Service
 
 pytestmark = [
@@ -37,6 +43,8 @@ DRAIN_SECONDS = 150
 # A killed worker's cards are taken over within the heartbeats' liveness timeout (10 s),
 # not the lease's minute: every card is out this soon after the burst.
 CARDS_OUT_SECONDS = 30
+# The liveness timeout (10 s) and one reaper's round (2.5 s), with a margin.
+TAKEOVER_SECONDS = 15
 
 
 async def test_worker_killed_three_times_on_postgres_loses_nothing(
@@ -59,10 +67,12 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
             await _warm_up(web, telegram)
             sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
             last_kill = time.monotonic()
+            killed_at: list[float] = []
             for _ in range(3):
                 await asyncio.sleep(2.5)
                 victim = await _busy_worker(workers, database)
                 await victim.kill()
+                killed_at.append(time.time())
                 last_kill = time.monotonic()
                 kills += 1
                 await victim.start(serves_http=False)
@@ -98,6 +108,10 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
                 )
             )
         ).one()
+        taken_over = (
+            await session.exec(select(JobAttempt.finished_at).where(JobAttempt.outcome == "lost"))
+        ).all()
+    delays = takeover_delays(killed_at, [moment for moment in taken_over if moment is not None])
     stored = {flexbe_id for flexbe_id, _ in leads} - {WARM_UP_LEAD}
     wanted = {(chat, row) for _, row in leads for chat in CHATS}
     twice = sum(1 for key, count in cards.items() if count > 1)
@@ -108,7 +122,8 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
         f"{len(wanted)} cards delivered, {twice} cards sent twice, {interrupted} jobs in "
         f"flight at a kill; every card out {cards_out:.1f} s after the burst ended "
         f"({burst_end - last_kill:.1f} s after the last kill), jobs drained "
-        f"{drained - last_kill:.1f} s after the last kill"
+        f"{drained - last_kill:.1f} s after the last kill; a killed worker's jobs taken over "
+        f"{max(delays, default=0):.1f} s after the kill at most"
     )
     assert kills == 3
     assert not leaks, f"the service logged a secret or a client's contact: {leaks[:5]}"
@@ -118,6 +133,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
     assert sender.acked <= stored, "every event answered 200 is stored"
     assert jobs == {"done": len(wanted)}, "one card job per lead and chat, each done"
     assert set(cards) == wanted, "every stored lead's card reached every chat"
+    assert max(delays, default=0) <= TAKEOVER_SECONDS, f"taken over after {delays}"
     assert cards_out <= CARDS_OUT_SECONDS, f"cards out {cards_out:.1f} s after the burst"
     assert twice <= interrupted, "a card goes twice only if its job was in flight at a kill"
 
