@@ -69,11 +69,14 @@ class Sender:
             self.refused[str(response.status_code)] += 1
 
 
-def cards_sent(telegram: TelegramFake, *, since: int = 0) -> Counter[tuple[int, int]]:
-    """How many times each (chat, lead row id) card was sent, among the messages from
-    index `since`: read from the Take button."""
+def cards_sent(
+    telegram: TelegramFake, *, since: int = 0, count: int | None = None
+) -> Counter[tuple[int, int]]:
+    """How many times each (chat, lead row id) card was sent, among `count` messages (all)
+    from index `since`: read from the Take button."""
     counts: Counter[tuple[int, int]] = Counter()
-    for message in telegram.sent[since:]:
+    end = None if count is None else since + count
+    for message in telegram.sent[since:end]:
         markup = message.get("reply_markup") or {}
         for row in markup.get("inline_keyboard", []):
             for button in row:
@@ -83,31 +86,57 @@ def cards_sent(telegram: TelegramFake, *, since: int = 0) -> Counter[tuple[int, 
     return counts
 
 
-async def wait_for_cards(telegram: TelegramFake, count: int, *, timeout: float) -> float:
-    """Seconds until `count` distinct cards (lead and chat) reached the Telegram fake; the
-    timeout if they never did."""
-    started = time.monotonic()
-    seen: set[tuple[int, int]] = set()
-    read = 0
-    while True:
-        # Only the new messages: the fake answers from this event loop, and rereading
-        # thousands of them every tenth of a second would slow it down.
-        sent = len(telegram.sent)
-        seen.update(cards_sent(telegram, since=read))
-        read = sent
-        elapsed = time.monotonic() - started
-        if len(seen) >= count or elapsed >= timeout:
-            return elapsed
-        await asyncio.sleep(0.1)
+class CardWatch:
+    """Notes when each chat's cards arrive at the Telegram fake, looking every 0.1 s (only
+    at the new messages: the fake answers from this event loop, and rereading thousands
+    of them so often would slow it down)."""
+
+    def __init__(self, telegram: TelegramFake) -> None:
+        self.telegram = telegram
+        self.cards: set[tuple[int, int]] = set()
+        self.arrivals: dict[int, list[float]] = {}  # chat -> time.monotonic() of each card
+        self._read = 0
+
+    def look(self) -> None:
+        new = len(self.telegram.sent) - self._read
+        now = time.monotonic()
+        for chat, row in cards_sent(self.telegram, since=self._read, count=new):
+            self.cards.add((chat, row))
+            self.arrivals.setdefault(chat, []).append(now)
+        self._read += new
+
+    async def run(self) -> None:
+        while True:
+            self.look()
+            await asyncio.sleep(0.1)
+
+    async def wait_for(self, count: int, *, timeout: float) -> float:
+        """Seconds until `count` distinct cards (chat and lead) arrived; the timeout if
+        they never did."""
+        started = time.monotonic()
+        while len(self.cards) < count and time.monotonic() - started < timeout:
+            self.look()
+            await asyncio.sleep(0.1)
+        return time.monotonic() - started
+
+    def longest_stall(self, *, start: float, end: float) -> float:
+        """The longest time between `start` and `end` that a chat waited for its next card
+        (a chat whose cards are all out waits for nothing)."""
+        gaps = [0.0]
+        for times in self.arrivals.values():
+            moments = [start, *(t for t in times if start < t <= end)]
+            gaps.extend(b - a for a, b in zip(moments, moments[1:], strict=False))
+        return max(gaps)
 
 
-def takeover_delays(kills: list[float], taken_over: list[datetime]) -> list[float]:
+def takeover_delays(alive_since: list[float], taken_over: list[datetime]) -> list[float]:
     """For each job taken from a killed worker (the time its lost attempt was closed), the
-    seconds since the kill before it (kills as `time.time()`)."""
+    seconds since a live worker could take it: the kill, or when the killed worker's
+    replacement began working if no other was running (times as `time.time()`)."""
     delays = []
     for moment in taken_over:
         at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-        delays.append(at - max((kill for kill in kills if kill <= at), default=at))
+        delays.append(at - max((since for since in alive_since if since <= at), default=at))
     return delays
 
 
