@@ -32,8 +32,8 @@ CHATS = (-100, 42)
 # Redelivery of what was refused while the service was down goes on at most this long.
 SEND_SECONDS = 180
 DRAIN_SECONDS = 120
-# From the restarted worker's start: the liveness timeout (10 s) and one reaper's round (2.5 s), with a
-# margin for a loaded machine: 9.7-18.8 s measured at a load of 2-6 on 2 cores; the
+# From the restarted worker's start: the liveness timeout (10 s) and one reaper's round
+# (2.5 s), with a margin for a loaded machine: 9.7-18.8 s measured at a load of 2-6 on 2 cores; the
 # lease alone took 60-90 s. A killed worker's cards are taken over this soon, so no
 # chat waits longer than this for its next card. (How soon every card is out after
 # the burst is the chats' pace, one card at a time each: printed.)
