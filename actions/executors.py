@@ -13,8 +13,6 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import func
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
@@ -30,11 +28,10 @@ from integrations.errors import IntegrationError
 from integrations.failures import failure_code
 from integrations.flexbe import FlexbeClient
 from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_deal
-from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Action, JobAttempt, Lead
-from storage.queries.cards import finish_action, refresh_cards
-from storage.queries.jobs import enqueue
+from storage.models import Action, Lead
+from storage.queries.cards import finish_action, refresh_cards, set_lead_status
+from storage.queries.jobs import count_attempts, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +85,7 @@ class LeadActions:
                 await self.fail(payload, error)
             raise
         async with self.database.write() as session:
-            row = await session.get(Lead, lead.id)
-            if row is not None and row.status_code != status:
-                row.status_code, row.status_name = status, ""
-                row.version, row.updated_at = row.version + 1, utcnow()
-                session.add(row)
+            await set_lead_status(session, lead_id=int(payload["lead_id"]), status=status)
             await self._done(session, payload, ok=True)
 
     async def create_deal(self, payload: dict[str, Any]) -> None:
@@ -189,10 +182,7 @@ class LeadActions:
         if job_id is not None:
             # Attempts recorded before this last one: the same for one death of the job,
             # more after a Retry, so a job that dies again is told again.
-            attempts = await session.exec(
-                select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id == job_id)
-            )
-            recorded = str(attempts.one())
+            recorded = str(await count_attempts(session, job_id=job_id))
         alert = {
             "lead_id": lead_id,
             "num": lead.num if lead is not None else None,

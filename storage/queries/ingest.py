@@ -17,11 +17,10 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
 from storage.bulk import BulkInsert
 from storage.clock import utcnow
-from storage.database import Database
+from storage.database import Database, run_retrying_conflicts
 from storage.models import (
     InboxEvent,
     InboxOutcome,
@@ -35,7 +34,6 @@ from storage.models import (
 from storage.queries.cards import NOTIFY_JOB
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
 
-CONFLICT_RETRIES = 3
 LeadKey = tuple[str, int]
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
 # in a `pay` event must not wipe what the `lead` event said.
@@ -124,13 +122,7 @@ class _Planned:
 async def store(database: Database, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
     """`store_events` in a transaction of its own, tried again when another process stored
     one of the same leads first (the retry sees it and updates instead)."""
-    for attempt in range(1, CONFLICT_RETRIES + 1):
-        try:
-            return await database.run_in_transaction(partial(store_events, events=events))
-        except IntegrityError:
-            if attempt == CONFLICT_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return await run_retrying_conflicts(database, partial(store_events, events=events))
 
 
 def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
