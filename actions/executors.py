@@ -1,5 +1,5 @@
-"""What the buttons' jobs do: call Flexbe (and, as their clients land, 5CRM and Comunik8),
-record the outcome on the action, and refresh the lead's cards.
+"""What the buttons' jobs do: change the status in Flexbe, create the 5CRM deal, queue or
+cancel the Comunik8 call; record the outcome on the action, and refresh the lead's cards.
 
 A retryable failure is raised again for the job engine to retry; a final one (not
 retryable, or retries used up: `fail`) is written on the card in words, with Retry, and
@@ -17,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.settings import Settings, SiteConfig
-from integrations._base import Sleep
 from integrations.comunik8 import (
     AlreadyProcessed,
     CallAlreadyScheduled,
@@ -28,6 +27,7 @@ from integrations.errors import IntegrationError
 from integrations.failures import failure_code
 from integrations.flexbe import FlexbeClient
 from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_deal
+from integrations.retries import Sleep
 from storage.database import Database
 from storage.models import Action, Lead
 from storage.queries.cards import finish_action, refresh_cards, set_lead_status

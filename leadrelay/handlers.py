@@ -18,7 +18,7 @@ from actions.reconcile import (
 )
 from actions.retention import PRUNE_JOB, Pruner, RetentionSettings
 from config.settings import Settings
-from integrations._base import Sleep
+from integrations.retries import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
 from jobs.registry import HandlerRegistry, JobContext

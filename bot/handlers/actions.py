@@ -24,14 +24,10 @@ from storage.queries.cards import (
     take_lead,
 )
 
-router = Router(name=__name__)
-router.callback_query.filter(IsManager())
-
 STATUS_OF = {Act.PROCESSED: 1, Act.FULFILLED: 2, Act.CANCELLED: 10, Act.RESTORE: 0}
 CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
 
 
-@router.callback_query(LeadAction.filter(F.act.in_(set(Act))))
 async def tap(
     query: CallbackQuery,
     callback_data: LeadAction,
@@ -152,3 +148,10 @@ async def _retry(session: AsyncSession, lead: Lead) -> str:
         return _("Nothing to retry.")
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}r{action.job_id}")
     return _("Trying again…")
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.filter(IsManager())
+    router.callback_query.register(tap, LeadAction.filter(F.act.in_(set(Act))))
+    return router

@@ -12,8 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.clock import utcnow
 from storage.database import Database, run_retrying_conflicts
 from storage.models import InboxEvent, InboxOutcome
+from storage.tables import table_of
 
-_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
+_INBOX: Table = table_of(InboxEvent)
 
 
 async def record_event(session: AsyncSession, event: InboxEvent) -> InboxEvent:

@@ -33,6 +33,7 @@ from storage.models import (
 )
 from storage.queries.cards import NOTIFY_JOB
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
+from storage.tables import table_of
 
 LeadKey = tuple[str, int]
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
@@ -40,11 +41,11 @@ LeadKey = tuple[str, int]
 _KEEP_WHEN_EMPTY = frozenset(LEAD_FIELDS) - {"status_code", "status_name"}
 _DEFAULT_MAX_ATTEMPTS = Job.model_fields["max_attempts"].default
 # Core tables: bulk statements skip the ORM's per-object bookkeeping.
-_LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
-_PAYMENT: Table = Payment.__table__  # type: ignore[attr-defined]
-_JOB: Table = Job.__table__  # type: ignore[attr-defined]
-_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
-_MANAGER: Table = Manager.__table__  # type: ignore[attr-defined]
+_LEAD: Table = table_of(Lead)
+_PAYMENT: Table = table_of(Payment)
+_JOB: Table = table_of(Job)
+_INBOX: Table = table_of(InboxEvent)
+_MANAGER: Table = table_of(Manager)
 
 # The statements are built once: building one costs more than running it for a small
 # batch. `IN` lists are expanding parameters, filled in at each execution.
