@@ -3,31 +3,44 @@ the card shows its outcome when it finishes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actions.kinds import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, FLEXBE_STATUS_JOB
 from bot.callbacks import Act, LeadAction
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.jobs import action_job
 from bot.scope import chat_scope
+from domain.jobs import (
+    CALL,
+    CANCEL_CALL,
+    CRM5_DEAL,
+    FLEXBE_STATUS,
+    ActionPayload,
+    JobKind,
+    call_key,
+    cancel_call_key,
+    deal_key,
+    status_key,
+)
 from integrations.phones import normalize_phone
-from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
-from storage.queries.cards import refresh_cards, start_action, take_lead
-
-router = Router(name=__name__)
-router.callback_query.filter(IsManager())
+from storage.models import ActionOutcome, Lead, Manager
+from storage.queries.cards import (
+    cancelled_calls,
+    refresh_cards,
+    retry_failed_action,
+    start_action,
+    take_lead,
+)
 
 STATUS_OF = {Act.PROCESSED: 1, Act.FULFILLED: 2, Act.CANCELLED: 10, Act.RESTORE: 0}
 CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
 
 
-@router.callback_query(LeadAction.filter(F.act.in_(set(Act))))
 async def tap(
     query: CallbackQuery,
     callback_data: LeadAction,
@@ -52,9 +65,9 @@ async def tap(
         await query.answer(await _retry(session, lead))
         return
     toast, kind, key, payload = _plan(
-        act, lead, manager, config, await _calls_so_far(session, lead.id)
+        act, lead, manager, config, await cancelled_calls(session, lead_id=lead.id)
     )
-    if kind is None:
+    if kind is None or payload is None:
         await query.answer(toast, show_alert=True)
         return
     job, created = await action_job(session, kind=kind, dedupe_key=key, payload=payload)
@@ -64,11 +77,11 @@ async def tap(
     action = await start_action(
         session,
         lead_id=lead.id,
-        kind=str(payload["action"]),
+        kind=payload.action,
         actor_id=manager.telegram_id,
         actor_name=manager.name,
     )
-    job.payload = {**payload, "action_id": action.id}
+    job.payload = replace(payload, action_id=action.id).dump()
     action.job_id = job.id
     session.add_all([job, action])
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
@@ -95,76 +108,62 @@ async def _take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
 
 def _plan(
     act: Act, lead: Lead, manager: Manager, config: BotConfig, generation: int
-) -> tuple[str, str | None, str, dict[str, object]]:
-    base: dict[str, object] = {
-        "lead_id": lead.id,
-        "site": lead.site_key,
-        "actor": manager.telegram_id,
-    }
+) -> tuple[str, JobKind[ActionPayload] | None, str, ActionPayload | None]:
+    assert lead.id is not None
+    base = ActionPayload(lead_id=lead.id, site=lead.site_key, actor=manager.telegram_id)
     if act in STATUS_OF:
         if lead.site_key not in config.flexbe_sites:
-            return _("The Flexbe API is not set up for this site."), None, "", {}
+            return _("The Flexbe API is not set up for this site."), None, "", None
         status = STATUS_OF[act]
         if lead.status_code == status:
-            return _("Already so in Flexbe."), None, "", {}
-        key = f"flexbe.status:{lead.id}:{status}:v{lead.version}"
+            return _("Already so in Flexbe."), None, "", None
         return (
             _("Sending to Flexbe…"),
-            FLEXBE_STATUS_JOB,
-            key,
-            {**base, "status": status, "action": f"status:{status}"},
+            FLEXBE_STATUS,
+            status_key(lead.id, status, lead.version),
+            replace(base, status=status, action=f"status:{status}"),
         )
     if act is Act.DEAL:
         if not config.can_deal:
-            return _("5CRM is not set up."), None, "", {}
+            return _("5CRM is not set up."), None, "", None
         return (
             _("Creating the 5CRM deal…"),
-            CRM5_DEAL_JOB,
-            f"crm5.deal:{lead.id}",
-            {**base, "action": "deal"},
+            CRM5_DEAL,
+            deal_key(lead.id),
+            replace(base, action="deal"),
         )
     if not config.can_call:
-        return _("The dialler is not set up."), None, "", {}
+        return _("The dialler is not set up."), None, "", None
     if not normalize_phone(lead.client_phone, config.region(lead.site_key)):
         # Nothing to dial: say so now rather than let the job fail.
-        return _("This lead has no phone number that can be dialled."), None, "", {}
+        return _("This lead has no phone number that can be dialled."), None, "", None
     if act in CALL_DELAY_SECONDS:
         delay = CALL_DELAY_SECONDS[act]
-        key = f"comunik8.call:{lead.id}:{generation}"
         return (
             _("Queuing the call…"),
-            CALL_JOB,
-            key,
-            {**base, "delay": delay, "action": f"call:{delay}"},
+            CALL,
+            call_key(lead.id, generation),
+            replace(base, delay=delay, action=f"call:{delay}"),
         )
-    key = f"comunik8.cancel:{lead.id}:{generation}"
-    return _("Cancelling the call…"), CANCEL_CALL_JOB, key, {**base, "action": "uncall"}
-
-
-async def _calls_so_far(session: AsyncSession, lead_id: int) -> int:
-    """How many calls were cancelled: a new call after a cancel is a new call, not a repeat."""
-    result = await session.exec(
-        select(func.count())
-        .select_from(Action)
-        .where(Action.lead_id == lead_id, Action.kind == "uncall")
+    return (
+        _("Cancelling the call…"),
+        CANCEL_CALL,
+        cancel_call_key(lead.id, generation),
+        replace(base, action="uncall"),
     )
-    return int(result.one())
 
 
 async def _retry(session: AsyncSession, lead: Lead) -> str:
-    """Run the lead's last failed action again: its dead job goes back in the queue."""
-    result = await session.exec(
-        select(Action)
-        .where(Action.lead_id == lead.id, Action.outcome == ActionOutcome.FAILED.value)
-        .order_by(col(Action.id).desc())
-    )
-    action = result.first()
-    job = await session.get(Job, action.job_id) if action and action.job_id else None
-    if action is None or job is None or job.status != JobStatus.DEAD.value:
-        return _("Nothing to retry.")
-    job.status, job.attempts, job.last_error = JobStatus.PENDING.value, 0, None
-    action.outcome, action.detail = ActionOutcome.PENDING.value, ""
-    session.add_all([job, action])
     assert lead.id is not None
-    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}r{job.id}")
+    action = await retry_failed_action(session, lead_id=lead.id)
+    if action is None:
+        return _("Nothing to retry.")
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}r{action.job_id}")
     return _("Trying again…")
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.filter(IsManager())
+    router.callback_query.register(tap, LeadAction.filter(F.act.in_(set(Act))))
+    return router

@@ -17,11 +17,11 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
+from domain.jobs import NOTIFY, CardPayload, changed_card_key, new_card_key
 from storage.bulk import BulkInsert
 from storage.clock import utcnow
-from storage.database import Database
+from storage.database import Database, run_retrying_conflicts
 from storage.models import (
     InboxEvent,
     InboxOutcome,
@@ -32,21 +32,20 @@ from storage.models import (
     Manager,
     Payment,
 )
-from storage.queries.cards import NOTIFY_JOB
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
+from storage.tables import table_of
 
-CONFLICT_RETRIES = 3
 LeadKey = tuple[str, int]
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
 # in a `pay` event must not wipe what the `lead` event said.
 _KEEP_WHEN_EMPTY = frozenset(LEAD_FIELDS) - {"status_code", "status_name"}
 _DEFAULT_MAX_ATTEMPTS = Job.model_fields["max_attempts"].default
 # Core tables: bulk statements skip the ORM's per-object bookkeeping.
-_LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
-_PAYMENT: Table = Payment.__table__  # type: ignore[attr-defined]
-_JOB: Table = Job.__table__  # type: ignore[attr-defined]
-_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
-_MANAGER: Table = Manager.__table__  # type: ignore[attr-defined]
+_LEAD: Table = table_of(Lead)
+_PAYMENT: Table = table_of(Payment)
+_JOB: Table = table_of(Job)
+_INBOX: Table = table_of(InboxEvent)
+_MANAGER: Table = table_of(Manager)
 
 # The statements are built once: building one costs more than running it for a small
 # batch. `IN` lists are expanding parameters, filled in at each execution.
@@ -117,20 +116,15 @@ class _Planned:
     first: bool
     earlier_lead_id: int | None = None
     payment: PaymentSnapshot | None = None
-    notify: list[tuple[int, str, str]] = field(default_factory=list)  # chat, reason, key suffix
+    # Chat, reason, and the lead's version in the key (None: the first card of a new lead).
+    notify: list[tuple[int, str, int | None]] = field(default_factory=list)
     change: str = ""
 
 
 async def store(database: Database, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
     """`store_events` in a transaction of its own, tried again when another process stored
     one of the same leads first (the retry sees it and updates instead)."""
-    for attempt in range(1, CONFLICT_RETRIES + 1):
-        try:
-            return await database.run_in_transaction(partial(store_events, events=events))
-        except IntegrityError:
-            if attempt == CONFLICT_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return await run_retrying_conflicts(database, partial(store_events, events=events))
 
 
 def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
@@ -234,8 +228,8 @@ def _plan_changes(
             reason = "paid"
     plan.change = reason
     if reason and (reason != "new" or event.announce_new):
-        suffix = "" if reason == "new" else f":v{state.values['version']}"
-        plan.notify = [(chat, reason, suffix) for chat in dict.fromkeys([*event.chats, *managers])]
+        version = None if reason == "new" else int(state.values["version"])
+        plan.notify = [(chat, reason, version) for chat in dict.fromkeys([*event.chats, *managers])]
 
 
 def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
@@ -307,7 +301,10 @@ def _job_keys(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> list[str]:
     if not plan.notify:
         return []
     lead_id = leads[plan.event.lead_key].values["id"]
-    return [f"notify:{lead_id}:{chat}{suffix}" for chat, _, suffix in plan.notify]
+    return [
+        new_card_key(lead_id, chat) if version is None else changed_card_key(lead_id, chat, version)
+        for chat, _, version in plan.notify
+    ]
 
 
 def _write_jobs(
@@ -318,13 +315,16 @@ def _write_jobs(
 ) -> set[str]:
     rows: dict[str, dict[str, Any]] = {}
     for plan in planned:
-        lead_id = leads[plan.event.lead_key].values["id"] if plan.notify else None
+        if not plan.notify:
+            continue
+        lead_id = leads[plan.event.lead_key].values["id"]
         for (chat, reason, _), key in zip(plan.notify, _job_keys(plan, leads), strict=True):
+            card = CardPayload(lead_id=lead_id, chat_id=chat, reason=reason)
             rows[key] = {
-                "kind": NOTIFY_JOB,
-                "payload": {"lead_id": lead_id, "chat_id": chat, "reason": reason},
+                "kind": NOTIFY.name,
+                "payload": card.dump(),
                 "dedupe_key": key,
-                "queue": f"tg:{chat}",
+                "queue": card.queue,
                 "status": JobStatus.PENDING.value,
                 "attempts": 0,
                 "max_attempts": _DEFAULT_MAX_ATTEMPTS,
