@@ -16,6 +16,7 @@ from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.jobs import action_job
 from bot.scope import chat_scope
+from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
 from storage.queries.cards import refresh_cards, start_action, take_lead
@@ -23,7 +24,12 @@ from storage.queries.cards import refresh_cards, start_action, take_lead
 router = Router(name=__name__)
 router.callback_query.filter(IsManager())
 
-STATUS_OF = {Act.PROCESSED: 1, Act.FULFILLED: 2, Act.CANCELLED: 10, Act.RESTORE: 0}
+STATUS_OF = {
+    Act.PROCESSED: LeadStatus.PROCESSED,
+    Act.FULFILLED: LeadStatus.FULFILLED,
+    Act.CANCELLED: LeadStatus.CANCELLED,
+    Act.RESTORE: LeadStatus.NEW,
+}
 CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
 
 
@@ -104,7 +110,7 @@ def _plan(
     if act in STATUS_OF:
         if lead.site_key not in config.flexbe_sites:
             return _("The Flexbe API is not set up for this site."), None, "", {}
-        status = STATUS_OF[act]
+        status = STATUS_OF[act].value
         if lead.status_code == status:
             return _("Already so in Flexbe."), None, "", {}
         key = f"flexbe.status:{lead.id}:{status}:v{lead.version}"

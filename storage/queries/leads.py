@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from domain.statuses import LeadStatus
+
 
 # Plain dataclasses, built from models already validated: once per webhook, where even a
 # pydantic model's unvalidated construction cost twice as much. Not frozen (nothing assigns
@@ -19,7 +21,7 @@ class LeadSnapshot:
     flexbe_id: int
     num: int | None = None
     created_at: datetime | None = None
-    status_code: int = 0
+    status_code: int = LeadStatus.NEW
     status_name: str = ""
     client_name: str = ""
     client_phone: str = ""
