@@ -16,7 +16,11 @@ from domain.statuses import LeadStatus
 # to them), because a frozen one sets each field through `object.__setattr__`.
 @dataclass(slots=True, kw_only=True)
 class LeadSnapshot:
-    """What Flexbe says a lead is now, in column form; intake and sync both produce it."""
+    """What Flexbe says a lead is now, in column form; intake and sync both produce it.
+
+    Its fields are the table's (`storage.models.Lead`) less the service's own (key, site,
+    origin, taker, lock, timestamps), with the same types and defaults: a test holds them so
+    (tests/storage/test_lead_fields.py)."""
 
     flexbe_id: int
     num: int | None = None
