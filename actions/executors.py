@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.settings import Settings, SiteConfig
+from domain.jobs import ACTION_FAILED, ActionFailedPayload, ActionPayload, action_failed_key
 from integrations._base import Sleep
 from integrations.comunik8 import (
     AlreadyProcessed,
@@ -37,9 +38,6 @@ from storage.queries.cards import finish_action, refresh_cards
 from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)
-
-# One message to one admin about an action that will not succeed (see bot.alerts).
-ACTION_FAILED_JOB = "telegram.action_failed"
 
 
 class CallRefused(IntegrationError):
@@ -76,16 +74,20 @@ class LeadActions:
         self.alert_admins = tuple(dict.fromkeys(alert_admins))
         self.sleep = sleep
 
+    # The job handlers take the stored payload (a `domain.jobs.ActionPayload`) as the
+    # engine hands it over, and read it once.
+
     async def change_status(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
-        status = int(payload["status"])
+        job = ActionPayload.parse(payload)
+        status = job.new_status()
+        lead = await self._lead(job)
         try:
             site = self.settings.site(lead.site_key)
             async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
                 await flexbe.change_lead(lead.flexbe_id, status=status)
         except IntegrationError as error:
             if not error.retryable:
-                await self.fail(payload, error)
+                await self._fail(job, error)
             raise
         async with self.database.write() as session:
             row = await session.get(Lead, lead.id)
@@ -93,12 +95,13 @@ class LeadActions:
                 row.status_code, row.status_name = status, ""
                 row.version, row.updated_at = row.version + 1, utcnow()
                 session.add(row)
-            await self._done(session, payload, ok=True)
+            await self._done(session, job, ok=True)
 
     async def create_deal(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
+        job = ActionPayload.parse(payload)
+        lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
-        await self._run(payload, self._deal(lead, site))
+        await self._run(job, self._deal(lead, site))
 
     async def _deal(self, lead: Lead, site: SiteConfig) -> str:
         request = crm5_deal(lead, site.crm5, region=self.settings.region(site.key))
@@ -107,9 +110,10 @@ class LeadActions:
         return ""
 
     async def queue_call(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
+        job = ActionPayload.parse(payload)
+        lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
-        delay = int(payload.get("delay") or 0)
+        delay = job.delay or 0
 
         async def call() -> str:
             # Built here, so a lead that cannot become a request fails like a refusal.
@@ -127,10 +131,11 @@ class LeadActions:
                 raise CallRefused("comunik8:existing_contact")
             return "comunik8:already_scheduled" if isinstance(result, CallAlreadyScheduled) else ""
 
-        await self._run(payload, call())
+        await self._run(job, call())
 
     async def cancel_call(self, payload: dict[str, Any]) -> None:
-        lead = await self._lead(payload)
+        job = ActionPayload.parse(payload)
+        lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
 
         async def cancel() -> str:
@@ -148,42 +153,44 @@ class LeadActions:
                 raise CallRefused("comunik8:already_processed")
             return ""
 
-        await self._run(payload, cancel())
+        await self._run(job, cancel())
 
-    async def _run(self, payload: dict[str, Any], call: Awaitable[str]) -> None:
+    async def _run(self, job: ActionPayload, call: Awaitable[str]) -> None:
         """Await the external call; record success, or a final failure, on the card."""
         try:
             detail = await call
         except IntegrationError as error:
             if not error.retryable:
-                await self.fail(payload, error)
+                await self._fail(job, error)
             raise
         async with self.database.write() as session:
-            await self._done(session, payload, ok=True, detail=detail)
+            await self._done(session, job, ok=True, detail=detail)
 
     async def fail(self, payload: dict[str, Any], error: BaseException) -> None:
         """The action will not succeed: say why on the card, where Retry is offered, and
-        tell the admins."""
+        tell the admins. (The engine calls it when the job dies.)"""
+        await self._fail(ActionPayload.parse(payload), error)
+
+    async def _fail(self, job: ActionPayload, error: BaseException) -> None:
         code = failure_code(error)
         log.warning(
             "action %s on lead %s failed: %s",
-            payload.get("action"),
-            payload.get("lead_id"),
+            job.action or None,
+            job.lead_id,
             type(error).__name__,
         )
         async with self.database.write() as session:
-            await self._done(session, payload, ok=False, detail=code)
-            await self._tell_admins(session, payload, error, code)
+            await self._done(session, job, ok=False, detail=code)
+            await self._tell_admins(session, job, error, code)
 
     async def _tell_admins(
-        self, session: AsyncSession, payload: dict[str, Any], error: BaseException, code: str
+        self, session: AsyncSession, job: ActionPayload, error: BaseException, code: str
     ) -> None:
         """One alert job per admin and death of the job. Only ids, names of things and
         codes go in: never the client's contacts, nor anything an error may have quoted."""
-        lead_id = int(payload["lead_id"])
+        lead_id, action_id = job.lead_id, job.action_id
         lead = await session.get(Lead, lead_id)
-        action_id = payload.get("action_id")
-        action = await session.get(Action, int(action_id)) if action_id is not None else None
+        action = await session.get(Action, action_id) if action_id is not None else None
         job_id = action.job_id if action is not None else None
         recorded = "-"
         if job_id is not None:
@@ -193,49 +200,48 @@ class LeadActions:
                 select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id == job_id)
             )
             recorded = str(attempts.one())
-        alert = {
-            "lead_id": lead_id,
-            "num": lead.num if lead is not None else None,
-            "flexbe_id": lead.flexbe_id if lead is not None else None,
-            "site": lead.site_key if lead is not None else str(payload.get("site", "")),
-            "action": str(payload.get("action", "")),
-            "code": code,
-            "job_id": job_id,
-        }
+        site = lead.site_key if lead is not None else job.site
         if not self.alert_admins:
             log.error(
                 "action %s on lead %s (site %s, Flexbe #%s) failed for good: %s (%s); "
                 "see `leadrelay jobs list --status dead`",
-                alert["action"],
+                job.action,
                 lead_id,
-                alert["site"],
-                alert["num"],
+                site,
+                lead.num if lead is not None else None,
                 code,
                 type(error).__name__,
             )
             return
         subject = f"j{job_id}.{recorded}" if job_id is not None else f"a{action_id}.l{lead_id}"
         for admin in self.alert_admins:
+            alert = ActionFailedPayload(
+                chat_id=admin,
+                lead_id=lead_id,
+                num=lead.num if lead is not None else None,
+                flexbe_id=lead.flexbe_id if lead is not None else None,
+                site=site,
+                action=job.action,
+                code=code,
+                job_id=job_id,
+            )
             await enqueue(
                 session,
-                kind=ACTION_FAILED_JOB,
-                payload={**alert, "chat_id": admin},
-                dedupe_key=f"alert:dead:{subject}:{admin}"[:255],
-                queue=f"tg:{admin}",
+                kind=ACTION_FAILED.name,
+                payload=alert.dump(),
+                dedupe_key=action_failed_key(subject, admin),
+                queue=alert.queue,
             )
 
-    async def _lead(self, payload: dict[str, Any]) -> Lead:
+    async def _lead(self, job: ActionPayload) -> Lead:
         async with self.database.read() as session:
-            lead = await session.get(Lead, int(payload["lead_id"]))
+            lead = await session.get(Lead, job.lead_id)
         if lead is None or lead.id is None:
-            raise LookupError(f"lead {payload.get('lead_id')} does not exist")
+            raise LookupError(f"lead {job.lead_id} does not exist")
         return lead
 
-    async def _done(
-        self, session: Any, payload: dict[str, Any], *, ok: bool, detail: str = ""
-    ) -> None:
-        action_id = payload.get("action_id")
-        if action_id is not None:
-            await finish_action(session, int(action_id), ok=ok, detail=detail)
-        cause = f"a{action_id}{'ok' if ok else 'fail'}"
-        await refresh_cards(session, lead_id=int(payload["lead_id"]), cause=cause)
+    async def _done(self, session: Any, job: ActionPayload, *, ok: bool, detail: str = "") -> None:
+        if job.action_id is not None:
+            await finish_action(session, job.action_id, ok=ok, detail=detail)
+        cause = f"a{job.action_id}{'ok' if ok else 'fail'}"
+        await refresh_cards(session, lead_id=job.lead_id, cause=cause)

@@ -18,9 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from actions.kinds import RECONCILE_JOB
 from actions.sync import SyncSummary, sync_site
 from config.settings import Settings, SiteConfig
+from domain.jobs import (
+    NOTIFY,
+    RECONCILE,
+    RECOVERED,
+    SYNC_REPORT,
+    CardPayload,
+    ReconcilePayload,
+    RecoveredPayload,
+    SyncReportPayload,
+    new_card_key,
+    reconcile_key,
+    recovered_key,
+    sync_report_key,
+)
 from integrations.flexbe import FlexbeClient
 from jobs.registry import JobContext
 from storage.clock import utcnow
@@ -29,9 +42,6 @@ from storage.models import LeadOrigin
 from storage.queries.jobs import enqueue
 
 log = logging.getLogger(__name__)
-
-RECOVERED_JOB = "telegram.recovered"
-REPORT_JOB = "telegram.sync_report"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +63,6 @@ def reconcilable(settings: Settings) -> list[SiteConfig]:
     return [s for s in settings.sites if s.flexbe_api_url and s.flexbe_api_key]
 
 
-def reconcile_key(site_key: str, now: datetime, interval: timedelta) -> str:
-    slot = int(now.timestamp() // interval.total_seconds())
-    return f"reconcile:{site_key}:{slot}"
-
-
 async def schedule_reconciles(
     database: Database, sites: list[SiteConfig], options: ReconcileSettings, *, now: datetime
 ) -> int:
@@ -67,8 +72,8 @@ async def schedule_reconciles(
         for site in sites:
             _, is_new = await enqueue(
                 session,
-                kind=RECONCILE_JOB,
-                payload={"site": site.key},
+                kind=RECONCILE.name,
+                payload=ReconcilePayload(site=site.key).dump(),
                 dedupe_key=reconcile_key(site.key, now, options.interval),
                 max_attempts=3,
             )
@@ -110,7 +115,8 @@ class Reconciler:
         self.flexbe_client = flexbe_client
 
     async def handle(self, payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG002
-        site = self.settings.site(str(payload["site"]))
+        job = RECONCILE.parse(payload)
+        site = self.settings.site(job.site)
         chats = site.chats or tuple(self.settings.telegram_chats)
         since = utcnow() - self.options.window
         async with self.flexbe_client(site) as client:
@@ -126,45 +132,50 @@ class Reconciler:
                 origin=LeadOrigin.RECOVERED,
                 region=self.settings.region(site.key),
             )
-        await self._announce(site, chats, summary, payload.get("report_to"))
+        await self._announce(site, chats, summary, job.report_to)
 
     async def _announce(
-        self, site: SiteConfig, chats: tuple[int, ...], summary: SyncSummary, report_to: Any
+        self, site: SiteConfig, chats: tuple[int, ...], summary: SyncSummary, report_to: int | None
     ) -> None:
         async with self.database.write() as session:
             new_ids = summary.new_lead_ids
             for chat_id in chats if new_ids else ():
                 if len(new_ids) <= self.options.flood_threshold:
                     for lead_id in new_ids:
+                        card = CardPayload(lead_id=lead_id, chat_id=chat_id, reason="new")
                         await enqueue(
                             session,
-                            kind="notify",
-                            payload={"lead_id": lead_id, "chat_id": chat_id, "reason": "new"},
-                            dedupe_key=f"notify:{lead_id}:{chat_id}",
-                            queue=f"tg:{chat_id}",
+                            kind=NOTIFY.name,
+                            payload=card.dump(),
+                            dedupe_key=new_card_key(lead_id, chat_id),
+                            queue=card.queue,
                         )
                 else:
+                    recovered = RecoveredPayload(
+                        chat_id=chat_id, site=site.key, lead_ids=tuple(new_ids)
+                    )
                     await enqueue(
                         session,
-                        kind=RECOVERED_JOB,
-                        payload={"chat_id": chat_id, "site": site.key, "lead_ids": new_ids},
-                        dedupe_key=f"recovered:{site.key}:{chat_id}:{min(new_ids)}:{len(new_ids)}",
-                        queue=f"tg:{chat_id}",
+                        kind=RECOVERED.name,
+                        payload=recovered.dump(),
+                        dedupe_key=recovered_key(site.key, chat_id, new_ids),
+                        queue=recovered.queue,
                     )
-            if isinstance(report_to, int):
+            if report_to is not None:
+                report = SyncReportPayload(
+                    chat_id=report_to,
+                    site=site.display_name,
+                    new=summary.new,
+                    updated=summary.updated,
+                    unchanged=summary.unchanged,
+                    failed=summary.failed,
+                )
                 await enqueue(
                     session,
-                    kind=REPORT_JOB,
-                    payload={
-                        "chat_id": report_to,
-                        "site": site.display_name,
-                        "new": summary.new,
-                        "updated": summary.updated,
-                        "unchanged": summary.unchanged,
-                        "failed": summary.failed,
-                    },
-                    dedupe_key=f"sync-report:{report_to}:{utcnow().timestamp()}",
-                    queue=f"tg:{report_to}",
+                    kind=SYNC_REPORT.name,
+                    payload=report.dump(),
+                    dedupe_key=sync_report_key(report_to, utcnow()),
+                    queue=report.queue,
                 )
         if summary.new:
             log.info("reconcile of %s recovered %d lead(s)", site.key, summary.new)

@@ -26,7 +26,8 @@ Kept: the card buttons' jobs (`flexbe.status`, `crm5.deal`, `comunik8.call`,
 idempotency key), a pruned `comunik8.call:{lead}:{n}` a second call to the client. These
 jobs are one per manager action, as many as rows of the action log, which is kept too,
 so they grow with the team's work, not with traffic. A kind this module does not know is
-kept: forgetting a key nobody reasoned about is the unsafe default.
+kept: forgetting a key nobody reasoned about is the unsafe default. Each kind of the
+catalogue (`domain.jobs`) says which it is: `pruned_after_retention`.
 
 Dead jobs stay whatever their kind: they are the admins' list in `/failed`, with Retry;
 an admin discards one explicitly. Running and pending jobs are never touched.
@@ -56,47 +57,19 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actions.kinds import (
-    CALL_JOB,
-    CANCEL_CALL_JOB,
-    CRM5_DEAL_JOB,
-    FLEXBE_STATUS_JOB,
-    RECONCILE_JOB,
-)
 from config.settings import Settings
+from domain.jobs import PRUNE, PRUNED_KINDS, NoPayload, prune_key
 from jobs.registry import JobContext
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxOutcome
 from storage.queries import retention as queries
-from storage.queries.cards import NOTIFY_JOB
 from storage.queries.jobs import enqueue, prefer_indexes
-from storage.queries.updates import UPDATE_JOB
 
 log = logging.getLogger(__name__)
 
-PRUNE_JOB = "retention.prune"
-# Named here rather than imported: their modules pull in the clients and the bot, which
-# `leadrelay prune` does not need (tests/actions/test_retention.py checks they match).
-ALERT_JOB = "telegram.alert"
-ACTION_FAILED_JOB = "telegram.action_failed"
-RECOVERED_JOB = "telegram.recovered"
-REPORT_JOB = "telegram.sync_report"
-# Kinds whose keys cannot come again once they are older than the retention (see above).
-PRUNED_KINDS = frozenset(
-    {
-        NOTIFY_JOB,
-        UPDATE_JOB,
-        ALERT_JOB,
-        ACTION_FAILED_JOB,
-        RECOVERED_JOB,
-        REPORT_JOB,
-        RECONCILE_JOB,
-        PRUNE_JOB,
-    }
-)
-# Kinds whose keys guard a call out that a card's button can repeat at any time.
-KEPT_KINDS = frozenset({FLEXBE_STATUS_JOB, CRM5_DEAL_JOB, CALL_JOB, CANCEL_CALL_JOB})
+# Which job kinds go is said by each kind in the catalogue, `domain.jobs`
+# (`pruned_after_retention`, read into `PRUNED_KINDS`); why each is safe is argued above.
 PRUNED_OUTCOMES = (InboxOutcome.ACCEPTED, InboxOutcome.DUPLICATE, InboxOutcome.IGNORED)
 
 
@@ -211,17 +184,13 @@ async def count_prunable(
     return report
 
 
-def prune_key(now: datetime, interval: timedelta) -> str:
-    return f"prune:{int(now.timestamp() // interval.total_seconds())}"
-
-
 async def schedule_prune(database: Database, options: RetentionSettings, *, now: datetime) -> bool:
     """Enqueue this interval's prune; a second call in it (any process) adds nothing."""
     async with database.write() as session:
         _, created = await enqueue(
             session,
-            kind=PRUNE_JOB,
-            payload={},
+            kind=PRUNE.name,
+            payload=NoPayload().dump(),
             dedupe_key=prune_key(now, options.interval),
             max_attempts=3,
         )

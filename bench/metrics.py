@@ -42,6 +42,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actions.retention import RetentionSettings, prune  # noqa: E402
+from domain.jobs import (  # noqa: E402
+    CRM5_DEAL,
+    FLEXBE_STATUS,
+    NOTIFY,
+    TELEGRAM_QUEUE_PREFIX,
+    TELEGRAM_UPDATE,
+)
 from storage.clock import utcnow  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -49,7 +56,7 @@ from storage.migrate import upgrade  # noqa: E402
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "leadrelay_bench_metrics"
 LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
-LIVE_KINDS = ("notify", "flexbe.status", "crm5.deal", "telegram.update")
+LIVE_KINDS = tuple(kind.name for kind in (NOTIFY, FLEXBE_STATUS, CRM5_DEAL, TELEGRAM_UPDATE))
 OLD_DEPTH_QUERY = "SELECT kind, status, count(*) FROM job GROUP BY kind, status"
 
 
@@ -62,13 +69,14 @@ def free_port() -> int:
 
 def _fill_sql(postgres: bool, count: int) -> list[str]:
     """Done jobs `notify` finished 40 days ago, one attempt each, ids after the live ones."""
+    kind, queue = f"'{NOTIFY.name}'", f"'{TELEGRAM_QUEUE_PREFIX}' || (n % 50)"
     if postgres:
         old = "now() - interval '40 days'"
         series = f"generate_series(1, {count}) AS s(n)"
         return [
             "INSERT INTO job (kind, payload, dedupe_key, queue, status, attempts, max_attempts,"
             " run_at, created_at, updated_at, finished_at, postponements)"
-            f" SELECT 'notify', '{{}}', 'bench:' || n, 'tg:' || (n % 50), 'done', 1, 8,"
+            f" SELECT {kind}, '{{}}', 'bench:' || n, {queue}, 'done', 1, 8,"
             f" {old}, {old}, {old}, {old}, 0 FROM {series}",
             "INSERT INTO job_attempt (job_id, attempt, worker, started_at, finished_at, outcome)"
             f" SELECT id, 1, 'bench', {old}, {old}, 'done' FROM job WHERE status = 'done'",
@@ -78,7 +86,7 @@ def _fill_sql(postgres: bool, count: int) -> list[str]:
     return [
         f"{series} INSERT INTO job (kind, payload, dedupe_key, queue, status, attempts,"
         " max_attempts, run_at, created_at, updated_at, finished_at, postponements)"
-        f" SELECT 'notify', '{{}}', 'bench:' || n, 'tg:' || (n % 50), 'done', 1, 8,"
+        f" SELECT {kind}, '{{}}', 'bench:' || n, {queue}, 'done', 1, 8,"
         f" {old}, {old}, {old}, {old}, 0 FROM s",
         "INSERT INTO job_attempt (job_id, attempt, worker, started_at, finished_at, outcome)"
         f" SELECT id, 1, 'bench', {old}, {old}, 'done' FROM job WHERE status = 'done'",

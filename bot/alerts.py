@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import LeadsPage
 from bot.cards import status_label
 from bot.outcomes import explain
+from domain.jobs import ActionFailedPayload, SyncReportPayload
 from storage.database import Database
 from storage.queries.team import get_manager
 
@@ -65,18 +66,18 @@ async def send_recovered(
 
 
 async def send_sync_report(
-    *, bot: Bot, database: Database, i18n: I18n, payload: dict[str, Any]
+    *, bot: Bot, database: Database, i18n: I18n, payload: SyncReportPayload
 ) -> None:
-    chat_id = int(payload["chat_id"])
+    chat_id = payload.chat_id
     with i18n.context(), i18n.use_locale(await _language(database, chat_id, i18n.default_locale)):
         text = _(
             "Sync of {site}: {new} new, {updated} updated, {unchanged} unchanged, {failed} failed"
         ).format(
-            site=payload["site"],
-            new=payload["new"],
-            updated=payload["updated"],
-            unchanged=payload["unchanged"],
-            failed=payload["failed"],
+            site=payload.site,
+            new=payload.new,
+            updated=payload.updated,
+            unchanged=payload.unchanged,
+            failed=payload.failed,
         )
     await bot.send_message(chat_id, text, parse_mode=None)
 
@@ -132,10 +133,10 @@ def action_failed_text(payload: dict[str, Any]) -> str:
 
 
 async def send_action_failed(
-    *, bot: Bot, database: Database, i18n: I18n, payload: dict[str, Any]
+    *, bot: Bot, database: Database, i18n: I18n, payload: ActionFailedPayload
 ) -> None:
-    """Tell one admin (`payload["chat_id"]`) that an action failed for good."""
-    chat_id = int(payload["chat_id"])
+    """Tell one admin (`payload.chat_id`) that an action failed for good."""
+    chat_id = payload.chat_id
     with i18n.context(), i18n.use_locale(await _language(database, chat_id, i18n.default_locale)):
-        text = action_failed_text(payload)
+        text = action_failed_text(payload.dump())
     await bot.send_message(chat_id, text, parse_mode=None)

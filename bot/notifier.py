@@ -24,6 +24,7 @@ from bot.callbacks import Act
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
 from bot.history import history_lines
+from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.database import Database
@@ -34,7 +35,6 @@ from storage.queries.team import get_manager
 
 log = logging.getLogger(__name__)
 
-ALERT_JOB = "telegram.alert"
 EDIT_ONLY = frozenset({"updated", "paid"})
 # Characters of an amount's text quoted in a payment reply: a real one is far shorter.
 AMOUNT_SHOWN = 40
@@ -169,12 +169,13 @@ class CardNotifier:
             for admin in self.config.admins:
                 if admin == chat_id:
                     continue
+                alert = BlockedAlertPayload(chat_id=admin, blocked_chat=chat_id)
                 await enqueue(
                     session,
-                    kind=ALERT_JOB,
-                    payload={"chat_id": admin, "blocked_chat": chat_id},
-                    dedupe_key=f"alert:blocked:{chat_id}:{admin}",
-                    queue=f"tg:{admin}",
+                    kind=BLOCKED_ALERT.name,
+                    payload=alert.dump(),
+                    dedupe_key=blocked_alert_key(chat_id, admin),
+                    queue=alert.queue,
                 )
 
     async def _language(self, session: AsyncSession, chat_id: int) -> str:

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     default_region: str = DEFAULT_REGION
     # How long a worker holds a job before another may take it over (a dead worker's jobs).
     job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # How long a worker may miss its heartbeats (one every quarter of this) before another
+    # takes its jobs over: how soon a killed worker's jobs move on.
+    job_liveness_seconds: float = Field(default=10.0, ge=2, le=3600)
     job_concurrency: int = Field(default=32, ge=1, le=1000)
     # The pace the worker keeps, whatever the number of processes (Telegram's and
     # Flexbe's documented limits by default; lower them if you share the bot or the key).

@@ -8,7 +8,7 @@ age of the oldest due job) are read from the database at scrape time, so any pro
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,6 +21,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from jobs import heartbeats
 from storage.clock import utcnow
 from storage.database import Database
 from storage.queries.jobs import JobCount, oldest_due, prefer_indexes, queue_depth
@@ -54,10 +55,13 @@ RUN_DURATION = Histogram(
 class _Snapshot(Collector):
     """Gauges read from the database, already fetched (collect() cannot await)."""
 
-    def __init__(self, counts: list[JobCount], oldest: datetime | None, now: datetime) -> None:
+    def __init__(
+        self, counts: list[JobCount], oldest: datetime | None, now: datetime, workers: int
+    ) -> None:
         self._counts = counts
         self._oldest = oldest
         self._now = now
+        self._workers = workers
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
@@ -74,10 +78,18 @@ class _Snapshot(Collector):
             "How long the oldest due pending job has waited; 0 when none is due.",
             value=max(0.0, age),
         )
+        yield GaugeMetricFamily(
+            "leadrelay_job_workers_live",
+            "Worker processes whose heartbeat is fresh (within the liveness timeout).",
+            value=self._workers,
+        )
 
 
 async def render_metrics(
-    database: Database, *, registry: CollectorRegistry = REGISTRY
+    database: Database,
+    *,
+    registry: CollectorRegistry = REGISTRY,
+    liveness: timedelta = heartbeats.LIVENESS,
 ) -> tuple[bytes, str]:
     """The `/metrics` body and its content type: `registry` (by default every metric of
     this process) followed by the job gauges read from the database now."""
@@ -87,6 +99,7 @@ async def render_metrics(
             await prefer_indexes(session)
         counts = await queue_depth(session, sqlite=database.is_sqlite)
         oldest = await oldest_due(session, now=now)
+        workers = await heartbeats.count_live(session, now=now, liveness=liveness)
     snapshot = CollectorRegistry(auto_describe=False)
-    snapshot.register(_Snapshot(counts, oldest, now))
+    snapshot.register(_Snapshot(counts, oldest, now, workers))
     return generate_latest(registry) + generate_latest(snapshot), CONTENT_TYPE_LATEST

@@ -1,6 +1,6 @@
 """The `notify` jobs intake writes (a lead's card for one chat), and who handles them.
 
-Intake enqueues `{"lead_id", "chat_id", "reason"}` in queue `tg:<chat_id>`; the handler
+Intake enqueues a `domain.jobs.CardPayload` in the chat's queue; the handler
 hands them to a `Notifier`: the bot's card notifier once Telegram is configured, until
 then `LoggingNotifier`. Each consumes the chat's and the bot's Telegram rate limits.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from domain.jobs import NOTIFY
 from jobs.ratelimit import telegram_keys
 from jobs.registry import HandlerRegistry, JobContext
 
 log = logging.getLogger(__name__)
-
-NOTIFY_KIND = "notify"
 
 
 class Notifier(Protocol):
@@ -30,17 +29,14 @@ class LoggingNotifier:
 
 
 def notify_limits(payload: dict[str, Any]) -> list[str]:
-    return telegram_keys(int(payload["chat_id"]))
+    return telegram_keys(NOTIFY.parse(payload).chat_id)
 
 
 def register_notify(
     registry: HandlerRegistry, notifier: Notifier, *, max_attempts: int | None = None
 ) -> None:
     async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        await notifier.notify(
-            lead_id=int(payload["lead_id"]),
-            chat_id=int(payload["chat_id"]),
-            reason=str(payload["reason"]),
-        )
+        card = NOTIFY.parse(payload)
+        await notifier.notify(lead_id=card.lead_id, chat_id=card.chat_id, reason=card.reason)
 
-    registry.register(NOTIFY_KIND, handle, max_attempts=max_attempts, limits=notify_limits)
+    registry.register(NOTIFY.name, handle, max_attempts=max_attempts, limits=notify_limits)

@@ -25,12 +25,13 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
     update,
 )
 
-from jobs import buckets
+from jobs import buckets, heartbeats
 from jobs.policy import Decision, Verdict
 from jobs.ratelimit import RateLimits, admit
 from storage.models import UNFINISHED_SQL, UNQUEUED_PENDING_SQL, Job, JobAttempt, JobStatus
@@ -229,11 +230,15 @@ _MARK_OTHERWISE = (
 _OWNED = select(JOB.c.id, JOB.c.attempts).where(_MINE)
 _OWNED_LOCKED = _OWNED.with_for_update()
 _RENEW = update(JOB).where(_MINE).values(lease_until=bindparam("b_until")).returning(JOB.c.id)
+# Running jobs whose lease expired, or whose worker's heartbeat lapsed (it died or hangs).
 _EXPIRED = select(
     JOB.c.id, JOB.c.kind, JOB.c.attempts, JOB.c.max_attempts, JOB.c.locked_by, JOB.c.updated_at
 ).where(
     JOB.c.status == JobStatus.RUNNING.value,
-    JOB.c.lease_until < bindparam("b_now"),
+    or_(
+        JOB.c.lease_until < bindparam("b_now"),
+        JOB.c.locked_by.in_(heartbeats.LAPSED.scalar_subquery()),
+    ),
     JOB.c.id.not_in(bindparam("b_running_here", expanding=True)),
 )
 _EXPIRED_SKIP_LOCKED = _EXPIRED.with_for_update(skip_locked=True)
@@ -416,8 +421,11 @@ def reap(
     now: datetime,
     max_attempts: Mapping[str, int],
     running_here: Collection[int] = (),
+    liveness: timedelta = heartbeats.LIVENESS,
 ) -> list[Abandoned]:
-    """Take back running jobs whose lease expired: their worker died or hangs.
+    """Take back running jobs whose worker died or hangs: it has not heartbeaten for
+    `liveness`, or the job's lease expired (the backstop, and the only sign for a worker
+    that keeps no heartbeat).
 
     The lost attempt counts (a job that kills its worker must not loop forever): such a
     job is due again at once, keeping its place in line, or is dead if that was its last
@@ -426,7 +434,8 @@ def reap(
     a stall let their leases lapse.
     """
     query = _EXPIRED_SKIP_LOCKED if _postgres(connection) else _EXPIRED
-    rows = connection.execute(query, {"b_now": now, "b_running_here": list(running_here)}).all()
+    params = {"b_now": now, "b_alive_since": now - liveness, "b_running_here": list(running_here)}
+    rows = connection.execute(query, params).all()
     abandoned = [
         Abandoned(
             id=row.id,
@@ -444,7 +453,7 @@ def reap(
         now=now,
         started=started,
         outcome=AttemptOutcome.LOST,
-        error="lease expired: the worker stopped renewing it (died or hung)",
+        error="the worker stopped heartbeating or renewing its lease (died or hung)",
     )
     return abandoned
 

@@ -2,9 +2,11 @@
 
 The loop claims as many jobs as there are free slots, in one transaction; one task per job
 runs its handler; a flusher records finished jobs in batches and, in the same transaction,
-claims what they let through (a queue's next job). A heartbeat renews the leases of jobs
-held; a reaper takes back jobs whose worker died. The loop sleeps until notified (`wakeup`,
-LISTEN/NOTIFY), until the next job is due, or at most `poll_interval`.
+claims what they let through (a queue's next job). A heartbeat marks the worker alive every
+few seconds (`jobs.heartbeats`) and renews the leases of jobs held; a reaper takes back
+jobs whose worker stopped heartbeating (it died or hangs) or whose lease expired. The loop
+sleeps until notified (`wakeup`, LISTEN/NOTIFY), until the next job is due, or at most
+`poll_interval`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from jobs import metrics, signals, store
+from jobs import heartbeats, metrics, signals, store
 from jobs.listener import listen
 from jobs.policy import MAX_POSTPONEMENTS, Backoff, Decision, Verdict, decide
 from jobs.ratelimit import RateLimits
@@ -44,17 +46,21 @@ POSTGRES_POLL_SECONDS = 2.0
 ERROR_PAUSE_SECONDS = 1.0
 
 
+HOST = socket.gethostname()
+
+
 def default_worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Worker:
     """Runs the registry's kinds of job from `database` until `run`'s stop event is set.
 
-    `concurrency` handlers at most run at once; `batch_size` caps one claim; `lease` is how
-    long (seconds) a claimed job stays this worker's without a heartbeat; `shutdown_timeout`
-    is how long running jobs get to finish on stop. `clock`, `rand` and `run_once` are for
-    tests: with them, no test waits for real time.
+    `concurrency` handlers at most run at once; `batch_size` caps one claim; `liveness` is
+    how long (seconds) the worker may go without a heartbeat before others take its jobs;
+    `lease` is how long a claimed job stays its own without a lease renewal, the backstop;
+    `shutdown_timeout` is how long running jobs get to finish on stop. `clock`, `rand` and
+    `run_once` are for tests: with them, no test waits for real time.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class Worker:
         concurrency: int = 32,
         batch_size: int = 100,
         lease: float = 60.0,
+        liveness: float = heartbeats.LIVENESS.total_seconds(),
         poll_interval: float | None = None,
         shutdown_timeout: float = 20.0,
         rate_limits: RateLimits | None = None,
@@ -76,13 +83,16 @@ class Worker:
         wakeup: Wakeup | None = None,
         listen: bool = True,
     ) -> None:
-        if concurrency < 1 or batch_size < 1 or lease <= 0:
-            raise ValueError("concurrency, batch_size and lease must be positive")
+        if concurrency < 1 or batch_size < 1 or lease <= 0 or liveness <= 0:
+            raise ValueError("concurrency, batch_size, lease and liveness must be positive")
         self.database = database
         self.registry = registry
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease)
+        self.liveness = timedelta(seconds=liveness)
+        # Four beats per liveness timeout: a beat or two lost to a slow moment is no death.
+        self.beat_interval = liveness / 4
         self.poll_interval = poll_interval or (
             SQLITE_POLL_SECONDS if database.is_sqlite else POSTGRES_POLL_SECONDS
         )
@@ -111,6 +121,9 @@ class Worker:
         self._stopping = False
         # When the loop will next look for work unless woken (time.monotonic()).
         self._wake_at = 0.0
+        # The time the last heartbeat wrote (by `clock`, as others judge it); None before.
+        self._beaten_at: datetime | None = None
+        self._unregistered = False  # at shutdown: no heartbeat brings the row back
 
     # The loop
 
@@ -133,6 +146,7 @@ class Worker:
             "job worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.registry.kinds))
         )
         self._stopping = False
+        await self._guarded(self.beat())
         try:
             await self._loop(stop)
         finally:
@@ -161,8 +175,7 @@ class Worker:
                 if result is None:
                     timeout = ERROR_PAUSE_SECONDS
                 else:
-                    for job in result.jobs:
-                        self._start(job)
+                    await self._start_claimed(result.jobs)
                     if len(result.jobs) == wanted and self._free_slots() > 0:
                         continue  # there may be more due right now
                     if result.next_due is not None:
@@ -174,7 +187,7 @@ class Worker:
 
     @property
     def _reap_interval(self) -> float:
-        return min(self.lease.total_seconds() / 2, 30.0)
+        return min(self.lease.total_seconds() / 2, self.beat_interval, 30.0)
 
     async def _guarded(self, work: Awaitable[T]) -> T | None:
         """A database step of the loop; its failure is logged and tried again later."""
@@ -193,7 +206,8 @@ class Worker:
         """
         await self.reap()
         result = await self._claim(self.batch_size)
-        await asyncio.gather(*(self._execute(job) for job in self._adopt(result.jobs)))
+        jobs = await self._keep_if_fresh(result.jobs)
+        await asyncio.gather(*(self._execute(job) for job in self._adopt(jobs)))
         await self._flush()
         return len(result.jobs)
 
@@ -210,18 +224,20 @@ class Worker:
     # Steps
 
     async def reap(self) -> int:
-        """Take back jobs whose lease expired (their worker died); returns how many."""
+        """Take back jobs whose worker stopped heartbeating or whose lease expired (their
+        worker died or hangs); returns how many."""
         abandoned = await self.database.run_in_transaction(
             functools.partial(
                 store.reap,
                 now=self.clock(),
                 max_attempts=self.registry.max_attempts_overrides(),
                 running_here=list(self._held),
+                liveness=self.liveness,
             )
         )
         for item in abandoned:
             log.warning(
-                "job %s (%s) lost its lease on worker %s; %s",
+                "job %s (%s) taken over from worker %s, which stopped heartbeating; %s",
                 item.id,
                 item.kind,
                 item.worker,
@@ -238,6 +254,33 @@ class Worker:
         finally:
             self._claiming -= limit
 
+    def _fresh(self) -> bool:
+        """Whether this worker's last heartbeat is recent enough that no other worker takes
+        its jobs yet: half the liveness timeout, a margin for clocks and commits. (Claims do
+        not write the heartbeat: on PostgreSQL, a flush holding job rows would then wait for
+        the worker's row, held by a heartbeat waiting for those job rows.)"""
+        if self._beaten_at is None:
+            return True  # not registered: judged by its leases only, renewed in time
+        return self.clock() - self._beaten_at < self.liveness / 2
+
+    async def _keep_if_fresh(self, jobs: Sequence[ClaimedJob]) -> Sequence[ClaimedJob]:
+        """The claimed jobs, unless this worker stalled since its last heartbeat (a claim
+        that took seconds to commit, or one made on waking from a stall): then another may
+        take them any moment, so they are handed back unstarted rather than run twice."""
+        if not jobs or self._fresh():
+            return jobs
+        log.warning(
+            "job worker %s stalled after claiming %s jobs; handing them back", self.name, len(jobs)
+        )
+        await self.database.run_in_transaction(
+            functools.partial(store.release, jobs=jobs, worker=self.name, now=self.clock())
+        )
+        return []
+
+    async def _start_claimed(self, jobs: Sequence[ClaimedJob]) -> None:
+        for job in await self._keep_if_fresh(jobs):
+            self._start(job)
+
     def _claim_work(self, limit: int, now: datetime) -> Callable[[Connection], ClaimResult]:
         return functools.partial(
             store.claim,
@@ -251,6 +294,8 @@ class Worker:
         )
 
     def _adopt(self, jobs: Sequence[ClaimedJob]) -> Sequence[ClaimedJob]:
+        # A job held already is one taken from this worker while it stalled, and claimed
+        # again: the newer attempt is the one held; the older one's outcome is dropped.
         for job in jobs:
             self._held[job.id] = job
         return jobs
@@ -265,7 +310,11 @@ class Worker:
         self._running += 1
         task = asyncio.create_task(self._run_in_slot(job), name=f"job-{job.id}")
         self._tasks[job.id] = task
-        task.add_done_callback(lambda _task: self._tasks.pop(job.id, None))
+        task.add_done_callback(lambda done: self._forget_task(job.id, done))
+
+    def _forget_task(self, job_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(job_id) is task:  # not a newer attempt's
+            del self._tasks[job_id]
 
     async def _run_in_slot(self, job: ClaimedJob) -> None:
         try:
@@ -344,6 +393,13 @@ class Worker:
 
     async def _flush_locked(self, *, claim_more: bool = False) -> None:
         batch, self._finished = self._finished, []
+        superseded = [item for item in batch if not self._holds(item.job)]
+        if superseded:
+            log.warning(
+                "jobs %s finished after they were taken over; not recorded",
+                sorted(item.job.id for item in superseded),
+            )
+            batch = [item for item in batch if self._holds(item.job)]
         if not batch:
             return
         now = self.clock()
@@ -370,9 +426,8 @@ class Worker:
         for item in batch:
             self._held.pop(item.job.id, None)
         # After the pops: a job retried at once may be among those just claimed.
-        if claimed is not None:
-            for job in claimed.jobs:
-                self._start(job)
+        if claimed is not None and claimed.jobs:
+            await self._start_claimed(claimed.jobs)
         self._after_flush(limit, claimed)
         for item in applied:
             outcome = store.ATTEMPT_OUTCOMES[item.decision.verdict]
@@ -402,29 +457,47 @@ class Worker:
                 continue
 
     async def _heartbeat(self) -> None:
-        interval = self.lease.total_seconds() / 3
+        renew_every = self.lease.total_seconds() / 3
+        next_renewal = time.monotonic() + renew_every
         while True:
-            await asyncio.sleep(interval)
-            # Finished but not yet recorded counts too: its lease must outlive a slow flush.
-            running = list(self._held)
-            if not running:
-                continue
+            await asyncio.sleep(min(self.beat_interval, renew_every))
+            renew = time.monotonic() >= next_renewal
             try:
-                held = await self.database.run_in_transaction(
-                    functools.partial(
-                        store.renew,
-                        ids=running,
-                        worker=self.name,
-                        until=self.clock() + self.lease,
-                    )
-                )
+                await self.beat(renew_leases=renew)
             except Exception:
-                log.exception("cannot renew job leases")
+                log.exception("job worker %s: cannot write its heartbeat", self.name)
                 continue
-            # Ignore those recorded as finished meanwhile: they no longer need a lease.
-            lost = [job_id for job_id in running if job_id not in held and job_id in self._held]
-            if lost:
-                log.warning("jobs %s lost their lease: another worker may run them", lost)
+            if renew:
+                next_renewal = time.monotonic() + renew_every
+
+    async def beat(self, *, renew_leases: bool = False) -> None:
+        """Mark this worker alive (registering it if need be); with `renew_leases`, also
+        extend the leases of the jobs it holds, in the same transaction."""
+        # Finished but not yet recorded counts too: its lease must outlive a slow flush.
+        running = list(self._held) if renew_leases else []
+        now = self.clock()
+
+        def work(connection: Connection) -> set[int]:
+            if not heartbeats.beat(connection, name=self.name, now=now) and not self._unregistered:
+                heartbeats.register(connection, name=self.name, host=HOST, pid=os.getpid(), now=now)
+            return store.renew(connection, running, worker=self.name, until=now + self.lease)
+
+        held = await self.database.run_in_transaction(work)
+        if self._beaten_at is not None and now - self._beaten_at > self.liveness:
+            log.warning(
+                "job worker %s went %.0f s without a heartbeat: others may have taken its jobs",
+                self.name,
+                (now - self._beaten_at).total_seconds(),
+            )
+        self._beaten_at = now
+        # Ignore those recorded as finished meanwhile: they no longer need a lease.
+        lost = [job_id for job_id in running if job_id not in held and job_id in self._held]
+        if lost:
+            log.warning("jobs %s were taken over: another worker may run them", lost)
+
+    def _holds(self, job: ClaimedJob) -> bool:
+        held = self._held.get(job.id)
+        return held is not None and held.attempt == job.attempt
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -453,6 +526,12 @@ class Worker:
                         )
                     )
                     log.warning("handed back %s unfinished jobs", len(released))
+                # Holding nothing, it leaves the live workers; otherwise its heartbeat
+                # lapses and others take what it still holds.
+                self._unregistered = True
+                await self.database.run_in_transaction(
+                    functools.partial(heartbeats.unregister, name=self.name)
+                )
         except Exception:
-            log.exception("cannot record the last jobs; their leases will expire instead")
+            log.exception("cannot record the last jobs; others take them over when it is gone")
         self._held.clear()

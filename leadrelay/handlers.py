@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from actions.clients import flexbe_client_for
-from actions.executors import ACTION_FAILED_JOB, LeadActions
-from actions.kinds import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, RECONCILE_JOB
-from actions.reconcile import (
-    RECOVERED_JOB,
-    REPORT_JOB,
-    Reconciler,
-    ReconcileSettings,
-)
-from actions.retention import PRUNE_JOB, Pruner, RetentionSettings
+from actions.executors import LeadActions
+from actions.reconcile import Reconciler, ReconcileSettings
+from actions.retention import Pruner, RetentionSettings
 from config.settings import Settings
+from domain.jobs import (
+    ACTION_FAILED,
+    BLOCKED_ALERT,
+    CALL,
+    CANCEL_CALL,
+    CRM5_DEAL,
+    FLEXBE_STATUS,
+    PRUNE,
+    RECONCILE,
+    RECOVERED,
+    SYNC_REPORT,
+    TELEGRAM_UPDATE,
+)
 from integrations._base import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
@@ -27,10 +34,6 @@ from storage.database import Database
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
     from aiogram.utils.i18n import I18n
-
-FLEXBE_STATUS_JOB = "flexbe.status"
-UPDATE_JOB = "telegram.update"
-ALERT_JOB = "telegram.alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +66,20 @@ def build_registry(
         await actions.change_status(payload)
 
     registry.register(
-        FLEXBE_STATUS_JOB,
+        FLEXBE_STATUS.name,
         change_status,
         max_attempts=6,
-        limits=lambda payload: flexbe_keys(str(payload.get("site", ""))),
+        limits=lambda payload: flexbe_keys(FLEXBE_STATUS.parse(payload).site),
         on_dead=actions.fail,
         timeout=120,
     )
     for kind, run in (
-        (CRM5_DEAL_JOB, actions.create_deal),
-        (CALL_JOB, actions.queue_call),
-        (CANCEL_CALL_JOB, actions.cancel_call),
+        (CRM5_DEAL, actions.create_deal),
+        (CALL, actions.queue_call),
+        (CANCEL_CALL, actions.cancel_call),
     ):
         registry.register(
-            kind, _payload_only(run), max_attempts=6, on_dead=actions.fail, timeout=120
+            kind.name, _payload_only(run), max_attempts=6, on_dead=actions.fail, timeout=120
         )
     reconciler = Reconciler(
         database=database,
@@ -85,14 +88,14 @@ def build_registry(
         flexbe_client=flexbe_client_for,
     )
     registry.register(
-        RECONCILE_JOB,
+        RECONCILE.name,
         reconciler.handle,
         max_attempts=3,
         timeout=30 * 60,
-        limits=lambda payload: flexbe_keys(str(payload.get("site", ""))),
+        limits=lambda payload: flexbe_keys(RECONCILE.parse(payload).site),
     )
     pruner = Pruner(database=database, options=RetentionSettings.from_settings(settings))
-    registry.register(PRUNE_JOB, pruner.handle, max_attempts=3, timeout=60 * 60)
+    registry.register(PRUNE.name, pruner.handle, max_attempts=3, timeout=60 * 60)
     if telegram is None:
         register_notify(registry, LoggingNotifier())
         return registry
@@ -127,7 +130,7 @@ def _register_telegram(
     register_notify(registry, notifier)
 
     async def handle_update(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        update_id = int(payload["update_id"])
+        update_id = TELEGRAM_UPDATE.parse(payload).update_id
         async with database.read() as session:
             stored = await session.get(TelegramUpdate, update_id)
         if stored is None or stored.handled_at is not None:
@@ -136,50 +139,68 @@ def _register_telegram(
         async with database.write() as session:
             await mark_handled(session, update_id)
 
-    registry.register(UPDATE_JOB, handle_update, max_attempts=3, timeout=60)
+    registry.register(TELEGRAM_UPDATE.name, handle_update, max_attempts=3, timeout=60)
 
     async def alert(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        blocked = BLOCKED_ALERT.parse(payload)
         await send_alert(
             bot=telegram.bot,
             database=database,
             i18n=telegram.i18n,
-            admin_id=int(payload["chat_id"]),
-            blocked_chat=int(payload["blocked_chat"]),
+            admin_id=blocked.chat_id,
+            blocked_chat=blocked.blocked_chat,
         )
-
-    registry.register(
-        ALERT_JOB, alert, max_attempts=5, limits=lambda p: telegram_keys(int(p["chat_id"]))
-    )
 
     async def action_failed(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         await send_action_failed(
-            bot=telegram.bot, database=database, i18n=telegram.i18n, payload=payload
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            payload=ACTION_FAILED.parse(payload),
         )
 
-    registry.register(
-        ACTION_FAILED_JOB,
-        action_failed,
-        max_attempts=5,
-        limits=lambda p: telegram_keys(int(p["chat_id"])),
-    )
-
     async def recovered(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        summary = RECOVERED.parse(payload)
         await send_recovered(
             bot=telegram.bot,
             database=database,
             i18n=telegram.i18n,
-            chat_id=int(payload["chat_id"]),
-            site=str(payload["site"]),
-            lead_ids=[int(i) for i in payload["lead_ids"]],
+            chat_id=summary.chat_id,
+            site=summary.site,
+            lead_ids=list(summary.lead_ids),
             language=settings.telegram_language,
         )
 
     async def report(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         await send_sync_report(
-            bot=telegram.bot, database=database, i18n=telegram.i18n, payload=payload
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            payload=SYNC_REPORT.parse(payload),
         )
 
-    for kind, handler in ((RECOVERED_JOB, recovered), (REPORT_JOB, report)):
-        registry.register(
-            kind, handler, max_attempts=5, limits=lambda p: telegram_keys(int(p["chat_id"]))
-        )
+    # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
+    registry.register(
+        BLOCKED_ALERT.name,
+        alert,
+        max_attempts=5,
+        limits=lambda p: telegram_keys(BLOCKED_ALERT.parse(p).chat_id),
+    )
+    registry.register(
+        ACTION_FAILED.name,
+        action_failed,
+        max_attempts=5,
+        limits=lambda p: telegram_keys(ACTION_FAILED.parse(p).chat_id),
+    )
+    registry.register(
+        RECOVERED.name,
+        recovered,
+        max_attempts=5,
+        limits=lambda p: telegram_keys(RECOVERED.parse(p).chat_id),
+    )
+    registry.register(
+        SYNC_REPORT.name,
+        report,
+        max_attempts=5,
+        limits=lambda p: telegram_keys(SYNC_REPORT.parse(p).chat_id),
+    )

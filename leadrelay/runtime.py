@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -100,6 +101,7 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
             database,
             registry,
             lease=settings.job_lease_seconds,
+            liveness=settings.job_liveness_seconds,
             concurrency=settings.job_concurrency,
             rate_limits=rate_limits(settings),
         )
@@ -170,7 +172,9 @@ async def _serve_web(
         settings=settings,
         database=database,
         on_jobs_enqueued=signals.notify_enqueued,
-        metrics=lambda: render_metrics(database),
+        metrics=lambda: render_metrics(
+            database, liveness=timedelta(seconds=settings.job_liveness_seconds)
+        ),
     )
     config = uvicorn.Config(
         app,

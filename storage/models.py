@@ -234,6 +234,19 @@ class Job(SQLModel, table=True):
     postponements: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+class JobWorker(SQLModel, table=True):
+    """A worker process, alive while it heartbeats: a job held (`Job.locked_by`) by one
+    whose heartbeat lapsed is taken over at once, without waiting for the job's lease."""
+
+    __tablename__ = "worker"
+
+    name: str = Field(primary_key=True, max_length=128)  # what `Job.locked_by` holds
+    host: str = Field(default="", max_length=255)
+    pid: int = 0
+    started_at: datetime = _now_column()
+    heartbeat_at: datetime = _now_column()
+
+
 class JobAttempt(SQLModel, table=True):
     __tablename__ = "job_attempt"
 

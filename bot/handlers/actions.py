@@ -3,6 +3,8 @@ the card shows its outcome when it finishes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -10,12 +12,23 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actions.kinds import CALL_JOB, CANCEL_CALL_JOB, CRM5_DEAL_JOB, FLEXBE_STATUS_JOB
 from bot.callbacks import Act, LeadAction
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.jobs import action_job
 from bot.scope import chat_scope
+from domain.jobs import (
+    CALL,
+    CANCEL_CALL,
+    CRM5_DEAL,
+    FLEXBE_STATUS,
+    ActionPayload,
+    JobKind,
+    call_key,
+    cancel_call_key,
+    deal_key,
+    status_key,
+)
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
@@ -60,7 +73,7 @@ async def tap(
     toast, kind, key, payload = _plan(
         act, lead, manager, config, await _calls_so_far(session, lead.id)
     )
-    if kind is None:
+    if kind is None or payload is None:
         await query.answer(toast, show_alert=True)
         return
     job, created = await action_job(session, kind=kind, dedupe_key=key, payload=payload)
@@ -70,11 +83,11 @@ async def tap(
     action = await start_action(
         session,
         lead_id=lead.id,
-        kind=str(payload["action"]),
+        kind=payload.action,
         actor_id=manager.telegram_id,
         actor_name=manager.name,
     )
-    job.payload = {**payload, "action_id": action.id}
+    job.payload = replace(payload, action_id=action.id).dump()
     action.job_id = job.id
     session.add_all([job, action])
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
@@ -101,50 +114,49 @@ async def _take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
 
 def _plan(
     act: Act, lead: Lead, manager: Manager, config: BotConfig, generation: int
-) -> tuple[str, str | None, str, dict[str, object]]:
-    base: dict[str, object] = {
-        "lead_id": lead.id,
-        "site": lead.site_key,
-        "actor": manager.telegram_id,
-    }
+) -> tuple[str, JobKind[ActionPayload] | None, str, ActionPayload | None]:
+    assert lead.id is not None
+    base = ActionPayload(lead_id=lead.id, site=lead.site_key, actor=manager.telegram_id)
     if act in STATUS_OF:
         if lead.site_key not in config.flexbe_sites:
-            return _("The Flexbe API is not set up for this site."), None, "", {}
+            return _("The Flexbe API is not set up for this site."), None, "", None
         status = STATUS_OF[act].value
         if lead.status_code == status:
-            return _("Already so in Flexbe."), None, "", {}
-        key = f"flexbe.status:{lead.id}:{status}:v{lead.version}"
+            return _("Already so in Flexbe."), None, "", None
         return (
             _("Sending to Flexbe…"),
-            FLEXBE_STATUS_JOB,
-            key,
-            {**base, "status": status, "action": f"status:{status}"},
+            FLEXBE_STATUS,
+            status_key(lead.id, status, lead.version),
+            replace(base, status=status, action=f"status:{status}"),
         )
     if act is Act.DEAL:
         if not config.can_deal:
-            return _("5CRM is not set up."), None, "", {}
+            return _("5CRM is not set up."), None, "", None
         return (
             _("Creating the 5CRM deal…"),
-            CRM5_DEAL_JOB,
-            f"crm5.deal:{lead.id}",
-            {**base, "action": "deal"},
+            CRM5_DEAL,
+            deal_key(lead.id),
+            replace(base, action="deal"),
         )
     if not config.can_call:
-        return _("The dialler is not set up."), None, "", {}
+        return _("The dialler is not set up."), None, "", None
     if not normalize_phone(lead.client_phone, config.region(lead.site_key)):
         # Nothing to dial: say so now rather than let the job fail.
-        return _("This lead has no phone number that can be dialled."), None, "", {}
+        return _("This lead has no phone number that can be dialled."), None, "", None
     if act in CALL_DELAY_SECONDS:
         delay = CALL_DELAY_SECONDS[act]
-        key = f"comunik8.call:{lead.id}:{generation}"
         return (
             _("Queuing the call…"),
-            CALL_JOB,
-            key,
-            {**base, "delay": delay, "action": f"call:{delay}"},
+            CALL,
+            call_key(lead.id, generation),
+            replace(base, delay=delay, action=f"call:{delay}"),
         )
-    key = f"comunik8.cancel:{lead.id}:{generation}"
-    return _("Cancelling the call…"), CANCEL_CALL_JOB, key, {**base, "action": "uncall"}
+    return (
+        _("Cancelling the call…"),
+        CANCEL_CALL,
+        cancel_call_key(lead.id, generation),
+        replace(base, action="uncall"),
+    )
 
 
 async def _calls_so_far(session: AsyncSession, lead_id: int) -> int:

@@ -12,10 +12,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from actions.kinds import RECONCILE_JOB
 from bot.callbacks import DeadJob
 from bot.config import BotConfig
 from bot.filters import IsAdmin
+from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from storage.models import JobStatus, Manager, ManagerRole
 from storage.queries.jobs import discard_dead, enqueue, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
@@ -74,9 +74,9 @@ async def sync_now(
     for site in sorted(sites):
         await enqueue(
             session,
-            kind=RECONCILE_JOB,
-            payload={"site": site, "report_to": message.chat.id},
-            dedupe_key=f"reconcile:{site}:asked:{message.chat.id}:{message.message_id}",
+            kind=RECONCILE.name,
+            payload=ReconcilePayload(site=site, report_to=message.chat.id).dump(),
+            dedupe_key=asked_reconcile_key(site, message.chat.id, message.message_id),
             max_attempts=3,
         )
     await message.answer(_("Syncing with Flexbe; the summary follows."))

@@ -7,12 +7,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.jobs import NOTIFY, CardPayload, refresh_card_key
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead
 from storage.queries.jobs import enqueue
-
-# The job that posts or edits one card of a lead in one chat.
-NOTIFY_JOB = "notify"
 
 
 async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
@@ -31,12 +29,13 @@ async def refresh_cards(session: AsyncSession, *, lead_id: int, cause: str) -> i
     """Edit every card of the lead; `cause` makes the dedupe key (one refresh per cause)."""
     created = 0
     for card in await cards_of(session, lead_id):
+        job = CardPayload(lead_id=lead_id, chat_id=card.chat_id, reason="updated")
         _, is_new = await enqueue(
             session,
-            kind=NOTIFY_JOB,
-            payload={"lead_id": lead_id, "chat_id": card.chat_id, "reason": "updated"},
-            dedupe_key=f"notify:{lead_id}:{card.chat_id}:{cause}"[:255],
-            queue=f"tg:{card.chat_id}",
+            kind=NOTIFY.name,
+            payload=job.dump(),
+            dedupe_key=refresh_card_key(lead_id, card.chat_id, cause),
+            queue=job.queue,
         )
         created += is_new
     return created

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.jobs import NOTIFY, CardPayload, changed_card_key, new_card_key
 from storage.bulk import BulkInsert
 from storage.clock import utcnow
 from storage.database import Database
@@ -32,7 +33,6 @@ from storage.models import (
     Manager,
     Payment,
 )
-from storage.queries.cards import NOTIFY_JOB
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
 
 CONFLICT_RETRIES = 3
@@ -117,7 +117,8 @@ class _Planned:
     first: bool
     earlier_lead_id: int | None = None
     payment: PaymentSnapshot | None = None
-    notify: list[tuple[int, str, str]] = field(default_factory=list)  # chat, reason, key suffix
+    # Chat, reason, and the lead's version in the key (None: the first card of a new lead).
+    notify: list[tuple[int, str, int | None]] = field(default_factory=list)
     change: str = ""
 
 
@@ -234,8 +235,8 @@ def _plan_changes(
             reason = "paid"
     plan.change = reason
     if reason and (reason != "new" or event.announce_new):
-        suffix = "" if reason == "new" else f":v{state.values['version']}"
-        plan.notify = [(chat, reason, suffix) for chat in dict.fromkeys([*event.chats, *managers])]
+        version = None if reason == "new" else int(state.values["version"])
+        plan.notify = [(chat, reason, version) for chat in dict.fromkeys([*event.chats, *managers])]
 
 
 def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
@@ -307,7 +308,10 @@ def _job_keys(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> list[str]:
     if not plan.notify:
         return []
     lead_id = leads[plan.event.lead_key].values["id"]
-    return [f"notify:{lead_id}:{chat}{suffix}" for chat, _, suffix in plan.notify]
+    return [
+        new_card_key(lead_id, chat) if version is None else changed_card_key(lead_id, chat, version)
+        for chat, _, version in plan.notify
+    ]
 
 
 def _write_jobs(
@@ -318,13 +322,16 @@ def _write_jobs(
 ) -> set[str]:
     rows: dict[str, dict[str, Any]] = {}
     for plan in planned:
-        lead_id = leads[plan.event.lead_key].values["id"] if plan.notify else None
+        if not plan.notify:
+            continue
+        lead_id = leads[plan.event.lead_key].values["id"]
         for (chat, reason, _), key in zip(plan.notify, _job_keys(plan, leads), strict=True):
+            card = CardPayload(lead_id=lead_id, chat_id=chat, reason=reason)
             rows[key] = {
-                "kind": NOTIFY_JOB,
-                "payload": {"lead_id": lead_id, "chat_id": chat, "reason": reason},
+                "kind": NOTIFY.name,
+                "payload": card.dump(),
                 "dedupe_key": key,
-                "queue": f"tg:{chat}",
+                "queue": card.queue,
                 "status": JobStatus.PENDING.value,
                 "attempts": 0,
                 "max_attempts": _DEFAULT_MAX_ATTEMPTS,

@@ -7,11 +7,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.jobs import TELEGRAM_UPDATE, UpdatePayload, update_key
 from storage.clock import utcnow
 from storage.models import TelegramUpdate
 from storage.queries.jobs import enqueue
-
-UPDATE_JOB = "telegram.update"
 
 
 async def store_update(session: AsyncSession, *, update_id: int, payload: dict[str, Any]) -> bool:
@@ -25,9 +24,9 @@ async def store_update(session: AsyncSession, *, update_id: int, payload: dict[s
         return False
     await enqueue(
         session,
-        kind=UPDATE_JOB,
-        payload={"update_id": update_id},
-        dedupe_key=f"tg.update:{update_id}",
+        kind=TELEGRAM_UPDATE.name,
+        payload=UpdatePayload(update_id).dump(),
+        dedupe_key=update_key(update_id),
         max_attempts=3,
     )
     return True

@@ -8,8 +8,9 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from actions.executors import ACTION_FAILED_JOB, LeadActions
+from actions.executors import LeadActions
 from config.settings import Settings, SiteConfig
+from domain.jobs import ACTION_FAILED
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
 from storage.models import Action, Job, Lead, LeadOrigin
@@ -126,7 +127,7 @@ async def test_final_failure_tells_each_admin_once(
     await actions.fail(payload, raised.value)  # the same death told again: no new alert
 
     async with database.read() as session:
-        alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED_JOB))).all()
+        alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED.name))).all()
     assert sorted(job.payload["chat_id"] for job in alerts) == [11, 22]
     for job in alerts:
         assert job.queue == f"tg:{job.payload['chat_id']}"
@@ -149,5 +150,5 @@ async def test_final_failure_without_telegram_is_logged(
     assert record.levelname == "ERROR" and "flexbe:invalid_key" in record.getMessage()
     assert "wrong-key" not in record.getMessage()
     async with database.read() as session:
-        alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED_JOB))).all()
+        alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED.name))).all()
     assert alerts == []

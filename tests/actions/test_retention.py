@@ -13,19 +13,20 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from actions.executors import ACTION_FAILED_JOB
-from actions.reconcile import RECOVERED_JOB, REPORT_JOB
-from actions.retention import (
+from actions.retention import Pruner, RetentionSettings, count_prunable, schedule_prune
+from domain.jobs import (
+    ALL_KINDS,
+    CALL,
+    CANCEL_CALL,
+    CRM5_DEAL,
+    FLEXBE_STATUS,
     KEPT_KINDS,
-    PRUNE_JOB,
+    PRUNE,
     PRUNED_KINDS,
-    Pruner,
-    RetentionSettings,
-    count_prunable,
-    schedule_prune,
+    TELEGRAM_KINDS,
 )
 from jobs.registry import HandlerRegistry
-from leadrelay.handlers import ALERT_JOB, UPDATE_JOB, build_registry
+from leadrelay.handlers import build_registry
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxEvent, Job, JobAttempt, Lead, TelegramUpdate
@@ -148,7 +149,7 @@ async def test_old_history_goes_and_everything_a_repeat_needs_stays(
     assert await schedule_prune(database, options, now=utcnow())
     assert not await schedule_prune(database, options, now=utcnow())
     registry = HandlerRegistry()
-    registry.register(PRUNE_JOB, Pruner(database=database, options=options).handle)
+    registry.register(PRUNE.name, Pruner(database=database, options=options).handle)
     with caplog.at_level(logging.INFO, logger="actions.retention"):
         await make_worker(
             database, registry, FakeClock(utcnow() + timedelta(seconds=1))
@@ -201,8 +202,15 @@ def test_every_job_kind_is_pruned_or_kept_on_purpose(database: Database) -> None
     # A new kind must be placed: its dedupe key either cannot come again after the
     # retention (pruned) or guards a call out that a button can repeat (kept).
     registry = build_registry(settings=make_settings(), database=database, telegram=None)
-    telegram_only = {UPDATE_JOB, ALERT_JOB, ACTION_FAILED_JOB, RECOVERED_JOB, REPORT_JOB}
+    catalogue = {kind.name for kind in ALL_KINDS}
+    telegram_only = {kind.name for kind in TELEGRAM_KINDS}
 
-    assert PRUNE_JOB in registry.kinds, "the worker runs the prune"
+    assert PRUNE.name in registry.kinds, "the worker runs the prune"
+    # Every kind the worker runs is in the catalogue, where it says pruned or kept, and
+    # the catalogue names no kind that nothing runs.
+    assert registry.kinds | telegram_only == catalogue
     assert not PRUNED_KINDS & KEPT_KINDS
-    assert registry.kinds | telegram_only <= PRUNED_KINDS | KEPT_KINDS
+    assert catalogue == PRUNED_KINDS | KEPT_KINDS
+    # The buttons' calls out stay for ever: a pruned key would let a tap repeat the call.
+    buttons = {FLEXBE_STATUS.name, CRM5_DEAL.name, CALL.name, CANCEL_CALL.name}
+    assert buttons <= KEPT_KINDS

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from jobs.notifier import NOTIFY_KIND, LoggingNotifier, register_notify
+from domain.jobs import NOTIFY
+from jobs.notifier import LoggingNotifier, register_notify
 from jobs.registry import HandlerRegistry
 from storage.database import Database
 from tests.jobs.conftest import FakeClock, add_job, get_job, make_worker
@@ -25,13 +26,13 @@ async def test_a_notify_job_reaches_the_notifier(database: Database) -> None:
     registry = HandlerRegistry()
     register_notify(registry, recorder)
     payload = {"lead_id": 7, "chat_id": -100123, "reason": "paid"}
-    job_id = await add_job(database, NOTIFY_KIND, payload, key="notify:7:-100123:pay")
+    job_id = await add_job(database, NOTIFY.name, payload, key="notify:7:-100123:pay")
 
     await make_worker(database, registry, FakeClock()).run_until_idle()
 
     assert recorder.calls == [(7, -100123, "paid")]
     assert (await get_job(database, job_id)).status == "done"
-    assert registry.limit_keys(NOTIFY_KIND, payload) == ["tg:chat:-100123", "tg:global"]
+    assert registry.limit_keys(NOTIFY.name, payload) == ["tg:chat:-100123", "tg:global"]
 
 
 async def test_the_logging_notifier_names_ids_and_reason_only(

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
@@ -68,10 +69,14 @@ class Sender:
             self.refused[str(response.status_code)] += 1
 
 
-def cards_sent(telegram: TelegramFake) -> Counter[tuple[int, int]]:
-    """How many times each (chat, lead row id) card was sent: read from the Take button."""
+def cards_sent(
+    telegram: TelegramFake, *, since: int = 0, count: int | None = None
+) -> Counter[tuple[int, int]]:
+    """How many times each (chat, lead row id) card was sent, among `count` messages (all)
+    from index `since`: read from the Take button."""
     counts: Counter[tuple[int, int]] = Counter()
-    for message in telegram.sent:
+    end = None if count is None else since + count
+    for message in telegram.sent[since:end]:
         markup = message.get("reply_markup") or {}
         for row in markup.get("inline_keyboard", []):
             for button in row:
@@ -81,18 +86,72 @@ def cards_sent(telegram: TelegramFake) -> Counter[tuple[int, int]]:
     return counts
 
 
+class CardWatch:
+    """Notes when each chat's cards arrive at the Telegram fake, looking every 0.1 s (only
+    at the new messages: the fake answers from this event loop, and rereading thousands
+    of them so often would slow it down)."""
+
+    def __init__(self, telegram: TelegramFake) -> None:
+        self.telegram = telegram
+        self.cards: set[tuple[int, int]] = set()
+        self.arrivals: dict[int, list[float]] = {}  # chat -> time.monotonic() of each card
+        self._read = 0
+
+    def look(self) -> None:
+        new = len(self.telegram.sent) - self._read
+        now = time.monotonic()
+        for chat, row in cards_sent(self.telegram, since=self._read, count=new):
+            self.cards.add((chat, row))
+            self.arrivals.setdefault(chat, []).append(now)
+        self._read += new
+
+    async def run(self) -> None:
+        while True:
+            self.look()
+            await asyncio.sleep(0.1)
+
+    async def wait_for(self, count: int, *, timeout: float) -> float:
+        """Seconds until `count` distinct cards (chat and lead) arrived; the timeout if
+        they never did."""
+        started = time.monotonic()
+        while len(self.cards) < count and time.monotonic() - started < timeout:
+            self.look()
+            await asyncio.sleep(0.1)
+        return time.monotonic() - started
+
+    def longest_stall(self, *, start: float, end: float) -> float:
+        """The longest time between `start` and `end` that a chat waited for its next card
+        (a chat whose cards are all out waits for nothing)."""
+        gaps = [0.0]
+        for times in self.arrivals.values():
+            moments = [start, *(t for t in times if start < t <= end)]
+            gaps.extend(b - a for a, b in zip(moments, moments[1:], strict=False))
+        return max(gaps)
+
+
+def takeover_delays(alive_since: list[float], taken_over: list[datetime]) -> list[float]:
+    """For each job taken from a killed worker (the time its lost attempt was closed), the
+    seconds since a live worker could take it: the kill, or when the killed worker's
+    replacement began working if no other was running (times as `time.time()`)."""
+    delays = []
+    for moment in taken_over:
+        at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        delays.append(at - max((since for since in alive_since if since <= at), default=at))
+    return delays
+
+
 def kill_test_environment(
     *, database_url: str, token: str, telegram: TelegramFake, chats: tuple[int, ...]
 ) -> dict[str, str]:
-    """The service's settings in the kill tests: short leases, so a killed worker's jobs
-    are taken over quickly, and the Telegram fake's pace far above the load."""
+    """The service's settings in the kill tests: the default lease (a minute), so a killed
+    worker's jobs must be taken over by the heartbeats' liveness check, not by the lease;
+    the Telegram fake's pace far above the load."""
     return service_environment(
         LEADRELAY_DATABASE_URL=database_url,
         LEADRELAY_WEBHOOK_TOKEN=token,
         LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
         LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
         LEADRELAY_TELEGRAM_CHATS=",".join(str(chat) for chat in chats),
-        LEADRELAY_JOB_LEASE_SECONDS="2",
         # The fake enforces no limits here: only the queue's own pace matters.
         LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
         LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",

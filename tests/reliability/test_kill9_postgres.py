@@ -15,9 +15,15 @@ from sqlalchemy import distinct
 from sqlmodel import col, func, select
 
 from storage.database import Database
-from storage.models import Job, JobAttempt, JobStatus, Lead
+from storage.models import Job, JobAttempt, JobStatus, JobWorker, Lead
 from tests.fakes.telegram import TelegramFake
-from tests.reliability.load import Sender, cards_sent, kill_test_environment
+from tests.reliability.load import (
+    CardWatch,
+    Sender,
+    cards_sent,
+    kill_test_environment,
+    takeover_delays,
+)
 from tests.reliability.service import Service
 
 pytestmark = [
@@ -34,6 +40,12 @@ SEND_SECONDS = 180
 WARM_UP_LEAD = 1_000_000
 # Each chat's cards go one at a time, in order: 2,000 per chat, one round trip each.
 DRAIN_SECONDS = 150
+# the liveness timeout (10 s) and one reaper's round (2.5 s), with a
+# margin for a loaded machine: 9.7-18.8 s measured at a load of 2-6 on 2 cores; the
+# lease alone took 60-90 s. A killed worker's cards are taken over this soon, so no
+# chat waits longer than this for its next card. (How soon every card is out after
+# the burst is the chats' pace, one card at a time each: printed.)
+TAKEOVER_SECONDS = 30
 
 
 async def test_worker_killed_three_times_on_postgres_loses_nothing(
@@ -48,22 +60,43 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
         workers = [Service(env, tmp_path, "--role", "worker") for _ in range(2)]
         sender = Sender(f"{web.url}/flexbe/{TOKEN}", EVENTS, RATE)
         sending: asyncio.Task[None] | None = None
+        watch = CardWatch(telegram)
+        watching = asyncio.create_task(watch.run())
         kills = 0
         try:
             for part in (bot, *workers):
                 await part.start(serves_http=False)
             await web.start()
             await _warm_up(web, telegram)
+            for worker in workers:
+                await _worker_registered(database, worker)
             sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
+            last_kill = time.monotonic()
+            killed_at: list[float] = []
+            first_kill = 0.0
             for _ in range(3):
                 await asyncio.sleep(2.5)
                 victim = await _busy_worker(workers, database)
                 await victim.kill()
+                first_kill = first_kill or time.monotonic()
+                # The other worker is running: the takeover starts now.
+                killed_at.append(time.time())
+                last_kill = time.monotonic()
                 kills += 1
                 await victim.start(serves_http=False)
+                # Not to kill it again before it works, leaving no worker at all.
+                await _worker_registered(database, victim)
             await sending
+            burst_end = time.monotonic()
+            # The burst's cards and the warm-up lead's.
+            cards_out = await watch.wait_for((EVENTS + 1) * len(CHATS), timeout=DRAIN_SECONDS)
+            stall = watch.longest_stall(start=first_kill, end=time.monotonic())
             left = await _wait_for_jobs(database, timeout=DRAIN_SECONDS)
+            drained = time.monotonic()
         finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             if sending is not None and not sending.done():
                 sending.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -94,6 +127,10 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
                 )
             )
         ).one()
+        taken_over = (
+            await session.exec(select(JobAttempt.finished_at).where(JobAttempt.outcome == "lost"))
+        ).all()
+    delays = takeover_delays(killed_at, [moment for moment in taken_over if moment is not None])
     stored = {flexbe_id for flexbe_id, _ in leads} - {WARM_UP_LEAD}
     wanted = {(chat, row) for _, row in leads for chat in CHATS}
     twice = sum(1 for key, count in cards.items() if count > 1)
@@ -102,7 +139,11 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
         f"{len(sender.acked)} answered 200, sends refused or cut off (offered again): "
         f"{dict(sender.refused)}, {len(stored)} stored, jobs {jobs}, {len(wanted & set(cards))} of "
         f"{len(wanted)} cards delivered, {twice} cards sent twice, {interrupted} jobs in "
-        f"flight at a kill"
+        f"flight at a kill; every card out {cards_out:.1f} s after the burst ended "
+        f"({burst_end - last_kill:.1f} s after the last kill), jobs drained "
+        f"{drained - last_kill:.1f} s after the last kill; a killed worker's jobs taken over "
+        f"{max(delays, default=0):.1f} s after the kill at most; from the first kill, a chat "
+        f"waited {stall:.1f} s at most for its next card"
     )
     assert kills == 3
     assert not leaks, f"the service logged a secret or a client's contact: {leaks[:5]}"
@@ -112,6 +153,8 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
     assert sender.acked <= stored, "every event answered 200 is stored"
     assert jobs == {"done": len(wanted)}, "one card job per lead and chat, each done"
     assert set(cards) == wanted, "every stored lead's card reached every chat"
+    assert max(delays, default=0) <= TAKEOVER_SECONDS, f"taken over after {delays}"
+    assert stall <= TAKEOVER_SECONDS, f"a chat waited {stall:.1f} s for its next card"
     assert twice <= interrupted, "a card goes twice only if its job was in flight at a kill"
 
 
@@ -140,6 +183,22 @@ async def _busy_worker(workers: list[Service], database: Database) -> Service:
                 return worker
         await asyncio.sleep(0.05)
     return workers[0]
+
+
+async def _worker_registered(database: Database, service: Service) -> None:
+    """Until the service's worker heartbeats: it is taking over and running jobs."""
+    assert service.process is not None
+    pattern = f"%:{service.process.pid}:%"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        async with database.read() as session:
+            found = (
+                await session.exec(select(JobWorker.name).where(col(JobWorker.name).like(pattern)))
+            ).first()
+        if found is not None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the restarted worker never began")
 
 
 async def _wait_for_jobs(database: Database, *, timeout: float) -> int:

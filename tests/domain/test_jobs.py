@@ -1,0 +1,219 @@
+"""The job catalogue: each kind's payload survives the database's JSON, and the strings it
+builds are the ones databases already hold (a changed key would let a repeat through)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.jobs import (
+    ACTION_FAILED,
+    ALL_KINDS,
+    BLOCKED_ALERT,
+    CALL,
+    CANCEL_CALL,
+    CRM5_DEAL,
+    FLEXBE_STATUS,
+    NOTIFY,
+    PRUNE,
+    RECONCILE,
+    RECOVERED,
+    SYNC_REPORT,
+    TELEGRAM_KINDS,
+    TELEGRAM_UPDATE,
+    ActionFailedPayload,
+    ActionPayload,
+    BlockedAlertPayload,
+    CardPayload,
+    JobKind,
+    NoPayload,
+    PayloadError,
+    ReconcilePayload,
+    RecoveredPayload,
+    SyncReportPayload,
+    UpdatePayload,
+    action_failed_key,
+    asked_reconcile_key,
+    blocked_alert_key,
+    call_key,
+    cancel_call_key,
+    changed_card_key,
+    deal_key,
+    new_card_key,
+    prune_key,
+    reconcile_key,
+    recovered_key,
+    refresh_card_key,
+    repost_card_key,
+    status_key,
+    sync_report_key,
+    telegram_queue,
+    update_key,
+)
+
+# One payload of each kind, and the JSON the project has always stored for it.
+EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
+    (
+        NOTIFY,
+        CardPayload(lead_id=7, chat_id=-100123, reason="new"),
+        {"lead_id": 7, "chat_id": -100123, "reason": "new"},
+    ),
+    (TELEGRAM_UPDATE, UpdatePayload(update_id=991), {"update_id": 991}),
+    (
+        BLOCKED_ALERT,
+        BlockedAlertPayload(chat_id=42, blocked_chat=-100123),
+        {"chat_id": 42, "blocked_chat": -100123},
+    ),
+    (
+        ACTION_FAILED,
+        ActionFailedPayload(
+            chat_id=42,
+            lead_id=7,
+            num=1001,
+            flexbe_id=555,
+            site="okna",
+            action="call:0",
+            code="comunik8:existing_contact",
+            job_id=3,
+        ),
+        {
+            "lead_id": 7,
+            "num": 1001,
+            "flexbe_id": 555,
+            "site": "okna",
+            "action": "call:0",
+            "code": "comunik8:existing_contact",
+            "job_id": 3,
+            "chat_id": 42,
+        },
+    ),
+    (
+        RECOVERED,
+        RecoveredPayload(chat_id=-100123, site="okna", lead_ids=(4, 5, 6)),
+        {"chat_id": -100123, "site": "okna", "lead_ids": [4, 5, 6]},
+    ),
+    (
+        SYNC_REPORT,
+        SyncReportPayload(chat_id=42, site="Okna", new=1, updated=2, unchanged=3, failed=0),
+        {"chat_id": 42, "site": "Okna", "new": 1, "updated": 2, "unchanged": 3, "failed": 0},
+    ),
+    (RECONCILE, ReconcilePayload(site="okna"), {"site": "okna"}),
+    (
+        RECONCILE,
+        ReconcilePayload(site="okna", report_to=42),
+        {"site": "okna", "report_to": 42},
+    ),
+    (PRUNE, NoPayload(), {}),
+    (
+        FLEXBE_STATUS,
+        ActionPayload(lead_id=7, site="okna", actor=42, status=2, action="status:2"),
+        {"lead_id": 7, "site": "okna", "actor": 42, "status": 2, "action": "status:2"},
+    ),
+    (
+        CRM5_DEAL,
+        ActionPayload(lead_id=7, site="okna", actor=42, action="deal", action_id=9),
+        {"lead_id": 7, "site": "okna", "actor": 42, "action": "deal", "action_id": 9},
+    ),
+    (
+        CALL,
+        ActionPayload(lead_id=7, site="okna", actor=42, delay=600, action="call:600"),
+        {"lead_id": 7, "site": "okna", "actor": 42, "delay": 600, "action": "call:600"},
+    ),
+    (
+        CANCEL_CALL,
+        ActionPayload(lead_id=7, site="okna", actor=42, action="uncall"),
+        {"lead_id": 7, "site": "okna", "actor": 42, "action": "uncall"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "stored"), EXAMPLES, ids=lambda v: getattr(v, "name", "")
+)
+def test_every_payload_round_trips_through_the_stored_json(
+    kind: JobKind[Any], payload: Any, stored: dict[str, Any]
+) -> None:
+    dumped = payload.dump()
+    assert json.dumps(dumped) == json.dumps(stored), "the same keys, in the same order"
+    assert kind.parse(json.loads(json.dumps(dumped))) == payload
+
+
+def test_every_kind_has_an_example_and_a_name_of_its_own() -> None:
+    names = [kind.name for kind in ALL_KINDS]
+    assert len(names) == len(set(names)), "no two kinds share a name"
+    assert {kind.name for kind, _, _ in EXAMPLES} == set(names)
+    assert {kind.name for kind in TELEGRAM_KINDS} <= set(names)
+    assert all(len(name) <= 64 for name in names), "job.kind is VARCHAR(64)"
+
+
+def test_the_kind_names_are_the_stored_ones() -> None:
+    assert sorted(kind.name for kind in ALL_KINDS) == [
+        "comunik8.call",
+        "comunik8.cancel",
+        "crm5.deal",
+        "flexbe.reconcile",
+        "flexbe.status",
+        "notify",
+        "retention.prune",
+        "telegram.action_failed",
+        "telegram.alert",
+        "telegram.recovered",
+        "telegram.sync_report",
+        "telegram.update",
+    ]
+
+
+def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
+    # 100 h 7 min after the epoch: slot 1201 of 5 minutes, slot 100 of an hour.
+    now = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=100, minutes=7)
+    assert new_card_key(7, -100123) == "notify:7:-100123"
+    assert changed_card_key(7, -100123, 4) == "notify:7:-100123:v4"
+    assert refresh_card_key(7, -100123, "a9ok") == "notify:7:-100123:a9ok"
+    assert repost_card_key(7, -100123, "cb77") == "notify:7:-100123:rcb77"
+    assert update_key(991) == "tg.update:991"
+    assert blocked_alert_key(-100123, 42) == "alert:blocked:-100123:42"
+    assert action_failed_key("j3.2", 42) == "alert:dead:j3.2:42"
+    assert recovered_key("okna", -100123, [6, 4, 5]) == "recovered:okna:-100123:4:3"
+    assert sync_report_key(42, now) == "sync-report:42:360420.0"
+    assert reconcile_key("okna", now, timedelta(minutes=5)) == "reconcile:okna:1201"
+    assert asked_reconcile_key("okna", 42, 17) == "reconcile:okna:asked:42:17"
+    assert prune_key(now, timedelta(hours=1)) == "prune:100"
+    assert status_key(7, 2, 3) == "flexbe.status:7:2:v3"
+    assert deal_key(7) == "crm5.deal:7"
+    assert call_key(7, 0) == "comunik8.call:7:0"
+    assert cancel_call_key(7, 1) == "comunik8.cancel:7:1"
+    assert telegram_queue(-100123) == "tg:-100123"
+    assert CardPayload(lead_id=7, chat_id=-100123, reason="new").queue == "tg:-100123"
+
+
+def test_keys_with_a_free_form_part_fit_the_column() -> None:
+    assert len(refresh_card_key(7, -100123, "x" * 400)) == 255
+    assert len(repost_card_key(7, -100123, "x" * 400)) == 255
+    assert len(action_failed_key("x" * 400, 42)) == 255
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        (NOTIFY, {"chat_id": 1, "reason": "new"}),
+        (NOTIFY, {"lead_id": "seven", "chat_id": 1, "reason": "new"}),
+        (NOTIFY, {"lead_id": True, "chat_id": 1, "reason": "new"}),
+        (TELEGRAM_UPDATE, {"update_id": None}),
+        (RECOVERED, {"chat_id": 1, "site": "okna", "lead_ids": 4}),
+        (SYNC_REPORT, {"chat_id": 1, "site": "okna", "new": 1}),
+        (RECONCILE, {}),
+        (FLEXBE_STATUS, {"site": "okna"}),
+    ],
+)
+def test_a_malformed_payload_is_refused_by_name(kind: JobKind[Any], raw: dict[str, Any]) -> None:
+    with pytest.raises(PayloadError, match="job payload"):
+        kind.parse(raw)
+
+
+def test_a_status_change_needs_its_status() -> None:
+    with pytest.raises(PayloadError, match="status"):
+        FLEXBE_STATUS.parse({"lead_id": 7}).new_status()
+    assert FLEXBE_STATUS.parse({"lead_id": "7", "status": "2"}).new_status() == 2
