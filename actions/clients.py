@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 
 from config.settings import Settings, SiteConfig
-from integrations._base import Sleep
 from integrations.comunik8 import Comunik8Client
 from integrations.crm5 import Crm5Client
 from integrations.flexbe import FlexbeClient
+from integrations.retries import Sleep
 
 
 def flexbe_client_for(site: SiteConfig, *, sleep: Sleep = asyncio.sleep) -> FlexbeClient:

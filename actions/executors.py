@@ -1,5 +1,5 @@
-"""What the buttons' jobs do: call Flexbe (and, as their clients land, 5CRM and Comunik8),
-record the outcome on the action, and refresh the lead's cards.
+"""What the buttons' jobs do: change the status in Flexbe, create the 5CRM deal, queue or
+cancel the Comunik8 call; record the outcome on the action, and refresh the lead's cards.
 
 A retryable failure is raised again for the job engine to retry; a final one (not
 retryable, or retries used up: `fail`) is written on the card in words, with Retry, and
@@ -13,14 +13,11 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import func
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.settings import Settings, SiteConfig
 from domain.jobs import ACTION_FAILED, ActionFailedPayload, ActionPayload, action_failed_key
-from integrations._base import Sleep
 from integrations.comunik8 import (
     AlreadyProcessed,
     CallAlreadyScheduled,
@@ -31,11 +28,11 @@ from integrations.errors import IntegrationError
 from integrations.failures import failure_code
 from integrations.flexbe import FlexbeClient
 from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_deal
-from storage.clock import utcnow
+from integrations.retries import Sleep
 from storage.database import Database
-from storage.models import Action, JobAttempt, Lead
-from storage.queries.cards import finish_action, refresh_cards
-from storage.queries.jobs import enqueue
+from storage.models import Action, Lead
+from storage.queries.cards import finish_action, refresh_cards, set_lead_status
+from storage.queries.jobs import count_attempts, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +87,7 @@ class LeadActions:
                 await self._fail(job, error)
             raise
         async with self.database.write() as session:
-            row = await session.get(Lead, lead.id)
-            if row is not None and row.status_code != status:
-                row.status_code, row.status_name = status, ""
-                row.version, row.updated_at = row.version + 1, utcnow()
-                session.add(row)
+            await set_lead_status(session, lead_id=job.lead_id, status=status)
             await self._done(session, job, ok=True)
 
     async def create_deal(self, payload: dict[str, Any]) -> None:
@@ -196,10 +189,7 @@ class LeadActions:
         if job_id is not None:
             # Attempts recorded before this last one: the same for one death of the job,
             # more after a Retry, so a job that dies again is told again.
-            attempts = await session.exec(
-                select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id == job_id)
-            )
-            recorded = str(attempts.one())
+            recorded = str(await count_attempts(session, job_id=job_id))
         site = lead.site_key if lead is not None else job.site
         if not self.alert_admins:
             log.error(

@@ -29,11 +29,10 @@ from integrations.errors import (
     APITimeoutError,
     IntegrationError,
 )
+from integrations.retries import Sleep
 
 log = logging.getLogger(__name__)
 _redact.install()
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 @functools.cache

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from storage.models import RateBucket
+from storage.tables import table_of
 
-BUCKET: Table = RateBucket.__table__  # type: ignore[attr-defined]
+BUCKET: Table = table_of(RateBucket)
 _SELECT = (
     select(BUCKET.c.key, BUCKET.c.tat)
     .where(BUCKET.c.key.in_(bindparam("b_keys", expanding=True)))

@@ -35,9 +35,10 @@ from jobs import buckets, heartbeats
 from jobs.policy import Decision, Verdict
 from jobs.ratelimit import RateLimits, admit
 from storage.models import UNFINISHED_SQL, UNQUEUED_PENDING_SQL, Job, JobAttempt, JobStatus
+from storage.tables import table_of
 
-JOB: Table = Job.__table__  # type: ignore[attr-defined]
-ATTEMPT: Table = JobAttempt.__table__  # type: ignore[attr-defined]
+JOB: Table = table_of(Job)
+ATTEMPT: Table = table_of(JobAttempt)
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
 
 LimitKeys = Callable[[str, dict[str, Any]], list[str]]

@@ -25,7 +25,7 @@ from domain.jobs import (
     SYNC_REPORT,
     TELEGRAM_UPDATE,
 )
-from integrations._base import Sleep
+from integrations.retries import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
 from jobs.registry import HandlerRegistry, JobContext

@@ -18,9 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
-from storage.database import Database
+from storage.database import Database, run_retrying_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +27,8 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 Apply = Callable[[Connection, Sequence[Item]], list[Result]]
 
-# A unique key taken by another process between our look-up and our insert: the retry's
-# look-up sees it committed. More than a few in a row means something else is wrong.
-CONFLICT_RETRIES = 5
+# Attempts of a batch whose insert lost a race for a unique key to another process.
+CONFLICT_ATTEMPTS = 5
 
 
 class WriterUnavailable(RuntimeError):
@@ -118,7 +116,12 @@ class BatchWriter(Generic[Item, Result]):
 
     async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:
-            results = await self._apply_with_retries([item for item, _ in batch])
+            items = [item for item, _ in batch]
+            results = await run_retrying_conflicts(
+                self._database,
+                lambda connection: self._apply(connection, items),
+                attempts=CONFLICT_ATTEMPTS,
+            )
         except Exception as exc:
             if len(batch) > 1:
                 # Find the one that fails; the others must not pay for it.
@@ -129,18 +132,6 @@ class BatchWriter(Generic[Item, Result]):
             return
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result=result)
-
-    async def _apply_with_retries(self, items: list[Item]) -> list[Result]:
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                return await self._database.run_in_transaction(
-                    lambda connection: self._apply(connection, items)
-                )
-            except IntegrityError:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-                log.info("write conflict with another process, retrying (%d)", attempt)
-        raise AssertionError("unreachable")
 
 
 def _settle(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,7 +21,11 @@ from storage.file_modes import private_sqlite_files
 from storage.types import dump_json
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A unique key taken by another process between our look-up and our insert: the next
+# attempt's look-up sees it committed. More than a few in a row means something else is wrong.
+CONFLICT_ATTEMPTS = 3
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -186,3 +192,19 @@ def _configure_sqlite(
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
+
+
+async def run_retrying_conflicts(
+    database: Database, work: Callable[[Connection], T], *, attempts: int = CONFLICT_ATTEMPTS
+) -> T:
+    """`database.run_in_transaction`, run again (up to `attempts` in all) when another process
+    inserted one of the same unique keys first: `work` looks up before it inserts, so
+    the next attempt finds that row and takes it into account."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await database.run_in_transaction(work)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            log.info("write conflict with another process, retrying (%d)", attempt)
+    raise AssertionError("unreachable")

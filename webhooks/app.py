@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
-from starlette.types import Receive, Scope, Send
 
 from config.settings import Settings
 from config.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
 from webhooks.deps import MetricsAuthDep
+from webhooks.fast_path import IntakeFirstApp
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 
@@ -25,17 +25,6 @@ def _metrics_endpoint(
         return Response(content=body, media_type=content_type)
 
     return endpoint
-
-
-class _App(FastAPI):
-    """FastAPI, with the webhook intake answered before everything else it does."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope["app"] = self
-            if await routes_flexbe.serve_intake(scope, receive, send):
-                return
-        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -53,14 +42,11 @@ def create_app(
         yield
         await intake.aclose()
 
-    app = _App(
+    app = IntakeFirstApp(
         lifespan=lifespan,
         title="leadrelay",
         summary="Flexbe webhooks in, live lead cards in Telegram.",
         version="0.1.0",
-        # FastAPI's OpenTelemetry looks up its providers on every request, a few percent
-        # of a webhook's cost; leadrelay sets up none and serves its own /metrics.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.database = database
     app.state.intake = intake
@@ -81,7 +67,7 @@ def create_app(
     app.state.metrics_token = (
         settings.metrics_token.get_secret_value() if settings.metrics_token else None
     )
-    app.include_router(routes_flexbe.router)  # the route for OpenAPI; `_App` serves it
+    app.include_router(routes_flexbe.router)  # for OpenAPI; `fast_path` serves it
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
     app.include_router(routes_telegram.router)

@@ -1,17 +1,17 @@
-"""`POST /flexbe/{site_token}`: where Flexbe sends `lead` and `pay` events."""
+"""`POST /flexbe/{site_token}`: where Flexbe sends `lead` and `pay` events.
+
+The route is declared here for OpenAPI; `webhooks.fast_path` calls the endpoint ahead of
+FastAPI's routing, which is why it takes the request and the token and nothing else."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse, PlainTextResponse
-from fastapi.routing import APIRoute
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.types import Receive, Scope, Send
 
 from storage.batch_writer import WriterUnavailable
 from storage.models import InboxOutcome
@@ -23,22 +23,9 @@ from webhooks.sites import SiteRegistry
 log = logging.getLogger(__name__)
 
 
-class LeanRoute(APIRoute):
-    """Calls the endpoint with the request and the path parameters, as strings: no
-    dependency solving, no response-model pass. On the busiest route they cost more than
-    the work; the endpoint reaches its services through `request.app.state`.
-    OpenAPI is still made from the signature and the route's declarations."""
+INTAKE_PREFIX = "/flexbe/"
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint: Callable[..., Coroutine[Any, Any, Response]] = self.endpoint
-
-        async def handle(request: Request) -> Response:
-            return await endpoint(request, **request.path_params)
-
-        return handle
-
-
-router = APIRouter(tags=["flexbe"], route_class=LeanRoute)
+router = APIRouter(tags=["flexbe"])
 
 
 class EventAccepted(BaseModel):
@@ -61,7 +48,7 @@ _FORM_BODY: dict[str, Any] = {
 
 
 @router.post(
-    "/flexbe/{site_token}",
+    INTAKE_PREFIX + "{site_token}",
     summary="Receive a Flexbe webhook event",
     response_model=EventAccepted,
     responses={
@@ -95,47 +82,6 @@ async def receive_flexbe_event(request: Request, site_token: str) -> Response:
             content={"detail": "storage is unavailable; the event was not stored, retry later"},
             headers={"Retry-After": "5"},
         )
-    # A plain response: the hot path skips response-model validation of what we just built.
     return JSONResponse(
         {"status": result.outcome.value, "event_id": result.event_id, "lead_id": result.lead_id}
     )
-
-
-INTAKE_PREFIX = "/flexbe/"
-
-
-async def serve_intake(scope: Scope, receive: Receive, send: Send) -> bool:
-    """Answer `POST /flexbe/{site_token}` straight from the endpoint, ahead of FastAPI's
-    middleware stack, exception layers and routing over every route (`webhooks.app`): on
-    the busiest route they cost more than the route does. False: not such a request, and
-    nothing was done. Errors come out as FastAPI's would: an `HTTPException` as its JSON
-    answer, anything else as a plain 500 and raised on to the server, which logs it."""
-    site_token = _intake_token(scope)
-    if site_token is None:
-        return False
-    request = Request(scope, receive)
-    try:
-        response = await receive_flexbe_event(request, site_token)
-    except HTTPException as exc:
-        response = JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
-    except Exception:
-        await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
-        raise
-    await response(scope, receive, send)
-    return True
-
-
-def _intake_token(scope: Scope) -> str | None:
-    """The site token of an intake request, matched as the route `/flexbe/{site_token}` is."""
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return None
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    if not path.startswith(INTAKE_PREFIX):
-        return None
-    token = path[len(INTAKE_PREFIX) :]
-    return token if token and "/" not in token else None

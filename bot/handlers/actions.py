@@ -8,8 +8,6 @@ from dataclasses import replace
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import Act, LeadAction
@@ -31,11 +29,14 @@ from domain.jobs import (
 )
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
-from storage.models import Action, ActionOutcome, Job, JobStatus, Lead, Manager
-from storage.queries.cards import refresh_cards, start_action, take_lead
-
-router = Router(name=__name__)
-router.callback_query.filter(IsManager())
+from storage.models import ActionOutcome, Lead, Manager
+from storage.queries.cards import (
+    cancelled_calls,
+    refresh_cards,
+    retry_failed_action,
+    start_action,
+    take_lead,
+)
 
 STATUS_OF = {
     Act.PROCESSED: LeadStatus.PROCESSED,
@@ -46,7 +47,6 @@ STATUS_OF = {
 CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
 
 
-@router.callback_query(LeadAction.filter(F.act.in_(set(Act))))
 async def tap(
     query: CallbackQuery,
     callback_data: LeadAction,
@@ -71,7 +71,7 @@ async def tap(
         await query.answer(await _retry(session, lead))
         return
     toast, kind, key, payload = _plan(
-        act, lead, manager, config, await _calls_so_far(session, lead.id)
+        act, lead, manager, config, await cancelled_calls(session, lead_id=lead.id)
     )
     if kind is None or payload is None:
         await query.answer(toast, show_alert=True)
@@ -159,30 +159,17 @@ def _plan(
     )
 
 
-async def _calls_so_far(session: AsyncSession, lead_id: int) -> int:
-    """How many calls were cancelled: a new call after a cancel is a new call, not a repeat."""
-    result = await session.exec(
-        select(func.count())
-        .select_from(Action)
-        .where(Action.lead_id == lead_id, Action.kind == "uncall")
-    )
-    return int(result.one())
-
-
 async def _retry(session: AsyncSession, lead: Lead) -> str:
-    """Run the lead's last failed action again: its dead job goes back in the queue."""
-    result = await session.exec(
-        select(Action)
-        .where(Action.lead_id == lead.id, Action.outcome == ActionOutcome.FAILED.value)
-        .order_by(col(Action.id).desc())
-    )
-    action = result.first()
-    job = await session.get(Job, action.job_id) if action and action.job_id else None
-    if action is None or job is None or job.status != JobStatus.DEAD.value:
-        return _("Nothing to retry.")
-    job.status, job.attempts, job.last_error = JobStatus.PENDING.value, 0, None
-    action.outcome, action.detail = ActionOutcome.PENDING.value, ""
-    session.add_all([job, action])
     assert lead.id is not None
-    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}r{job.id}")
+    action = await retry_failed_action(session, lead_id=lead.id)
+    if action is None:
+        return _("Nothing to retry.")
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}r{action.job_id}")
     return _("Trying again…")
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.filter(IsManager())
+    router.callback_query.register(tap, LeadAction.filter(F.act.in_(set(Act))))
+    return router

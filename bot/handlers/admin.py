@@ -20,17 +20,12 @@ from storage.models import JobStatus, Manager, ManagerRole
 from storage.queries.jobs import discard_dead, enqueue, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
 
-router = Router(name=__name__)
-router.message.filter(IsAdmin())
-router.callback_query.filter(IsAdmin())
-
 
 class ManagerSwitch(CallbackData, prefix="mg"):
     telegram_id: int
     active: bool
 
 
-@router.message(Command("invite"))
 async def invite(
     message: Message,
     command: CommandObject,
@@ -61,7 +56,6 @@ async def invite(
     )
 
 
-@router.message(Command("sync"))
 async def sync_now(
     message: Message, command: CommandObject, session: AsyncSession, config: BotConfig
 ) -> None:
@@ -82,7 +76,6 @@ async def sync_now(
     await message.answer(_("Syncing with Flexbe; the summary follows."))
 
 
-@router.message(Command("failed"))
 async def failed_jobs(message: Message, session: AsyncSession) -> None:
     """Dead jobs, newest first, each with Retry and Discard."""
     dead = await list_jobs(session, status=JobStatus.DEAD.value, limit=10)
@@ -107,7 +100,6 @@ async def failed_jobs(message: Message, session: AsyncSession) -> None:
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 
 
-@router.callback_query(DeadJob.filter(F.act.in_({"retry", "discard"})))
 async def dead_job_action(
     query: CallbackQuery, callback_data: DeadJob, session: AsyncSession
 ) -> None:
@@ -120,7 +112,6 @@ async def dead_job_action(
     await query.answer(_("Discarded.") if removed else _("No such failed job."))
 
 
-@router.message(Command("managers"))
 async def managers(message: Message, session: AsyncSession) -> None:
     team = await list_managers(session)
     builder = InlineKeyboardBuilder()
@@ -142,7 +133,6 @@ async def managers(message: Message, session: AsyncSession) -> None:
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 
 
-@router.callback_query(ManagerSwitch.filter(F.telegram_id > 0))
 async def switch_manager(
     query: CallbackQuery, callback_data: ManagerSwitch, session: AsyncSession
 ) -> None:
@@ -151,3 +141,16 @@ async def switch_manager(
         await query.answer(_("No such manager."))
         return
     await query.answer(_("Enabled.") if callback_data.active else _("Disabled."))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(IsAdmin())
+    router.callback_query.filter(IsAdmin())
+    router.message.register(invite, Command("invite"))
+    router.message.register(sync_now, Command("sync"))
+    router.message.register(failed_jobs, Command("failed"))
+    router.callback_query.register(dead_job_action, DeadJob.filter(F.act.in_({"retry", "discard"})))
+    router.message.register(managers, Command("managers"))
+    router.callback_query.register(switch_manager, ManagerSwitch.filter(F.telegram_id > 0))
+    return router

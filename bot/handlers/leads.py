@@ -26,10 +26,6 @@ from storage.clock import utcnow
 from storage.models import Lead, Manager
 from storage.queries import reports
 
-router = Router(name=__name__)
-router.message.filter(IsManager())
-router.callback_query.filter(IsManager())
-
 PAGE_SIZE = 10
 LIST_PERIODS = ("today", "yesterday", "week", "new", "unpaid")
 # Reached by the button of a recovery summary, not typed.
@@ -42,7 +38,6 @@ def _not_here() -> str:
     )
 
 
-@router.message(Command("leads"))
 async def list_leads(
     message: Message,
     command: CommandObject,
@@ -62,7 +57,6 @@ async def list_leads(
     await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(LeadsPage.filter())
 async def next_page(
     query: CallbackQuery,
     callback_data: LeadsPage,
@@ -131,7 +125,6 @@ def _line(lead: Lead, config: BotConfig) -> str:
     return f"#{lead.num or lead.flexbe_id} · {moment} · {name} · {status}"
 
 
-@router.callback_query(OpenLead.filter())
 async def open_lead(
     query: CallbackQuery,
     callback_data: OpenLead,
@@ -153,7 +146,6 @@ async def open_lead(
     await query.answer(_("Posting the card…"))
 
 
-@router.message(Command("lead"))
 async def show_lead(
     message: Message,
     command: CommandObject,
@@ -179,7 +171,6 @@ async def show_lead(
     )
 
 
-@router.message(Command("stats"))
 async def stats(
     message: Message,
     command: CommandObject,
@@ -229,3 +220,15 @@ async def stats(
                 + _("{minutes} min").format(minutes=round(minutes, 1))
             )
     await message.answer("\n".join(lines))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(IsManager())
+    router.callback_query.filter(IsManager())
+    router.message.register(list_leads, Command("leads"))
+    router.callback_query.register(next_page, LeadsPage.filter())
+    router.callback_query.register(open_lead, OpenLead.filter())
+    router.message.register(show_lead, Command("lead"))
+    router.message.register(stats, Command("stats"))
+    return router

@@ -16,8 +16,6 @@ from bot.i18n import LANGUAGES, pick_language
 from storage.models import Manager
 from storage.queries.team import redeem_invite, set_language
 
-router = Router(name=__name__)
-
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 
@@ -25,7 +23,6 @@ class LanguageChoice(CallbackData, prefix="lang"):
     language: str
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_invite(
     message: Message, command: CommandObject, session: AsyncSession, manager: Manager | None
 ) -> None:
@@ -54,8 +51,6 @@ async def start_with_invite(
     )
 
 
-@router.message(CommandStart(), IsManager())
-@router.message(Command("help"), IsManager())
 async def help_message(message: Message) -> None:
     await message.answer(
         "\n".join(
@@ -72,7 +67,6 @@ async def help_message(message: Message) -> None:
     )
 
 
-@router.message(Command("lang"), IsManager())
 async def choose_language(message: Message) -> None:
     builder = InlineKeyboardBuilder()
     for code in LANGUAGES:
@@ -80,7 +74,6 @@ async def choose_language(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=builder.as_markup())
 
 
-@router.callback_query(LanguageChoice.filter(F.language.in_(LANGUAGES)), IsManager())
 async def language_chosen(
     query: CallbackQuery,
     callback_data: LanguageChoice,
@@ -91,3 +84,15 @@ async def language_chosen(
     await set_language(session, manager.telegram_id, callback_data.language)
     with i18n.use_locale(callback_data.language):
         await query.answer(_("Language: English"))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start_with_invite, CommandStart(deep_link=True))
+    router.message.register(help_message, Command("help"), IsManager())
+    router.message.register(help_message, CommandStart(), IsManager())
+    router.message.register(choose_language, Command("lang"), IsManager())
+    router.callback_query.register(
+        language_chosen, LanguageChoice.filter(F.language.in_(LANGUAGES)), IsManager()
+    )
+    return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.jobs import NOTIFY, CardPayload, refresh_card_key
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead
-from storage.queries.jobs import enqueue
+from storage.queries.jobs import enqueue, retry_dead
 
 
 async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
@@ -93,6 +93,47 @@ async def finish_action(
             finished_at=utcnow(),
         )
     )
+
+
+async def set_lead_status(session: AsyncSession, *, lead_id: int, status: int) -> None:
+    """Record a status Flexbe accepted from us: a new version of the lead, unless it is so.
+
+    The name is left empty until Flexbe tells it (its webhook or a sync)."""
+    lead = await session.get(Lead, lead_id)
+    if lead is not None and lead.status_code != status:
+        lead.status_code, lead.status_name = status, ""
+        lead.version, lead.updated_at = lead.version + 1, utcnow()
+        session.add(lead)
+
+
+async def cancelled_calls(session: AsyncSession, *, lead_id: int) -> int:
+    """How many calls of the lead were cancelled: a call after a cancel is a new call."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(Action)
+        .where(Action.lead_id == lead_id, Action.kind == "uncall")
+    )
+    return int(result.one())
+
+
+async def retry_failed_action(session: AsyncSession, *, lead_id: int) -> Action | None:
+    """Run the lead's last failed action again: its dead job goes back in the queue, as
+    `retry_dead` revives it for operators, and the action is pending again.
+
+    None when there is nothing to retry (no failed action, or its job is not dead)."""
+    result = await session.exec(
+        select(Action)
+        .where(Action.lead_id == lead_id, Action.outcome == ActionOutcome.FAILED.value)
+        .order_by(col(Action.id).desc())
+    )
+    action = result.first()
+    if action is None or action.job_id is None:
+        return None
+    if not await retry_dead(session, job_id=action.job_id):
+        return None
+    action.outcome, action.detail = ActionOutcome.PENDING.value, ""
+    session.add(action)
+    return action
 
 
 async def history_of(session: AsyncSession, lead_id: int) -> list[Action]:

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy import Connection, Table, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
-from storage.database import Database
+from storage.database import Database, run_retrying_conflicts
 from storage.models import InboxEvent, InboxOutcome
+from storage.tables import table_of
 
-CONFLICT_RETRIES = 3
-_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
+_INBOX: Table = table_of(InboxEvent)
 
 
 async def record_event(session: AsyncSession, event: InboxEvent) -> InboxEvent:
@@ -44,13 +43,7 @@ async def keep_unreadable(database: Database, rows: Sequence[Unreadable]) -> int
     when another process stored one of them first (the retry sees it and skips it)."""
     if not rows:
         return 0
-    for attempt in range(1, CONFLICT_RETRIES + 1):
-        try:
-            return await database.run_in_transaction(partial(_insert_new, rows=rows))
-        except IntegrityError:
-            if attempt == CONFLICT_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return await run_retrying_conflicts(database, partial(_insert_new, rows=rows))
 
 
 def _insert_new(connection: Connection, rows: Sequence[Unreadable]) -> int:

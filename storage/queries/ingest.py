@@ -17,12 +17,11 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
 from domain.jobs import NOTIFY, CardPayload, changed_card_key, new_card_key
 from storage.bulk import BulkInsert
 from storage.clock import utcnow
-from storage.database import Database
+from storage.database import Database, run_retrying_conflicts
 from storage.models import (
     InboxEvent,
     InboxOutcome,
@@ -34,19 +33,19 @@ from storage.models import (
     Payment,
 )
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
+from storage.tables import table_of
 
-CONFLICT_RETRIES = 3
 LeadKey = tuple[str, int]
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
 # in a `pay` event must not wipe what the `lead` event said.
 _KEEP_WHEN_EMPTY = frozenset(LEAD_FIELDS) - {"status_code", "status_name"}
 _DEFAULT_MAX_ATTEMPTS = Job.model_fields["max_attempts"].default
 # Core tables: bulk statements skip the ORM's per-object bookkeeping.
-_LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
-_PAYMENT: Table = Payment.__table__  # type: ignore[attr-defined]
-_JOB: Table = Job.__table__  # type: ignore[attr-defined]
-_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
-_MANAGER: Table = Manager.__table__  # type: ignore[attr-defined]
+_LEAD: Table = table_of(Lead)
+_PAYMENT: Table = table_of(Payment)
+_JOB: Table = table_of(Job)
+_INBOX: Table = table_of(InboxEvent)
+_MANAGER: Table = table_of(Manager)
 
 # The statements are built once: building one costs more than running it for a small
 # batch. `IN` lists are expanding parameters, filled in at each execution.
@@ -125,13 +124,7 @@ class _Planned:
 async def store(database: Database, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
     """`store_events` in a transaction of its own, tried again when another process stored
     one of the same leads first (the retry sees it and updates instead)."""
-    for attempt in range(1, CONFLICT_RETRIES + 1):
-        try:
-            return await database.run_in_transaction(partial(store_events, events=events))
-        except IntegrityError:
-            if attempt == CONFLICT_RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    return await run_retrying_conflicts(database, partial(store_events, events=events))
 
 
 def store_events(connection: Connection, events: Sequence[IncomingEvent]) -> list[StoredEvent]:

@@ -161,6 +161,14 @@ async def job_attempts(session: AsyncSession, job_id: int) -> list[JobAttempt]:
     return list((await session.exec(query)).all())
 
 
+async def count_attempts(session: AsyncSession, *, job_id: int) -> int:
+    """Attempts recorded for the job, over all its lives (a retry keeps the history)."""
+    result = await session.exec(
+        select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id == job_id)
+    )
+    return int(result.one())
+
+
 async def retry_dead(session: AsyncSession, *, job_id: int | None = None) -> int:
     """Give dead jobs (one, or all when `job_id` is None) a fresh set of attempts, due now.
 

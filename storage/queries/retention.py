@@ -26,11 +26,12 @@ from sqlalchemy import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import DONE_SQL, InboxEvent, Job, JobAttempt, TelegramUpdate
+from storage.tables import table_of
 
-_JOB: Table = Job.__table__  # type: ignore[attr-defined]
-_ATTEMPT: Table = JobAttempt.__table__  # type: ignore[attr-defined]
-_INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
-_UPDATE: Table = TelegramUpdate.__table__  # type: ignore[attr-defined]
+_JOB: Table = table_of(Job)
+_ATTEMPT: Table = table_of(JobAttempt)
+_INBOX: Table = table_of(InboxEvent)
+_UPDATE: Table = table_of(TelegramUpdate)
 
 
 async def _run(session: AsyncSession, statement: Executable) -> CursorResult[Any]:

@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import Settings, SiteConfig
-from integrations._base import Sleep
+from integrations.retries import Sleep
 from jobs import signals
 from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry

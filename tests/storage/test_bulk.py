@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from storage.bulk import BulkInsert
 from storage.database import Database
 from storage.models import InboxEvent, Job, Lead, Site
+from storage.tables import table_of
 
-LEAD: Table = Lead.__table__  # type: ignore[attr-defined]
-JOB: Table = Job.__table__  # type: ignore[attr-defined]
-INBOX: Table = InboxEvent.__table__  # type: ignore[attr-defined]
-SITE: Table = Site.__table__  # type: ignore[attr-defined]
+LEAD: Table = table_of(Lead)
+JOB: Table = table_of(Job)
+INBOX: Table = table_of(InboxEvent)
+SITE: Table = table_of(Site)
 NOW = datetime(2026, 11, 23, 14, 5, 6, 789012, tzinfo=UTC)
 
 

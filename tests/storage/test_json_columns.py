@@ -13,9 +13,10 @@ from sqlalchemy import Table, insert, select
 
 from storage.database import Database
 from storage.models import Job
+from storage.tables import table_of
 from storage.types import dump_json
 
-JOB: Table = Job.__table__  # type: ignore[attr-defined]
+JOB: Table = table_of(Job)
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 # Lone surrogates and integers past 64 bits are what orjson refuses; both are in here.
