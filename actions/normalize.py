@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from config.regions import DEFAULT_REGION
-from integrations.flexbe_models import (
-    PAY_STATUS_NAMES,
-    STATUS_NAMES,
-    FlexbeModel,
-    LeadData,
-    SiteInfo,
-    Status,
-)
+from domain.statuses import LEAD_STATUS_NAMES, PAY_STATUS_NAMES, LeadStatus
+from integrations.flexbe_models import FlexbeModel, LeadData, SiteInfo, Status
 from integrations.phones import normalize_phone
 from storage.queries.leads import LeadSnapshot
 
@@ -45,8 +39,8 @@ def snapshot_from_lead(
         flexbe_id=data.id,
         num=data.num,
         created_at=data.time,
-        status_code=status.code if status and status.code is not None else 0,
-        status_name=(_status_name(status, STATUS_NAMES) or "") if status else "",
+        status_code=status.code if status and status.code is not None else LeadStatus.NEW,
+        status_name=(_status_name(status, LEAD_STATUS_NAMES) or "") if status else "",
         client_name=(client.name or "") if client else "",
         client_phone=(client.phone or "") if client else "",
         client_phone_normalized=normalize_phone(client.phone or "", region) if client else "",

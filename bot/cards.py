@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import Act
 from bot.keyboards import card_keyboard
 from config.regions import DEFAULT_REGION
+from domain.statuses import LeadStatus, PayStatus
 from integrations.amounts import amount_text
 from integrations.phones import normalize_phone
 from storage.models import Lead
@@ -57,22 +58,22 @@ class RenderedCard:
 
 
 def status_label(code: int) -> str:
-    labels = {
-        0: _("New"),
-        1: _("Processed"),
-        2: _("Fulfilled"),
-        10: _("Cancelled"),
-        11: _("Deleted"),
+    labels: dict[int, str] = {
+        LeadStatus.NEW: _("New"),
+        LeadStatus.PROCESSED: _("Processed"),
+        LeadStatus.FULFILLED: _("Fulfilled"),
+        LeadStatus.CANCELLED: _("Cancelled"),
+        LeadStatus.DELETED: _("Deleted"),
     }
     return labels.get(code, _("Status {code}").format(code=code))
 
 
 def pay_status_label(code: int | None) -> str:
-    labels = {
-        0: _("awaiting payment"),
-        1: _("payment in process"),
-        2: _("paid"),
-        3: _("payment error"),
+    labels: dict[int, str] = {
+        PayStatus.PENDING: _("awaiting payment"),
+        PayStatus.IN_PROCESS: _("payment in process"),
+        PayStatus.PAID: _("paid"),
+        PayStatus.ERROR: _("payment error"),
     }
     return labels.get(code if code is not None else -1, _("unknown"))
 

@@ -9,11 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Act, LeadAction
+from domain.statuses import LeadStatus
 
 if TYPE_CHECKING:
     from bot.cards import CardView
-
-DELETED = 11
 
 
 def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
@@ -31,7 +30,7 @@ def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
     if view.lead.taken_by is None:
         button("✋ " + _("Take"), Act.TAKE)
         rows.append(1)
-    if view.lead.status_code == DELETED:
+    if view.lead.status_code == LeadStatus.DELETED:
         button("♻️ " + _("Restore"), Act.RESTORE)
         rows.append(1)
     else:

@@ -25,6 +25,7 @@ from bot.cards import CardView, RenderedCard, render_card, render_plain, site_ti
 from bot.config import BotConfig
 from bot.history import history_lines
 from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
+from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.database import Database
 from storage.models import Action, ActionOutcome, Lead
@@ -148,9 +149,9 @@ class CardNotifier:
         )
 
     async def _payment_reply(self, chat_id: int, message_id: int, lead: Lead) -> None:
-        if lead.pay_status_code == 2:
+        if lead.pay_status_code == PayStatus.PAID:
             text = _("💳 Paid: {amount}").format(amount=amount_text(lead.pay_summ, AMOUNT_SHOWN))
-        elif lead.pay_status_code == 3:
+        elif lead.pay_status_code == PayStatus.ERROR:
             text = _("⚠️ Payment error")
         else:
             text = _("⏳ Payment pending: {amount}").format(

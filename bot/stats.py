@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from domain.statuses import PayStatus
 from integrations.amounts import parse_amount, total
 from storage.models import Lead
-
-PAID = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +27,7 @@ class Stats:
 
 def compute(leads: Sequence[Lead]) -> Stats:
     by_status = Counter(lead.status_code for lead in leads)
-    paid = [lead for lead in leads if lead.pay_status_code == PAID]
+    paid = [lead for lead in leads if lead.pay_status_code == PayStatus.PAID]
     sent = [lead.pay_summ for lead in paid if lead.pay_summ and lead.pay_summ.strip()]
     amounts = [amount for amount in map(parse_amount, sent) if amount is not None]
     waits: dict[str, list[float]] = defaultdict(list)

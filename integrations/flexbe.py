@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from domain.statuses import LeadStatus, PayStatus
 from integrations._base import BaseClient, ErrorFamily
 from integrations.amounts import computable
 from integrations.errors import (
@@ -37,21 +38,6 @@ RATE_LIMIT_WINDOW_SECONDS = 61.0
 MAX_PAGE_SIZE = 1000
 # How long to wait when Flexbe says the minute's budget is spent.
 RATE_LIMITED_PAUSE_SECONDS = 10.0
-
-
-class LeadStatus(IntEnum):
-    NEW = 0
-    PROCESSED = 1
-    FULFILLED = 2
-    CANCELLED = 10
-    DELETED = 11
-
-
-class PayStatus(IntEnum):
-    PENDING = 0
-    IN_PROCESS = 1
-    PAID = 2
-    ERROR = 3
 
 
 class FlexbeError(IntegrationError):

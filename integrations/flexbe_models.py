@@ -190,12 +190,6 @@ class LeadData(FlexbeModel):
         return value
 
 
-# Flexbe's names of its statuses, as its admin shows them: a status sent as the code alone
-# gets its name here, so both shapes store the same lead.
-STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}
-PAY_STATUS_NAMES = {0: "Ожидает оплаты", 1: "В процессе", 2: "Оплачен", 3: "Ошибка оплаты"}
-
-
 def describe_errors(error: ValidationError) -> str:
     """A short message that names each field at fault, e.g. `data.id: field required`."""
     problems = []

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from config.mappings import (
@@ -42,30 +42,11 @@ from integrations.crm5 import (
     TaskAddRequest,
 )
 from integrations.phones import normalize_phone
+from storage.models import LeadBase
 
 _PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична|инична)$", re.IGNORECASE)
 # Flexbe's form field types that hold a phone number.
 PHONE_FIELD_TYPES = frozenset({"phone", "tel"})
-
-
-class StoredLead(Protocol):
-    """What mapping reads from a lead: `storage.models.Lead` has all of it."""
-
-    id: int | None
-    site_key: str
-    flexbe_id: int
-    num: int | None
-    created_at: datetime | None
-    client_name: str
-    client_phone: str
-    client_email: str
-    note: str
-    form_name: str
-    form_data: dict[str, Any]
-    page_url: str
-    page_name: str
-    utm: dict[str, Any]
-    pay_summ: str | None
 
 
 class PersonName(NamedTuple):
@@ -101,7 +82,7 @@ def field_value(value: Any) -> str:
     return str(value)
 
 
-def form_fields(lead: StoredLead) -> list[tuple[str, str]]:
+def form_fields(lead: LeadBase) -> list[tuple[str, str]]:
     """(name, value) of every filled form field, in the form's order."""
     pairs = []
     for key, entry in (lead.form_data or {}).items():
@@ -113,7 +94,7 @@ def form_fields(lead: StoredLead) -> list[tuple[str, str]]:
     return pairs
 
 
-def resolve(lead: StoredLead, source: str) -> str:
+def resolve(lead: LeadBase, source: str) -> str:
     """The text a source names in this lead, or "" when the lead has none."""
     kind, _sep, name = source.partition(":")
     if kind == "lead":
@@ -136,7 +117,7 @@ def resolve(lead: StoredLead, source: str) -> str:
     return ""
 
 
-def _lead_attribute(lead: StoredLead, name: str) -> str:
+def _lead_attribute(lead: LeadBase, name: str) -> str:
     if name == "site":
         return lead.site_key
     value = getattr(lead, name, None)
@@ -145,23 +126,23 @@ def _lead_attribute(lead: StoredLead, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _render(template: str, lead: StoredLead) -> str:
+def _render(template: str, lead: LeadBase) -> str:
     values = {name: _lead_attribute(lead, name) for name in TEMPLATE_NAMES}
     return " ".join(template.format_map(values).split())
 
 
-def _utm(lead: StoredLead) -> dict[str, str]:
+def _utm(lead: LeadBase) -> dict[str, str]:
     return {
         key: value for key, value in (lead.utm or {}).items() if isinstance(value, str) and value
     }
 
 
-def _email(lead: StoredLead) -> str | None:
+def _email(lead: LeadBase) -> str | None:
     email = lead.client_email.strip()
     return email if email and len(email) <= TEXT_LIMIT and "@" in email else None
 
 
-def _crm5_phone(lead: StoredLead, region: str) -> str | None:
+def _crm5_phone(lead: LeadBase, region: str) -> str | None:
     raw = lead.client_phone.strip()
     phone = normalize_phone(raw, region) or raw
     return phone if phone and len(phone) <= TEXT_LIMIT else None
@@ -174,13 +155,13 @@ def _whole_amount(summ: str | None) -> int | None:
     return whole_units(amount) if amount is not None else None
 
 
-def _summary(lead: StoredLead) -> str:
+def _summary(lead: LeadBase) -> str:
     return "\n".join(f"{name}: {value}" for name, value in form_fields(lead))
 
 
 # --- 5CRM ---------------------------------------------------------------------------------
 def crm5_deal(
-    lead: StoredLead, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
+    lead: LeadBase, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
 ) -> DealAddRequest:
     utm = _utm(lead)
     custom = {number: resolve(lead, source) for number, source in mapping.custom_fields.items()}
@@ -211,7 +192,7 @@ def crm5_deal(
 
 
 def crm5_contact(
-    lead: StoredLead, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
+    lead: LeadBase, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
 ) -> ContactAddRequest:
     name = split_name(lead.client_name, mapping.name_order)
     utm = _utm(lead)
@@ -232,7 +213,7 @@ def crm5_contact(
     )
 
 
-def crm5_task(lead: StoredLead, mapping: Crm5Mapping, *, now: datetime) -> TaskAddRequest:
+def crm5_task(lead: LeadBase, mapping: Crm5Mapping, *, now: datetime) -> TaskAddRequest:
     """`now` must be timezone-aware; the due date is written in the mapping's time zone."""
     due = None
     if mapping.task_due_hours is not None:
@@ -252,14 +233,14 @@ def crm5_task(lead: StoredLead, mapping: Crm5Mapping, *, now: datetime) -> TaskA
     )
 
 
-def _gaid(lead: StoredLead) -> str | None:
+def _gaid(lead: LeadBase) -> str | None:
     value = (lead.utm or {}).get("ga_client_id")
     return value if isinstance(value, str) and value and len(value) <= TEXT_LIMIT else None
 
 
 # --- Comunik8 -----------------------------------------------------------------------------
 def comunik8_lead(
-    lead: StoredLead,
+    lead: LeadBase,
     mapping: Comunik8Mapping,
     *,
     lead_type: str | None = None,
@@ -288,7 +269,7 @@ def comunik8_lead(
 
 
 def comunik8_cancel(
-    lead: StoredLead,
+    lead: LeadBase,
     mapping: Comunik8Mapping,
     *,
     lead_type: str | None = None,
@@ -306,7 +287,7 @@ def _lead_type(mapping: Comunik8Mapping, default: str | None) -> str:
     return kind
 
 
-def dialable_phone(lead: StoredLead, region: str = DEFAULT_REGION) -> str:
+def dialable_phone(lead: LeadBase, region: str = DEFAULT_REGION) -> str:
     """The client's number in E.164, or `Comunik8InvalidRequest` when it cannot be dialled."""
     phone = normalize_phone(lead.client_phone, region)
     if not phone:
@@ -314,9 +295,7 @@ def dialable_phone(lead: StoredLead, region: str = DEFAULT_REGION) -> str:
     return phone
 
 
-def _other_phone(
-    lead: StoredLead, mapping: Comunik8Mapping, region: str, mobile: str
-) -> str | None:
+def _other_phone(lead: LeadBase, mapping: Comunik8Mapping, region: str, mobile: str) -> str | None:
     if mapping.other_phone is not None:
         candidates = [resolve(lead, mapping.other_phone)]
     else:
@@ -333,7 +312,7 @@ def _other_phone(
     return None
 
 
-def _data(lead: StoredLead, mapping: Comunik8Mapping) -> str | None:
+def _data(lead: LeadBase, mapping: Comunik8Mapping) -> str | None:
     data: dict[str, Any] = {}
     for source in mapping.data:
         if source == "form":

@@ -248,6 +248,10 @@ class Worker:
         return len(abandoned)
 
     async def _claim(self, limit: int) -> ClaimResult:
+        if not self._fresh():
+            # Woken after a pause (or its clock moved on): beat first, in a transaction of
+            # its own, so what it claims is not handed back for a stall that is over.
+            await self.beat()
         self._claiming += limit
         try:
             return await self.database.run_in_transaction(self._claim_work(limit, self.clock()))

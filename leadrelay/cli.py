@@ -14,6 +14,7 @@ import typer
 from actions.clients import flexbe_client_for
 from actions.sync import parse_since, sync_site
 from config.settings import ConfigError, Settings, SiteConfig, load_settings
+from domain.statuses import LeadStatus
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
 from jobs.cli import app as jobs_app
@@ -32,6 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+STATUS_CODES = ", ".join(str(status.value) for status in LeadStatus)
 
 
 def _settings() -> Settings:
@@ -147,7 +149,7 @@ def sync(
     ] = None,
     since: Annotated[str, typer.Option(help="How far back: 7d, 12h, or a date.")] = "30d",
     status: Annotated[
-        int | None, typer.Option(help="Only this Flexbe status (0, 1, 2, 10, 11).")
+        int | None, typer.Option(help=f"Only this Flexbe status ({STATUS_CODES}).")
     ] = None,
 ) -> None:
     """Pull leads from Flexbe (getLeads) into storage; safe to interrupt and run again."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from domain.statuses import LeadStatus
 from storage.clock import utcnow
 from storage.types import UTCDateTime, json_type
 
@@ -62,22 +63,21 @@ class Site(SQLModel, table=True):
     updated_at: datetime = _now_column()
 
 
-class Lead(SQLModel, table=True):
-    __table_args__ = (
-        UniqueConstraint("site_key", "flexbe_id", name="uq_lead_site_flexbe_id"),
-        Index("ix_lead_site_created", "site_key", "created_at"),
-    )
+class LeadBase(SQLModel):
+    """A lead's fields that the table stores and the admin API shows, declared once.
+
+    In the order the API shows them (`webhooks.schemas.LeadPublic`); the table adds its own
+    (`Lead`). Intake writes them through `LeadSnapshot`, whose fields a test holds to these."""
 
     id: int | None = Field(default=None, primary_key=True)
-    site_key: str = Field(foreign_key="site.key", max_length=32)
+    site_key: str
     flexbe_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
     num: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     created_at: datetime | None = _utc_column(index=True)
-    status_code: int = Field(default=0, index=True)
+    status_code: int = Field(default=LeadStatus.NEW, index=True)
     status_name: str = ""
     client_name: str = ""
     client_phone: str = ""
-    client_phone_normalized: str = Field(default="", index=True)
     client_email: str = ""
     note: str = ""
     form_name: str = ""
@@ -95,16 +95,34 @@ class Lead(SQLModel, table=True):
     pay_time_create: datetime | None = _utc_column()
     pay_time_done: datetime | None = _utc_column()
     # The webhook's `site` block, as last sent (a lead from getLeads has none).
-    flexbe_site_id: str | None = None
-    site_domain: str | None = None
-    site_name: str | None = None
-    origin: str = Field(default=LeadOrigin.WEBHOOK.value, max_length=16)
+    flexbe_site_id: str | None = Field(
+        default=None,
+        description="Flexbe's id of the site (the webhook's `site[id]`); none from getLeads.",
+    )
+    site_domain: str | None = Field(
+        default=None, description="The webhook's `site[domain]`, if sent."
+    )
+    site_name: str | None = Field(default=None, description="The webhook's `site[name]`, if sent.")
+    origin: str = LeadOrigin.WEBHOOK.value
     taken_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     taken_by_name: str | None = None
     taken_at: datetime | None = _utc_column()
-    version: int = 1
     received_at: datetime = _now_column(index=True)
     updated_at: datetime = _now_column()
+
+
+class Lead(LeadBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("site_key", "flexbe_id", name="uq_lead_site_flexbe_id"),
+        Index("ix_lead_site_created", "site_key", "created_at"),
+    )
+
+    # Redeclared for the column's constraints only: they keep their place in `LeadBase`.
+    site_key: str = Field(foreign_key="site.key", max_length=32)
+    origin: str = Field(default=LeadOrigin.WEBHOOK.value, max_length=16)
+    # Table-only: the phone as searched, and the optimistic lock's counter.
+    client_phone_normalized: str = Field(default="", index=True)
+    version: int = 1
 
 
 class Payment(SQLModel, table=True):

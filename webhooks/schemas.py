@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, status
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, computed_field
 
 from integrations.amounts import parse_amount
-from storage.models import InboxEvent
+from storage.models import InboxEvent, LeadBase
 
 MAX_BODY_SHOWN = 64 * 1024
 
@@ -28,43 +28,19 @@ class Problem(BaseModel):
     event_id: int | None = None
 
 
-class LeadPublic(BaseModel):
+def _without_defaults(schema: dict[str, Any]) -> None:
+    for field_schema in schema.get("properties", {}).values():
+        field_schema.pop("default", None)
+
+
+class LeadPublic(LeadBase):
+    # Every field is in every answer: required, and the table's defaults are not the API's.
+    model_config = {
+        "json_schema_serialization_defaults_required": True,
+        "json_schema_extra": _without_defaults,
+    }
+
     id: int
-    site_key: str
-    flexbe_id: int
-    num: int | None
-    created_at: datetime | None
-    status_code: int
-    status_name: str
-    client_name: str
-    client_phone: str
-    client_email: str
-    note: str
-    form_name: str
-    form_data: dict[str, Any]
-    page_url: str
-    page_name: str
-    utm: dict[str, Any]
-    pay_id: str | None
-    pay_summ: str | None
-    pay_status_code: int | None
-    pay_status_name: str | None
-    pay_desc: str | None
-    pay_link: str | None
-    pay_test: bool | None
-    pay_time_create: datetime | None
-    pay_time_done: datetime | None
-    flexbe_site_id: str | None = Field(
-        description="Flexbe's id of the site (the webhook's `site[id]`); none from getLeads."
-    )
-    site_domain: str | None = Field(description="The webhook's `site[domain]`, if sent.")
-    site_name: str | None = Field(description="The webhook's `site[name]`, if sent.")
-    origin: str
-    taken_by: int | None
-    taken_by_name: str | None
-    taken_at: datetime | None
-    received_at: datetime
-    updated_at: datetime
 
     @computed_field  # type: ignore[prop-decorator]
     @property

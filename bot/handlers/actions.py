@@ -27,6 +27,7 @@ from domain.jobs import (
     deal_key,
     status_key,
 )
+from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.models import ActionOutcome, Lead, Manager
 from storage.queries.cards import (
@@ -37,7 +38,12 @@ from storage.queries.cards import (
     take_lead,
 )
 
-STATUS_OF = {Act.PROCESSED: 1, Act.FULFILLED: 2, Act.CANCELLED: 10, Act.RESTORE: 0}
+STATUS_OF = {
+    Act.PROCESSED: LeadStatus.PROCESSED,
+    Act.FULFILLED: LeadStatus.FULFILLED,
+    Act.CANCELLED: LeadStatus.CANCELLED,
+    Act.RESTORE: LeadStatus.NEW,
+}
 CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
 
 
@@ -114,7 +120,7 @@ def _plan(
     if act in STATUS_OF:
         if lead.site_key not in config.flexbe_sites:
             return _("The Flexbe API is not set up for this site."), None, "", None
-        status = STATUS_OF[act]
+        status = STATUS_OF[act].value
         if lead.status_code == status:
             return _("Already so in Flexbe."), None, "", None
         return (

@@ -20,6 +20,7 @@ from bot.jobs import repost_card
 from bot.periods import window
 from bot.scope import ChatScope, chat_scope
 from bot.stats import compute
+from domain.statuses import LeadStatus
 from integrations.amounts import format_amount
 from storage.clock import utcnow
 from storage.models import Lead, Manager
@@ -83,7 +84,7 @@ async def _page(
     if bounds is not None:
         filters.update(since=bounds.since, until=bounds.until)
     elif period == "new":
-        filters["status"] = 0
+        filters["status"] = LeadStatus.NEW
     elif period == "unpaid":
         filters["unpaid"] = True
     elif period == "recovered":

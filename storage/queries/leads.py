@@ -8,18 +8,24 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from domain.statuses import LeadStatus
+
 
 # Plain dataclasses, built from models already validated: once per webhook, where even a
 # pydantic model's unvalidated construction cost twice as much. Not frozen (nothing assigns
 # to them), because a frozen one sets each field through `object.__setattr__`.
 @dataclass(slots=True, kw_only=True)
 class LeadSnapshot:
-    """What Flexbe says a lead is now, in column form; intake and sync both produce it."""
+    """What Flexbe says a lead is now, in column form; intake and sync both produce it.
+
+    Its fields are the table's (`storage.models.Lead`) less the service's own (key, site,
+    origin, taker, lock, timestamps), with the same types and defaults: a test holds them so
+    (tests/storage/test_lead_fields.py)."""
 
     flexbe_id: int
     num: int | None = None
     created_at: datetime | None = None
-    status_code: int = 0
+    status_code: int = LeadStatus.NEW
     status_name: str = ""
     client_name: str = ""
     client_phone: str = ""

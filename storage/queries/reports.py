@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.statuses import PayStatus
 from storage.models import Lead
 
 MAX_STATS_LEADS = 50_000
@@ -36,7 +37,9 @@ async def leads_page(
     if status is not None:
         query = query.where(Lead.status_code == status)
     if unpaid:
-        query = query.where(col(Lead.pay_summ).is_not(None), col(Lead.pay_status_code) != 2)
+        query = query.where(
+            col(Lead.pay_summ).is_not(None), col(Lead.pay_status_code) != PayStatus.PAID
+        )
     if origin is not None:
         query = query.where(Lead.origin == origin)
     if before_id is not None:

@@ -8,13 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from domain.statuses import LeadStatus, PayStatus
 from integrations.flexbe import (
     RATE_LIMITED_PAUSE_SECONDS,
     FlexbeClient,
     FlexbeStatusError,
     InvalidApiKey,
-    LeadStatus,
-    PayStatus,
     RateLimited,
     UnknownMethod,
 )

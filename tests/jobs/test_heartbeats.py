@@ -184,11 +184,11 @@ async def _live_workers(database: Database) -> float:
     return samples["leadrelay_job_workers_live"]
 
 
-async def test_a_worker_that_claims_after_a_stall_hands_the_jobs_back_unstarted(
+async def test_a_worker_waking_from_a_stall_beats_before_it_claims(
     database: Database,
 ) -> None:
-    """Waking from a stall it claims before its heartbeat tells others it lives: those jobs
-    could be taken from it at once, so it runs none of them."""
+    """Waking from a stall, its heartbeat is too old to claim on: it beats first, in a
+    transaction of its own, so the jobs it then claims are safe from takeover and run."""
     clock = FakeClock()
     job_id = await add_job(database, key="k")
     ran: list[int] = []
@@ -196,11 +196,34 @@ async def test_a_worker_that_claims_after_a_stall_hands_the_jobs_back_unstarted(
     await stalled.beat()
 
     clock.advance(LIVENESS / 2)
-    assert await stalled.run_once() == 1, "it claimed the job"
-    assert ran == []
+    assert await stalled.run_once() == 1
+    assert ran == [1]
+    job = await get_job(database, job_id)
+    assert (job.status, job.attempts, job.locked_by) == ("done", 1, None)
+    async with database.reader.connect() as connection:
+        beaten = await connection.execute(
+            select(WORKER.c.heartbeat_at).where(WORKER.c.name == "stalled")
+        )
+        assert beaten.scalar_one() == clock(), "the heartbeat was written before the claim"
+
+
+async def test_a_claim_that_outlasts_half_the_liveness_is_handed_back_unstarted(
+    database: Database,
+) -> None:
+    """A claim whose commit took so long that others may already judge the worker dead:
+    those jobs could be taken from it at once, so it runs none of them."""
+    clock = FakeClock()
+    job_id = await add_job(database, key="k")
+    ran: list[int] = []
+    slow = _worker(database, _recording(ran), clock, "slow")
+    await slow.beat()
+
+    claimed = await slow._claim(10)
+    assert len(claimed.jobs) == 1, "it claimed the job"
+    clock.advance(LIVENESS / 2)  # the time the claim took to come back
+    assert await slow._keep_if_fresh(claimed.jobs) == []
     job = await get_job(database, job_id)
     assert (job.status, job.attempts, job.locked_by) == ("pending", 0, None)
 
-    await stalled.beat()
-    assert await stalled.run_until_idle() == 1
+    assert await slow.run_until_idle() == 1
     assert ran == [1]
