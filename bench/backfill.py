@@ -24,8 +24,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.flexbe import FlexbeFake  # noqa: E402
-from tests.fakes.server import serve_app  # noqa: E402
+from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
+from testkit.fakes.server import serve_app  # noqa: E402
 
 OLD = 1_600_000_000
 

@@ -34,7 +34,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.factories import lead_event  # noqa: E402
+from testkit.factories import lead_event  # noqa: E402
 from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"

@@ -28,9 +28,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.factories import lead_event  # noqa: E402
-from tests.fakes.telegram import Limits, TelegramFake  # noqa: E402
-from tests.reliability.service import Service, service_environment  # noqa: E402
+from testkit.factories import lead_event  # noqa: E402
+from testkit.fakes.telegram import Limits, TelegramFake  # noqa: E402
+from testkit.service import Service, service_environment  # noqa: E402
 from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-notify-token-0123456789"

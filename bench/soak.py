@@ -51,13 +51,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from integrations.phones import normalize_phone  # noqa: E402
-from tests.factories import lead_event  # noqa: E402
-from tests.fakes.comunik8 import Comunik8Fake  # noqa: E402
-from tests.fakes.crm5 import Crm5Fake  # noqa: E402
-from tests.fakes.flexbe import FlexbeFake  # noqa: E402
-from tests.fakes.server import serve_app  # noqa: E402
-from tests.fakes.telegram import TelegramFake  # noqa: E402
-from tests.reliability.service import Service, service_environment  # noqa: E402
+from testkit.factories import lead_event  # noqa: E402
+from testkit.fakes.comunik8 import Comunik8Fake  # noqa: E402
+from testkit.fakes.crm5 import Crm5Fake  # noqa: E402
+from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
+from testkit.fakes.server import serve_app  # noqa: E402
+from testkit.fakes.telegram import TelegramFake  # noqa: E402
+from testkit.service import Service, service_environment  # noqa: E402
 from webhooks.forms import encode_form  # noqa: E402
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

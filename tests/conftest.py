@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (every table on the metadata)
 from storage.database import Database
 from storage.migrate import upgrade
+from testkit.logs import FORBIDDEN_IN_LOGS
 
 POSTGRES_URL = os.environ.get(
     "LEADRELAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -139,21 +140,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 # --- Every log line the suite produces is scanned for secrets and clients' data ----------
 # Leadrelay must never write a token, a key, a client's phone number or e-mail into a log;
 # these are the ones the tests use. A test that logs one on purpose (to check masking)
-# carries the `writes_secrets` marker.
-FORBIDDEN_IN_LOGS = (
-    "site-token-0123456789abcdef",
-    "other-token-0123456789abcdef",
-    "admin-token-0123456789abcdef",
-    "e2e-site-token-0123456789",
-    "exec-token-0123456789abcdef",
-    "flexbe-key-0123456789",
-    "crm5-public-token-0123456789",
-    "crm5-secret-token-0123456789",
-    "comunik8-key-0123456789",
-    "+79991234567",
-    "+7 (999) 123-45-67",
-    "ivan@example.ru",
-)
+# carries the `writes_secrets` marker. The list is testkit's: the service runner scans for it too.
 
 
 class _LogScan(logging.Handler):

@@ -58,3 +58,13 @@ def test_a_cycle_is_refused(tmp_path: Path) -> None:
     assert "storage -> integrations is not allowed: storage/models.py:2" in result.stderr
     assert "cycle: integrations -> storage -> integrations" in result.stderr
     assert "storage -> storage" not in result.stdout + result.stderr
+
+
+def test_no_layer_imports_the_testkit(tmp_path: Path) -> None:
+    # The fakes and the service runner serve tests and bench; the service never ships them.
+    write(tmp_path, "integrations/telegram.py", "from testkit.fakes.telegram import Limits\n")
+
+    result = run_tool(tmp_path)
+
+    assert result.returncode == 1
+    assert "integrations -> testkit is not allowed: integrations/telegram.py:1" in result.stderr

@@ -32,7 +32,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "domain": frozenset(),
 }
 # First-party top-level names that no layer may import (they sit on top of everything).
-OUTSIDE = frozenset({"tests", "bench", "tools"})
+OUTSIDE = frozenset({"tests", "testkit", "bench", "tools"})
 
 Graph = dict[str, dict[str, list[str]]]  # package → imported package → where ("file:line")
 

@@ -18,8 +18,8 @@ from storage.queries.cards import save_card, start_action
 from storage.queries.ingest import IncomingEvent, store
 from storage.queries.leads import LeadSnapshot
 from storage.queries.sites import ensure_sites
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import serve_app
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import serve_app
 
 TOKEN = "exec-token-0123456789abcdef"
 

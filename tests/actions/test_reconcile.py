@@ -37,8 +37,8 @@ CONTEXT = JobContext(
 
 @pytest.fixture
 async def flexbe() -> AsyncIterator[tuple[Any, str]]:
-    from tests.fakes.flexbe import FlexbeFake
-    from tests.fakes.server import serve_app
+    from testkit.fakes.flexbe import FlexbeFake
+    from testkit.fakes.server import serve_app
 
     fake = FlexbeFake()
     async with serve_app(fake.app) as base_url:

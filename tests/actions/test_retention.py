@@ -32,7 +32,7 @@ from storage.database import Database
 from storage.models import InboxEvent, Job, JobAttempt, Lead, TelegramUpdate
 from storage.queries.jobs import enqueue
 from storage.queries.sites import ensure_sites
-from tests.factories import lead_event
+from testkit.factories import lead_event
 from tests.jobs.conftest import FakeClock, make_worker
 from tests.webhooks.conftest import CHATS, TOKEN, make_settings
 from webhooks.app import create_app

@@ -22,9 +22,9 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, Lead
 from storage.queries.sites import ensure_sites
-from tests.factories import lead_event
-from tests.fakes.flexbe import FlexbeFake, send_webhook
-from tests.fakes.server import serve_app
+from testkit.factories import lead_event
+from testkit.fakes.flexbe import FlexbeFake, send_webhook
+from testkit.fakes.server import serve_app
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
 from webhooks.app import create_app
 
@@ -147,7 +147,7 @@ async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
     from pydantic import SecretStr
 
     from config.settings import Settings, SiteConfig
-    from tests.fakes.server import serve_app as serve
+    from testkit.fakes.server import serve_app as serve
     from webhooks.app import create_app
 
     fake, api_url = flexbe

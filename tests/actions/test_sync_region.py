@@ -10,8 +10,8 @@ from integrations.ratelimit import SlidingWindowLimiter
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.sites import ensure_sites
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import serve_app
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import serve_app
 
 
 async def no_sleep(seconds: float) -> None:

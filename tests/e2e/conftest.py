@@ -24,12 +24,12 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Manager, ManagerRole
 from storage.queries.sites import ensure_sites
-from tests.factories import lead_event
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import serve_app
-from tests.fakes.telegram import TelegramFake
+from testkit.factories import lead_event
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import serve_app
+from testkit.fakes.telegram import TelegramFake
 from webhooks.app import create_app
 from webhooks.forms import encode_form
 

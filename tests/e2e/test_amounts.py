@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from storage.clock import utcnow
 from storage.models import Lead
+from testkit.factories import pay_event
 from tests.e2e.conftest import GROUP, MANAGER, Stack, buttons, card_of, eventually
-from tests.factories import pay_event
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from storage.database import Database
 from storage.models import Job
+from testkit.factories import lead_event
 from tests.e2e.conftest import (
     ADMIN,
     GROUP,
@@ -25,7 +26,6 @@ from tests.e2e.conftest import (
     eventually,
     open_stack,
 )
-from tests.factories import lead_event
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TEL_LINKS = re.compile(r'href="tel:([^"]*)"')

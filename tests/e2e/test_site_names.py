@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from storage.database import Database
+from testkit.factories import lead_event
 from tests.e2e.conftest import GROUP, card_of, eventually, open_stack
-from tests.factories import lead_event
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

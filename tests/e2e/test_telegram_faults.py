@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from testkit.factories import pay_event
 from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, card_of, eventually
-from tests.factories import pay_event
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

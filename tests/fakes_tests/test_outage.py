@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.server import DOWN, serve_app
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.server import DOWN, serve_app
 
 
 async def test_5crm_answers_503_until_the_outage_ends() -> None:

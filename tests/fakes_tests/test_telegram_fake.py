@@ -24,8 +24,8 @@ from aiogram.exceptions import (
 from aiogram.types import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from aiohttp import web
 
-from tests.fakes.telegram import DROP, Limits, TelegramFake
-from tests.fakes.telegram_html import HtmlError, parse_html
+from testkit.fakes.telegram import DROP, Limits, TelegramFake
+from testkit.fakes.telegram_html import HtmlError, parse_html
 
 USER, GROUP = 4242, -1001234567
 

@@ -27,9 +27,9 @@ from integrations.comunik8 import (
     UnknownLeadType,
     ValidationFailed,
 )
-from tests.fakes.comunik8 import DATA_MESSAGE, Comunik8Fake
-from tests.fakes.fixtures import Sleeps
-from tests.fakes.server import DOWN
+from testkit.fakes.comunik8 import DATA_MESSAGE, Comunik8Fake
+from testkit.fakes.fixtures import Sleeps
+from testkit.fakes.server import DOWN
 
 
 def client_for(

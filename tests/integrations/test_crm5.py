@@ -19,9 +19,9 @@ from integrations.crm5 import (
     SecretTokenRequired,
     TaskAddRequest,
 )
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.fixtures import Sleeps
-from tests.fakes.server import DOWN
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.fixtures import Sleeps
+from testkit.fakes.server import DOWN
 
 
 def client_for(
@@ -157,7 +157,7 @@ async def test_retries_run_out(crm5_fake: Crm5Fake, sleeps: Sleeps) -> None:
 
 
 async def test_down_means_a_connection_error() -> None:
-    from tests.fakes.server import closed_url
+    from testkit.fakes.server import closed_url
 
     async with Crm5Client("token", base_url=closed_url(), max_retries=0) as crm:
         with pytest.raises(Crm5ConnectionError) as raised:

@@ -18,9 +18,9 @@ from integrations.flexbe import (
     UnknownMethod,
 )
 from integrations.ratelimit import SlidingWindowLimiter
-from tests.fakes.fixtures import Sleeps
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import DOWN
+from testkit.fakes.fixtures import Sleeps
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import DOWN
 
 
 @pytest.fixture

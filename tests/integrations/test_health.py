@@ -22,10 +22,10 @@ from integrations.health import (
     check_flexbe,
     check_telegram,
 )
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import closed_url, serve_app
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import closed_url, serve_app
 
 BOT_TOKEN = "123456:AAF-bot-token-secret"
 WEBHOOK_TOKEN = "webhook-token-0123456789abcdef"

@@ -23,8 +23,8 @@ from integrations.mapping import (
     split_name,
 )
 from storage.models import Lead
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
 
 
 def make_lead(**changes: Any) -> Lead:

@@ -19,7 +19,7 @@ from integrations.crm5 import (
     Crm5TimeoutError,
     DealAddRequest,
 )
-from tests.fakes.fixtures import Sleeps
+from testkit.fakes.fixtures import Sleeps
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -17,11 +17,11 @@ from integrations.crm5 import Crm5Client, Crm5InvalidToken, DealAddRequest
 from integrations.flexbe import FlexbeClient, InvalidApiKey
 from integrations.health import check_telegram
 from integrations.ratelimit import SlidingWindowLimiter
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.fixtures import Sleeps
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import DOWN, closed_url
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.fixtures import Sleeps
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import DOWN, closed_url
 
 WRONG = "wrong-secret-value-777"
 BOT_TOKEN = "424242:bot-token-secret"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import serve_app
-from tests.fakes.telegram import TelegramFake
-from tests.reliability.service import service_environment
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import serve_app
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import service_environment
 
 LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
 

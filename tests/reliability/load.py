@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.factories import lead_event
-from tests.fakes.telegram import DEFAULT_TOKEN, TelegramFake
-from tests.reliability.service import service_environment
+from testkit.factories import lead_event
+from testkit.fakes.telegram import DEFAULT_TOKEN, TelegramFake
+from testkit.service import service_environment
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -14,7 +14,7 @@ from sqlmodel import func, select
 from storage.database import Database
 from storage.models import InboxEvent, Lead
 from storage.queries.sites import ensure_sites
-from tests.factories import lead_event
+from testkit.factories import lead_event
 from tests.reliability.proxy import OutageProxy
 from tests.webhooks.conftest import TOKEN, make_settings
 from webhooks.app import create_app

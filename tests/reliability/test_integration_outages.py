@@ -21,7 +21,8 @@ from jobs.policy import Backoff
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus
-from tests.conftest import FORBIDDEN_IN_LOGS
+from testkit.fakes.server import DOWN
+from testkit.logs import FORBIDDEN_IN_LOGS
 from tests.e2e.conftest import (
     ADMIN,
     GROUP,
@@ -33,7 +34,6 @@ from tests.e2e.conftest import (
     eventually,
     open_stack,
 )
-from tests.fakes.server import DOWN
 
 OUTAGE_SECONDS = 60.0
 # Attempts the buttons' jobs get (leadrelay.handlers): enough to ride out a minute.

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram import TelegramFake
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
 from tests.reliability.load import (
     CardWatch,
     Sender,
@@ -22,7 +23,6 @@ from tests.reliability.load import (
     kill_test_environment,
     takeover_delays,
 )
-from tests.reliability.service import Service
 
 pytestmark = pytest.mark.slow
 TOKEN = "kill9-token-0123456789abcdef"

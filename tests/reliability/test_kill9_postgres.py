@@ -16,7 +16,8 @@ from sqlmodel import col, func, select
 
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, JobWorker, Lead
-from tests.fakes.telegram import TelegramFake
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
 from tests.reliability.load import (
     CardWatch,
     Sender,
@@ -24,7 +25,6 @@ from tests.reliability.load import (
     kill_test_environment,
     takeover_delays,
 )
-from tests.reliability.service import Service
 
 pytestmark = [
     pytest.mark.slow,

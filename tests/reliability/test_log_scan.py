@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.reliability.service import Service
+from testkit.service import Service
 
 
 def test_log_scan_finds_configured_secrets_and_contacts(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import pay_event
+from testkit.factories import pay_event
 from tests.webhooks.test_api import deliver
 
 

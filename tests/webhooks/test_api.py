@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 
 from storage.database import Database
-from tests.factories import lead_event, pay_event
+from testkit.factories import lead_event, pay_event
 from tests.webhooks.conftest import TOKEN
 from webhooks.forms import encode_form
 

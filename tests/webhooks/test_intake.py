@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 
 from storage.database import Database
 from storage.models import InboxEvent, Job, Lead, Payment
-from tests.factories import lead_event, pay_event
+from testkit.factories import lead_event, pay_event
 from tests.webhooks.conftest import CHATS, OTHER_TOKEN, TOKEN
 from webhooks.forms import encode_form
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from storage.database import Database
-from tests.factories import lead_event
+from testkit.factories import lead_event
 from tests.webhooks.conftest import TOKEN
 from webhooks.forms import encode_form
 

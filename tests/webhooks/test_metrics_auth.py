@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from jobs.metrics import render_metrics
 from storage.database import Database
-from tests.fakes.server import serve_app
+from testkit.fakes.server import serve_app
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
 from webhooks.app import create_app
 

@@ -13,7 +13,7 @@ import pytest
 from storage.database import Database
 from storage.models import InboxEvent, Lead
 from storage.ranges import INT32_MAX, INT32_MIN, INT64_MAX
-from tests.factories import lead_event, pay_event
+from testkit.factories import lead_event, pay_event
 from tests.webhooks.conftest import TOKEN
 from webhooks.forms import MAX_DEPTH, MAX_FIELDS, MAX_KEY_LENGTH, encode_form
 from webhooks.schemas import MAX_BODY_SHOWN

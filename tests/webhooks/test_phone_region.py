@@ -13,7 +13,7 @@ from config.settings import Settings, SiteConfig
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.sites import ensure_sites
-from tests.factories import lead_event
+from testkit.factories import lead_event
 from webhooks.app import create_app
 from webhooks.forms import encode_form
 

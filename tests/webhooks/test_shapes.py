@@ -18,7 +18,7 @@ from config.mappings import Crm5Mapping
 from integrations.mapping import crm5_deal, form_fields, resolve
 from storage.database import Database
 from storage.models import Lead, Payment
-from tests.factories import SITE, lead_event, pay_event
+from testkit.factories import SITE, lead_event, pay_event
 from tests.webhooks.conftest import OTHER_TOKEN, TOKEN
 from webhooks.forms import encode_form
 

@@ -4,9 +4,9 @@ with its error codes and its rate limit, and a sender of PHP-style webhooks.
 Tests seed leads with `add_lead` (or, among them, leads that do not parse with
 `add_broken_lead`), change them as a manager would in the Flexbe admin with `set_status`,
 read `requests` (or `calls(method)`) to see what leadrelay asked, and make it misbehave
-with `fail_next(...)` or `outage.start(...)` (see `tests.fakes.server`).
+with `fail_next(...)` or `outage.start(...)` (see `testkit.fakes.server`).
 The API answers at `api_url` (`{base_url}/mod/api/`); `base_url` is set by whoever serves
-the app (the `flexbe_fake` fixture of `tests.fakes.fixtures` does). Invalid key: code 0; past
+the app (the `flexbe_fake` fixture of `testkit.fakes.fixtures` does). Invalid key: code 0; past
 `rate_limit` requests in `rate_window` seconds (of `clock`) for the key: code 1; unknown
 method: code 2.
 """
@@ -22,7 +22,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
+from testkit.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
 from webhooks.forms import encode_form, parse_form
 
 STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}

@@ -1,7 +1,7 @@
 """Pytest fixtures serving the fakes on loopback ports, with `base_url` set on each.
 
 Import the fixtures where they are wanted (`tests/integrations/conftest.py` does), or load
-this module as a plugin from the root conftest: `pytest_plugins = ["tests.fakes.fixtures"]`.
+this module as a plugin from the root conftest: `pytest_plugins = ["testkit.fakes.fixtures"]`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.fakes.comunik8 import Comunik8Fake
-from tests.fakes.crm5 import Crm5Fake
-from tests.fakes.flexbe import FlexbeFake
-from tests.fakes.server import serve_app
+from testkit.fakes.comunik8 import Comunik8Fake
+from testkit.fakes.crm5 import Crm5Fake
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.server import serve_app
 
 
 class Sleeps:

@@ -55,7 +55,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
-from tests.fakes.telegram_html import HtmlError, parse_html, utf16_length
+from testkit.fakes.telegram_html import HtmlError, parse_html, utf16_length
 
 DEFAULT_TOKEN: Final = "123456:TEST-token-for-the-fake"
 BOT_ID: Final = 7_000_000_001

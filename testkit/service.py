@@ -1,4 +1,5 @@
-"""The real service as a subprocess, started, killed with SIGKILL and restarted by tests."""
+"""The real service as a subprocess, started, killed with SIGKILL and restarted by tests
+and benchmarks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FORBIDDEN_IN_LOGS
+from testkit.logs import FORBIDDEN_IN_LOGS
 
 # Settings whose values must never reach a log line.
 _SECRET_SETTINGS = ("TOKEN", "KEY", "SECRET")

@@ -11,7 +11,7 @@
   shows. A breach answers 422 with Laravel's `{"message", "errors": {field: [...]}}`.
 - What was created lands in `deals`, `contacts`, `tasks`, `companies` or `forms` (fields
   without the tokens); `requests` records every call; `fail_next(...)` scripts failures
-  (see `tests.fakes.server`), e.g. `fail_next(500)`, `fail_next({"ans": "false"})`,
+  (see `testkit.fakes.server`), e.g. `fail_next(500)`, `fail_next({"ans": "false"})`,
   `fail_next(DOWN)`; `outage.start(...)` takes the whole service down until it ends.
 """
 
@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
+from testkit.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
 
 INTEGER = "integer"
 # Field name → INTEGER, or the maximum length of a string (None: a string of any length).

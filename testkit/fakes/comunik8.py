@@ -19,7 +19,7 @@ Every documented outcome follows from the fake's state, as the dialler's would:
   true}`; a dialled number → "already processed"; else "not found".
 
 `requests` records every call (query and JSON body); `fail_next(...)` scripts failures
-(see `tests.fakes.server`): `fail_next(500)`, `fail_next(DOWN)`, or any body, such as
+(see `testkit.fakes.server`): `fail_next(500)`, `fail_next(DOWN)`, or any body, such as
 `{"cancelled": False, "warning": "server error (save)"}`; `outage.start(...)` takes the
 whole dialler down until it ends.
 """
@@ -34,7 +34,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
+from testkit.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
 
 REQUIRED = {
     "email": "Email",
