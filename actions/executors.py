@@ -32,7 +32,7 @@ from integrations.retries import Sleep
 from storage.database import Database
 from storage.models import Action, Lead
 from storage.queries.cards import finish_action, refresh_cards, set_lead_status
-from storage.queries.jobs import count_attempts, enqueue
+from storage.queries.jobs import count_attempts, enqueue_job
 
 log = logging.getLogger(__name__)
 
@@ -215,12 +215,11 @@ class LeadActions:
                 code=code,
                 job_id=job_id,
             )
-            await enqueue(
+            await enqueue_job(
                 session,
-                kind=ACTION_FAILED.name,
-                payload=alert.dump(),
+                ACTION_FAILED,
+                alert,
                 dedupe_key=action_failed_key(subject, admin),
-                queue=alert.queue,
             )
 
     async def _lead(self, job: ActionPayload) -> Lead:

@@ -39,7 +39,7 @@ from jobs.registry import JobContext
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
-from storage.queries.jobs import enqueue
+from storage.queries.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,10 @@ async def schedule_reconciles(
     created = 0
     async with database.write() as session:
         for site in sites:
-            _, is_new = await enqueue(
+            _, is_new = await enqueue_job(
                 session,
-                kind=RECONCILE.name,
-                payload=ReconcilePayload(site=site.key).dump(),
+                RECONCILE,
+                ReconcilePayload(site=site.key),
                 dedupe_key=reconcile_key(site.key, now, options.interval),
                 max_attempts=3,
             )
@@ -143,23 +143,21 @@ class Reconciler:
                 if len(new_ids) <= self.options.flood_threshold:
                     for lead_id in new_ids:
                         card = CardPayload(lead_id=lead_id, chat_id=chat_id, reason="new")
-                        await enqueue(
+                        await enqueue_job(
                             session,
-                            kind=NOTIFY.name,
-                            payload=card.dump(),
+                            NOTIFY,
+                            card,
                             dedupe_key=new_card_key(lead_id, chat_id),
-                            queue=card.queue,
                         )
                 else:
                     recovered = RecoveredPayload(
                         chat_id=chat_id, site=site.key, lead_ids=tuple(new_ids)
                     )
-                    await enqueue(
+                    await enqueue_job(
                         session,
-                        kind=RECOVERED.name,
-                        payload=recovered.dump(),
+                        RECOVERED,
+                        recovered,
                         dedupe_key=recovered_key(site.key, chat_id, new_ids),
-                        queue=recovered.queue,
                     )
             if report_to is not None:
                 report = SyncReportPayload(
@@ -170,12 +168,11 @@ class Reconciler:
                     unchanged=summary.unchanged,
                     failed=summary.failed,
                 )
-                await enqueue(
+                await enqueue_job(
                     session,
-                    kind=SYNC_REPORT.name,
-                    payload=report.dump(),
+                    SYNC_REPORT,
+                    report,
                     dedupe_key=sync_report_key(report_to, utcnow()),
-                    queue=report.queue,
                 )
         if summary.new:
             log.info("reconcile of %s recovered %d lead(s)", site.key, summary.new)

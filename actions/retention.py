@@ -64,7 +64,7 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxOutcome
 from storage.queries import retention as queries
-from storage.queries.jobs import enqueue, prefer_indexes
+from storage.queries.jobs import enqueue_job, prefer_indexes
 
 log = logging.getLogger(__name__)
 
@@ -187,10 +187,10 @@ async def count_prunable(
 async def schedule_prune(database: Database, options: RetentionSettings, *, now: datetime) -> bool:
     """Enqueue this interval's prune; a second call in it (any process) adds nothing."""
     async with database.write() as session:
-        _, created = await enqueue(
+        _, created = await enqueue_job(
             session,
-            kind=PRUNE.name,
-            payload=NoPayload().dump(),
+            PRUNE,
+            NoPayload(),
             dedupe_key=prune_key(now, options.interval),
             max_attempts=3,
         )

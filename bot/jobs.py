@@ -12,24 +12,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.jobs import NOTIFY, ActionPayload, CardPayload, JobKind, repost_card_key
 from storage.models import Job
-from storage.queries.jobs import enqueue
+from storage.queries.jobs import enqueue_job
 
 
 async def repost_card(session: AsyncSession, *, lead_id: int, chat_id: int, request: str) -> None:
     """Post the card again as a new message (the old one may be far up the chat)."""
     card = CardPayload(lead_id=lead_id, chat_id=chat_id, reason="repost")
-    await enqueue(
+    await enqueue_job(
         session,
-        kind=NOTIFY.name,
-        payload=card.dump(),
+        NOTIFY,
+        card,
         dedupe_key=repost_card_key(lead_id, chat_id, request),
-        queue=card.queue,
     )
 
 
 async def action_job(
     session: AsyncSession, *, kind: JobKind[ActionPayload], dedupe_key: str, payload: ActionPayload
 ) -> tuple[Job, bool]:
-    return await enqueue(
-        session, kind=kind.name, payload=payload.dump(), dedupe_key=dedupe_key, max_attempts=6
-    )
+    return await enqueue_job(session, kind, payload, dedupe_key=dedupe_key, max_attempts=6)

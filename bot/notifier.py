@@ -30,7 +30,7 @@ from integrations.amounts import amount_text
 from storage.database import Database
 from storage.models import Action, ActionOutcome, Lead
 from storage.queries import cards as card_queries
-from storage.queries.jobs import enqueue
+from storage.queries.jobs import enqueue_job
 from storage.queries.team import get_manager
 
 log = logging.getLogger(__name__)
@@ -170,12 +170,11 @@ class CardNotifier:
                 if admin == chat_id:
                     continue
                 alert = BlockedAlertPayload(chat_id=admin, blocked_chat=chat_id)
-                await enqueue(
+                await enqueue_job(
                     session,
-                    kind=BLOCKED_ALERT.name,
-                    payload=alert.dump(),
+                    BLOCKED_ALERT,
+                    alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
-                    queue=alert.queue,
                 )
 
     async def _language(self, session: AsyncSession, chat_id: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 
 class PayloadError(ValueError):
@@ -24,6 +24,14 @@ class PayloadError(ValueError):
 
 class Payload(Protocol):
     def dump(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Queued(Protocol):
+    """A payload whose jobs run in order on one queue (a chat's messages)."""
+
+    @property
+    def queue(self) -> str: ...
 
 
 P = TypeVar("P", bound=Payload)

@@ -17,7 +17,7 @@ from bot.config import BotConfig
 from bot.filters import IsAdmin
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from storage.models import JobStatus, Manager, ManagerRole
-from storage.queries.jobs import discard_dead, enqueue, list_jobs, retry_dead
+from storage.queries.jobs import discard_dead, enqueue_job, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
 
 
@@ -66,10 +66,10 @@ async def sync_now(
         await message.answer(_("No site with a Flexbe API key to sync."))
         return
     for site in sorted(sites):
-        await enqueue(
+        await enqueue_job(
             session,
-            kind=RECONCILE.name,
-            payload=ReconcilePayload(site=site, report_to=message.chat.id).dump(),
+            RECONCILE,
+            ReconcilePayload(site=site, report_to=message.chat.id),
             dedupe_key=asked_reconcile_key(site, message.chat.id, message.message_id),
             max_attempts=3,
         )

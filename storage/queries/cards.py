@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.jobs import NOTIFY, CardPayload, refresh_card_key
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead
-from storage.queries.jobs import enqueue, retry_dead
+from storage.queries.jobs import enqueue_job, retry_dead
 
 
 async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
@@ -30,12 +30,11 @@ async def refresh_cards(session: AsyncSession, *, lead_id: int, cause: str) -> i
     created = 0
     for card in await cards_of(session, lead_id):
         job = CardPayload(lead_id=lead_id, chat_id=card.chat_id, reason="updated")
-        _, is_new = await enqueue(
+        _, is_new = await enqueue_job(
             session,
-            kind=NOTIFY.name,
-            payload=job.dump(),
+            NOTIFY,
+            job,
             dedupe_key=refresh_card_key(lead_id, card.chat_id, cause),
-            queue=job.queue,
         )
         created += is_new
     return created

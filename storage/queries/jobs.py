@@ -15,8 +15,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.jobs import JobKind, P, Queued
 from storage.clock import utcnow
 from storage.models import COUNTED_SQL, Job, JobAttempt, JobStatus
+
+
+async def enqueue_job(
+    session: AsyncSession,
+    kind: JobKind[P],
+    payload: P,
+    *,
+    dedupe_key: str,
+    run_at: datetime | None = None,
+    max_attempts: int | None = None,
+) -> tuple[Job, bool]:
+    """`enqueue` a job of the catalogue: its stored name and payload, and its queue when
+    the payload names one."""
+    return await enqueue(
+        session,
+        kind=kind.name,
+        payload=payload.dump(),
+        dedupe_key=dedupe_key,
+        queue=payload.queue if isinstance(payload, Queued) else None,
+        run_at=run_at,
+        max_attempts=max_attempts,
+    )
 
 
 async def enqueue(

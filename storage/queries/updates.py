@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.jobs import TELEGRAM_UPDATE, UpdatePayload, update_key
 from storage.clock import utcnow
 from storage.models import TelegramUpdate
-from storage.queries.jobs import enqueue
+from storage.queries.jobs import enqueue_job
 
 
 async def store_update(session: AsyncSession, *, update_id: int, payload: dict[str, Any]) -> bool:
@@ -22,10 +22,10 @@ async def store_update(session: AsyncSession, *, update_id: int, payload: dict[s
             session.add(TelegramUpdate(update_id=update_id, payload=payload))
     except IntegrityError:
         return False
-    await enqueue(
+    await enqueue_job(
         session,
-        kind=TELEGRAM_UPDATE.name,
-        payload=UpdatePayload(update_id).dump(),
+        TELEGRAM_UPDATE,
+        UpdatePayload(update_id),
         dedupe_key=update_key(update_id),
         max_attempts=3,
     )
