@@ -10,7 +10,13 @@ Prints the ratio real/bare, each server's CPU time per webhook (its own process,
 threads: a figure the load generator's share of the cores does not move much) and the
 peak RSS of the real service.
 
+With `--compare-with DIR` (another checkout of leadrelay, installed: `DIR/.venv`), that
+version is served too, on a database of its own, and takes its turns with the others: a
+change is measured against the code before it in the same minutes, and the ratio
+new/old printed.
+
     .venv/bin/python bench/ingest.py [--seconds 10] [--rounds 5] [--rate 200] [--concurrency 32]
+        [--compare-with DIR]
 """
 
 from __future__ import annotations
@@ -51,10 +57,10 @@ def free_port() -> int:
 class Served:
     """A server subprocess and its peak resident memory."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], port: int) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, cwd: Path = ROOT) -> None:
         self.port = port
         self.process = subprocess.Popen(
-            argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         self.peak_rss = 0
 
@@ -223,7 +229,16 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="another installed checkout, served too (SQLite only): prints new/old",
+    )
     args = parser.parse_args()
+    if args.compare_with is not None and args.database_url is not None:
+        parser.error("--compare-with serves each version on a SQLite file of its own")
 
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
@@ -251,21 +266,32 @@ async def main() -> None:
             [leadrelay, "serve", "--role", "web", "--port", str(real_port)], env, real_port
         )
         baseline, service = Tally("bare", bare, bodies(1)), Tally("real", real, bodies(10**8))
+        tallies = [baseline, service]
+        if args.compare_with is not None:
+            tallies.append(Tally("old", _older(args.compare_with, env, tmp), bodies(2 * 10**8)))
+        servers = [tally.served for tally in tallies]
         stop_sampling = asyncio.Event()
-        sampler = asyncio.create_task(sample_rss([bare, real], stop_sampling))
+        sampler = asyncio.create_task(sample_rss(servers, stop_sampling))
         try:
-            await bare.wait_ready()
-            await real.wait_ready()
-            await sustained([baseline, service], args)
-            await latency(baseline, args)
-            await latency(service, args)
+            for served in servers:
+                await served.wait_ready()
+            await sustained(tallies, args)
+            for tally in tallies:
+                await latency(tally, args)
         finally:
             stop_sampling.set()
             await sampler
-            bare.stop()
-            real.stop()
-    report(baseline, args)
-    report(service, args)
+            for served in servers:
+                served.stop()
+    for tally in tallies:
+        report(tally, args)
+    if len(tallies) == 3:
+        older = tallies[2]
+        print(
+            f"ratio new/old sustained throughput: {service.throughput / older.throughput:.2f}; "
+            f"old real/bare: {older.throughput / baseline.throughput:.2f}; "
+            f"CPU per webhook new/old: {service.cpu_ms / older.cpu_ms:.2f}"
+        )
 
     ratio = service.throughput / baseline.throughput
     print(f"ratio real/bare sustained throughput: {ratio:.2f} (target >= 0.5)")
@@ -273,6 +299,16 @@ async def main() -> None:
     p99 = service.percentile_ms(0.99)
     print(f"real p99 at {args.rate:.0f}/s offered: {p99:.1f} ms (target < 50 ms)")
     print(f"real peak RSS: {service.served.peak_rss / 2**20:.0f} MiB")
+
+
+def _older(checkout: Path, env: dict[str, str], tmp: str) -> Served:
+    """The other version, migrated and served from its own checkout and SQLite file."""
+    checkout = checkout.resolve()
+    leadrelay = str(checkout / ".venv" / "bin" / "leadrelay")
+    env = {**env, "LEADRELAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/old.db"}
+    subprocess.run([leadrelay, "migrate"], env=env, cwd=checkout, check=True, capture_output=True)
+    port = free_port()
+    return Served([leadrelay, "serve", "--role", "web", "--port", str(port)], env, port, checkout)
 
 
 if __name__ == "__main__":
