@@ -24,11 +24,12 @@ from domain.jobs import (
     RECOVERED,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
+    JobKind,
 )
 from integrations.retries import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import Handler, HandlerRegistry, JobContext
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -101,6 +102,11 @@ def build_registry(
         return registry
     _register_telegram(registry, settings=settings, database=database, telegram=telegram)
     return registry
+
+
+def _chat_limits(kind: JobKind[Any]) -> Callable[[dict[str, Any]], list[str]]:
+    """The Telegram budgets a message job of `kind` spends: its chat's and the bot's."""
+    return lambda payload: telegram_keys(kind.parse(payload).chat_id)
 
 
 def _payload_only(
@@ -180,27 +186,11 @@ def _register_telegram(
         )
 
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
-    registry.register(
-        BLOCKED_ALERT.name,
-        alert,
-        max_attempts=5,
-        limits=lambda p: telegram_keys(BLOCKED_ALERT.parse(p).chat_id),
+    messages: tuple[tuple[JobKind[Any], Handler], ...] = (
+        (BLOCKED_ALERT, alert),
+        (ACTION_FAILED, action_failed),
+        (RECOVERED, recovered),
+        (SYNC_REPORT, report),
     )
-    registry.register(
-        ACTION_FAILED.name,
-        action_failed,
-        max_attempts=5,
-        limits=lambda p: telegram_keys(ACTION_FAILED.parse(p).chat_id),
-    )
-    registry.register(
-        RECOVERED.name,
-        recovered,
-        max_attempts=5,
-        limits=lambda p: telegram_keys(RECOVERED.parse(p).chat_id),
-    )
-    registry.register(
-        SYNC_REPORT.name,
-        report,
-        max_attempts=5,
-        limits=lambda p: telegram_keys(SYNC_REPORT.parse(p).chat_id),
-    )
+    for kind, handler in messages:
+        registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))
