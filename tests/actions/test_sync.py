@@ -46,6 +46,21 @@ async def flexbe() -> AsyncIterator[tuple[FlexbeFake, str]]:
         yield fake, f"{base_url}/mod/api/"
 
 
+async def sync_command(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
+    """`leadrelay sync ARGS` as an admin runs it: its exit code, output and progress."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("leadrelay")),
+        "sync",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
 async def run_sync(
     database: Database, api_url: str, fake: FlexbeFake, sleep: NoSleep | None = None
 ) -> SyncSummary:
@@ -186,27 +201,11 @@ async def test_sync_command_reports_a_summary(
         LEADRELAY_FLEXBE_API_URL=api_url,
         LEADRELAY_FLEXBE_API_KEY=fake.api_key,
     )
-    leadrelay = str(Path(sys.executable).with_name("leadrelay"))
-
-    async def run() -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            leadrelay,
-            "sync",
-            "--since",
-            "7d",
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        return process.returncode or 0, out.decode(), err.decode()
-
-    code, out, err = await run()
+    code, out, err = await sync_command(env, tmp_path, "--since", "7d")
     assert code == 0, err
     assert "40 new, 0 updated, 0 unchanged, 0 failed" in out
     assert "leads/s" in err, "progress is shown"
-    code, out, _ = await run()
+    code, out, _ = await sync_command(env, tmp_path, "--since", "7d")
     assert "0 new, 0 updated, 40 unchanged, 0 failed" in out
 
 
@@ -342,21 +341,11 @@ async def test_sync_command_names_each_lead_that_does_not_parse(
         LEADRELAY_FLEXBE_API_URL=api_url,
         LEADRELAY_FLEXBE_API_KEY=fake.api_key,
     )
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("leadrelay")),
-        "sync",
-        "--since",
-        "2020-01-01",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    code, out, err = await sync_command(env, tmp_path, "--since", "2020-01-01")
 
-    assert process.returncode == 1, "a lead not stored is a failure to report"
-    assert "4 new, 0 updated, 0 unchanged, 1 failed" in out.decode()
-    assert "getLeads lead 3: status.code: " in err.decode()
+    assert code == 1, "a lead not stored is a failure to report"
+    assert "4 new, 0 updated, 0 unchanged, 1 failed" in out
+    assert "getLeads lead 3: status.code: " in err
 
 
 async def test_a_status_sent_as_its_code_alone_is_the_same_lead(
