@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from config.mappings import (
     PLAIN_EMAIL,
     TEMPLATE_NAMES,
@@ -28,9 +30,8 @@ from config.mappings import (
     Crm5Mapping,
     NameOrder,
 )
-from pydantic import ValidationError
-
 from config.regions import DEFAULT_REGION
+from domain.crm5 import Crm5Step
 from integrations.amounts import parse_amount, whole_units
 from integrations.comunik8 import (
     Comunik8Cancel,
@@ -38,7 +39,6 @@ from integrations.comunik8 import (
     Comunik8Lead,
     NoDialablePhone,
 )
-from domain.crm5 import Crm5Step
 from integrations.crm5 import (
     TEXT_LIMIT,
     CompanyAddRequest,
