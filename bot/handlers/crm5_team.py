@@ -143,7 +143,7 @@ async def link(
         )
     await query.answer(text)
     if isinstance(query.message, Message):
-        await query.message.edit_text(html.escape(text))
+        await query.message.edit_text(html.escape(text, quote=False))
 
 
 async def _show_team(query: CallbackQuery, session: AsyncSession) -> None:
