@@ -71,6 +71,7 @@ async def prepare(database: Database) -> dict[str, object]:
         origin=LeadOrigin.WEBHOOK,
     )
     [stored] = await store(database, [event])
+    assert stored.lead_id is not None
     async with database.write() as session:
         action = await start_action(
             session, lead_id=stored.lead_id, kind="deal", actor_id=MAX, actor_name="Max"
