@@ -3,7 +3,9 @@ read as refused fields; the words the card shows for both."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -120,3 +122,16 @@ def i18n() -> I18n:
 def test_the_card_says_what_was_made(i18n: I18n, language: str, code: str, expected: str) -> None:
     with i18n.context(), i18n.use_locale(language):
         assert explain(code).startswith(expected)
+
+
+def test_the_examples_5crm_block_is_valid() -> None:
+    """`leadrelay.example.toml`'s commented `[sites.crm5]`, uncommented, loads as is."""
+    example = (Path(__file__).parents[2] / "leadrelay.example.toml").read_text(encoding="utf-8")
+    block = example.split("# [sites.crm5]\n", 1)[1].split("#\n", 1)[0]
+    mapping = Crm5Mapping.model_validate(
+        tomllib.loads("\n".join(line.removeprefix("# ") for line in block.splitlines()))
+    )
+    assert mapping.task_due_hours == 4 and mapping.custom_fields == {
+        1: "name:Комментарий",
+        2: "utm:utm_source",
+    }
