@@ -26,9 +26,11 @@ from storage.ranges import Int64
 
 # 5CRM's list of managers, asked when an admin opens it (`managers/get`, secret token).
 Crm5Managers = Callable[[], Awaitable[Sequence[Crm5Manager]]]
-# A 5CRM account list longer than this is cut: a keyboard has room for 100 buttons.
+# A list of accounts or members longer than this is cut: a keyboard holds 100 buttons.
 MAX_ACCOUNTS = 90
 _NAME = 32
+# Names from 5CRM or Telegram in a sentence: enough to tell people apart.
+_SHOWN = 64
 
 
 class Crm5Pick(CallbackData, prefix="c5p"):
@@ -118,7 +120,7 @@ async def link(
     if member is None or not member.active:
         await query.answer(_("No such manager."), show_alert=True)
         return
-    name = member.name or str(member.telegram_id)
+    name = (member.name or str(member.telegram_id))[:_SHOWN]
     if callback_data.crm5_id == 0:
         await unlink_crm5_manager(session, telegram_id=member.telegram_id)
         text = _("{name}'s deals go to the site's 5CRM manager.").format(name=name)
@@ -131,29 +133,31 @@ async def link(
             # Deleted in 5CRM since the list was shown, or a forged button.
             await query.answer(_("5CRM has no such manager any more."), show_alert=True)
             return
+        account_name = (account.name or f"#{account.id}")[:_SHOWN]
         await link_crm5_manager(
             session,
             telegram_id=member.telegram_id,
             crm5_manager_id=account.id,
-            crm5_manager_name=account.name or f"#{account.id}",
+            crm5_manager_name=account_name,
             linked_by=manager.telegram_id,
         )
         text = _("{name}'s deals are credited to {account} in 5CRM.").format(
-            name=name, account=account.name or f"#{account.id}"
+            name=name, account=account_name
         )
-    await query.answer(text)
+    # A callback's answer holds 200 characters at most.
+    await query.answer(text[:200])
     if isinstance(query.message, Message):
         await query.message.edit_text(html.escape(text, quote=False))
 
 
 async def _show_team(query: CallbackQuery, session: AsyncSession) -> None:
     builder = InlineKeyboardBuilder()
-    for member in await list_managers(session):
-        if member.active:
-            builder.button(
-                text=(member.name or str(member.telegram_id))[:_NAME],
-                callback_data=Crm5Pick(telegram_id=member.telegram_id),
-            )
+    active = [member for member in await list_managers(session) if member.active]
+    for member in active[:MAX_ACCOUNTS]:
+        builder.button(
+            text=(member.name or str(member.telegram_id))[:_NAME],
+            callback_data=Crm5Pick(telegram_id=member.telegram_id),
+        )
     builder.adjust(2)
     await query.answer()
     if isinstance(query.message, Message):
