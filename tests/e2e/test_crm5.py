@@ -13,6 +13,7 @@ import pytest
 from config.mappings import Crm5Mapping
 from storage.clock import utcnow
 from storage.database import Database
+from storage.models import Manager
 from storage.queries.crm5 import crm5_link_of
 from testkit.factories import lead_event
 from testkit.fakes.crm5 import Crm5Fake
@@ -271,3 +272,39 @@ async def test_a_manager_cannot_open_the_5crm_links(stack: Stack) -> None:
     assert stack.crm5.calls("public/managers/get") == []
     async with stack.database.read() as session:
         assert await crm5_link_of(session, MANAGER) is None
+
+
+async def test_the_links_speak_russian_to_a_russian_admin(stack: Stack) -> None:
+    async with stack.database.write() as session:
+        admin = await session.get(Manager, ADMIN)
+        assert admin is not None
+        admin.language, admin.language_chosen = "ru", True
+        session.add(admin)
+
+    before = len(stack.telegram.chat(ADMIN))
+    stack.telegram.message_update(ADMIN, "/managers")
+    team = await last_message_after(stack, ADMIN, before)
+    assert "Max → менеджер сайта" in team["text"]
+    before = len(stack.telegram.chat(ADMIN))
+    stack.telegram.callback_update(
+        ADMIN, ADMIN, team["message_id"], buttons(team)["🔗 Менеджеры 5CRM"]
+    )
+    members = await last_message_after(stack, ADMIN, before)
+    assert "Кому назначить менеджера 5CRM?" in members["text"]
+    before = len(stack.telegram.chat(ADMIN))
+    stack.telegram.callback_update(ADMIN, ADMIN, members["message_id"], buttons(members)["Max"])
+    accounts = await last_message_after(stack, ADMIN, before)
+    assert "На кого в 5CRM записывать сделки Max?" in accounts["text"]
+
+    stack.telegram.callback_update(
+        ADMIN, ADMIN, accounts["message_id"], buttons(accounts)["Ivanov"]
+    )
+    await eventually(
+        lambda: (
+            "Сделки Max записываются в 5CRM на Ivanov."
+            in stack.telegram.message(ADMIN, accounts["message_id"])["plain"]
+        )
+    )
+    async with stack.database.read() as session:
+        link = await crm5_link_of(session, MANAGER)
+    assert link is not None and (link.crm5_manager_id, link.linked_by) == (1, ADMIN)
