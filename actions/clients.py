@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 
 from config.settings import Settings, SiteConfig
 from integrations.comunik8 import Comunik8Client
-from integrations.crm5 import Crm5Client
+from integrations.crm5 import Crm5Client, Manager
 from integrations.flexbe import FlexbeClient
 from integrations.retries import Sleep
 
@@ -32,6 +33,27 @@ def crm5_client_for(settings: Settings, *, sleep: Sleep = asyncio.sleep) -> Crm5
         base_url=str(settings.crm5_api_url),
         sleep=sleep,
     )
+
+
+def crm5_managers_for(settings: Settings) -> Callable[[], Awaitable[Sequence[Manager]]]:
+    """What admins pick from to credit a manager's deals: 5CRM's managers, asked afresh
+    (once, no retries: an admin is waiting and can tap again)."""
+
+    async def managers() -> Sequence[Manager]:
+        if settings.crm5_public_token is None:
+            raise LookupError("5CRM is not configured (LEADRELAY_CRM5_PUBLIC_TOKEN)")
+        secret = settings.crm5_secret_token
+        client = Crm5Client(
+            settings.crm5_public_token.get_secret_value(),
+            secret_token=secret.get_secret_value() if secret else None,
+            base_url=str(settings.crm5_api_url),
+            max_retries=0,
+            timeout=10.0,
+        )
+        async with client:
+            return await client.get_managers()
+
+    return managers
 
 
 def comunik8_client_for(settings: Settings, *, sleep: Sleep = asyncio.sleep) -> Comunik8Client:

@@ -1,5 +1,11 @@
-"""What the buttons' jobs do: change the status in Flexbe, create the 5CRM deal, queue or
-cancel the Comunik8 call; record the outcome on the action, and refresh the lead's cards.
+"""What the buttons' jobs do: change the status in Flexbe, make the 5CRM deal (with its
+company, contact and task), queue or cancel the Comunik8 call; record the outcome on the
+action, and refresh the lead's cards.
+
+The 5CRM deal is several calls and 5CRM has no idempotency key: each step done is recorded
+with the lead (`storage.queries.crm5`) as soon as 5CRM answers, and a retried job skips
+the steps recorded. Only a crash between 5CRM's answer and that record (one short
+transaction) can repeat a step.
 
 A retryable failure is raised again for the job engine to retry; a final one (not
 retryable, or retries used up: `fail`) is written on the card in words, with Retry, and
@@ -9,6 +15,7 @@ each admin is told once (a job per admin and dead job; logged instead without Te
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
@@ -16,7 +23,9 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
+from config.mappings import Crm5Mapping
 from config.settings import Settings, SiteConfig
+from domain.crm5 import Crm5Step
 from domain.jobs import ACTION_FAILED, ActionFailedPayload, ActionPayload, action_failed_key
 from integrations.comunik8 import (
     AlreadyProcessed,
@@ -24,14 +33,17 @@ from integrations.comunik8 import (
     ExistingContact,
     LeadNotFound,
 )
+from integrations.crm5 import ContactAddRequest
 from integrations.errors import IntegrationError
 from integrations.failures import failure_code
 from integrations.flexbe import FlexbeClient
-from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_deal
+from integrations.mapping import comunik8_cancel, comunik8_lead, crm5_requests
 from integrations.retries import Sleep
+from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Action, Lead
+from storage.models import Action, Crm5ManagerLink, Crm5Progress, Lead
 from storage.queries.cards import finish_action, refresh_cards, set_lead_status
+from storage.queries.crm5 import crm5_link_of, crm5_progress, record_crm5_step
 from storage.queries.jobs import count_attempts, enqueue_job
 
 log = logging.getLogger(__name__)
@@ -94,13 +106,47 @@ class LeadActions:
         job = ActionPayload.parse(payload)
         lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
-        await self._run(job, self._deal(lead, site))
+        await self._run(job, self._deal(lead, site, job.actor))
 
-    async def _deal(self, lead: Lead, site: SiteConfig) -> str:
-        request = crm5_deal(lead, site.crm5, region=self.settings.region(site.key))
+    async def _deal(self, lead: Lead, site: SiteConfig, actor: int | None) -> str:
+        """Every step the site's settings ask for, each once; the card's detail lists them
+        and the 5CRM manager credited."""
+        assert lead.id is not None
+        async with self.database.read() as session:
+            done = await crm5_progress(session, lead_id=lead.id)
+            link = await crm5_link_of(session, actor) if actor is not None else None
+        manager_id, manager_name = _credited(done, link, site.crm5)
+        # All built before the first is sent: a lead that cannot become one sends nothing.
+        requests = crm5_requests(
+            lead,
+            site.crm5,
+            now=utcnow(),
+            region=self.settings.region(site.key),
+            manager_id=manager_id,
+        )
+        company = done.get(Crm5Step.COMPANY)
+        company_id = company.remote_id if company is not None else None
         async with crm5_client_for(self.settings, sleep=self.sleep) as crm5:
-            await crm5.add_deal(request)
-        return ""
+            for step, request in requests:
+                if _already_made(step, done):
+                    continue
+                if isinstance(request, ContactAddRequest) and company_id is not None:
+                    request = request.model_copy(update={"company_id": company_id})
+                answer = await crm5.create(request)
+                async with self.database.write() as session:
+                    await record_crm5_step(
+                        session,
+                        lead_id=lead.id,
+                        step=step.value,
+                        manager_id=manager_id,
+                        remote_id=answer.created_id,
+                    )
+                if step is Crm5Step.COMPANY:
+                    company_id = answer.created_id
+        made = [step.value for step, _request in requests]
+        return "5crm:created:" + json.dumps(
+            {"made": made, "manager": manager_name}, ensure_ascii=False
+        )
 
     async def queue_call(self, payload: dict[str, Any]) -> None:
         job = ActionPayload.parse(payload)
@@ -234,3 +280,24 @@ class LeadActions:
             await finish_action(session, job.action_id, ok=ok, detail=detail)
         cause = f"a{job.action_id}{'ok' if ok else 'fail'}"
         await refresh_cards(session, lead_id=job.lead_id, cause=cause)
+
+
+def _credited(
+    done: dict[str, Crm5Progress], link: Crm5ManagerLink | None, mapping: Crm5Mapping
+) -> tuple[int | None, str]:
+    """The 5CRM manager (id, name) the deal goes to: the one earlier steps went to, else the
+    tapping manager's 5CRM account, else the site's `manager_id` (no name known)."""
+    if done:
+        first = min(done.values(), key=lambda row: row.done_at)
+        same = link is not None and link.crm5_manager_id == first.manager_id
+        return first.manager_id, link.crm5_manager_name if link is not None and same else ""
+    if link is not None:
+        return link.crm5_manager_id, link.crm5_manager_name
+    return mapping.manager_id, ""
+
+
+def _already_made(step: Crm5Step, done: dict[str, Crm5Progress]) -> bool:
+    """The deal counts as made whichever way it went (the setting may have changed since)."""
+    if step in (Crm5Step.DEAL, Crm5Step.FORM):
+        return Crm5Step.DEAL.value in done or Crm5Step.FORM.value in done
+    return step.value in done

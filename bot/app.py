@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.config import BotConfig
 from bot.handlers import get_routers
+from bot.handlers.crm5_team import Crm5Managers, not_configured
 from bot.i18n import LANGUAGES
 from bot.middlewares import TeamI18nMiddleware, TeamMiddleware
 from storage.database import Database
@@ -35,8 +36,15 @@ def build_bot(token: str, api_url: str) -> Bot:
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def build_dispatcher(*, database: Database, i18n: I18n, config: BotConfig) -> Dispatcher:
-    dispatcher = Dispatcher(config=config, database=database)
+def build_dispatcher(
+    *,
+    database: Database,
+    i18n: I18n,
+    config: BotConfig,
+    crm5_managers: Crm5Managers = not_configured,
+) -> Dispatcher:
+    """`crm5_managers`: asks 5CRM for its managers (admins link the team to them)."""
+    dispatcher = Dispatcher(config=config, database=database, crm5_managers=crm5_managers)
     team = TeamMiddleware(database)
     language = TeamI18nMiddleware(i18n)
     for observer in (dispatcher.message, dispatcher.callback_query):

@@ -20,7 +20,7 @@ def describe_action(action: Action) -> str:
         label = status_label(int(argument)) if argument.isdigit() else argument
         what = _("{name}: status → {status}").format(name=who, status=label)
     elif kind == "deal":
-        what = _("5CRM deal")
+        what = _("{name}: 5CRM deal").format(name=who)
     elif kind == "call":
         what = (
             _("Call now")

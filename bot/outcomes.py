@@ -1,4 +1,5 @@
-"""Why an action failed, in words a manager understands (stored as a code, shown translated).
+"""Why an action failed, in words a manager understands (stored as a code, shown translated);
+also what a 5CRM deal made (`5crm:created:{"made": [...], "manager": …}`).
 
 A code is `service:reason`, or `service:reason:details` (Comunik8's refused fields, as JSON),
 made by `integrations.failures`; its reason is a word, never an exception's class name, and
@@ -40,6 +41,8 @@ def explain(code: str, *, with_details: bool = True) -> str:
     who = SERVICE_NAMES.get(service, _("the external service"))
     if service == "internal":
         return _("leadrelay failed; the admins can see why")
+    if reason == "created":
+        return _crm5_made(details)
     if reason == "timeout":
         return _("{service} did not answer in time").format(service=who)
     if reason == "unreachable":
@@ -74,6 +77,10 @@ def explain(code: str, *, with_details: bool = True) -> str:
         )
     if reason == "no_phone":
         return _("the lead has no phone number that can be dialled")
+    if reason == "invalid_request" and service == "5crm":
+        return _(
+            "the lead does not fit 5CRM's fields: ask an admin to check the site's 5CRM settings"
+        )
     if reason == "invalid_request":
         return _("the lead lacks what {service} needs (a phone, an e-mail or a type)").format(
             service=who
@@ -89,6 +96,27 @@ def explain(code: str, *, with_details: bool = True) -> str:
     if reason == "rate_limited":
         return _("{service} is busy; try again in a minute").format(service=who)
     return _("{service} did not do it; the admins can see why").format(service=who)
+
+
+def _crm5_made(details: str) -> str:
+    try:
+        parsed: Any = json.loads(details)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("made"), list):
+        return _("made in 5CRM")
+    names = {
+        "deal": _("deal"),
+        "form": _("form"),
+        "company": _("company"),
+        "contact": _("contact"),
+        "task": _("task"),
+    }
+    made = ", ".join(names.get(str(step), str(step)[:16]) for step in parsed["made"])
+    manager = str(parsed.get("manager") or "")[:64]
+    if manager:
+        return _("made in 5CRM: {made}; manager {manager}").format(made=made, manager=manager)
+    return _("made in 5CRM: {made}").format(made=made)
 
 
 def _refused_fields(who: str, details: str, *, with_details: bool) -> str:

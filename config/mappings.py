@@ -11,6 +11,11 @@ Values from the lead are picked by *sources*, strings such as:
 - a bare string — a form field by id, or failing that by name.
 
 Names in templates (`deal_name`, `task_name`) are `TEMPLATE_NAMES`, e.g. `{form_name} №{num}`.
+
+The deal button makes, in this order and each once per lead: the deal (`deal/add`, or the
+form `ctm/form/send` when `send_as = "form"`), a company when one of `company_name`'s
+sources has a value, the contact (`create_contact`; not in form mode, where 5CRM makes its
+own from the form) and a follow-up task (`create_task`, `task_*`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 CUSTOM_FIELDS = range(1, 51)
 
 NameOrder = Literal["first_last", "last_first", "auto"]
+# `deal`: public/deal/add with every id and custom field; `form`: ctm/form/send, for accounts
+# whose pipeline starts from forms (it takes no ids: 5CRM routes the form itself).
+Crm5SendAs = Literal["deal", "form"]
 LEAD_ATTRIBUTES = frozenset(
     {
         "id",
@@ -97,10 +105,15 @@ class Crm5Mapping(BaseModel):
     status_id: Id = Field(default=None, ge=0)
     type_id: Id = Field(default=None, ge=0)
     source_id: Id = Field(default=None, ge=0)
+    send_as: Crm5SendAs = "deal"
     deal_name: str = "{form_name} №{num}"
     # 5CRM custom field number (1…50; "f_3" or "3" in TOML) → a source (see the module doc).
     custom_fields: dict[int, str] = Field(default_factory=dict)
     name_order: NameOrder = "auto"
+    create_contact: bool = True
+    # Sources of the company's name, the first with a value wins; none has one: no company.
+    company_name: tuple[str, ...] = ("name:Компания", "name:Company", "name:Организация")
+    create_task: bool = True
     task_name: str = "{client_name} {client_phone}"
     task_type_id: Id = Field(default=None, ge=0)
     task_priority_id: Id = Field(default=None, ge=0)
@@ -125,6 +138,13 @@ class Crm5Mapping(BaseModel):
     @classmethod
     def _sources(cls, value: dict[int, str]) -> dict[int, str]:
         for source in value.values():
+            _check_source(source)
+        return value
+
+    @field_validator("company_name")
+    @classmethod
+    def _company_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for source in value:
             _check_source(source)
         return value
 

@@ -1,5 +1,9 @@
 """5CRM public API: form, deal, contact, task and company creation, and three look-ups.
 
+A 422 is Laravel's refusal of fields (`Crm5ValidationFailed`, with `fields` read from its
+`errors`); a lead that cannot become a request at all is `Crm5InvalidRequest`, raised
+before anything is sent.
+
 Every call sends `public_token` as a form field (POST) or query parameter (GET); the list of
 managers also needs `secret_token`, which 5CRM hands out on request. Success is
 `{"ans": "true"}`; any other answer is a `Crm5Refused` carrying the body.
@@ -18,6 +22,7 @@ Lengths count characters (code points), as Laravel's `max:` rule does for UTF-8 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -41,6 +46,7 @@ from integrations.errors import (
     APIStatusError,
     APITimeoutError,
     IntegrationError,
+    InvalidRequest,
 )
 
 DEFAULT_API_URL = "https://api.5crm.ru/"
@@ -71,6 +77,28 @@ class Crm5StatusError(Crm5Error, APIStatusError):
 
 class Crm5InvalidToken(Crm5StatusError):
     """401 or 403: the public token (or, for the managers list, the secret token) is wrong."""
+
+
+class Crm5ValidationFailed(Crm5StatusError):
+    """422: 5CRM refused fields; `fields` maps each to its messages (empty if unreadable)."""
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        try:
+            answer: Any = json.loads(self.body)
+        except ValueError:
+            return {}
+        errors = answer.get("errors") if isinstance(answer, dict) else None
+        if not isinstance(errors, dict):
+            return {}
+        return {
+            str(name): [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+            for name, messages in errors.items()
+        }
+
+
+class Crm5InvalidRequest(Crm5Error, InvalidRequest):
+    """A lead that cannot become a 5CRM request under the site's settings: nothing sent."""
 
 
 class Crm5ResponseError(Crm5Error, APIResponseError):
@@ -245,6 +273,15 @@ class Crm5Answer(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
     ans: str | bool
 
+    @property
+    def created_id(self) -> int | None:
+        """The id of what was created, when 5CRM sends one (the seed shows none)."""
+        value = (self.model_extra or {}).get("id")
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            return None
+        text = str(value).strip()
+        return int(text) if text.isdigit() and int(text) <= MAX_INTEGER else None
+
 
 class CustomField(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
@@ -297,7 +334,7 @@ class Crm5Client(BaseClient):
         Crm5TimeoutError,
         Crm5StatusError,
         Crm5ResponseError,
-        by_status={401: Crm5InvalidToken, 403: Crm5InvalidToken},
+        by_status={401: Crm5InvalidToken, 403: Crm5InvalidToken, 422: Crm5ValidationFailed},
     )
 
     def __init__(
@@ -312,6 +349,10 @@ class Crm5Client(BaseClient):
         # Kept masked, so neither a repr nor a dump of the client's attributes shows them.
         self._public_token = SecretStr(public_token)
         self._secret_token = None if secret_token is None else SecretStr(secret_token)
+
+    async def create(self, request: Crm5Request) -> Crm5Answer:
+        """Any of the creating calls (form, deal, contact, task, company) by its request."""
+        return await self._create(request)
 
     async def send_form(self, request: FormSendRequest) -> Crm5Answer:
         return await self._create(request)

@@ -1,5 +1,5 @@
 """Why an external call failed, as a short stable code: `service:reason`, or
-`service:reason:details` (Comunik8's refused fields, as JSON).
+`service:reason:details` (the fields Comunik8 or 5CRM refused, as JSON).
 
 The reason is a word of this module, never an exception's class name; `bot.outcomes`
 turns every code into a sentence in the reader's language. It lives beside the clients'
@@ -19,7 +19,12 @@ from integrations.comunik8 import (
     UnknownLeadType,
     ValidationFailed,
 )
-from integrations.crm5 import Crm5InvalidToken, Crm5Refused, SecretTokenRequired
+from integrations.crm5 import (
+    Crm5InvalidToken,
+    Crm5Refused,
+    Crm5ValidationFailed,
+    SecretTokenRequired,
+)
 from integrations.errors import (
     APIConnectionError,
     APIResponseError,
@@ -41,6 +46,7 @@ _REASONS: dict[type[BaseException], str] = {
     Comunik8Refused: "refused",
     SecretTokenRequired: "secret_token_required",
     ValidationFailed: "validation_failed",
+    Crm5ValidationFailed: "validation_failed",
     UnknownLeadType: "unknown_lead_type",
     Comunik8ServerError: "server_error",
     NoDialablePhone: "no_phone",
@@ -64,7 +70,7 @@ def failure_code(error: BaseException) -> str:
     reason = next((_REASONS[cls] for cls in type(error).__mro__ if cls in _REASONS), "failed")
     if reason == "http" and isinstance(error, APIStatusError):
         return f"{service}:http{error.status_code}"
-    if isinstance(error, ValidationFailed):
+    if isinstance(error, ValidationFailed | Crm5ValidationFailed):
         return f"{service}:{reason}:{_fields_json(error.fields)}"
     return f"{service}:{reason}"
 

@@ -2,15 +2,16 @@
 
 Each check makes one cheap call (Flexbe `checkConnection`, 5CRM's funnels and managers, a
 Comunik8 `test: true` lead, Telegram `getMe`), never retries, and returns a `CheckResult`
-whose `setting` names what to fix. Details never hold a key or token: the secrets a check
-was given are masked in whatever text a service sent back.
+whose `setting` names what to fix. Each site's 5CRM ids are checked against the account's
+funnels, custom fields and managers (`integrations.crm5_ids`). Details never hold a key or
+token: the secrets a check was given are masked in whatever text a service sent back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,8 @@ from integrations.comunik8 import (
     UnknownLeadType,
     ValidationFailed,
 )
-from integrations.crm5 import Crm5Client, Crm5Error, Crm5InvalidToken, Crm5Refused
+from integrations.crm5 import Crm5Client, Crm5Error, Crm5InvalidToken, Crm5Refused, Manager
+from integrations.crm5_ids import configured, mapping_problems
 from integrations.errors import APIConnectionError, IntegrationError
 from integrations.flexbe import FlexbeClient, InvalidApiKey, RateLimited, UnknownMethod
 
@@ -145,6 +147,67 @@ async def check_crm5(
     return CheckResult(name, True, detail)
 
 
+async def check_crm5_sites(
+    sites: Sequence[SiteConfig],
+    api_url: str,
+    public_token: str | None,
+    secret_token: str | None = None,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float = CHECK_TIMEOUT_SECONDS,
+) -> list[CheckResult]:
+    """One result per site whose `[sites.crm5]` names ids (none when 5CRM cannot be asked:
+    `check_crm5` says why); a failed one per wrong id, naming its setting."""
+    sites = [site for site in sites if configured(site.crm5)]
+    if not public_token or not sites:
+        return []
+    client = Crm5Client(
+        public_token,
+        secret_token=secret_token,
+        base_url=api_url,
+        max_retries=0,
+        timeout=timeout,
+        http_client=http_client,
+    )
+    try:
+        async with client:
+            funnels = await client.get_funnels()
+            fields = await client.get_custom_fields()
+            managers: list[Manager] | None = None
+            if secret_token and any(site.crm5.manager_id is not None for site in sites):
+                managers = await client.get_managers()
+    except Crm5Error:
+        return []
+    results: list[CheckResult] = []
+    for site in sites:
+        name = f"5crm:{site.key}"
+        if site.crm5.send_as == "form":
+            detail = "sends forms (ctm/form/send): 5CRM routes them, the ids are not sent"
+            results.append(CheckResult(name, True, detail))
+            continue
+        problems = mapping_problems(
+            site.key, site.crm5, funnels=funnels, fields=fields, managers=managers
+        )
+        results += [
+            CheckResult(name, False, problem.message, _crm5_setting(site, problem.setting))
+            for problem in problems
+        ]
+        if not problems:
+            unchecked = (
+                ""
+                if managers is not None or site.crm5.manager_id is None
+                else ("; manager_id unchecked without the secret token")
+            )
+            results.append(
+                CheckResult(name, True, f"funnel, stage and custom fields exist{unchecked}")
+            )
+    return results
+
+
+def _crm5_setting(site: SiteConfig, name: str) -> str:
+    return f"{_env('config')}: sites.{site.key}.crm5.{name}"
+
+
 async def check_comunik8(
     api_url: str | None,
     api_key: str | None,
@@ -242,13 +305,13 @@ async def check_all(
     checks: list[Awaitable[CheckResult]] = [
         check_flexbe(site, http_client=http_client) for site in settings.sites
     ]
+    crm5_url = str(settings.crm5_api_url)
+    crm5_public, crm5_secret = (
+        secret(settings.crm5_public_token),
+        secret(settings.crm5_secret_token),
+    )
     checks += [
-        check_crm5(
-            str(settings.crm5_api_url),
-            secret(settings.crm5_public_token),
-            secret(settings.crm5_secret_token),
-            http_client=http_client,
-        ),
+        check_crm5(crm5_url, crm5_public, crm5_secret, http_client=http_client),
         check_comunik8(
             None if settings.comunik8_api_url is None else str(settings.comunik8_api_url),
             secret(settings.comunik8_api_key),
@@ -261,4 +324,12 @@ async def check_all(
             http_client=http_client,
         ),
     ]
-    return list(await asyncio.gather(*checks))
+    results, sites = await asyncio.gather(
+        asyncio.gather(*checks),
+        check_crm5_sites(
+            settings.sites, crm5_url, crm5_public, crm5_secret, http_client=http_client
+        ),
+    )
+    # Each site's 5CRM ids right after the 5CRM check.
+    after = len(settings.sites) + 1
+    return [*results[:after], *sites, *results[after:]]

@@ -1,4 +1,5 @@
-"""From a stored lead to a 5CRM deal, contact or task, and to a Comunik8 call, per site.
+"""From a stored lead to 5CRM's deal (or form), company, contact and task, and to a Comunik8
+call, per site.
 
 The per-site settings, `Crm5Mapping` and `Comunik8Mapping`, and the *sources* and template
 names they hold are in `config.mappings`. Full names split by `name_order`: `first_last`
@@ -20,6 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from config.mappings import (
     PLAIN_EMAIL,
     TEMPLATE_NAMES,
@@ -28,6 +31,7 @@ from config.mappings import (
     NameOrder,
 )
 from config.regions import DEFAULT_REGION
+from domain.crm5 import Crm5Step
 from integrations.amounts import parse_amount, whole_units
 from integrations.comunik8 import (
     Comunik8Cancel,
@@ -37,8 +41,12 @@ from integrations.comunik8 import (
 )
 from integrations.crm5 import (
     TEXT_LIMIT,
+    CompanyAddRequest,
     ContactAddRequest,
+    Crm5InvalidRequest,
+    Crm5Request,
     DealAddRequest,
+    FormSendRequest,
     TaskAddRequest,
 )
 from integrations.phones import normalize_phone
@@ -161,15 +169,20 @@ def _summary(lead: LeadBase) -> str:
 
 # --- 5CRM ---------------------------------------------------------------------------------
 def crm5_deal(
-    lead: LeadBase, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
+    lead: LeadBase,
+    mapping: Crm5Mapping,
+    *,
+    region: str = DEFAULT_REGION,
+    manager_id: int | None = None,
 ) -> DealAddRequest:
+    """`manager_id`: who the deal is credited to; none: the site's `manager_id`."""
     utm = _utm(lead)
     custom = {number: resolve(lead, source) for number, source in mapping.custom_fields.items()}
     return DealAddRequest(
         stage_id=mapping.stage_id,
         funnel_id=mapping.funnel_id,
         author_id=mapping.author_id,
-        manager_id=mapping.manager_id,
+        manager_id=_manager(mapping, manager_id),
         status_id=mapping.status_id,
         type_id=mapping.type_id,
         source_id=mapping.source_id,
@@ -192,7 +205,11 @@ def crm5_deal(
 
 
 def crm5_contact(
-    lead: LeadBase, mapping: Crm5Mapping, *, region: str = DEFAULT_REGION
+    lead: LeadBase,
+    mapping: Crm5Mapping,
+    *,
+    region: str = DEFAULT_REGION,
+    manager_id: int | None = None,
 ) -> ContactAddRequest:
     name = split_name(lead.client_name, mapping.name_order)
     utm = _utm(lead)
@@ -202,7 +219,7 @@ def crm5_contact(
         middlename=name.middle or None,
         phone=_crm5_phone(lead, region),
         email=_email(lead),
-        manager_id=mapping.manager_id,
+        manager_id=_manager(mapping, manager_id),
         author_id=mapping.author_id,
         gaid=_gaid(lead),
         utm_source=utm.get("utm_source"),
@@ -213,7 +230,9 @@ def crm5_contact(
     )
 
 
-def crm5_task(lead: LeadBase, mapping: Crm5Mapping, *, now: datetime) -> TaskAddRequest:
+def crm5_task(
+    lead: LeadBase, mapping: Crm5Mapping, *, now: datetime, manager_id: int | None = None
+) -> TaskAddRequest:
     """`now` must be timezone-aware; the due date is written in the mapping's time zone."""
     due = None
     if mapping.task_due_hours is not None:
@@ -223,7 +242,7 @@ def crm5_task(lead: LeadBase, mapping: Crm5Mapping, *, now: datetime) -> TaskAdd
         due = moment.strftime("%Y-%m-%d %H:%M:%S")
     lines = [_summary(lead), lead.page_url, lead.note]
     return TaskAddRequest(
-        manager_id=mapping.manager_id,
+        manager_id=_manager(mapping, manager_id),
         author_id=mapping.author_id,
         type_id=mapping.task_type_id,
         priority_id=mapping.task_priority_id,
@@ -231,6 +250,79 @@ def crm5_task(lead: LeadBase, mapping: Crm5Mapping, *, now: datetime) -> TaskAdd
         description="\n".join(line for line in lines if line) or None,
         date_expired=due,
     )
+
+
+def crm5_form(lead: LeadBase, *, region: str = DEFAULT_REGION) -> FormSendRequest:
+    """`ctm/form/send`: what the visitor filled in; 5CRM routes it (no ids, no manager)."""
+    utm = _utm(lead)
+    return FormSendRequest(
+        url=lead.page_url or None,
+        email=_email(lead),
+        phone=_crm5_phone(lead, region),
+        name=lead.client_name or None,
+        sum=_whole_amount(lead.pay_summ),
+        description=_summary(lead) or None,
+        gaid=_gaid(lead),
+        utm_source=utm.get("utm_source"),
+        utm_medium=utm.get("utm_medium"),
+        utm_campaign=utm.get("utm_campaign"),
+        utm_term=utm.get("utm_term"),
+        utm_content=utm.get("utm_content"),
+    )
+
+
+def crm5_company(
+    lead: LeadBase, mapping: Crm5Mapping, *, manager_id: int | None = None
+) -> CompanyAddRequest | None:
+    """The company the form names (the first of `company_name`'s sources with a value), or
+    None when it names none."""
+    name = next(
+        (text for text in (resolve(lead, s).strip() for s in mapping.company_name) if text), ""
+    )
+    if not name:
+        return None
+    return CompanyAddRequest(
+        name=name, manager_id=_manager(mapping, manager_id), author_id=mapping.author_id
+    )
+
+
+def crm5_requests(
+    lead: LeadBase,
+    mapping: Crm5Mapping,
+    *,
+    now: datetime,
+    region: str = DEFAULT_REGION,
+    manager_id: int | None = None,
+) -> list[tuple[Crm5Step, Crm5Request]]:
+    """Every request the deal button sends for this lead, in order, built before any is
+    sent: a lead that cannot become one is `Crm5InvalidRequest` and nothing goes out."""
+    try:
+        steps: list[tuple[Crm5Step, Crm5Request]] = []
+        if mapping.send_as == "form":
+            steps.append((Crm5Step.FORM, crm5_form(lead, region=region)))
+        else:
+            deal = crm5_deal(lead, mapping, region=region, manager_id=manager_id)
+            steps.append((Crm5Step.DEAL, deal))
+        company = crm5_company(lead, mapping, manager_id=manager_id)
+        if company is not None:
+            steps.append((Crm5Step.COMPANY, company))
+        if mapping.create_contact and mapping.send_as == "deal":
+            contact = crm5_contact(lead, mapping, region=region, manager_id=manager_id)
+            steps.append((Crm5Step.CONTACT, contact))
+        if mapping.create_task:
+            task = crm5_task(lead, mapping, now=now, manager_id=manager_id)
+            steps.append((Crm5Step.TASK, task))
+    except ValidationError as exc:
+        # Names of the refused fields only: their values are the client's.
+        fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+        raise Crm5InvalidRequest(
+            f"the lead does not fit 5CRM's fields: {', '.join(fields)[:200]}"
+        ) from None
+    return steps
+
+
+def _manager(mapping: Crm5Mapping, credited: int | None) -> int | None:
+    return credited if credited is not None else mapping.manager_id
 
 
 def _gaid(lead: LeadBase) -> str | None:

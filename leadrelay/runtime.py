@@ -200,6 +200,7 @@ async def _serve_web(
 
 
 def _build_telegram(settings: Settings, database: Database) -> Telegram:
+    from actions.clients import crm5_managers_for
     from bot.app import build_bot, build_dispatcher
     from bot.config import BotConfig
     from bot.i18n import build_i18n
@@ -209,7 +210,10 @@ def _build_telegram(settings: Settings, database: Database) -> Telegram:
     i18n = build_i18n()
     bot = build_bot(settings.telegram_bot_token.get_secret_value(), str(settings.telegram_api_url))
     dispatcher = build_dispatcher(
-        database=database, i18n=i18n, config=BotConfig.from_settings(settings)
+        database=database,
+        i18n=i18n,
+        config=BotConfig.from_settings(settings),
+        crm5_managers=crm5_managers_for(settings),
     )
     return Telegram(bot=bot, dispatcher=dispatcher, i18n=i18n)
 

@@ -371,3 +371,39 @@ class ChatState(SQLModel, table=True):
     blocked: bool = False
     reason: str = ""
     updated_at: datetime = _now_column()
+
+
+class Crm5Progress(SQLModel, table=True):
+    """What the 5CRM deal button has made for a lead: a row per step done (`domain.crm5`),
+    so a retried job or a second tap never makes one twice."""
+
+    __tablename__ = "crm5_progress"
+
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), primary_key=True)
+    )
+    step: str = Field(primary_key=True, max_length=16)
+    # The 5CRM manager it was credited to (none: no manager sent), so later steps agree.
+    manager_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    # The id 5CRM answered with, if it sent one (the company's, for the contact).
+    remote_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    done_at: datetime = _now_column()
+
+
+class Crm5ManagerLink(SQLModel, table=True):
+    """A Telegram manager's 5CRM account: deals they make are credited to it."""
+
+    __tablename__ = "crm5_manager_link"
+
+    telegram_id: int = Field(
+        sa_column=Column(
+            BigInteger(),
+            ForeignKey("manager.telegram_id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    crm5_manager_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    crm5_manager_name: str = Field(default="", max_length=255)
+    linked_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    linked_at: datetime = _now_column()

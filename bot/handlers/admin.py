@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.callbacks import DeadJob
 from bot.config import BotConfig
 from bot.filters import IsAdmin
+from bot.handlers.crm5_team import extend_team_view
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from storage.models import JobStatus, Manager, ManagerRole
 from storage.queries.jobs import discard_dead, enqueue_job, list_jobs, retry_dead
@@ -112,7 +113,7 @@ async def dead_job_action(
     await query.answer(_("Discarded.") if removed else _("No such failed job."))
 
 
-async def managers(message: Message, session: AsyncSession) -> None:
+async def managers(message: Message, session: AsyncSession, config: BotConfig) -> None:
     team = await list_managers(session)
     builder = InlineKeyboardBuilder()
     lines = [_("<b>Team</b>")]
@@ -129,6 +130,8 @@ async def managers(message: Message, session: AsyncSession) -> None:
                     telegram_id=member.telegram_id, active=not member.active
                 ),
             )
+    if config.can_deal:
+        await extend_team_view(session, team, lines, builder)
     builder.adjust(1)
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 

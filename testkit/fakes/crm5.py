@@ -12,7 +12,10 @@
 - What was created lands in `deals`, `contacts`, `tasks`, `companies` or `forms` (fields
   without the tokens); `requests` records every call; `fail_next(...)` scripts failures
   (see `testkit.fakes.server`), e.g. `fail_next(500)`, `fail_next({"ans": "false"})`,
-  `fail_next(DOWN)`; `outage.start(...)` takes the whole service down until it ends.
+  `fail_next(DOWN)`; `fail_next_on(path, ...)` the same for one endpoint only;
+  `outage.start(...)` takes the whole service down until it ends.
+- The seed's answer to a creation is `{"ans": "true"}` alone; `answer_ids = True` adds the
+  new thing's `id`, as an account might.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ class Crm5Fake:
     base_url: str = ""
     requests: list[Crm5Call] = field(default_factory=list)
     scripted: list[Scripted] = field(default_factory=list)
+    scripted_on: dict[str, list[Scripted]] = field(default_factory=dict)
+    answer_ids: bool = False
     outage: Outage = field(default_factory=Outage)
     forms: list[dict[str, str]] = field(default_factory=list)
     deals: list[dict[str, str]] = field(default_factory=list)
@@ -149,6 +154,10 @@ class Crm5Fake:
         """Answer the next requests with these instead (an HTTP status, a body, DOWN)."""
         self.scripted.extend(answers)
 
+    def fail_next_on(self, path: str, *answers: Scripted) -> None:
+        """Answer the next requests to this endpoint (e.g. "public/task/add") with these."""
+        self.scripted_on.setdefault("/" + path.lstrip("/"), []).extend(answers)
+
     def calls(self, path: str) -> list[Crm5Call]:
         """Requests to one endpoint, e.g. `calls("public/deal/add")`."""
         return [call for call in self.requests if call.path == "/" + path.lstrip("/")]
@@ -164,6 +173,9 @@ class Crm5Fake:
             return down
         if self.scripted:
             scripted = self.scripted.pop(0)
+            return scripted if isinstance(scripted, Down) else scripted_response(scripted)
+        if self.scripted_on.get(path):
+            scripted = self.scripted_on[path].pop(0)
             return scripted if isinstance(scripted, Down) else scripted_response(scripted)
         route = self._routes.get(path)
         if route is None:
@@ -182,8 +194,12 @@ class Crm5Fake:
                 {"message": "The given data was invalid.", "errors": errors}, status_code=422
             )
         if created is not None:
-            getattr(self, created).append(values)
-            return JSONResponse({"ans": "true"})
+            made = getattr(self, created)
+            made.append(values)
+            answer: dict[str, Any] = {"ans": "true"}
+            if self.answer_ids:
+                answer["id"] = len(made)
+            return JSONResponse(answer)
         return JSONResponse(self._lookup(path))
 
     def _lookup(self, path: str) -> dict[str, Any]:

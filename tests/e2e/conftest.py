@@ -14,6 +14,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from config.mappings import Crm5Mapping
 from config.settings import Settings, SiteConfig
 from integrations.retries import Sleep
 from jobs import signals
@@ -103,11 +104,13 @@ async def open_stack(
     lease: float = 10,
     site_name: str = "Окна СПб",
     site_region: str | None = None,
+    crm5_mapping: Crm5Mapping | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
-    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `crm5_mapping`: the
+    site's `[sites.crm5]`."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -128,6 +131,7 @@ async def open_stack(
                     flexbe_api_key=SecretStr(flexbe.api_key),
                     chats=(GROUP,),
                     default_region=site_region,
+                    crm5=crm5_mapping or Crm5Mapping(),
                 ),
             ),
             telegram_bot_token=SecretStr(telegram.token),
@@ -135,6 +139,7 @@ async def open_stack(
             telegram_admins=list(admins),
             crm5_api_url=crm5.base_url,  # type: ignore[arg-type]
             crm5_public_token=SecretStr(crm5.public_token),
+            crm5_secret_token=SecretStr(crm5.secret_token),
             comunik8_api_url=comunik8.base_url,  # type: ignore[arg-type]
             comunik8_api_key=SecretStr(comunik8.api_key),
             comunik8_lead_type="callback",
