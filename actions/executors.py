@@ -1,5 +1,6 @@
-"""What the buttons' jobs do: change the status in Flexbe, create the 5CRM deal, queue or
-cancel the Comunik8 call; record the outcome on the action, and refresh the lead's cards.
+"""What the buttons' jobs do: change the status in Flexbe, edit the lead there (a note, the
+client's details, an invoice, a payment mark), create the 5CRM deal, queue or cancel the
+Comunik8 call; record the outcome on the action, and refresh the lead's cards.
 
 A retryable failure is raised again for the job engine to retry; a final one (not
 retryable, or retries used up: `fail`) is written on the card in words, with Retry, and
@@ -11,13 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.settings import Settings, SiteConfig
-from domain.jobs import ACTION_FAILED, ActionFailedPayload, ActionPayload, action_failed_key
+from domain.jobs import (
+    ACTION_FAILED,
+    ActionFailedPayload,
+    ActionPayload,
+    LeadEditPayload,
+    action_failed_key,
+)
 from integrations.comunik8 import (
     AlreadyProcessed,
     CallAlreadyScheduled,
@@ -33,6 +41,7 @@ from storage.database import Database
 from storage.models import Action, Lead
 from storage.queries.cards import finish_action, refresh_cards, set_lead_status
 from storage.queries.jobs import count_attempts, enqueue_job
+from storage.queries.lead_work import apply_lead_edit
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +98,50 @@ class LeadActions:
         async with self.database.write() as session:
             await set_lead_status(session, lead_id=job.lead_id, status=status)
             await self._done(session, job, ok=True)
+
+    async def edit_lead(self, payload: dict[str, Any]) -> None:
+        """`changeLead` with the fields the manager gave; a note is appended to the lead's.
+
+        The note sent is the stored note plus the new line, computed when the job runs: a
+        retry after Flexbe took it but before we stored it sends the same text again, and a
+        line already there (a sync brought it back first) is not added twice. The lead's
+        edits run one at a time (`domain.jobs.lead_queue`), so two notes keep both."""
+        job = LeadEditPayload.parse(payload)
+        bookkeeping = ActionPayload.parse(payload)
+        lead = await self._lead(bookkeeping)
+        note = None if job.note is None else appended_note(lead.note, job.note)
+        summ = None if job.pay_summ is None else Decimal(job.pay_summ)
+        try:
+            site = self.settings.site(lead.site_key)
+            async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
+                await flexbe.change_lead(
+                    lead.flexbe_id,
+                    note=note,
+                    client_name=job.client_name,
+                    client_phone=job.client_phone,
+                    client_email=job.client_email,
+                    pay_summ=summ,
+                    pay_status=job.pay_status,
+                    pay_desc=job.pay_desc,
+                )
+        except IntegrationError as error:
+            if not error.retryable:
+                await self._fail(bookkeeping, error)
+            raise
+        async with self.database.write() as session:
+            await apply_lead_edit(
+                session,
+                lead_id=job.lead_id,
+                note=note,
+                client_name=job.client_name,
+                client_phone=job.client_phone,
+                client_phone_normalized=job.client_phone,
+                client_email=job.client_email,
+                pay_summ=job.pay_summ,
+                pay_status=job.pay_status,
+                pay_desc=job.pay_desc,
+            )
+            await self._done(session, bookkeeping, ok=True)
 
     async def create_deal(self, payload: dict[str, Any]) -> None:
         job = ActionPayload.parse(payload)
@@ -234,3 +287,10 @@ class LeadActions:
             await finish_action(session, job.action_id, ok=ok, detail=detail)
         cause = f"a{job.action_id}{'ok' if ok else 'fail'}"
         await refresh_cards(session, lead_id=job.lead_id, cause=cause)
+
+
+def appended_note(current: str, line: str) -> str:
+    """The lead's note with `line` added at the end, unless it is there already."""
+    if line in current:
+        return current
+    return f"{current.rstrip()}\n{line}" if current.strip() else line
