@@ -105,9 +105,7 @@ async def tap(
     if act is Work.CLIENT:
         await bot.send_message(
             chat_id,
-            _esc(
-                _("Lead #{num}: which detail of the client to correct?").format(num=_num(lead))
-            ),
+            _esc(_("Lead #{num}: which detail of the client to correct?").format(num=_num(lead))),
             reply_markup=client_field_keyboard(lead.id),
             reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True),
         )

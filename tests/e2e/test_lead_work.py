@@ -80,9 +80,7 @@ async def ask(stack: Stack, user: int, chat: int, *labels: str) -> dict[str, Any
         choice = await said(stack, chat, before)
         before = len(stack.telegram.chat(chat))
         answered = len(stack.telegram.callback_answers)
-        stack.telegram.callback_update(
-            user, chat, choice["message_id"], buttons(choice)[label]
-        )
+        stack.telegram.callback_update(user, chat, choice["message_id"], buttons(choice)[label])
         await eventually(lambda: len(stack.telegram.callback_answers) > answered)  # noqa: B023
     question = await said(stack, chat, before)
     assert (question.get("reply_markup") or {}).get("force_reply") is True
@@ -274,9 +272,17 @@ async def test_bad_answers_are_told_what_to_do_and_send_nothing(stack: Stack) ->
         reply(stack, user, chat, to, text, **kw)
         return str((await said(stack, chat, before))["text"])
 
-    sticker = {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular",
-                           "width": 512, "height": 512, "is_animated": False,
-                           "is_video": False}}
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
     assert "A note is text" in await answer_to(
         MANAGER, GROUP, card["message_id"], None, extra=sticker
     )
