@@ -340,3 +340,18 @@ async def test_a_refused_answer_leaves_the_question_open(stack: Stack) -> None:
     reply(stack, MANAGER, GROUP, question["message_id"], "+7 912 345 67 89")
     await eventually(lambda: "Max: client's phone corrected: done" in text_of(stack, GROUP))
     assert stack.flexbe.changes(1414) == [{"client": {"phone": "+79123456789"}}]
+
+
+async def test_a_refused_edit_is_told_on_the_card_and_retried_from_there(stack: Stack) -> None:
+    card = await cards(stack)
+    stack.flexbe.fail_next({"error": {"code": 0, "msg": "Invalid api_key"}})
+
+    reply(stack, MANAGER, GROUP, card["message_id"], "Перезвонить")
+    await eventually(lambda: "Max: note: failed" in text_of(stack, GROUP))
+    assert "🗒" not in text_of(stack, GROUP), "the card shows only what Flexbe took"
+    assert "🔁 Retry" in buttons(card_of(stack.telegram, GROUP) or {})
+
+    await tap(stack, MANAGER, GROUP, "🔁 Retry")
+    await eventually(lambda: "Max: note: done" in text_of(stack, GROUP))
+    assert "Перезвонить" in text_of(stack, GROUP)
+    assert re.fullmatch(rf"{MOMENT} Max: Перезвонить", stack.flexbe.leads[1414]["note"])
