@@ -65,7 +65,6 @@ MAX_INVOICE_COMMENT = 500
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # "15 000,50 prepayment": the amount, then (after a space) a comment starting with no digit.
 _AMOUNT_THEN_COMMENT = re.compile(r"([0-9][0-9\s.,]*?)\s+(\D.*)", re.DOTALL)
-ASKED = (Work.NOTE, Work.NAME, Work.PHONE, Work.EMAIL, Work.INVOICE)
 PAY_MARKS = {Work.PAID: PayStatus.PAID, Work.PAY_ERROR: PayStatus.ERROR}
 
 
@@ -103,19 +102,20 @@ async def tap(
         return
     chat_id, reply_to = message.chat.id, message.message_id
     if act is Work.CLIENT:
+        await query.answer()
         await bot.send_message(
             chat_id,
             _esc(_("Lead #{num}: which detail of the client to correct?").format(num=_num(lead))),
             reply_markup=client_field_keyboard(lead.id),
             reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True),
         )
-        await query.answer()
         return
     waiting = await awaited_reply(session, chat_id=chat_id, user_id=manager.telegram_id)
     if waiting is not None and waiting.lead_id == lead.id and waiting.awaits == act.value:
         # A double tap: the question stands, asked once.
         await query.answer(_("Reply to my question above."))
         return
+    await query.answer()
     asked = await bot.send_message(
         chat_id,
         _question(act, lead, manager, private=message.chat.type == ChatType.PRIVATE),
@@ -131,7 +131,6 @@ async def tap(
         prompt_message_id=asked.message_id,
         expires_at=utcnow() + QUESTION_TTL,
     )
-    await query.answer()
 
 
 async def _mark_payment(
@@ -199,26 +198,28 @@ async def on_reply(
 
 
 async def on_private_text(
-    message: Message, session: AsyncSession, manager: Manager, config: BotConfig
+    message: Message,
+    session: AsyncSession,
+    manager: Manager,
+    config: BotConfig,
+    pending: PendingReply,
 ) -> None:
     """In a private chat an answer needs no reply: the question awaited is enough."""
     if await job_exists(session, dedupe_key=answer_edit_key(message.chat.id, message.message_id)):
         return
-    pending = await awaited_reply(session, chat_id=message.chat.id, user_id=manager.telegram_id)
-    assert pending is not None, "the filter found it"
     await _answer(message, session, manager, config, pending)
 
 
 class Awaited(Filter):
-    """A question awaits this manager's answer in this chat."""
+    """A question awaits this manager's answer in this chat: handed on as `pending`."""
 
     async def __call__(
         self, message: Message, session: AsyncSession, manager: Manager | None
-    ) -> bool:
+    ) -> bool | dict[str, PendingReply]:
         if manager is None:
             return False
         pending = await awaited_reply(session, chat_id=message.chat.id, user_id=manager.telegram_id)
-        return pending is not None
+        return False if pending is None else {"pending": pending}
 
 
 async def _answer(
