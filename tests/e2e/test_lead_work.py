@@ -326,6 +326,13 @@ async def test_bad_answers_are_told_what_to_do_and_send_nothing(stack: Stack) ->
     await eventually(lambda: len(stack.telegram.callback_answers) > answered)
     assert stack.telegram.callback_answers[-1]["text"] == "This lead is not yours to act on."
 
+    # Someone not on the team replies to the card in the group: the group is not answered.
+    before = len(stack.telegram.chat(GROUP))
+    reply(stack, OUTSIDER, GROUP, card["message_id"], "Я тоже хочу заметку")
+    stack.telegram.message_update(ADMIN, "/help")  # a marker: handled after the reply
+    await eventually(lambda: len(stack.telegram.chat(ADMIN)) > 1)
+    assert len(stack.telegram.chat(GROUP)) == before
+
     assert stack.flexbe.calls("changeLead") == [], "nothing reached Flexbe"
     assert "History" not in text_of(stack, GROUP), "nothing half-done on the card"
 
