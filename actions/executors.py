@@ -1,6 +1,7 @@
-"""What the buttons' jobs do: change the status in Flexbe, make the 5CRM deal (with its
-company, contact and task), queue or cancel the Comunik8 call; record the outcome on the
-action, and refresh the lead's cards.
+"""What the buttons' jobs do: change the status in Flexbe, edit the lead there (a note, the
+client's details, an invoice, a payment mark), make the 5CRM deal (with its company, contact
+and task), queue or cancel the Comunik8 call; record the outcome on the action, and refresh
+the lead's cards.
 
 The 5CRM deal is several calls and 5CRM has no idempotency key: each step done is recorded
 with the lead (`storage.queries.crm5`) as soon as 5CRM answers, and a retried job skips
@@ -18,6 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Sequence
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,7 +28,13 @@ from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_
 from config.mappings import Crm5Mapping
 from config.settings import Settings, SiteConfig
 from domain.crm5 import Crm5Step
-from domain.jobs import ACTION_FAILED, ActionFailedPayload, ActionPayload, action_failed_key
+from domain.jobs import (
+    ACTION_FAILED,
+    ActionFailedPayload,
+    ActionPayload,
+    LeadEditPayload,
+    action_failed_key,
+)
 from integrations.comunik8 import (
     AlreadyProcessed,
     CallAlreadyScheduled,
@@ -45,6 +53,7 @@ from storage.models import Action, Crm5ManagerLink, Crm5Progress, Lead
 from storage.queries.cards import finish_action, refresh_cards, set_lead_status
 from storage.queries.crm5 import crm5_link_of, crm5_progress, record_crm5_step
 from storage.queries.jobs import count_attempts, enqueue_job
+from storage.queries.lead_work import apply_lead_edit
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +110,50 @@ class LeadActions:
         async with self.database.write() as session:
             await set_lead_status(session, lead_id=job.lead_id, status=status)
             await self._done(session, job, ok=True)
+
+    async def edit_lead(self, payload: dict[str, Any]) -> None:
+        """`changeLead` with the fields the manager gave; a note is appended to the lead's.
+
+        The note sent is the stored note plus the new line, computed when the job runs: a
+        retry after Flexbe took it but before we stored it sends the same text again, and a
+        line already there (a sync brought it back first) is not added twice. The lead's
+        edits run one at a time (`domain.jobs.lead_queue`), so two notes keep both."""
+        job = LeadEditPayload.parse(payload)
+        bookkeeping = ActionPayload.parse(payload)
+        lead = await self._lead(bookkeeping)
+        note = None if job.note is None else appended_note(lead.note, job.note)
+        summ = None if job.pay_summ is None else Decimal(job.pay_summ)
+        try:
+            site = self.settings.site(lead.site_key)
+            async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
+                await flexbe.change_lead(
+                    lead.flexbe_id,
+                    note=note,
+                    client_name=job.client_name,
+                    client_phone=job.client_phone,
+                    client_email=job.client_email,
+                    pay_summ=summ,
+                    pay_status=job.pay_status,
+                    pay_desc=job.pay_desc,
+                )
+        except IntegrationError as error:
+            if not error.retryable:
+                await self._fail(bookkeeping, error)
+            raise
+        async with self.database.write() as session:
+            await apply_lead_edit(
+                session,
+                lead_id=job.lead_id,
+                note=note,
+                client_name=job.client_name,
+                client_phone=job.client_phone,
+                client_phone_normalized=job.client_phone,
+                client_email=job.client_email,
+                pay_summ=job.pay_summ,
+                pay_status=job.pay_status,
+                pay_desc=job.pay_desc,
+            )
+            await self._done(session, bookkeeping, ok=True)
 
     async def create_deal(self, payload: dict[str, Any]) -> None:
         job = ActionPayload.parse(payload)
@@ -301,3 +354,10 @@ def _already_made(step: Crm5Step, done: dict[str, Crm5Progress]) -> bool:
     if step in (Crm5Step.DEAL, Crm5Step.FORM):
         return Crm5Step.DEAL.value in done or Crm5Step.FORM.value in done
     return step.value in done
+
+
+def appended_note(current: str, line: str) -> str:
+    """The lead's note with `line` added at the end, unless it is there already."""
+    if line in current:
+        return current
+    return f"{current.rstrip()}\n{line}" if current.strip() else line

@@ -32,6 +32,26 @@ class LeadAction(CallbackData, prefix="la"):
     lead_id: Int32
 
 
+class Work(StrEnum):
+    """Working on the lead in Flexbe: a note, the client's details, an invoice, a payment
+    mark. NOTE, NAME, PHONE, EMAIL and INVOICE are also what a question awaits the answer
+    to (`storage.models.PendingReply.awaits`)."""
+
+    NOTE = "note"
+    CLIENT = "client"
+    NAME = "name"
+    PHONE = "phone"
+    EMAIL = "email"
+    INVOICE = "inv"
+    PAID = "paid"
+    PAY_ERROR = "payerr"
+
+
+class LeadWork(CallbackData, prefix="lw"):
+    act: Work
+    lead_id: Int32
+
+
 class LeadsPage(CallbackData, prefix="lp"):
     """A page of `/leads`: the period and the page's first lead id."""
 

@@ -137,6 +137,7 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
         lines.append("📞 " + _phone(lead.client_phone, view.region, limit))
     if lead.client_email:
         lines.append("✉️ " + esc(lead.client_email))
+    lines.extend(_note(lead.note, limit))
     lines.extend(_form(lead, esc, max_fields))
     utm = _utm_summary(lead.utm)
     if utm:
@@ -157,6 +158,19 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
         )
     lines.extend(_history(view, esc, max_history))
     return "\n".join(lines).strip()
+
+
+def _note(note: str, limit: int) -> list[str]:
+    """The lead's note, newest lines last: the end of it when it is long."""
+    lines = [line.strip() for line in note.splitlines() if line.strip()]
+    if not lines:
+        return []
+    shown = 6 if limit >= 120 else 3 if limit >= 30 else 1
+    out = ["", "🗒 <b>" + html.escape(_("Note")) + "</b>"]
+    if len(lines) > shown:
+        out.append("…")
+    out.extend(html.escape(_shorten(line, limit)) for line in lines[-shown:])
+    return out
 
 
 def _form(lead: Lead, esc: Any, max_fields: int) -> list[str]:

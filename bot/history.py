@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.cards import HistoryLine, status_label
 from bot.outcomes import explain
+from domain.statuses import PayStatus
 from storage.models import Action, ActionOutcome
 
 
@@ -31,6 +32,18 @@ def describe_action(action: Action) -> str:
         )
     elif kind == "uncall":
         what = _("{name}: cancel call").format(name=who)
+    elif kind == "note":
+        what = _("{name}: note").format(name=who)
+    elif kind == "client":
+        what = _client_corrected(argument).format(name=who)
+    elif kind == "invoice":
+        what = _("{name}: invoice").format(name=who)
+    elif kind == "pay":
+        what = (
+            _("{name}: marked paid").format(name=who)
+            if argument == str(int(PayStatus.PAID))
+            else _("{name}: marked payment error").format(name=who)
+        )
     else:
         what = action.kind
     if action.outcome == ActionOutcome.PENDING.value:
@@ -41,6 +54,16 @@ def describe_action(action: Action) -> str:
     if action.detail:
         return _("{what}: done — {detail}").format(what=what, detail=explain(action.detail))
     return _("{what}: done").format(what=what)
+
+
+def _client_corrected(field: str) -> str:
+    # One sentence per detail: languages agree the verb with the noun.
+    sentences = {
+        "name": _("{name}: client's name corrected"),
+        "phone": _("{name}: client's phone corrected"),
+        "email": _("{name}: client's e-mail corrected"),
+    }
+    return sentences.get(field, _("{name}: client corrected"))
 
 
 def history_lines(actions: Sequence[Action]) -> list[HistoryLine]:

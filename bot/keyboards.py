@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Act, LeadAction
-from domain.statuses import LeadStatus
+from bot.callbacks import Act, LeadAction, LeadWork, Work
+from domain.statuses import LeadStatus, PayStatus
 
 if TYPE_CHECKING:
     from bot.cards import CardView
@@ -47,4 +47,46 @@ def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
         button("✖️ " + _("Cancel call"), Act.CANCEL_CALL)
         rows.append(3)
     builder.adjust(*rows)
+    for row in lead_work_buttons(view):
+        builder.row(*row)
+    return builder.as_markup()
+
+
+def lead_work_buttons(view: CardView) -> list[list[InlineKeyboardButton]]:
+    """Working on the lead in Flexbe: note, client's details, invoice; and, once an invoice
+    awaits payment, the payment marks (only admins may tap them: the tap says so)."""
+    lead_id = view.lead.id
+    assert lead_id is not None, "a card is rendered for a stored lead"
+
+    def button(text: str, act: Work) -> InlineKeyboardButton:
+        data = LeadWork(act=act, lead_id=lead_id).pack()
+        return InlineKeyboardButton(text=text, callback_data=data)
+
+    rows = [
+        [
+            button("📝 " + _("Note"), Work.NOTE),
+            button("✏️ " + _("Client"), Work.CLIENT),
+            button("💳 " + _("Invoice"), Work.INVOICE),
+        ]
+    ]
+    if view.lead.pay_summ is not None and view.lead.pay_status_code != PayStatus.PAID:
+        rows.append(
+            [
+                button("✅ " + _("Mark paid"), Work.PAID),
+                button("⚠️ " + _("Payment error"), Work.PAY_ERROR),
+            ]
+        )
+    return rows
+
+
+def client_field_keyboard(lead_id: int) -> InlineKeyboardMarkup:
+    """Which of the client's details to correct."""
+    builder = InlineKeyboardBuilder()
+    for text, act in (
+        ("👤 " + _("Name"), Work.NAME),
+        ("📞 " + _("Phone"), Work.PHONE),
+        ("✉️ " + _("E-mail"), Work.EMAIL),
+    ):
+        builder.button(text=text, callback_data=LeadWork(act=act, lead_id=lead_id))
+    builder.adjust(3)
     return builder.as_markup()

@@ -80,6 +80,15 @@ def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
     return None if value is None else _as_int(value, key)
 
 
+def _optional_str(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"job payload's {key!r} is not a string")
+    return value
+
+
 def _str(raw: Mapping[str, Any], key: str, default: str | None = None) -> str:
     if key not in raw or raw[key] is None:
         if default is None:
@@ -156,6 +165,75 @@ class ActionPayload:
         if self.status is None:
             raise PayloadError("job payload has no 'status'")
         return self.status
+
+
+LEAD_QUEUE_PREFIX = "lead:"
+_EDIT_FIELDS = (
+    "note",
+    "client_name",
+    "client_phone",
+    "client_email",
+    "pay_summ",
+    "pay_status",
+    "pay_desc",
+    "action_id",
+)
+
+
+def lead_queue(lead_id: int) -> str:
+    """One lead's edits in Flexbe run in order: a note appended after another keeps both."""
+    return f"{LEAD_QUEUE_PREFIX}{lead_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadEditPayload:
+    """A manager's edit of a lead in Flexbe (`changeLead`): a note line to append, client
+    details, an invoice or a payment state. Only the fields given are sent. `action` is the
+    action log's name of it (`note`, `client:phone`, `invoice`, `pay:2`); `action_id` its
+    row there, added once the job exists."""
+
+    lead_id: int
+    site: str = ""
+    actor: int | None = None
+    action: str = ""
+    note: str | None = None
+    client_name: str | None = None
+    client_phone: str | None = None
+    client_email: str | None = None
+    pay_summ: str | None = None
+    pay_status: int | None = None
+    pay_desc: str | None = None
+    action_id: int | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> LeadEditPayload:
+        return cls(
+            lead_id=_int(raw, "lead_id"),
+            site=_str(raw, "site", ""),
+            actor=_optional_int(raw, "actor"),
+            action=_str(raw, "action", ""),
+            note=_optional_str(raw, "note"),
+            client_name=_optional_str(raw, "client_name"),
+            client_phone=_optional_str(raw, "client_phone"),
+            client_email=_optional_str(raw, "client_email"),
+            pay_summ=_optional_str(raw, "pay_summ"),
+            pay_status=_optional_int(raw, "pay_status"),
+            pay_desc=_optional_str(raw, "pay_desc"),
+            action_id=_optional_int(raw, "action_id"),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"lead_id": self.lead_id, "site": self.site, "actor": self.actor}
+        out["action"] = self.action
+        for key in _EDIT_FIELDS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @property
+    def queue(self) -> str:
+        return lead_queue(self.lead_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +416,18 @@ FLEXBE_STATUS = JobKind("flexbe.status", ActionPayload.parse, pruned_after_reten
 CRM5_DEAL = JobKind("crm5.deal", ActionPayload.parse, pruned_after_retention=False)
 CALL = JobKind("comunik8.call", ActionPayload.parse, pruned_after_retention=False)
 CANCEL_CALL = JobKind("comunik8.cancel", ActionPayload.parse, pruned_after_retention=False)
+# A manager's edits of a lead in Flexbe: their keys name the Telegram message or the
+# lead's version that asked, so a repeated reply or a double tap is one change for ever.
+FLEXBE_NOTE = JobKind("flexbe.note", LeadEditPayload.parse, pruned_after_retention=False)
+FLEXBE_CLIENT = JobKind("flexbe.client", LeadEditPayload.parse, pruned_after_retention=False)
+FLEXBE_INVOICE = JobKind("flexbe.invoice", LeadEditPayload.parse, pruned_after_retention=False)
+FLEXBE_PAY = JobKind("flexbe.pay", LeadEditPayload.parse, pruned_after_retention=False)
+LEAD_EDIT_KINDS: tuple[JobKind[LeadEditPayload], ...] = (
+    FLEXBE_NOTE,
+    FLEXBE_CLIENT,
+    FLEXBE_INVOICE,
+    FLEXBE_PAY,
+)
 
 ALL_KINDS: tuple[JobKind[Any], ...] = (
     NOTIFY,
@@ -352,6 +442,7 @@ ALL_KINDS: tuple[JobKind[Any], ...] = (
     CRM5_DEAL,
     CALL,
     CANCEL_CALL,
+    *LEAD_EDIT_KINDS,
 )
 # Kinds that run only with Telegram configured (the worker registers them then).
 TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
@@ -446,3 +537,14 @@ def call_key(lead_id: int, generation: int) -> str:
 
 def cancel_call_key(lead_id: int, generation: int) -> str:
     return f"comunik8.cancel:{lead_id}:{generation}"
+
+
+def answer_edit_key(chat_id: int, message_id: int) -> str:
+    """One edit per Telegram message that carried it (a note, a client's detail, an
+    invoice): the same message delivered again changes nothing, whichever lead it names."""
+    return f"flexbe.edit:{chat_id}:{message_id}"
+
+
+def pay_status_key(lead_id: int, status: int, version: int) -> str:
+    """One payment mark per version of the lead: a tap after a change is new."""
+    return f"flexbe.pay:{lead_id}:{status}:v{version}"

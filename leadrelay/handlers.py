@@ -19,12 +19,14 @@ from domain.jobs import (
     CANCEL_CALL,
     CRM5_DEAL,
     FLEXBE_STATUS,
+    LEAD_EDIT_KINDS,
     PRUNE,
     RECONCILE,
     RECOVERED,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
     JobKind,
+    LeadEditPayload,
 )
 from integrations.retries import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
@@ -74,6 +76,15 @@ def build_registry(
         on_dead=actions.fail,
         timeout=120,
     )
+    for edit in LEAD_EDIT_KINDS:
+        registry.register(
+            edit.name,
+            _payload_only(actions.edit_lead),
+            max_attempts=6,
+            limits=lambda payload: flexbe_keys(LeadEditPayload.parse(payload).site),
+            on_dead=actions.fail,
+            timeout=120,
+        )
     for kind, run in (
         (CRM5_DEAL, actions.create_deal),
         (CALL, actions.queue_call),

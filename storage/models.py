@@ -313,7 +313,11 @@ class Invite(SQLModel, table=True):
 class Card(SQLModel, table=True):
     """Where a lead's card lives in one chat, so it can be edited in place."""
 
-    __table_args__ = (UniqueConstraint("lead_id", "chat_id", name="uq_card_lead_chat"),)
+    __table_args__ = (
+        UniqueConstraint("lead_id", "chat_id", name="uq_card_lead_chat"),
+        # A manager's reply to a card names the message: the card is found by it.
+        Index("ix_card_chat_message", "chat_id", "message_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(
@@ -407,3 +411,25 @@ class Crm5ManagerLink(SQLModel, table=True):
     crm5_manager_name: str = Field(default="", max_length=255)
     linked_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     linked_at: datetime = _now_column()
+
+
+class PendingReply(SQLModel, table=True):
+    """A question the bot asked a manager in a chat (a ForceReply: the note, a client's
+    detail, an invoice's amount) and awaits the answer to, until `expires_at`. In the
+    database, not in memory, so a restart between question and answer loses nothing. One
+    per manager and chat: a new question replaces the old. (`ChatState` is per chat, shared
+    by everyone in a group, so it cannot hold this.)"""
+
+    __tablename__ = "pending_reply"
+
+    chat_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    awaits: str = Field(max_length=16)
+    prompt_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger(), nullable=True)
+    )
+    created_at: datetime = _now_column()
+    expires_at: datetime = _now_column()

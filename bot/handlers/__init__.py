@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from . import actions, admin, crm5_team, fallback, leads, start
+from . import actions, admin, crm5_team, fallback, lead_work, leads, start
 
 
 def get_routers() -> list[Router]:
-    modules = (start, admin, crm5_team, leads, actions, fallback)
+    modules = (start, admin, crm5_team, leads, actions, lead_work, fallback)
     return [module.build_router() for module in modules]

@@ -105,6 +105,15 @@ class FlexbeFake:
     def calls(self, method: str) -> list[FlexbeRequest]:
         return [request for request in self.requests if request.method == method]
 
+    def changes(self, lead_id: int) -> list[dict[str, Any]]:
+        """The fields of each `changeLead` of this lead, as sent (nested: `client`, `pay`),
+        without the key and method."""
+        return [
+            {k: v for k, v in request.fields.items() if k not in ("api_key", "method", "id")}
+            for request in self.calls("changeLead")
+            if str(request.fields.get("id")) == str(lead_id)
+        ]
+
     # --- the API --------------------------------------------------------------------------
     async def _endpoint(self, request: Request) -> Response | Down:
         if request.url.path != "/mod/api/":
@@ -181,20 +190,23 @@ class FlexbeFake:
         if "status" in fields:
             code = int(fields["status"])
             lead["status"] = {"code": str(code), "name": STATUS_NAMES.get(code, str(code))}
+        # The seed's fields: client[name|phone|email], note, pay[summ|status|desc].
+        client = fields.get("client", {})
         for key in ("name", "phone", "email"):
-            if key in fields.get("client", {}):
-                lead["client"][key] = fields["client"][key]
+            if isinstance(client, dict) and key in client:
+                lead.setdefault("client", {})[key] = client[key]
         if "note" in fields:
             lead["note"] = fields["note"]
-        if "pay" in fields:
+        pay_fields = fields.get("pay")
+        if isinstance(pay_fields, dict):
             pay = lead.setdefault("pay", {})
-            if "summ" in fields["pay"]:
-                pay["summ"] = fields["pay"]["summ"]
-            if "status" in fields["pay"]:
-                code = int(fields["pay"]["status"])
+            if "summ" in pay_fields:
+                pay["summ"] = pay_fields["summ"]
+            if "status" in pay_fields:
+                code = int(pay_fields["status"])
                 pay["status"] = {"code": str(code), "name": PAY_STATUS_NAMES.get(code, str(code))}
-            if "desc" in fields["pay"]:
-                pay["desc"] = fields["pay"]["desc"]
+            if "desc" in pay_fields:
+                pay["desc"] = pay_fields["desc"]
         return {"status": 1, "data": {"lead": lead}}
 
 

@@ -424,14 +424,19 @@ class TelegramFake:
     def build_message_update(
         self,
         user_id: int,
-        text: str,
+        text: str | None,
         *,
         chat_id: int | None = None,
         language_code: str | None = "en",
         first_name: str = "Anna",
         username: str | None = None,
+        reply_to: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A user's text message to the bot (in a private chat unless `chat_id` says)."""
+        """A user's text message to the bot (in a private chat unless `chat_id` says).
+
+        `reply_to`: the id of a message of that chat it replies to (the bot's or a user's);
+        `text` None with `extra` (e.g. `{"sticker": {...}}`): a message without text."""
         chat = chat_id if chat_id is not None else user_id
         message_id = self._new_message_id(chat)
         message: dict[str, Any] = {
@@ -439,9 +444,18 @@ class TelegramFake:
             "date": int(time.time()),
             "chat": _chat(chat, first_name),
             "from": _user(user_id, first_name, language_code, username),
-            "text": text,
         }
-        if text.startswith("/"):
+        if text is not None:
+            message["text"] = text
+        message.update(extra or {})
+        if reply_to is not None:
+            if (chat, reply_to) in self._messages:
+                message["reply_to_message"] = self._api_message(
+                    self._messages[(chat, reply_to)], nested=True
+                )
+            else:
+                message["reply_to_message"] = self._incoming[(chat, reply_to)]
+        if text is not None and text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
@@ -480,7 +494,7 @@ class TelegramFake:
         self._open_queries.add(query_id)
         return {"update_id": update_id, "callback_query": query}
 
-    def message_update(self, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
+    def message_update(self, user_id: int, text: str | None, **kwargs: Any) -> dict[str, Any]:
         return self.push_update(self.build_message_update(user_id, text, **kwargs))
 
     def callback_update(

@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from actions.executors import LeadActions
+from actions.executors import LeadActions, appended_note
 from config.settings import Settings, SiteConfig
-from domain.jobs import ACTION_FAILED
+from domain.jobs import ACTION_FAILED, LeadEditPayload
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
 from storage.models import Action, Job, Lead, LeadOrigin
@@ -152,3 +152,40 @@ async def test_final_failure_without_telegram_is_logged(
     async with database.read() as session:
         alerts = (await session.exec(select(Job).where(Job.kind == ACTION_FAILED.name))).all()
     assert alerts == []
+
+
+async def test_a_note_is_appended_once_even_when_its_job_runs_again(
+    database: Database, flexbe: tuple[FlexbeFake, str]
+) -> None:
+    fake, api_url = flexbe
+    fake.leads[1414]["note"] = "Из Flexbe"
+    lead_id, _ = await prepare(database)
+    async with database.write() as session:
+        lead = await session.get(Lead, lead_id)
+        assert lead is not None
+        lead.note = "Из Flexbe"
+        session.add(lead)
+    actions = LeadActions(database=database, settings=settings_for(api_url, fake.api_key))
+    first = LeadEditPayload(lead_id=lead_id, site="okna", action="note", note="10:00 Max: раз")
+    second = LeadEditPayload(lead_id=lead_id, site="okna", action="note", note="10:01 Ada: два")
+
+    await actions.edit_lead(first.dump())
+    await actions.edit_lead(first.dump())  # the same job again (its success was not recorded)
+    await actions.edit_lead(second.dump())
+
+    expected = "Из Flexbe\n10:00 Max: раз\n10:01 Ada: два"
+    assert fake.leads[1414]["note"] == expected
+    assert [change["note"] for change in fake.changes(1414)] == [
+        "Из Flexbe\n10:00 Max: раз",
+        "Из Flexbe\n10:00 Max: раз",
+        expected,
+    ]
+    async with database.read() as session:
+        lead = await session.get(Lead, lead_id)
+    assert lead is not None and lead.note == expected
+
+
+def test_appended_note() -> None:
+    assert appended_note("", "a") == "a"
+    assert appended_note("x\n", "a") == "x\na"
+    assert appended_note("x\na", "a") == "x\na", "already there: unchanged"

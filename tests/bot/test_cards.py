@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.callbacks import Act, LeadAction
+from bot.callbacks import Act, LeadAction, LeadWork, Work
 from bot.cards import (
     CardView,
     HistoryLine,
@@ -88,10 +88,12 @@ def parsed(card: RenderedCard) -> TelegramHtml:
 
 
 def buttons(card: RenderedCard) -> list[LeadAction]:
+    """The card's own buttons (the lead work's have their own, `lead_work_buttons`)."""
     return [
         LeadAction.unpack(button.callback_data or "")
         for row in card.keyboard.inline_keyboard
         for button in row
+        if (button.callback_data or "").startswith(f"{LeadAction.__prefix__}:")
     ]
 
 
@@ -166,7 +168,9 @@ def test_huge_lead_fits_4096_and_keeps_every_button() -> None:
     history = [HistoryLine(datetime(2026, 1, 1, tzinfo=UTC), long) for _ in range(40)]
     card = render_card(
         CardView(
-            lead=lead(client_name=long, note=long, form_data=fields, client_email=long),
+            lead=lead(
+                client_name=long, note="\n".join([long] * 50), form_data=fields, client_email=long
+            ),
             site_name=long,
             history=history,
             can_deal=True,
@@ -230,3 +234,40 @@ def test_the_site_is_named_never_by_a_placeholder() -> None:
     assert site_title(lead(site_domain="dveri-msk.ru", site_name=" "), None) == "dveri-msk.ru"
     assert site_title(lead(site_key="default"), None) == "okna-spb.ru", "the page domain"
     assert site_title(lead(site_key="default", page_url="javascript:x"), None) == "default"
+
+
+def work_buttons(card: RenderedCard) -> list[LeadWork]:
+    return [
+        LeadWork.unpack(button.callback_data or "")
+        for row in card.keyboard.inline_keyboard
+        for button in row
+        if (button.callback_data or "").startswith(f"{LeadWork.__prefix__}:")
+    ]
+
+
+@pytest.mark.usefixtures("english")
+def test_the_note_shows_its_newest_lines_escaped() -> None:
+    note = "\n".join(f"02.12.2026 10:{minute:02} Max: line {minute}" for minute in range(9))
+    card = render_card(CardView(lead=lead(note=note + "\n" + HOSTILE), site_name="s"))
+
+    text = parsed(card).text
+    assert "Note" in text and "…" in text
+    assert "line 0" not in text, "the oldest lines give way"
+    assert "line 8" in text and HOSTILE in text
+    assert "<script>" not in card.text
+
+
+@pytest.mark.usefixtures("english")
+def test_payment_marks_appear_while_an_invoice_awaits_payment() -> None:
+    awaiting = render_card(CardView(lead=lead(pay_status_code=0), site_name="s"))
+    paid = render_card(CardView(lead=lead(pay_status_code=2), site_name="s"))
+    none = render_card(CardView(lead=lead(pay_summ=None, pay_status_code=None), site_name="s"))
+
+    note_client_invoice = [Work.NOTE, Work.CLIENT, Work.INVOICE]
+    assert [b.act for b in work_buttons(awaiting)] == [
+        *note_client_invoice,
+        Work.PAID,
+        Work.PAY_ERROR,
+    ]
+    assert [b.act for b in work_buttons(paid)] == note_client_invoice
+    assert [b.act for b in work_buttons(none)] == note_client_invoice

@@ -16,6 +16,10 @@ from domain.jobs import (
     CALL,
     CANCEL_CALL,
     CRM5_DEAL,
+    FLEXBE_CLIENT,
+    FLEXBE_INVOICE,
+    FLEXBE_NOTE,
+    FLEXBE_PAY,
     FLEXBE_STATUS,
     NOTIFY,
     PRUNE,
@@ -29,6 +33,7 @@ from domain.jobs import (
     BlockedAlertPayload,
     CardPayload,
     JobKind,
+    LeadEditPayload,
     NoPayload,
     PayloadError,
     ReconcilePayload,
@@ -36,6 +41,7 @@ from domain.jobs import (
     SyncReportPayload,
     UpdatePayload,
     action_failed_key,
+    answer_edit_key,
     asked_reconcile_key,
     blocked_alert_key,
     call_key,
@@ -43,6 +49,7 @@ from domain.jobs import (
     changed_card_key,
     deal_key,
     new_card_key,
+    pay_status_key,
     prune_key,
     reconcile_key,
     recovered_key,
@@ -127,6 +134,52 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         ActionPayload(lead_id=7, site="okna", actor=42, action="uncall"),
         {"lead_id": 7, "site": "okna", "actor": 42, "action": "uncall"},
     ),
+    (
+        FLEXBE_NOTE,
+        LeadEditPayload(lead_id=7, site="okna", actor=42, action="note", note="02.12 Max: ok"),
+        {"lead_id": 7, "site": "okna", "actor": 42, "action": "note", "note": "02.12 Max: ok"},
+    ),
+    (
+        FLEXBE_CLIENT,
+        LeadEditPayload(
+            lead_id=7, site="okna", actor=42, action="client:phone", client_phone="+79123456789"
+        ),
+        {
+            "lead_id": 7,
+            "site": "okna",
+            "actor": 42,
+            "action": "client:phone",
+            "client_phone": "+79123456789",
+        },
+    ),
+    (
+        FLEXBE_INVOICE,
+        LeadEditPayload(
+            lead_id=7,
+            site="okna",
+            actor=42,
+            action="invoice",
+            pay_summ="15000.50",
+            pay_status=0,
+            pay_desc="",
+            action_id=9,
+        ),
+        {
+            "lead_id": 7,
+            "site": "okna",
+            "actor": 42,
+            "action": "invoice",
+            "pay_summ": "15000.50",
+            "pay_status": 0,
+            "pay_desc": "",
+            "action_id": 9,
+        },
+    ),
+    (
+        FLEXBE_PAY,
+        LeadEditPayload(lead_id=7, site="okna", actor=11, action="pay:2", pay_status=2),
+        {"lead_id": 7, "site": "okna", "actor": 11, "action": "pay:2", "pay_status": 2},
+    ),
 ]
 
 
@@ -154,6 +207,10 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "comunik8.call",
         "comunik8.cancel",
         "crm5.deal",
+        "flexbe.client",
+        "flexbe.invoice",
+        "flexbe.note",
+        "flexbe.pay",
         "flexbe.reconcile",
         "flexbe.status",
         "notify",
@@ -185,7 +242,10 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert deal_key(7) == "crm5.deal:7"
     assert call_key(7, 0) == "comunik8.call:7:0"
     assert cancel_call_key(7, 1) == "comunik8.cancel:7:1"
+    assert answer_edit_key(-100123, 55) == "flexbe.edit:-100123:55"
+    assert pay_status_key(7, 2, 3) == "flexbe.pay:7:2:v3"
     assert telegram_queue(-100123) == "tg:-100123"
+    assert LeadEditPayload(lead_id=7).queue == "lead:7", "a lead's edits run in order"
     assert CardPayload(lead_id=7, chat_id=-100123, reason="new").queue == "tg:-100123"
 
 

@@ -105,14 +105,15 @@ async def open_stack(
     site_name: str = "Окна СПб",
     site_region: str | None = None,
     crm5_mapping: Crm5Mapping | None = None,
+    fakes: tuple[TelegramFake, FlexbeFake] | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
     site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `crm5_mapping`: the
-    site's `[sites.crm5]`."""
-    flexbe = FlexbeFake()
-    telegram = TelegramFake()
+    site's `[sites.crm5]`. `fakes`: the Telegram and
+    Flexbe of a stack run before on the same database (a restart: chats and leads stay)."""
+    telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     async with (
         telegram.running(),
@@ -149,11 +150,12 @@ async def open_stack(
         )
         async with database.write() as session:
             await ensure_sites(session, [("okna", site_name or "okna")])
-            session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
-            session.add(Manager(telegram_id=MANAGER, name="Max"))
-            session.add(
-                Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
-            )
+            if await session.get(Manager, ADMIN) is None:
+                session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
+                session.add(Manager(telegram_id=MANAGER, name="Max"))
+                session.add(
+                    Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
+                )
         parts = _build_telegram(settings, database)
         registry = build_registry(settings=settings, database=database, telegram=parts, sleep=sleep)
         worker = Worker(

@@ -1,0 +1,156 @@
+"""Working on a lead: a reply with a note → `changeLead` at Flexbe → the card edited, against
+the status button's tap → `changeLead` → card edited, measured in the same run.
+
+The real service (`leadrelay serve`, SQLite, all roles, the bot polling) runs as a
+subprocess, pointed at a loopback Telegram Bot API and a loopback Flexbe served by this
+process. For each lead, one at a time (idle): an admin taps "Processed" on its card (the
+baseline), then replies to the card with a note; each is timed from the update's arrival
+at the fake to the card's edit that shows it done. Prints p50/p99 of both and the ratio of
+the p99s (the note's path should cost about what a tap costs: target p99 < 1 s, ratio ≈ 1).
+Telegram's pace is lifted in the service's settings: the figures are leadrelay's own.
+
+    .venv/bin/python bench/lead_work.py [--leads 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from testkit.factories import lead_event  # noqa: E402
+from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
+from testkit.fakes.server import serve_app  # noqa: E402
+from testkit.fakes.telegram import TelegramFake  # noqa: E402
+from testkit.service import Service, service_environment  # noqa: E402
+from webhooks.forms import encode_form  # noqa: E402
+
+TOKEN = "bench-lead-work-token-0123456789"
+GROUP = -1001000
+ADMIN = 11
+
+
+def card(fake: TelegramFake, num: int) -> dict[str, Any] | None:
+    needle = f"#{num}</b>"
+    return next((m for m in fake.messages(GROUP) if needle in str(m["text"])), None)
+
+
+async def until(check: Callable[[], bool], timeout: float = 30.0) -> float:
+    """Wait for `check`; the monotonic moment it held."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the expected state was not reached")
+        await asyncio.sleep(0.002)
+    return time.monotonic()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+async def run(args: argparse.Namespace) -> None:
+    telegram, flexbe = TelegramFake(), FlexbeFake()
+    async with telegram.running(), serve_app(flexbe.app) as flexbe_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = service_environment(
+                LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/lead_work.db",
+                LEADRELAY_WEBHOOK_TOKEN=TOKEN,
+                LEADRELAY_FLEXBE_API_URL=f"{flexbe_url}/mod/api/",
+                LEADRELAY_FLEXBE_API_KEY=flexbe.api_key,
+                LEADRELAY_TELEGRAM_BOT_TOKEN=telegram.token,
+                LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
+                LEADRELAY_TELEGRAM_CHATS=str(GROUP),
+                LEADRELAY_TELEGRAM_ADMINS=str(ADMIN),
+                LEADRELAY_LOG_LEVEL="WARNING",
+                # The path's own cost: with Telegram's group pace (20 a minute) each of the
+                # card's two edits ("in progress", "done") waits its turn instead.
+                LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
+                LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
+            )
+            service = Service(env, Path(tmp))
+            await service.migrate()
+            await service.start()
+            try:
+                await measure(service, telegram, flexbe, args.leads)
+            finally:
+                await service.stop()
+
+
+async def measure(service: Service, telegram: TelegramFake, flexbe: FlexbeFake, n: int) -> None:
+    taps: list[float] = []
+    notes: list[float] = []
+    async with httpx.AsyncClient() as http:
+        for index in range(n):
+            lead_id = 10_000 + index
+            num = lead_id % 1000
+            event = lead_event(lead_id)
+            flexbe.leads[lead_id] = event["data"]
+            response = await http.post(
+                f"{service.url}/flexbe/{TOKEN}",
+                content=encode_form(event),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response.raise_for_status()
+            await until(lambda: card(telegram, num) is not None)  # noqa: B023
+            shown = card(telegram, num)
+            assert shown is not None
+            processed = next(
+                button["callback_data"]
+                for row in shown["reply_markup"]["inline_keyboard"]
+                for button in row
+                if button["text"] == "Processed"
+            )
+
+            started = time.monotonic()
+            telegram.callback_update(ADMIN, GROUP, shown["message_id"], processed)
+            done = await until(
+                lambda: "Processed: done" in str(card(telegram, num)["text"])  # type: ignore[index]  # noqa: B023
+            )
+            taps.append(done - started)
+
+            started = time.monotonic()
+            telegram.message_update(
+                ADMIN, f"Заметка {index}", chat_id=GROUP, reply_to=shown["message_id"]
+            )
+            done = await until(
+                lambda: "note: done" in str(card(telegram, num)["text"])  # type: ignore[index]  # noqa: B023
+            )
+            notes.append(done - started)
+            await asyncio.sleep(0.5)  # idle between leads
+    assert len(flexbe.calls("changeLead")) == 2 * n, "one change per tap and per note"
+    tap50, tap99 = percentiles(taps)
+    note50, note99 = percentiles(notes)
+    print(f"status tap → changeLead → card edited: p50 {tap50:.0f} ms, p99 {tap99:.0f} ms")
+    print(
+        f"note reply → changeLead → card edited: p50 {note50:.0f} ms, p99 {note99:.0f} ms "
+        f"(target p99 < 1000 ms)"
+    )
+    print(f"note p99 / tap p99 = {note99 / tap99:.2f} over {n} leads each")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--leads", type=int, default=30)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
