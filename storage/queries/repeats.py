@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -48,9 +49,9 @@ def lead_moment(lead: Lead) -> datetime:
     return lead.created_at or lead.received_at
 
 
-async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -> Repeat | None:
-    """The earlier leads with `lead`'s phone or e-mail within `window` before it; None
-    when there are none (or it has neither contact)."""
+def earlier_leads_query(lead: Lead, window: timedelta) -> Any:
+    """The leads before `lead` within `window` with its phone or e-mail, latest first;
+    None when it has neither contact."""
     contacts = []
     if lead.client_phone_normalized:
         contacts.append(col(Lead.client_phone_normalized) == lead.client_phone_normalized)
@@ -59,7 +60,7 @@ async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -
     if not contacts or lead.id is None:
         return None
     moment = lead_moment(lead)
-    query = (
+    return (
         select(Lead)
         .where(
             or_(*contacts),
@@ -74,6 +75,14 @@ async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -
         .order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
         .limit(MAX_COUNTED)
     )
+
+
+async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -> Repeat | None:
+    """What the earlier leads with `lead`'s phone or e-mail within `window` say of it;
+    None when there are none (or it has neither contact)."""
+    query = earlier_leads_query(lead, window)
+    if query is None:
+        return None
     earlier = list((await session.exec(query)).all())
     if not earlier:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,11 +103,13 @@ async def open_stack(
     lease: float = 10,
     site_name: str = "Окна СПб",
     site_region: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
-    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `overrides`: settings
+    that differ from the test defaults (e.g. Telegram's production rates)."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -142,6 +144,8 @@ async def open_stack(
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
         )
+        if overrides:
+            settings = settings.model_copy(update=dict(overrides))
         async with database.write() as session:
             await ensure_sites(session, [("okna", site_name or "okna")])
             session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
