@@ -5,6 +5,7 @@ card opens on demand and stays live, and `/leads new` lists them all."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from typing import Any
 
@@ -56,13 +57,20 @@ async def _post_burst(stack: Stack) -> None:
 
 async def _listed(stack: Stack) -> set[int]:
     """Every lead number `/leads new` shows in the group, page after page."""
+
+    def pages_after(count: int) -> list[dict[str, Any]]:
+        later = stack.telegram.chat(GROUP)[count:]
+        return [m for m in later if m["text"].startswith("<b>Leads: new</b>")]
+
+    def has_page_after(count: int) -> bool:
+        return bool(pages_after(count))
+
     before = len(stack.telegram.chat(GROUP))
     stack.telegram.message_update(MANAGER, "/leads new", chat_id=GROUP)
     seen: set[int] = set()
     while True:
-        await eventually(lambda: len(stack.telegram.chat(GROUP)) > before)
-        page = stack.telegram.chat(GROUP)[-1]
-        assert page["text"].startswith("<b>Leads: new</b>")
+        await eventually(functools.partial(has_page_after, before))
+        page = pages_after(before)[0]
         seen |= {int(num) for num in re.findall(r"^#(\d+) ·", page["text"], re.MULTILINE)}
         more = buttons(page).get("More »")
         if more is None:

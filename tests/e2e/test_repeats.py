@@ -30,7 +30,7 @@ def _cards(stack: Stack, chat: int, num: int) -> list[dict[str, Any]]:
 
 
 def _text(stack: Stack, chat: int, num: int) -> str:
-    return (card_of(stack.telegram, chat, num) or {}).get("text", "")
+    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
 
 
 async def _lead_id(stack: Stack, flexbe_id: int) -> int:

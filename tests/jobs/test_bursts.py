@@ -83,12 +83,15 @@ async def test_a_summary_takes_the_backlog_once_and_a_rerun_nothing_more(
     assert summaries == [f"summary:{GROUP}:1000:{part}" for part in (1, 2, 3)]
     async with database.read() as session:
         parts = (
-            await session.exec(select(Job).where(Job.kind == BURST_SUMMARY.name).order_by(Job.id))
+            await session.exec(
+                select(Job).where(Job.kind == BURST_SUMMARY.name).order_by(col(Job.id))
+            )
         ).all()
         replaced = (
             await session.exec(select(Job).where(col(Job.status) == JobStatus.DONE.value))
         ).all()
-    assert [len(BURST_SUMMARY.parse(p.payload).lead_ids) for p in parts] == [PER_MESSAGE, PER_MESSAGE, 10]
+    sizes = [len(BURST_SUMMARY.parse(p.payload).lead_ids) for p in parts]
+    assert sizes == [PER_MESSAGE, PER_MESSAGE, 10]
     assert {(BURST_SUMMARY.parse(p.payload).total, p.queue) for p in parts} == {(90, f"tg:{GROUP}")}
     assert len(replaced) == 90 and {job.last_error for job in replaced} == {SUMMARISED}
 
