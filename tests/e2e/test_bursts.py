@@ -117,3 +117,22 @@ async def test_a_burst_becomes_a_summary_within_seconds_and_loses_no_lead(
             lambda: "Taken by Max" in (card_of(stack.telegram, GROUP, last) or {}).get("text", "")
         )
         assert (card_of(stack.telegram, GROUP, last) or {})["message_id"] == card["message_id"]
+
+
+async def test_a_group_in_russian_gets_its_summary_in_russian(database: Database) -> None:
+    async with open_stack(database, overrides={**PRODUCTION, "telegram_language": "ru"}) as stack:
+        await asyncio.gather(
+            *(stack.new_lead(8000 + num, num=num, email=f"ru{num}@example.ru") for num in NUMS[:30])
+        )
+
+        await eventually(lambda: bool(_summaries_ru(stack)), timeout=30)
+        [summary] = _summaries_ru(stack)
+        assert "Нажмите номер" in summary["text"] or "нажмите номер" in summary["text"]
+        labels = list(buttons(summary))
+        assert labels and all(label.startswith("#") for label in labels)
+        count = int(re.findall(r"Новые заявки: (\d+)", summary["text"])[0])
+        assert count == len(labels) > 30 - 20
+
+
+def _summaries_ru(stack: Stack) -> list[dict[str, Any]]:
+    return [m for m in stack.telegram.chat(GROUP) if m["text"].startswith("<b>Новые заявки:")]
