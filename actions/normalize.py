@@ -6,6 +6,7 @@ from typing import Any
 
 from config.regions import DEFAULT_REGION
 from domain.statuses import LEAD_STATUS_NAMES, PAY_STATUS_NAMES, LeadStatus
+from integrations.emails import normalize_email
 from integrations.flexbe_models import FlexbeModel, LeadData, SiteInfo, Status
 from integrations.phones import normalize_phone
 from storage.queries.leads import LeadSnapshot
@@ -45,6 +46,7 @@ def snapshot_from_lead(
         client_phone=(client.phone or "") if client else "",
         client_phone_normalized=normalize_phone(client.phone or "", region) if client else "",
         client_email=(client.email or "") if client else "",
+        client_email_normalized=normalize_email(client.email or "") if client else "",
         note=data.note or "",
         form_name=data.form_name or "",
         form_data={key: _dump(field) for key, field in (data.form_data or {}).items()},

@@ -25,6 +25,7 @@ from domain.statuses import LeadStatus, PayStatus
 from integrations.amounts import amount_text
 from integrations.phones import normalize_phone
 from storage.models import Lead
+from storage.queries.repeats import Repeat
 
 MAX_MESSAGE_UTF16 = 4096
 # Tried in order until the card fits: (characters per value, form fields, history lines).
@@ -39,6 +40,15 @@ class HistoryLine:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatBadge:
+    """The client wrote before: `repeat` from `storage.queries.repeats`, and the title of
+    the site of the latest earlier lead."""
+
+    repeat: Repeat
+    site_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class CardView:
     lead: Lead
     site_name: str
@@ -49,6 +59,7 @@ class CardView:
     timezone: tzinfo = UTC
     # Where the site's visitors dial from: how a national number becomes a tel: link.
     region: str = DEFAULT_REGION
+    repeat: RepeatBadge | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,8 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
     lines.append(html.escape(_("Status: {status}").format(status=status_label(lead.status_code))))
     if lead.origin != "webhook":
         lines.append(html.escape(_("Recovered from Flexbe")))
+    if view.repeat is not None:
+        lines.append(_repeat_line(view.repeat, view.timezone, limit))
     page = _link(lead.page_url, lead.page_name or lead.page_url, limit)
     if page:
         lines.append(html.escape(_("Page:")) + " " + page)
@@ -171,6 +184,34 @@ def _note(note: str, limit: int) -> list[str]:
         out.append("…")
     out.extend(html.escape(_shorten(line, limit)) for line in lines[-shown:])
     return out
+
+
+def ordinal(number: int) -> str:
+    """`3rd`, `11th`, `22nd` in English; each catalog spells its own."""
+    if number % 100 in (11, 12, 13) or number % 10 not in (1, 2, 3):
+        return _("{number}th").format(number=number)
+    if number % 10 == 1:
+        return _("{number}st").format(number=number)
+    if number % 10 == 2:
+        return _("{number}nd").format(number=number)
+    return _("{number}rd").format(number=number)
+
+
+def _repeat_line(badge: RepeatBadge, zone: tzinfo, limit: int) -> str:
+    """🔁 3rd request since 12.11 — Site A #1021, Processed by Ivan"""
+    repeat, latest = badge.repeat, badge.repeat.latest
+    status = status_label(latest.status_code)
+    if latest.taken_by is not None:
+        who = _shorten(latest.taken_by_name or str(latest.taken_by), limit)
+        status = _("{status} by {name}").format(status=status, name=who)
+    text = _("{ordinal} request since {date} — {site} #{num}, {status}").format(
+        ordinal=ordinal(repeat.request_number),
+        date=repeat.first_at.astimezone(zone).strftime("%d.%m"),
+        site=_shorten(badge.site_name, limit),
+        num=latest.num if latest.num is not None else latest.flexbe_id,
+        status=status,
+    )
+    return "🔁 " + html.escape(text)
 
 
 def _form(lead: Lead, esc: Any, max_fields: int) -> list[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from config.regions import DEFAULT_REGION
-from config.settings import Settings
+from config.settings import DEFAULT_REPEAT_WINDOW, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,13 @@ class BotConfig:
     default_region: str = DEFAULT_REGION
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
+    # How far back an earlier lead makes a site's lead a repeat, and for sites not listed.
+    repeat_windows: Mapping[str, timedelta] = field(default_factory=dict)
+    default_repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
+    # How many messages a minute a group, and a private chat, may receive (the worker's
+    # Telegram limits): more cards than this waiting for one chat become a summary.
+    group_per_minute: int = 20
+    private_per_minute: int = 60
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -51,7 +58,20 @@ class BotConfig:
             },
             regions={site.key: settings.region(site.key) for site in settings.sites},
             default_region=settings.default_region,
+            repeat_windows={
+                site.key: settings.repeat_window_of(site.key) for site in settings.sites
+            },
+            default_repeat_window=settings.repeat_window,
+            group_per_minute=settings.telegram_group_per_minute,
+            private_per_minute=settings.telegram_chat_per_second * 60,
         )
 
     def region(self, site_key: str) -> str:
         return self.regions.get(site_key, self.default_region)
+
+    def repeat_window(self, site_key: str) -> timedelta:
+        return self.repeat_windows.get(site_key, self.default_repeat_window)
+
+    def per_minute(self, chat_id: int) -> int:
+        """How many messages `chat_id` can receive in a minute (groups have negative ids)."""
+        return self.group_per_minute if chat_id < 0 else self.private_per_minute

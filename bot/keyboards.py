@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Act, LeadAction, LeadWork, Work
+from bot.callbacks import Act, LeadAction, LeadWork, OpenLead, Work
 from domain.statuses import LeadStatus, PayStatus
 
 if TYPE_CHECKING:
@@ -46,6 +46,13 @@ def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
         button("⏰ " + _("Call in 10 min"), Act.CALL_LATER)
         button("✖️ " + _("Cancel call"), Act.CANCEL_CALL)
         rows.append(3)
+    earlier = view.repeat.repeat.latest if view.repeat is not None else None
+    if earlier is not None and earlier.id is not None:
+        builder.button(
+            text="🔁 " + _("Earlier: #{num}").format(num=earlier.num or earlier.flexbe_id),
+            callback_data=OpenLead(lead_id=earlier.id),
+        )
+        rows.append(1)
     builder.adjust(*rows)
     for row in lead_work_buttons(view):
         builder.row(*row)

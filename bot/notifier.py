@@ -21,16 +21,26 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import Act
-from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
+from bot.cards import (
+    CardView,
+    RenderedCard,
+    RepeatBadge,
+    render_card,
+    render_plain,
+    site_title,
+)
 from bot.config import BotConfig
 from bot.history import history_lines
-from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
+from bot.summaries import render_summary
+from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, BurstSummaryPayload, blocked_alert_key
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.database import Database
 from storage.models import Action, ActionOutcome, Lead
+from storage.queries import bursts
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
+from storage.queries.repeats import find_repeat
 from storage.queries.team import get_manager
 
 log = logging.getLogger(__name__)
@@ -48,6 +58,8 @@ class CardNotifier:
         self.config = config
 
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
+        if reason == "new":
+            await self._summarise_backlog(chat_id, lead_id)
         async with self.database.read() as session:
             if await card_queries.is_blocked(session, chat_id):
                 log.info("chat %s blocked the bot; card of lead %s not sent", chat_id, lead_id)
@@ -57,6 +69,9 @@ class CardNotifier:
                 log.warning("lead %s is gone; no card for chat %s", lead_id, chat_id)
                 return
             actions = await card_queries.history_of(session, lead_id)
+            repeat = await find_repeat(
+                session, lead=lead, window=self.config.repeat_window(lead.site_key)
+            )
             card = await card_queries.find_card(session, lead_id=lead_id, chat_id=chat_id)
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
                 # A change of a lead this chat never had a card of: nothing to edit.
@@ -65,13 +80,14 @@ class CardNotifier:
         with self.i18n.context(), self.i18n.use_locale(language):
             view = CardView(
                 lead=lead,
-                site_name=site_title(lead, self.config.configured_names.get(lead.site_key)),
+                site_name=self._site_name(lead),
                 history=history_lines(actions),
                 can_deal=self.config.can_deal,
                 can_call=self.config.can_call,
                 timezone=self.config.zone,
                 region=self.config.region(lead.site_key),
                 retry=Act.RETRY if _last_failed(actions) else None,
+                repeat=RepeatBadge(repeat, self._site_name(repeat.latest)) if repeat else None,
             )
             rendered = render_card(view)
             content_hash = _hash(rendered)
@@ -95,6 +111,53 @@ class CardNotifier:
                 message_id=message_id,
                 content_hash=content_hash,
             )
+
+    async def send_summary(self, summary: BurstSummaryPayload) -> None:
+        """One message of a burst summary; its leads' cards are posted when tapped."""
+        chat_id = summary.chat_id
+        async with self.database.read() as session:
+            if await card_queries.is_blocked(session, chat_id):
+                return
+            leads = await bursts.leads_by_ids(session, summary.lead_ids)
+            language = await self._language(session, chat_id)
+        if not leads:
+            return
+        with self.i18n.context(), self.i18n.use_locale(language):
+            rendered = render_summary(
+                summary, leads, site_name=self._site_name, zone=self.config.zone
+            )
+            try:
+                await self.bot.send_message(
+                    chat_id,
+                    rendered.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=rendered.keyboard,
+                )
+            except TelegramForbiddenError as exc:
+                await self._blocked(chat_id, exc.message)
+
+    async def _summarise_backlog(self, chat_id: int, lead_id: int) -> None:
+        """More first cards waiting for this chat than it can receive in a minute: they
+        become a summary (this lead's card goes out as usual). A cheap read first, so a
+        chat without a backlog costs no write."""
+        per_minute = self.config.per_minute(chat_id)
+        if per_minute >= bursts.MAX_SUMMARISED:
+            # No Telegram chat takes that many: a pace set this high (tests, a private
+            # Bot API server) drains any burst within the minute, so nothing is held back.
+            return
+        async with self.database.read() as session:
+            waiting = await bursts.waiting_new_cards(session, chat_id=chat_id, limit=per_minute + 1)
+        if len(waiting) <= per_minute:
+            return
+        async with self.database.write() as session:
+            summarised = await bursts.summarise_backlog(
+                session, chat_id=chat_id, trigger_lead=lead_id, per_minute=per_minute
+            )
+        if summarised:
+            log.info("chat %s: %s waiting cards sent as a summary", chat_id, summarised)
+
+    def _site_name(self, lead: Lead) -> str:
+        return site_title(lead, self.config.configured_names.get(lead.site_key))
 
     async def _post(
         self, chat_id: int, message_id: int | None, view: CardView, rendered: RenderedCard

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.durations import parse_duration
 from config.mappings import Comunik8Mapping, Crm5Mapping
 from config.regions import DEFAULT_REGION, check_region
 from config.secrets import refusal, weakness
@@ -32,6 +34,8 @@ from config.telegram_webhook import derive_webhook_secrets
 ENV_PREFIX = "LEADRELAY_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
 DEFAULT_SITE_KEY = "default"
+# How far back a lead's phone or e-mail is looked for among earlier leads (a repeat).
+DEFAULT_REPEAT_WINDOW = timedelta(days=90)
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~]+$")
 _SITE_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # How late a repeat can still come from outside, which the retention must outlast.
@@ -86,6 +90,9 @@ class SiteConfig(BaseModel):
     # How this site's leads become 5CRM deals and Comunik8 calls ([sites.crm5], [sites.comunik8]).
     crm5: Crm5Mapping = Field(default_factory=Crm5Mapping)
     comunik8: Comunik8Mapping = Field(default_factory=Comunik8Mapping)
+    # How far back an earlier lead with the same phone or e-mail makes this site's lead a
+    # repeat (`90d`); none: LEADRELAY_REPEAT_WINDOW.
+    repeat_window: timedelta | None = None
 
     @field_validator("key")
     @classmethod
@@ -105,6 +112,11 @@ class SiteConfig(BaseModel):
     @classmethod
     def _known_region(cls, value: str | None) -> str | None:
         return None if value is None else check_region(value)
+
+    @field_validator("repeat_window", mode="before")
+    @classmethod
+    def _repeat_window(cls, value: object) -> timedelta | None:
+        return None if value is None else parse_duration(value)
 
     @property
     def display_name(self) -> str:
@@ -161,6 +173,8 @@ class Settings(BaseSettings):
     # Finished jobs and received events older than this are deleted (actions.retention).
     retention_days: int = Field(default=30, ge=1, le=3650)
     telegram_webhook_secret: SecretStr | None = None
+    # An earlier lead with the same phone or e-mail within this makes a lead a repeat.
+    repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
 
     crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")
     crm5_public_token: SecretStr | None = None
@@ -176,6 +190,11 @@ class Settings(BaseSettings):
     @classmethod
     def _ids(cls, value: Any) -> Any:
         return _split_ids(value)
+
+    @field_validator("repeat_window", mode="before")
+    @classmethod
+    def _repeat_window(cls, value: object) -> timedelta:
+        return parse_duration(value)
 
     @field_validator("database_url")
     @classmethod
@@ -276,6 +295,11 @@ class Settings(BaseSettings):
             if site.key == key:
                 return site
         raise KeyError(key)
+
+    def repeat_window_of(self, site_key: str) -> timedelta:
+        """How far back an earlier lead makes a lead of `site_key` a repeat."""
+        site = next((site for site in self.sites if site.key == site_key), None)
+        return (site.repeat_window if site else None) or self.repeat_window
 
     def region(self, site_key: str) -> str:
         """The region a site's national phone numbers are read in."""

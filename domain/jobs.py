@@ -339,6 +339,46 @@ class RecoveredPayload:
 
 
 @dataclass(frozen=True, slots=True)
+class BurstSummaryPayload:
+    """`telegram.summary`: one message listing new leads whose cards were waiting for a
+    chat longer than a minute of its Telegram budget; part `part` of `parts`, out of
+    `total` leads summarised together."""
+
+    chat_id: int
+    lead_ids: tuple[int, ...]
+    part: int = 1
+    parts: int = 1
+    total: int = 0
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> BurstSummaryPayload:
+        ids = raw.get("lead_ids")
+        if not isinstance(ids, list | tuple):
+            raise PayloadError("job payload's 'lead_ids' is not a list")
+        lead_ids = tuple(_as_int(i, "lead_ids") for i in ids)
+        return cls(
+            chat_id=_int(raw, "chat_id"),
+            lead_ids=lead_ids,
+            part=_optional_int(raw, "part") or 1,
+            parts=_optional_int(raw, "parts") or 1,
+            total=_optional_int(raw, "total") or len(lead_ids),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "chat_id": self.chat_id,
+            "lead_ids": list(self.lead_ids),
+            "part": self.part,
+            "parts": self.parts,
+            "total": self.total,
+        }
+
+    @property
+    def queue(self) -> str:
+        return telegram_queue(self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
 class SyncReportPayload:
     """`telegram.sync_report`: the counts of a `/sync`, back to the chat that asked."""
 
@@ -409,6 +449,7 @@ ACTION_FAILED = JobKind(
 )
 RECOVERED = JobKind("telegram.recovered", RecoveredPayload.parse, pruned_after_retention=True)
 SYNC_REPORT = JobKind("telegram.sync_report", SyncReportPayload.parse, pruned_after_retention=True)
+BURST_SUMMARY = JobKind("telegram.summary", BurstSummaryPayload.parse, pruned_after_retention=True)
 RECONCILE = JobKind("flexbe.reconcile", ReconcilePayload.parse, pruned_after_retention=True)
 PRUNE = JobKind("retention.prune", NoPayload.parse, pruned_after_retention=True)
 # The card buttons' calls out: their keys guard against a second deal or call for ever.
@@ -436,6 +477,7 @@ ALL_KINDS: tuple[JobKind[Any], ...] = (
     ACTION_FAILED,
     RECOVERED,
     SYNC_REPORT,
+    BURST_SUMMARY,
     RECONCILE,
     PRUNE,
     FLEXBE_STATUS,
@@ -451,6 +493,7 @@ TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
     ACTION_FAILED,
     RECOVERED,
     SYNC_REPORT,
+    BURST_SUMMARY,
 )
 PRUNED_KINDS = frozenset(kind.name for kind in ALL_KINDS if kind.pruned_after_retention)
 KEPT_KINDS = frozenset(kind.name for kind in ALL_KINDS if not kind.pruned_after_retention)
@@ -500,6 +543,12 @@ def action_failed_key(subject: str, admin: int) -> str:
 
 def recovered_key(site: str, chat_id: int, lead_ids: tuple[int, ...] | list[int]) -> str:
     return f"recovered:{site}:{chat_id}:{min(lead_ids)}:{len(lead_ids)}"
+
+
+def burst_summary_key(chat_id: int, trigger_lead: int, part: int) -> str:
+    """Part `part` of the summary made when the card of `trigger_lead` (whose first card
+    is one job ever) found a backlog: a rerun of that job finds it made."""
+    return f"summary:{chat_id}:{trigger_lead}:{part}"
 
 
 def sync_report_key(chat_id: int, now: datetime) -> str:

@@ -15,6 +15,7 @@ from config.settings import Settings
 from domain.jobs import (
     ACTION_FAILED,
     BLOCKED_ALERT,
+    BURST_SUMMARY,
     CALL,
     CANCEL_CALL,
     CRM5_DEAL,
@@ -196,12 +197,16 @@ def _register_telegram(
             payload=SYNC_REPORT.parse(payload),
         )
 
+    async def summary(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await notifier.send_summary(BURST_SUMMARY.parse(payload))
+
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
     messages: tuple[tuple[JobKind[Any], Handler], ...] = (
         (BLOCKED_ALERT, alert),
         (ACTION_FAILED, action_failed),
         (RECOVERED, recovered),
         (SYNC_REPORT, report),
+        (BURST_SUMMARY, summary),
     )
     for kind, handler in messages:
         registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))

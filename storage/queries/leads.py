@@ -31,6 +31,7 @@ class LeadSnapshot:
     client_phone: str = ""
     client_phone_normalized: str = ""
     client_email: str = ""
+    client_email_normalized: str = ""
     note: str = ""
     form_name: str = ""
     form_data: dict[str, Any] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from domain.jobs import (
     ACTION_FAILED,
     ALL_KINDS,
     BLOCKED_ALERT,
+    BURST_SUMMARY,
     CALL,
     CANCEL_CALL,
     CRM5_DEAL,
@@ -31,6 +32,7 @@ from domain.jobs import (
     ActionFailedPayload,
     ActionPayload,
     BlockedAlertPayload,
+    BurstSummaryPayload,
     CardPayload,
     JobKind,
     LeadEditPayload,
@@ -44,6 +46,7 @@ from domain.jobs import (
     answer_edit_key,
     asked_reconcile_key,
     blocked_alert_key,
+    burst_summary_key,
     call_key,
     cancel_call_key,
     changed_card_key,
@@ -106,6 +109,11 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         SYNC_REPORT,
         SyncReportPayload(chat_id=42, site="Okna", new=1, updated=2, unchanged=3, failed=0),
         {"chat_id": 42, "site": "Okna", "new": 1, "updated": 2, "unchanged": 3, "failed": 0},
+    ),
+    (
+        BURST_SUMMARY,
+        BurstSummaryPayload(chat_id=-100123, lead_ids=(4, 5), part=2, parts=3, total=90),
+        {"chat_id": -100123, "lead_ids": [4, 5], "part": 2, "parts": 3, "total": 90},
     ),
     (RECONCILE, ReconcilePayload(site="okna"), {"site": "okna"}),
     (
@@ -218,6 +226,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.action_failed",
         "telegram.alert",
         "telegram.recovered",
+        "telegram.summary",
         "telegram.sync_report",
         "telegram.update",
     ]
@@ -234,6 +243,7 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert blocked_alert_key(-100123, 42) == "alert:blocked:-100123:42"
     assert action_failed_key("j3.2", 42) == "alert:dead:j3.2:42"
     assert recovered_key("okna", -100123, [6, 4, 5]) == "recovered:okna:-100123:4:3"
+    assert burst_summary_key(-100123, 7, 2) == "summary:-100123:7:2"
     assert sync_report_key(42, now) == "sync-report:42:360420.0"
     assert reconcile_key("okna", now, timedelta(minutes=5)) == "reconcile:okna:1201"
     assert asked_reconcile_key("okna", 42, 17) == "reconcile:okna:asked:42:17"
@@ -264,6 +274,7 @@ def test_keys_with_a_free_form_part_fit_the_column() -> None:
         (TELEGRAM_UPDATE, {"update_id": None}),
         (RECOVERED, {"chat_id": 1, "site": "okna", "lead_ids": 4}),
         (SYNC_REPORT, {"chat_id": 1, "site": "okna", "new": 1}),
+        (BURST_SUMMARY, {"chat_id": 1, "lead_ids": "4,5"}),
         (RECONCILE, {}),
         (FLEXBE_STATUS, {"site": "okna"}),
     ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,13 +106,15 @@ async def open_stack(
     site_region: str | None = None,
     crm5_mapping: Crm5Mapping | None = None,
     fakes: tuple[TelegramFake, FlexbeFake] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
     site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `crm5_mapping`: the
-    site's `[sites.crm5]`. `fakes`: the Telegram and
-    Flexbe of a stack run before on the same database (a restart: chats and leads stay)."""
+    site's `[sites.crm5]`; `fakes`: the Telegram and Flexbe of a stack run before on the same
+    database (a restart: chats and leads stay); `overrides`: settings that differ from the
+    test defaults (e.g. Telegram's production rates)."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     async with (
@@ -148,6 +150,8 @@ async def open_stack(
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
         )
+        if overrides:
+            settings = settings.model_copy(update=dict(overrides))
         async with database.write() as session:
             await ensure_sites(session, [("okna", site_name or "okna")])
             if await session.get(Manager, ADMIN) is None:

@@ -1,0 +1,96 @@
+"""Repeat leads: earlier leads, of any site, with the same phone or e-mail.
+
+One seek down `ix_lead_client_phone_normalized` and one down
+`ix_lead_client_email_normalized` (each a handful of rows: one client's leads), so the
+look-up stays cheap on the card's path however many leads the table holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Lead
+
+# A client who wrote more often than this is counted as this many: the badge says "50+".
+MAX_COUNTED = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """What earlier leads say of a lead: `earlier` is how many (up to `MAX_COUNTED`),
+    `first_at` when the first of them came, `latest` the one just before this lead, and
+    `owner`/`owner_name` the manager who took the most recent earlier lead anyone took
+    (where a rule may route the repeat)."""
+
+    earlier: int
+    first_at: datetime
+    latest: Lead
+    owner: int | None = None
+    owner_name: str | None = None
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.earlier > 0
+
+    @property
+    def request_number(self) -> int:
+        """This lead's place among the client's requests: 2 for the second."""
+        return self.earlier + 1
+
+
+def lead_moment(lead: Lead) -> datetime:
+    """When a lead came: Flexbe's time, or when it reached us if Flexbe gave none."""
+    return lead.created_at or lead.received_at
+
+
+def earlier_leads_query(lead: Lead, window: timedelta) -> Any:
+    """The leads before `lead` within `window` with its phone or e-mail, latest first;
+    None when it has neither contact."""
+    contacts = []
+    if lead.client_phone_normalized:
+        contacts.append(col(Lead.client_phone_normalized) == lead.client_phone_normalized)
+    if lead.client_email_normalized:
+        contacts.append(col(Lead.client_email_normalized) == lead.client_email_normalized)
+    if not contacts or lead.id is None:
+        return None
+    moment = lead_moment(lead)
+    return (
+        select(Lead)
+        .where(
+            or_(*contacts),
+            col(Lead.id) != lead.id,
+            col(Lead.created_at) >= moment - window,
+            # Same second and an older id: a double submit is a repeat, its first not.
+            or_(
+                col(Lead.created_at) < moment,
+                (col(Lead.created_at) == moment) & (col(Lead.id) < lead.id),
+            ),
+        )
+        .order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
+        .limit(MAX_COUNTED)
+    )
+
+
+async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -> Repeat | None:
+    """What the earlier leads with `lead`'s phone or e-mail within `window` say of it;
+    None when there are none (or it has neither contact)."""
+    query = earlier_leads_query(lead, window)
+    if query is None:
+        return None
+    earlier = list((await session.exec(query)).all())
+    if not earlier:
+        return None
+    owner = next((row for row in earlier if row.taken_by is not None), None)
+    return Repeat(
+        earlier=len(earlier),
+        first_at=lead_moment(earlier[-1]),
+        latest=earlier[0],
+        owner=owner.taken_by if owner else None,
+        owner_name=owner.taken_by_name if owner else None,
+    )
