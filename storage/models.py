@@ -165,6 +165,8 @@ class InboxEvent(SQLModel, table=True):
     error: str | None = None
     lead_id: int | None = Field(default=None, index=True)
     received_at: datetime = _now_column(index=True)
+    # A rejected event that an admin had parsed again, once it did: the event it became.
+    reprocessed_as: int | None = None
 
 
 # Literal, not bound: a partial index serves a query only if its WHERE visibly implies
@@ -371,3 +373,16 @@ class ChatState(SQLModel, table=True):
     blocked: bool = False
     reason: str = ""
     updated_at: datetime = _now_column()
+
+
+class ConsoleLogin(SQLModel, table=True):
+    """A one-time link into the admin console: kept hashed, valid minutes, used once."""
+
+    __tablename__ = "console_login"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    # The admin who asked the bot for it; none when `leadrelay serve` made it at first run.
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    created_at: datetime = _now_column()
+    expires_at: datetime = _now_column()
+    used_at: datetime | None = _utc_column()

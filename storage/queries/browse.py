@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxEvent, Lead, Payment
+
+
+@dataclass(frozen=True, slots=True)
+class LeadSearch:
+    """What an admin typed, already read as what it can be: any of these may match."""
+
+    phone: str | None = None  # E.164, as `Lead.client_phone_normalized` holds it
+    num: int | None = None  # Flexbe's lead number
+    email: str | None = None  # part of the e-mail, any case
+    name: str | None = None  # part of the client's name, any case
+
+    def condition(self) -> ColumnElement[bool] | None:
+        terms: list[ColumnElement[bool]] = []
+        if self.phone:
+            terms.append(col(Lead.client_phone_normalized) == self.phone)
+        if self.num is not None:
+            terms.append(col(Lead.num) == self.num)
+        if self.email:
+            terms.append(col(Lead.client_email).icontains(self.email, autoescape=True))
+        if self.name:
+            terms.append(col(Lead.client_name).icontains(self.name, autoescape=True))
+        return or_(*terms) if terms else None
 
 
 async def list_leads(
@@ -20,6 +44,8 @@ async def list_leads(
     status: int | None = None,
     site_key: str | None = None,
     origin: str | None = None,
+    taken_by: int | None = None,
+    search: LeadSearch | None = None,
 ) -> list[Lead]:
     """Newest first; `since`/`until` bound the lead's creation time in Flexbe."""
     query = select(Lead)
@@ -35,6 +61,11 @@ async def list_leads(
         query = query.where(Lead.site_key == site_key)
     if origin is not None:
         query = query.where(Lead.origin == origin)
+    if taken_by is not None:
+        query = query.where(Lead.taken_by == taken_by)
+    condition = search.condition() if search is not None else None
+    if condition is not None:
+        query = query.where(condition)
     result = await session.exec(query.order_by(col(Lead.id).desc()).limit(limit))
     return list(result.all())
 
@@ -63,9 +94,12 @@ async def list_inbox(
     limit: int,
     before_id: int | None = None,
     outcome: str | None = None,
+    outcomes: tuple[str, ...] = (),
     site_key: str | None = None,
 ) -> list[InboxEvent]:
     query = select(InboxEvent)
+    if outcomes:
+        query = query.where(col(InboxEvent.outcome).in_(outcomes))
     if before_id is not None:
         query = query.where(col(InboxEvent.id) < before_id)
     if outcome is not None:
@@ -74,3 +108,7 @@ async def list_inbox(
         query = query.where(InboxEvent.site_key == site_key)
     result = await session.exec(query.order_by(col(InboxEvent.id).desc()).limit(limit))
     return list(result.all())
+
+
+async def get_event(session: AsyncSession, event_id: int) -> InboxEvent | None:
+    return await session.get(InboxEvent, event_id)
