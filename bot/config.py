@@ -28,6 +28,9 @@ class BotConfig:
     default_region: str = DEFAULT_REGION
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
+    # Where the admin console is (`/admin` sends a login link to it); None while it is off
+    # (no LEADRELAY_ADMIN_TOKEN) or its address unknown (no LEADRELAY_PUBLIC_URL).
+    console_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -51,6 +54,11 @@ class BotConfig:
             },
             regions={site.key: settings.region(site.key) for site in settings.sites},
             default_region=settings.default_region,
+            console_url=(
+                f"{str(settings.public_url).rstrip('/')}/admin"
+                if settings.public_url is not None and settings.admin_token is not None
+                else None
+            ),
         )
 
     def region(self, site_key: str) -> str:

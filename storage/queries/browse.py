@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
@@ -28,10 +29,17 @@ class LeadSearch:
         if self.num is not None:
             terms.append(col(Lead.num) == self.num)
         if self.email:
-            terms.append(col(Lead.client_email).icontains(self.email, autoescape=True))
+            terms += _any_case(col(Lead.client_email), self.email)
         if self.name:
-            terms.append(col(Lead.client_name).icontains(self.name, autoescape=True))
+            terms += _any_case(col(Lead.client_name), self.name)
         return or_(*terms) if terms else None
+
+
+def _any_case(column: Any, text: str) -> list[ColumnElement[bool]]:
+    """`column` contains `text` in any case. SQLite folds the case of ASCII letters only,
+    so the usual spellings of other scripts (всё строчными, С Заглавной) are tried too."""
+    spellings = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
+    return [column.icontains(spelling, autoescape=True) for spelling in sorted(spellings)]
 
 
 async def list_leads(

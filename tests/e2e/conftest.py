@@ -28,12 +28,13 @@ from testkit.factories import lead_event
 from testkit.fakes.comunik8 import Comunik8Fake
 from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.flexbe import FlexbeFake
-from testkit.fakes.server import serve_app
+from testkit.fakes.server import bound_socket, serve_app
 from testkit.fakes.telegram import TelegramFake
 from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 TOKEN = "e2e-site-token-0123456789"
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
 GROUP = -1001000
 ADMIN, MANAGER, RUSSIAN, OUTSIDER = 11, 22, 33, 999
 
@@ -103,14 +104,24 @@ async def open_stack(
     lease: float = 10,
     site_name: str = "Окна СПб",
     site_region: str | None = None,
+    console: bool = False,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
-    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU). `console`: the admin
+    console on (an admin token, and the service's own address as its public URL)."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
+    service_socket = bound_socket()
+    console_settings: dict[str, Any] = {}
+    if console:
+        port = service_socket.getsockname()[1]
+        console_settings = {
+            "admin_token": SecretStr(ADMIN_TOKEN),
+            "public_url": f"http://127.0.0.1:{port}",
+        }
     async with (
         telegram.running(),
         serve_app(flexbe.app) as flexbe_url,
@@ -141,6 +152,7 @@ async def open_stack(
             telegram_chat_per_second=1000,
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
+            **console_settings,
         )
         async with database.write() as session:
             await ensure_sites(session, [("okna", site_name or "okna")])
@@ -164,7 +176,7 @@ async def open_stack(
             settings=settings, database=database, on_jobs_enqueued=signals.notify_enqueued
         )
         stop = asyncio.Event()
-        async with serve_app(app) as service_url:
+        async with serve_app(app, service_socket) as service_url:
             running = [
                 asyncio.create_task(worker.run(stop)),
                 asyncio.create_task(_poll(parts.bot, parts.dispatcher, stop)),

@@ -64,12 +64,10 @@ def read_search(text: str, *, region: str) -> LeadSearch:
     """A phone in any format, a lead number, part of an e-mail or of a name."""
     if "@" in text:
         return LeadSearch(email=text)
-    if _PHONE_LIKE.fullmatch(text):
-        digits = re.sub(r"\D", "", text)
-        number = int(digits) if digits and len(digits) <= 12 and text.isdigit() else None
-        phone = normalize_phone(text, region) or None
-        if phone is not None or number is not None:
-            return LeadSearch(phone=phone, num=number)
+    number = int(text) if text.isdecimal() and len(text) <= 12 else None
+    phone = normalize_phone(text, region) or None if _PHONE_LIKE.fullmatch(text) else None
+    if phone is not None or number is not None:
+        return LeadSearch(phone=phone, num=number)
     return LeadSearch(name=text)
 
 
