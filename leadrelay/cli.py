@@ -118,9 +118,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     role: Annotated[Role, typer.Option(help="What this process runs.")] = Role.ALL,
+    first_run: Annotated[
+        bool,
+        typer.Option(
+            "--first-run",
+            help="With no .env and no site configured, write .env with new tokens first "
+            "(`make serve` does).",
+        ),
+    ] = False,
 ) -> None:
     """Run the service: webhook intake, admin API and console, and (by role) the job worker."""
-    first = write_first_env(os.environ)
+    first = write_first_env(os.environ) if first_run else None
     if first is not None:
         typer.secho(
             f"First run: wrote {first.path} (mode 600) with a new webhook token and admin "

@@ -1,5 +1,6 @@
-"""`make serve` on a fresh clone: `.env` written once with strong tokens, the webhook URL
-and a one-time console link printed; an existing `.env` is never touched."""
+"""`make serve` (`leadrelay serve --first-run`) on a fresh clone: `.env` written once with
+strong tokens, the webhook URL and a one-time console link printed; an existing `.env` is
+never touched, and without `--first-run` nothing is written."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def serve_once(tmp_path: Path, env: dict[str, str], until: str) -> str:
     """Start `leadrelay serve` without a terminal, read its output up to `until`, stop it."""
     port = free_port()
     server = subprocess.Popen(
-        [LEADRELAY, "serve", "--port", str(port)],
+        [LEADRELAY, "serve", "--first-run", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -88,6 +89,27 @@ def test_a_fresh_clone_gets_an_env_file_and_a_way_in(tmp_path: Path) -> None:
     again = serve_once(tmp_path, env, until="Admin console")
     assert dotenv.read_text() == before
     assert "First run" not in again and f"/flexbe/{webhook}" not in again  # not a terminal
+
+
+def test_serve_without_first_run_writes_nothing(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [LEADRELAY, "serve", "--port", str(free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        output = "".join(server.stdout.readline() for _ in range(2))
+    finally:
+        server.terminate()
+        output += server.communicate(timeout=20)[0]
+    assert "No Flexbe site is configured" in output
+    assert not (tmp_path / ".env").exists()
 
 
 def test_an_existing_env_or_configuration_is_left_alone(tmp_path: Path) -> None:
