@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from domain.statuses import LeadStatus
@@ -72,13 +80,14 @@ class LeadBase(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     site_key: str
     flexbe_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
-    num: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    # Indexed for the console's and the bot's look-up by number.
+    num: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True, index=True))
     created_at: datetime | None = _utc_column(index=True)
     status_code: int = Field(default=LeadStatus.NEW, index=True)
     status_name: str = ""
     client_name: str = ""
     client_phone: str = ""
-    client_email: str = ""
+    client_email: str = Field(default="", index=True)  # the console's search by address
     note: str = ""
     form_name: str = ""
     form_data: dict[str, Any] = _json_column()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxEvent, Lead, Payment
+
+_FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,11 @@ class LeadSearch:
             terms.append(col(Lead.client_phone_normalized) == self.phone)
         if self.num is not None:
             terms.append(col(Lead.num) == self.num)
-        if self.email:
+        if self.email and _FULL_ADDRESS.fullmatch(self.email):
+            # A whole address: looked up in the index, as typed and in lower case (an
+            # address stored in another mixture of cases is found by a part of it).
+            terms.append(col(Lead.client_email).in_(sorted({self.email, self.email.lower()})))
+        elif self.email:
             terms += _any_case(col(Lead.client_email), self.email)
         if self.name:
             terms += _any_case(col(Lead.client_name), self.name)
@@ -106,15 +113,19 @@ async def list_inbox(
     site_key: str | None = None,
 ) -> list[InboxEvent]:
     query = select(InboxEvent)
+    order = col(InboxEvent.id).desc()
     if outcomes:
         query = query.where(col(InboxEvent.outcome).in_(outcomes))
+        # `+ 0`: the few events of these outcomes are found by their index and sorted,
+        # rather than every event walked down the primary key until fifty match.
+        order = (col(InboxEvent.id) + 0).desc()
     if before_id is not None:
         query = query.where(col(InboxEvent.id) < before_id)
     if outcome is not None:
         query = query.where(InboxEvent.outcome == outcome)
     if site_key is not None:
         query = query.where(InboxEvent.site_key == site_key)
-    result = await session.exec(query.order_by(col(InboxEvent.id).desc()).limit(limit))
+    result = await session.exec(query.order_by(order).limit(limit))
     return list(result.all())
 
 

@@ -239,7 +239,9 @@ async def list_failing(session: AsyncSession, *, limit: int) -> list[Job]:
     query = (
         select(Job)
         .where(text(UNFINISHED_SQL), col(Job.last_error).is_not(None))
-        .order_by(col(Job.id).desc())
+        # `+ 0`: sorted after the unfinished jobs are found (their partial index), not by
+        # walking every job, done ones included, down the primary key.
+        .order_by((col(Job.id) + 0).desc())
         .limit(limit)
     )
     return list((await session.exec(query)).all())

@@ -2,7 +2,8 @@
 
 The admin console lets an admin in with a link the bot sends (valid minutes, used once);
 the link's token is stored only as its SHA-256. An inbox event that an admin re-processed
-points at the event it became, so the inbox shows it as done.
+points at the event it became, so the inbox shows it as done. A lead is found by its
+number and its e-mail through an index (the console's search, the bot's `/lead`).
 
 Revision ID: 0009_console
 Revises: 0008_worker_heartbeats
@@ -34,9 +35,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("inbox_event") as batch:
         batch.add_column(sa.Column("reprocessed_as", sa.Integer(), nullable=True))
+    op.create_index("ix_lead_num", "lead", ["num"])
+    op.create_index("ix_lead_client_email", "lead", ["client_email"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lead_client_email", table_name="lead")
+    op.drop_index("ix_lead_num", table_name="lead")
     with op.batch_alter_table("inbox_event") as batch:
         batch.drop_column("reprocessed_as")
     op.drop_table("console_login")

@@ -49,7 +49,8 @@ async def test_leads_filter_search_and_page(admin: httpx.AsyncClient) -> None:
     processed = await admin.get("/admin/leads", params={"status": "1"})
     assert processed.text.count('class="lead-link"') == 1 and "Мария" in processed.text
 
-    for query in ["+7 921 555 01 02", "89215550102", "maria@mail.ru", "соколова", "900"]:
+    queries = ["+7 921 555 01 02", "89215550102", "Maria@Mail.ru", "maria@mail", "соколова", "900"]
+    for query in queries:
         found = await admin.get("/admin/leads", params={"q": query})
         assert found.text.count('class="lead-link"') == 1, query
         assert "Мария Соколова" in found.text, query
