@@ -112,21 +112,28 @@ async def list_inbox(
     outcomes: tuple[str, ...] = (),
     site_key: str | None = None,
 ) -> list[InboxEvent]:
-    query = select(InboxEvent)
+    ids = select(InboxEvent.id)
     order = col(InboxEvent.id).desc()
     if outcomes:
-        query = query.where(col(InboxEvent.outcome).in_(outcomes))
+        ids = ids.where(col(InboxEvent.outcome).in_(outcomes))
         # `+ 0`: the few events of these outcomes are found by their index and sorted,
         # rather than every event walked down the primary key until fifty match.
         order = (col(InboxEvent.id) + 0).desc()
     if before_id is not None:
-        query = query.where(col(InboxEvent.id) < before_id)
+        ids = ids.where(col(InboxEvent.id) < before_id)
     if outcome is not None:
-        query = query.where(InboxEvent.outcome == outcome)
+        ids = ids.where(InboxEvent.outcome == outcome)
     if site_key is not None:
-        query = query.where(InboxEvent.site_key == site_key)
-    result = await session.exec(query.order_by(order).limit(limit))
-    return list(result.all())
+        ids = ids.where(InboxEvent.site_key == site_key)
+    # The page's ids first (from the index alone), then their rows: the bodies are not
+    # carried through the sort.
+    page = list((await session.exec(ids.order_by(order).limit(limit))).all())
+    if not page:
+        return []
+    rows = await session.exec(
+        select(InboxEvent).where(col(InboxEvent.id).in_(page)).order_by(col(InboxEvent.id).desc())
+    )
+    return list(rows.all())
 
 
 async def get_event(session: AsyncSession, event_id: int) -> InboxEvent | None:

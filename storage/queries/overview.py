@@ -79,7 +79,11 @@ async def untaken_new_leads(session: AsyncSession, *, since: datetime) -> int:
 
 
 async def leads_per_day(session: AsyncSession, *, days: Sequence[datetime]) -> list[int]:
-    """Leads created on each day: `days` are the days' starts in order, plus the end."""
+    """Leads created on each day: `days` are the days' starts in order, plus the end.
+
+    A count per day, each a range of the creation-time index read alone (covering): exact
+    in any time zone. One statement with a CASE over the days measured slower on SQLite
+    (every lead of the month compared with every boundary)."""
     counts = []
     for start, end in zip(days, days[1:], strict=False):
         query = (

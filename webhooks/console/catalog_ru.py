@@ -45,7 +45,7 @@ RU: dict[str, str] = {
     # Overview
     "Today": "Сегодня",
     "Yesterday": "Вчера",
-    "new leads nobody took (7 days)": "новых заявок никто не взял (7 дней)",
+    "new leads nobody took, today and yesterday": "новых заявок никто не взял, сегодня и вчера",
     "jobs waiting": "задач в очереди",
     "oldest due job": "самая давняя ждущая задача",
     "dead jobs": "задач не выполнено",

@@ -26,7 +26,7 @@ from webhooks.console.security import Session
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE_SIZE = 50
 CHART_DAYS = 30
-UNTAKEN_DAYS = 7
+UNTAKEN_DAYS = 2  # today and yesterday, the overview's periods
 MAX_ID = 2**63 - 1
 
 
