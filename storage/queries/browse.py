@@ -25,7 +25,9 @@ class LeadSearch:
     email: str | None = None  # part of the e-mail, any case
     name: str | None = None  # part of the client's name, any case
 
-    def condition(self) -> ColumnElement[bool] | None:
+    def condition(self, *, folds_any_case: bool) -> ColumnElement[bool] | None:
+        """`folds_any_case`: the database's ILIKE folds every script (PostgreSQL); SQLite's
+        folds ASCII only, so other scripts are tried in their usual spellings."""
         terms: list[ColumnElement[bool]] = []
         if self.phone:
             terms.append(col(Lead.client_phone_normalized) == self.phone)
@@ -36,15 +38,17 @@ class LeadSearch:
             # address stored in another mixture of cases is found by a part of it).
             terms.append(col(Lead.client_email).in_(sorted({self.email, self.email.lower()})))
         elif self.email:
-            terms += _any_case(col(Lead.client_email), self.email)
+            terms += _any_case(col(Lead.client_email), self.email, folds_any_case)
         if self.name:
-            terms += _any_case(col(Lead.client_name), self.name)
+            terms += _any_case(col(Lead.client_name), self.name, folds_any_case)
         return or_(*terms) if terms else None
 
 
-def _any_case(column: Any, text: str) -> list[ColumnElement[bool]]:
+def _any_case(column: Any, text: str, folds_any_case: bool) -> list[ColumnElement[bool]]:
     """`column` contains `text` in any case. SQLite folds the case of ASCII letters only,
-    so the usual spellings of other scripts (всё строчными, С Заглавной) are tried too."""
+    so there the usual spellings of other scripts (всё строчными, С Заглавной) are tried."""
+    if folds_any_case:
+        return [column.icontains(text, autoescape=True)]
     spellings = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
     return [column.icontains(spelling, autoescape=True) for spelling in sorted(spellings)]
 
@@ -78,7 +82,10 @@ async def list_leads(
         query = query.where(Lead.origin == origin)
     if taken_by is not None:
         query = query.where(Lead.taken_by == taken_by)
-    condition = search.condition() if search is not None else None
+    condition = None
+    if search is not None:
+        dialect = (await session.connection()).dialect.name
+        condition = search.condition(folds_any_case=dialect == "postgresql")
     if condition is not None:
         query = query.where(condition)
     result = await session.exec(query.order_by(col(Lead.id).desc()).limit(limit))

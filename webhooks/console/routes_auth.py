@@ -31,6 +31,11 @@ def _visitor(console: Console, session: Session | None) -> tuple[Session, bool]:
     return console.renderer.signer.new(authenticated=False, now=time.time()), True
 
 
+def _loaded(request: Request, console: Console) -> Session | None:
+    """The session the form's CSRF check passed with (it may expire just after)."""
+    return console.renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -60,8 +65,7 @@ async def login_page(request: Request, console: ConsoleDep, session: MaybeSessio
 @router.post("/login")
 async def login(request: Request, console: ConsoleDep, form: Form) -> Response:
     address = _client(request)
-    session = console.renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
-    assert session is not None  # the form's CSRF check needs one
+    session, _new = _visitor(console, _loaded(request, console))
     _ = translator(language_of(request, console.renderer.default_language))
     if console.failed_logins.locked_out(address):
         return console.renderer.page(
@@ -103,8 +107,7 @@ async def link_page(
 @router.post("/link")
 async def use_link(request: Request, console: ConsoleDep, form: Form) -> Response:
     address = _client(request)
-    session = console.renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
-    assert session is not None
+    session, _new = _visitor(console, _loaded(request, console))
     _ = translator(language_of(request, console.renderer.default_language))
     if not console.failed_logins.locked_out(address):
         async with console.database.write() as db:
