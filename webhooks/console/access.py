@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from config.settings import Settings
 from storage.database import Database
+from webhooks.console.past_days import PastDays
 from webhooks.console.render import Renderer
 from webhooks.console.security import COOKIE, FailedLogins, Session
 from webhooks.intake import Intake
@@ -35,6 +36,7 @@ class Console:
     failed_logins: FailedLogins
     sites: SiteRegistry
     intake: Intake
+    past_days: PastDays = field(default_factory=PastDays)
 
     def base_url(self, request: Request) -> str:
         if self.settings.public_url is not None:

@@ -87,7 +87,7 @@ async def overview_page(request: Request, console: ConsoleDep, session: AdminSes
     days = [today - timedelta(days=CHART_DAYS - 1 - n) for n in range(CHART_DAYS)]
     bounds = [_day_start(day, console) for day in days] + [tomorrow]
     async with console.database.read() as db:
-        per_day = await overview.leads_per_day(db, days=bounds)
+        per_day = await console.past_days.counts(db, days=bounds, now=now)
         untaken = await overview.untaken_new_leads(
             db, since=_day_start(today - timedelta(days=UNTAKEN_DAYS - 1), console)
         )
