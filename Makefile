@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# On a fresh clone with nothing configured, `--first-run` writes .env with new tokens.
 serve: $(STAMP)
 	$(BIN)/leadrelay migrate
-	$(BIN)/leadrelay serve $(ARGS)
+	$(BIN)/leadrelay serve --first-run $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -35,6 +35,9 @@ class BotConfig:
     # Telegram limits): more cards than this waiting for one chat become a summary.
     group_per_minute: int = 20
     private_per_minute: int = 60
+    # Where the admin console is (`/admin` sends a login link to it); None while it is off
+    # (no LEADRELAY_ADMIN_TOKEN) or its address unknown (no LEADRELAY_PUBLIC_URL).
+    console_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -64,6 +67,11 @@ class BotConfig:
             default_repeat_window=settings.repeat_window,
             group_per_minute=settings.telegram_group_per_minute,
             private_per_minute=settings.telegram_chat_per_second * 60,
+            console_url=(
+                f"{str(settings.public_url).rstrip('/')}/admin"
+                if settings.public_url is not None and settings.admin_token is not None
+                else None
+            ),
         )
 
     def region(self, site_key: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import sys
 from datetime import datetime
@@ -18,6 +19,7 @@ from domain.statuses import LeadStatus
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
 from jobs.cli import app as jobs_app
+from leadrelay.first_run import write_first_env
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
 from leadrelay.runtime import Role, StartupError, prepare_database, run
@@ -25,6 +27,7 @@ from leadrelay.samples import sample_lead_event
 from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import head_revision, upgrade
+from storage.queries.console_logins import LOGIN_LINK_LIFETIME, create_login_link
 from webhooks.forms import encode_form
 
 app = typer.Typer(
@@ -75,7 +78,7 @@ def webhook_urls(settings: Settings, base_url: str) -> list[tuple[str, str]]:
     ]
 
 
-def _banner(settings: Settings, base_url: str) -> None:
+def _banner(settings: Settings, base_url: str, *, first_run: bool = False) -> None:
     typer.echo(f"leadrelay listening on {base_url}")
     if not settings.sites:
         typer.secho(
@@ -83,7 +86,7 @@ def _banner(settings: Settings, base_url: str) -> None:
             "LEADRELAY_CONFIG (several) and restart.",
             fg="yellow",
         )
-    elif sys.stdout.isatty():
+    elif sys.stdout.isatty() or first_run:
         typer.echo("Paste into Flexbe (Settings → Webhooks), one URL per site:")
         for name, url in webhook_urls(settings, base_url):
             typer.echo(f"  {name}: {url}")
@@ -115,15 +118,57 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     role: Annotated[Role, typer.Option(help="What this process runs.")] = Role.ALL,
+    first_run: Annotated[
+        bool,
+        typer.Option(
+            "--first-run",
+            help="With no .env and no site configured, write .env with new tokens first "
+            "(`make serve` does).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the service: webhook intake, admin API and (by role) the job worker."""
+    """Run the service: webhook intake, admin API and console, and (by role) the job worker."""
+    first = write_first_env(os.environ) if first_run else None
+    if first is not None:
+        typer.secho(
+            f"First run: wrote {first.path} (mode 600) with a new webhook token and admin "
+            "token. Edit it to add Telegram and the rest (every setting: .env.example).",
+            fg="green",
+        )
     settings = _settings()
-    _banner(settings, _base_url(settings, host, port))
+    base_url = _base_url(settings, host, port)
+    _banner(settings, base_url, first_run=first is not None)
+    if role.runs(Role.WEB):
+        _console_banner(settings, base_url, with_link=first is not None or sys.stdout.isatty())
     try:
         run(settings, host=host, port=port, role=role)
     except StartupError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from None
+
+
+def _console_banner(settings: Settings, base_url: str, *, with_link: bool) -> None:
+    if settings.admin_token is None:
+        typer.echo("Admin console: off (set LEADRELAY_ADMIN_TOKEN to turn it on).")
+        return
+    typer.echo(f"Admin console: {base_url}/admin (log in with LEADRELAY_ADMIN_TOKEN)")
+    if not with_link:
+        return
+    try:
+        token = asyncio.run(_new_login_link(settings))
+    except (StartupError, typer.Exit):
+        return  # `run` reports what is wrong with the database next
+    minutes = int(LOGIN_LINK_LIFETIME.total_seconds() // 60)
+    typer.echo(f"  or log in once within {minutes} min: {base_url}/admin/link/{token}")
+
+
+async def _new_login_link(settings: Settings) -> str:
+    database = await prepare_database(settings)
+    try:
+        async with database.write() as session:
+            return await create_login_link(session, created_by=None)
+    finally:
+        await database.dispose()
 
 
 @app.command("webhook-urls")

@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from domain.statuses import LeadStatus
@@ -72,7 +80,8 @@ class LeadBase(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     site_key: str
     flexbe_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
-    num: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    # Indexed for the console's and the bot's look-up by number.
+    num: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True, index=True))
     created_at: datetime | None = _utc_column(index=True)
     status_code: int = Field(default=LeadStatus.NEW, index=True)
     status_name: str = ""
@@ -167,6 +176,8 @@ class InboxEvent(SQLModel, table=True):
     error: str | None = None
     lead_id: int | None = Field(default=None, index=True)
     received_at: datetime = _now_column(index=True)
+    # A rejected event that an admin had parsed again, once it did: the event it became.
+    reprocessed_as: int | None = None
 
 
 # Literal, not bound: a partial index serves a query only if its WHERE visibly implies
@@ -435,3 +446,16 @@ class PendingReply(SQLModel, table=True):
     )
     created_at: datetime = _now_column()
     expires_at: datetime = _now_column()
+
+
+class ConsoleLogin(SQLModel, table=True):
+    """A one-time link into the admin console: kept hashed, valid minutes, used once."""
+
+    __tablename__ = "console_login"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    # The admin who asked the bot for it; none when `leadrelay serve` made it at first run.
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    created_at: datetime = _now_column()
+    expires_at: datetime = _now_column()
+    used_at: datetime | None = _utc_column()

@@ -1,4 +1,4 @@
-"""The FastAPI application: Flexbe intake, admin API, health."""
+"""The FastAPI application: Flexbe intake, admin API and console, health."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from config.settings import Settings
 from config.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
+from webhooks.console.install import install_console
 from webhooks.deps import MetricsAuthDep
 from webhooks.fast_path import IntakeFirstApp
 from webhooks.intake import Intake
@@ -50,11 +51,12 @@ def create_app(
     )
     app.state.database = database
     app.state.intake = intake
-    app.state.sites = SiteRegistry(
+    sites = SiteRegistry(
         settings.sites,
         default_chats=settings.telegram_chats,
         default_region=settings.default_region,
     )
+    app.state.sites = sites
     app.state.on_jobs_enqueued = on_jobs_enqueued
     app.state.telegram_webhook = (
         derive_webhook_secrets(settings.telegram_webhook_secret.get_secret_value())
@@ -71,6 +73,7 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
     app.include_router(routes_telegram.router)
+    install_console(app, settings=settings, database=database, intake=intake, sites=sites)
     if metrics is not None:
         app.add_api_route(
             "/metrics",

@@ -29,6 +29,14 @@ from webhooks.forms import FormError, is_json, parse_body
 log = logging.getLogger(__name__)
 
 
+class Unreadable(Exception):
+    """A body that does not parse or validate; `message` says why, in plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class RejectedEvent(Exception):
     """An authenticated event that cannot be understood; it is stored raw as rejected."""
 
@@ -57,25 +65,26 @@ class Intake:
 
     async def receive(self, site: IntakeSite, body: bytes, content_type: str) -> StoredEvent:
         try:
-            text_only = not is_json(body, content_type)  # a form body holds only text
-            document = parse_body(body, content_type)
-            name = _event_name(document)
-            if name not in KNOWN_EVENTS:
-                return await self._store_raw(site, body, content_type, name, InboxOutcome.IGNORED)
-            event = FlexbeEvent.model_validate(document)
-        except FormError as exc:
-            raise await self._reject(site, body, content_type, str(exc)) from None
-        except ValidationError as exc:
-            raise await self._reject(site, body, content_type, describe_errors(exc)) from None
-        incoming = IncomingEvent(
-            site_key=site.key,
-            chats=tuple(site.chats),
-            event=event.event,
-            content_type=content_type[:255],
-            body=body,
-            dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
-            snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
-        )
+            parsed = read_event(site, body, content_type)
+        except Unreadable as exc:
+            raise await self._reject(site, body, content_type, exc.message) from None
+        if isinstance(parsed, str):
+            return await self._store_raw(site, body, content_type, parsed, InboxOutcome.IGNORED)
+        return await self._store(site, body, content_type, parsed)
+
+    async def reprocess(self, site: IntakeSite, kept: InboxEvent) -> StoredEvent:
+        """Read a kept body again with today's code and store it as if it had just come.
+
+        Raises `Unreadable`, storing nothing, if it still cannot be read or is still an event
+        leadrelay ignores. Stored twice, it is a duplicate (the same fingerprint): once."""
+        parsed = read_event(site, kept.body, kept.content_type)
+        if isinstance(parsed, str):
+            raise Unreadable(f"still an event leadrelay does not handle: {parsed[:64]!r}")
+        return await self._store(site, kept.body, kept.content_type, parsed)
+
+    async def _store(
+        self, site: IntakeSite, body: bytes, content_type: str, incoming: IncomingEvent
+    ) -> StoredEvent:
         try:
             stored = await self._writer.submit(incoming)
         except Exception as exc:
@@ -122,6 +131,32 @@ class Intake:
         )
         log.warning("rejected event %s for site %s: %s", stored.event_id, site.key, message)
         return RejectedEvent(message, event_id=stored.event_id)
+
+
+def read_event(site: IntakeSite, body: bytes, content_type: str) -> IncomingEvent | str:
+    """The event ready to store, or the name of an event leadrelay ignores.
+
+    Raises `Unreadable` when the body does not parse or validate."""
+    try:
+        text_only = not is_json(body, content_type)  # a form body holds only text
+        document = parse_body(body, content_type)
+        name = _event_name(document)
+        if name not in KNOWN_EVENTS:
+            return name
+        event = FlexbeEvent.model_validate(document)
+    except FormError as exc:
+        raise Unreadable(str(exc)) from None
+    except ValidationError as exc:
+        raise Unreadable(describe_errors(exc)) from None
+    return IncomingEvent(
+        site_key=site.key,
+        chats=tuple(site.chats),
+        event=event.event,
+        content_type=content_type[:255],
+        body=body,
+        dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
+        snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
+    )
 
 
 def _event_name(document: dict[str, Any]) -> str:

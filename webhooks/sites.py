@@ -39,5 +39,8 @@ class SiteRegistry:
                 found = site
         return found
 
+    def by_key(self, key: str) -> IntakeSite | None:
+        return next((site for _, site in self._entries if site.key == key), None)
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,13 +1,14 @@
-"""Admin commands: invite managers, list and disable them."""
+"""Admin commands: invite managers, list and disable them, a login link to the console."""
 
 from __future__ import annotations
 
 import html
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,7 @@ from bot.filters import IsAdmin
 from bot.handlers.crm5_team import extend_team_view
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from storage.models import JobStatus, Manager, ManagerRole
+from storage.queries.console_logins import LOGIN_LINK_LIFETIME, create_login_link
 from storage.queries.jobs import discard_dead, enqueue_job, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
 
@@ -54,6 +56,34 @@ async def invite(
     await message.answer(
         _("Invite link for one manager, valid {hours} h:\n{link}").format(hours=hours, link=link),
         parse_mode=None,
+    )
+
+
+async def console_link(
+    message: Message, session: AsyncSession, manager: Manager, config: BotConfig
+) -> None:
+    """A link into the admin console that logs in once, within minutes; only in private,
+    where nobody else reads it."""
+    if config.console_url is None:
+        await message.answer(
+            _(
+                "The admin console is off: it needs LEADRELAY_ADMIN_TOKEN and "
+                "LEADRELAY_PUBLIC_URL (the address the service is reached at)."
+            ),
+            parse_mode=None,
+        )
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        await message.answer(_("Send /admin to me in a private chat: the link logs you in."))
+        return
+    token = await create_login_link(session, created_by=manager.telegram_id)
+    minutes = int(LOGIN_LINK_LIFETIME.total_seconds() // 60)
+    await message.answer(
+        _("Admin console, one login within {minutes} min:\n{link}").format(
+            minutes=minutes, link=f"{config.console_url}/link/{token}"
+        ),
+        parse_mode=None,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 
 
@@ -151,6 +181,7 @@ def build_router() -> Router:
     router.message.filter(IsAdmin())
     router.callback_query.filter(IsAdmin())
     router.message.register(invite, Command("invite"))
+    router.message.register(console_link, Command("admin"))
     router.message.register(sync_now, Command("sync"))
     router.message.register(failed_jobs, Command("failed"))
     router.callback_query.register(dead_job_action, DeadJob.filter(F.act.in_({"retry", "discard"})))

@@ -60,7 +60,7 @@ async def help_message(message: Message) -> None:
                 _("/lead <number> — show a lead's card again"),
                 _("/stats [today|week|month] — numbers"),
                 _("/lang — language"),
-                _("Admins: /invite, /managers, /failed, /sync"),
+                _("Admins: /invite, /managers, /failed, /sync, /admin (the console)"),
             ]
         ),
         parse_mode=None,

@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxEvent, Lead, Payment
+
+_FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadSearch:
+    """What an admin typed, already read as what it can be: any of these may match."""
+
+    phone: str | None = None  # E.164, as `Lead.client_phone_normalized` holds it
+    num: int | None = None  # Flexbe's lead number
+    email: str | None = None  # part of the e-mail, any case
+    name: str | None = None  # part of the client's name, any case
+
+    def condition(self, *, folds_any_case: bool) -> ColumnElement[bool] | None:
+        """`folds_any_case`: the database's ILIKE folds every script (PostgreSQL); SQLite's
+        folds ASCII only, so other scripts are tried in their usual spellings."""
+        terms: list[ColumnElement[bool]] = []
+        if self.phone:
+            terms.append(col(Lead.client_phone_normalized) == self.phone)
+        if self.num is not None:
+            terms.append(col(Lead.num) == self.num)
+        if self.email and _FULL_ADDRESS.fullmatch(self.email):
+            # A whole address: looked up in the index of addresses as compared (trimmed and
+            # case-folded, `integrations.emails`), so any mixture of cases finds it.
+            terms.append(col(Lead.client_email_normalized) == self.email.strip().casefold())
+        elif self.email:
+            terms += _any_case(col(Lead.client_email), self.email, folds_any_case)
+        if self.name:
+            terms += _any_case(col(Lead.client_name), self.name, folds_any_case)
+        return or_(*terms) if terms else None
+
+
+def _any_case(column: Any, text: str, folds_any_case: bool) -> list[ColumnElement[bool]]:
+    """`column` contains `text` in any case. SQLite folds the case of ASCII letters only,
+    so there the usual spellings of other scripts (всё строчными, С Заглавной) are tried."""
+    if folds_any_case:
+        return [column.icontains(text, autoescape=True)]
+    spellings = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
+    return [column.icontains(spelling, autoescape=True) for spelling in sorted(spellings)]
 
 
 async def list_leads(
@@ -20,6 +63,8 @@ async def list_leads(
     status: int | None = None,
     site_key: str | None = None,
     origin: str | None = None,
+    taken_by: int | None = None,
+    search: LeadSearch | None = None,
 ) -> list[Lead]:
     """Newest first; `since`/`until` bound the lead's creation time in Flexbe."""
     query = select(Lead)
@@ -35,6 +80,14 @@ async def list_leads(
         query = query.where(Lead.site_key == site_key)
     if origin is not None:
         query = query.where(Lead.origin == origin)
+    if taken_by is not None:
+        query = query.where(Lead.taken_by == taken_by)
+    condition = None
+    if search is not None:
+        dialect = (await session.connection()).dialect.name
+        condition = search.condition(folds_any_case=dialect == "postgresql")
+    if condition is not None:
+        query = query.where(condition)
     result = await session.exec(query.order_by(col(Lead.id).desc()).limit(limit))
     return list(result.all())
 
@@ -63,14 +116,32 @@ async def list_inbox(
     limit: int,
     before_id: int | None = None,
     outcome: str | None = None,
+    outcomes: tuple[str, ...] = (),
     site_key: str | None = None,
 ) -> list[InboxEvent]:
-    query = select(InboxEvent)
+    ids = select(InboxEvent.id)
+    order = col(InboxEvent.id).desc()
+    if outcomes:
+        ids = ids.where(col(InboxEvent.outcome).in_(outcomes))
+        # `+ 0`: the few events of these outcomes are found by their index and sorted,
+        # rather than every event walked down the primary key until fifty match.
+        order = (col(InboxEvent.id) + 0).desc()
     if before_id is not None:
-        query = query.where(col(InboxEvent.id) < before_id)
+        ids = ids.where(col(InboxEvent.id) < before_id)
     if outcome is not None:
-        query = query.where(InboxEvent.outcome == outcome)
+        ids = ids.where(InboxEvent.outcome == outcome)
     if site_key is not None:
-        query = query.where(InboxEvent.site_key == site_key)
-    result = await session.exec(query.order_by(col(InboxEvent.id).desc()).limit(limit))
-    return list(result.all())
+        ids = ids.where(InboxEvent.site_key == site_key)
+    # The page's ids first (from the index alone), then their rows: the bodies are not
+    # carried through the sort.
+    page = list((await session.exec(ids.order_by(order).limit(limit))).all())
+    if not page:
+        return []
+    rows = await session.exec(
+        select(InboxEvent).where(col(InboxEvent.id).in_(page)).order_by(col(InboxEvent.id).desc())
+    )
+    return list(rows.all())
+
+
+async def get_event(session: AsyncSession, event_id: int) -> InboxEvent | None:
+    return await session.get(InboxEvent, event_id)

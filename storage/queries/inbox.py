@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
@@ -15,6 +15,16 @@ from storage.models import InboxEvent, InboxOutcome
 from storage.tables import table_of
 
 _INBOX: Table = table_of(InboxEvent)
+
+
+async def mark_reprocessed(session: AsyncSession, *, event_id: int, became: int) -> bool:
+    """Note the event a rejected one became when parsed again; False if already noted."""
+    result = await session.exec(
+        update(_INBOX)
+        .where(_INBOX.c.id == event_id, _INBOX.c.reprocessed_as.is_(None))
+        .values(reprocessed_as=became)
+    )
+    return result.rowcount == 1
 
 
 async def record_event(session: AsyncSession, event: InboxEvent) -> InboxEvent:

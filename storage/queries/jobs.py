@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.jobs import JobKind, P, Queued
 from storage.clock import utcnow
-from storage.models import COUNTED_SQL, Job, JobAttempt, JobStatus
+from storage.models import COUNTED_SQL, UNFINISHED_SQL, Job, JobAttempt, JobStatus
 
 
 async def enqueue_job(
@@ -192,8 +192,10 @@ async def count_attempts(session: AsyncSession, *, job_id: int) -> int:
     return int(result.one())
 
 
-async def retry_dead(session: AsyncSession, *, job_id: int | None = None) -> int:
-    """Give dead jobs (one, or all when `job_id` is None) a fresh set of attempts, due now.
+async def retry_dead(
+    session: AsyncSession, *, job_id: int | None = None, kind: str | None = None
+) -> int:
+    """Give dead jobs (one, all of a kind, or all) a fresh set of attempts, due now.
 
     Returns how many were revived. Their attempt history stays.
     """
@@ -212,6 +214,8 @@ async def retry_dead(session: AsyncSession, *, job_id: int | None = None) -> int
     )
     if job_id is not None:
         statement = statement.where(col(Job.id) == job_id)
+    if kind is not None:
+        statement = statement.where(col(Job.kind) == kind)
     result = await session.exec(statement)
     return result.rowcount
 
@@ -221,3 +225,36 @@ async def discard_dead(session: AsyncSession, job_id: int) -> bool:
     statement = delete(Job).where(col(Job.id) == job_id, col(Job.status) == JobStatus.DEAD.value)
     result = await session.exec(statement)
     return result.rowcount > 0
+
+
+async def discard_dead_of_kind(session: AsyncSession, *, kind: str) -> int:
+    """Delete every dead job of a kind with its attempts; returns how many."""
+    statement = delete(Job).where(col(Job.kind) == kind, col(Job.status) == JobStatus.DEAD.value)
+    result = await session.exec(statement)
+    return result.rowcount
+
+
+async def list_failing(session: AsyncSession, *, limit: int) -> list[Job]:
+    """Jobs not dead yet whose last attempt failed: they will be tried again. Newest first."""
+    query = (
+        select(Job)
+        .where(text(UNFINISHED_SQL), col(Job.last_error).is_not(None))
+        # `+ 0`: sorted after the unfinished jobs are found (their partial index), not by
+        # walking every job, done ones included, down the primary key.
+        .order_by((col(Job.id) + 0).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def attempts_of(session: AsyncSession, job_ids: list[int]) -> dict[int, list[JobAttempt]]:
+    """Every attempt of these jobs, oldest first, by job."""
+    found: dict[int, list[JobAttempt]] = {job_id: [] for job_id in job_ids}
+    if not job_ids:
+        return found
+    query = (
+        select(JobAttempt).where(col(JobAttempt.job_id).in_(job_ids)).order_by(col(JobAttempt.id))
+    )
+    for attempt in (await session.exec(query)).all():
+        found[attempt.job_id].append(attempt)
+    return found

@@ -58,6 +58,16 @@ async def set_active(session: AsyncSession, telegram_id: int, *, active: bool) -
     return manager
 
 
+async def set_sites(session: AsyncSession, telegram_id: int, *, sites: list[str]) -> Manager | None:
+    """The sites whose leads the manager receives in private; empty means every site."""
+    manager = await session.get(Manager, telegram_id)
+    if manager is None:
+        return None
+    manager.sites, manager.updated_at = sorted(set(sites)), utcnow()
+    session.add(manager)
+    return manager
+
+
 async def set_language(session: AsyncSession, telegram_id: int, language: str) -> None:
     """The manager's own choice (`/lang`): it wins over what their Telegram app says."""
     await session.exec(

@@ -130,12 +130,19 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@asynccontextmanager
-async def serve_app(app: ASGIApp) -> AsyncIterator[str]:
-    """Yields the base URL, e.g. `http://127.0.0.1:41234`."""
+def bound_socket() -> socket.socket:
+    """A loopback socket on a free port, bound and not yet listening."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@asynccontextmanager
+async def serve_app(app: ASGIApp, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Yields the base URL, e.g. `http://127.0.0.1:41234`. `sock`: one bound beforehand
+    (`bound_socket`), when the app must know its own address before it serves."""
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)

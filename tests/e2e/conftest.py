@@ -29,12 +29,13 @@ from testkit.factories import lead_event
 from testkit.fakes.comunik8 import Comunik8Fake
 from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.flexbe import FlexbeFake
-from testkit.fakes.server import serve_app
+from testkit.fakes.server import bound_socket, serve_app
 from testkit.fakes.telegram import TelegramFake
 from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 TOKEN = "e2e-site-token-0123456789"
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
 GROUP = -1001000
 ADMIN, MANAGER, RUSSIAN, OUTSIDER = 11, 22, 33, 999
 
@@ -107,6 +108,7 @@ async def open_stack(
     crm5_mapping: Crm5Mapping | None = None,
     fakes: tuple[TelegramFake, FlexbeFake] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    console: bool = False,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
@@ -114,9 +116,18 @@ async def open_stack(
     site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `crm5_mapping`: the
     site's `[sites.crm5]`; `fakes`: the Telegram and Flexbe of a stack run before on the same
     database (a restart: chats and leads stay); `overrides`: settings that differ from the
-    test defaults (e.g. Telegram's production rates)."""
+    test defaults (e.g. Telegram's production rates); `console`: the admin console on (an
+    admin token, and the service's own address as its public URL)."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
+    service_socket = bound_socket()
+    console_settings: dict[str, Any] = {}
+    if console:
+        port = service_socket.getsockname()[1]
+        console_settings = {
+            "admin_token": SecretStr(ADMIN_TOKEN),
+            "public_url": f"http://127.0.0.1:{port}",
+        }
     async with (
         telegram.running(),
         serve_app(flexbe.app) as flexbe_url,
@@ -149,6 +160,7 @@ async def open_stack(
             telegram_chat_per_second=1000,
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
+            **console_settings,
         )
         if overrides:
             settings = settings.model_copy(update=dict(overrides))
@@ -175,7 +187,7 @@ async def open_stack(
             settings=settings, database=database, on_jobs_enqueued=signals.notify_enqueued
         )
         stop = asyncio.Event()
-        async with serve_app(app) as service_url:
+        async with serve_app(app, service_socket) as service_url:
             running = [
                 asyncio.create_task(worker.run(stop)),
                 asyncio.create_task(_poll(parts.bot, parts.dispatcher, stop)),

@@ -1,0 +1,294 @@
+"""The admin console with 100,000 leads: each page's p95, and the exports' memory.
+
+    .venv/bin/python bench/console.py [--leads 100000] [--requests 40] [--postgres-url URL]
+
+A fresh SQLite file (or a database of its own on the PostgreSQL server) is filled in bulk:
+`--leads` leads over the last 60 days on two sites, one accepted inbox event per lead, 2,000
+rejected events (older than every accepted one: the worst case for the inbox page),
+100,000 done jobs and 500 dead ones with an attempt each. The real service
+(`leadrelay serve --role web`, a subprocess on loopback) is logged into over HTTP as a
+browser does (the CSRF token read from the login page), then every page is fetched
+`--requests` times after a warm-up, and its p95 printed, with `/healthz` (one trivial query)
+as the baseline of the same run. The target: every page under 200 ms p95.
+
+Then the whole set is exported as CSV and as XLSX while the service's resident memory is
+sampled every 10 ms (psutil): the peak growth over the memory before the export is printed.
+The target: under 50 MiB, whatever the number of leads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.metrics import free_port  # noqa: E402
+from storage.database import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+
+LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
+BENCH_DATABASE = "leadrelay_bench_console"
+ADMIN_TOKEN = "bench-console-admin-Token-0123456789"
+WEBHOOK_TOKEN = "bench-console-webhook-Token-0123456789"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _series(postgres: bool, count: int) -> str:
+    if postgres:
+        return f"generate_series(1, {count}) AS s(n)"
+    return (
+        f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) "
+        "SELECT n FROM s)"
+    )
+
+
+def _fill_sql(postgres: bool, leads: int) -> list[str]:
+    """Leads spread over 60 days, their events, rejected events, done and dead jobs."""
+    if postgres:
+        ago = "now() - (n % 86400) * interval '1 minute'"  # 60 days in minutes
+        now = "now()"
+        phone = "'+7912' || lpad((n % 10000000)::text, 7, '0')"
+        body = "convert_to('event=lead&data[id]=' || n, 'UTF8')"
+        bad_body = "convert_to('event=lead&data[id]=x' || n, 'UTF8')"
+    else:
+        ago = "strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (n % 86400) || ' minutes')"
+        now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+        phone = "'+7912' || substr('0000000' || (n % 10000000), -7, 7)"
+        body = "CAST('event=lead&data[id]=' || n AS BLOB)"
+        bad_body = "CAST('event=lead&data[id]=x' || n AS BLOB)"
+    names = "CASE n % 4 WHEN 0 THEN 'Анна' WHEN 1 THEN 'Борис' WHEN 2 THEN 'Carl' ELSE 'Дарья' END"
+    site = "CASE n % 2 WHEN 0 THEN 'default' ELSE 'dveri' END"
+    status = "CASE WHEN n % 10 < 6 THEN 0 WHEN n % 10 < 8 THEN 1 WHEN n % 10 = 8 THEN 2 ELSE 10 END"
+    return [
+        "INSERT INTO site (key, name, created_at, updated_at) VALUES "
+        f"('default', 'Окна', {now}, {now}), ('dveri', 'Двери', {now}, {now})",
+        "INSERT INTO lead (site_key, flexbe_id, num, created_at, status_code, status_name,"
+        " client_name, client_phone, client_phone_normalized, client_email, note, form_name,"
+        " form_data, page_url, page_name, utm, pay_summ, pay_status_code, origin,"
+        " received_at, updated_at, version)"
+        f" SELECT {site}, n, n % 100000, {ago}, {status}, '', {names} || ' ' || n, {phone},"
+        f" {phone}, 'client' || n || '@mail.ru', '', 'Заявка', '{{}}', 'https://okna.ru/',"
+        " 'Замер', '{\"utm_source\": \"yandex\"}',"
+        " CASE WHEN n % 5 = 0 THEN '1500.00' END, CASE WHEN n % 5 = 0 THEN n % 3 END,"
+        f" 'webhook', {ago}, {ago}, 1 FROM {_series(postgres, leads)}",
+        "INSERT INTO inbox_event (site_key, event, content_type, body, outcome, error,"
+        f" received_at) SELECT {site}, '', 'application/x-www-form-urlencoded', {bad_body},"
+        f" 'rejected', 'data.id: not an integer', {ago} FROM {_series(postgres, 2000)}",
+        "INSERT INTO inbox_event (site_key, event, content_type, body, outcome, lead_id,"
+        f" received_at) SELECT {site}, 'lead', 'application/x-www-form-urlencoded', {body},"
+        f" 'accepted', n, {ago} FROM {_series(postgres, leads)}",
+        "INSERT INTO job (kind, payload, dedupe_key, queue, status, attempts, max_attempts,"
+        " run_at, created_at, updated_at, finished_at, postponements)"
+        f" SELECT 'notify', '{{}}', 'bench:done:' || n, 'tg:' || (n % 50), 'done', 1, 8,"
+        f" {ago}, {ago}, {ago}, {ago}, 0 FROM {_series(postgres, 100_000)}",
+        "INSERT INTO job (kind, payload, dedupe_key, queue, status, attempts, max_attempts,"
+        " run_at, created_at, updated_at, finished_at, last_error, postponements)"
+        f" SELECT 'flexbe.status', '{{}}', 'bench:dead:' || n, NULL, 'dead', 8, 8,"
+        f" {ago}, {ago}, {ago}, {ago}, 'Flexbe answered 500', 0 FROM {_series(postgres, 500)}",
+        "INSERT INTO job_attempt (job_id, attempt, worker, started_at, finished_at, outcome,"
+        " error) SELECT id, 1, 'w1', run_at, run_at, 'failed', 'Flexbe answered 500'"
+        " FROM job WHERE status = 'dead'",
+    ]
+
+
+async def fill(url: str, leads: int) -> float:
+    database = Database(url)
+    try:
+        await upgrade(database)
+        started = time.perf_counter()
+        async with database.write() as session:
+            connection = await session.connection()
+            for statement in _fill_sql(database.dialect == "postgresql", leads):
+                await connection.execute(text(statement))
+        async with database.write() as session:
+            connection = await session.connection()
+            await connection.execute(text("ANALYZE"))
+        return time.perf_counter() - started
+    finally:
+        await database.dispose()
+
+
+class Service:
+    def __init__(self, url: str, workdir: Path) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
+        env.update(
+            LEADRELAY_DATABASE_URL=url,
+            LEADRELAY_LOG_LEVEL="WARNING",
+            LEADRELAY_ADMIN_TOKEN=ADMIN_TOKEN,
+            LEADRELAY_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+            LEADRELAY_CONFIG=str(workdir / "sites.toml"),
+        )
+        (workdir / "sites.toml").write_text(
+            '[[sites]]\nkey = "dveri"\nname = "Двери"\n'
+            'webhook_token = "bench-console-dveri-Token-0123456789"\n'
+        )
+        self.process = subprocess.Popen(
+            [LEADRELAY, "serve", "--role", "web", "--port", str(self.port)],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, client: httpx.Client) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited with {self.process.returncode}")
+            try:
+                if client.get("/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("service did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def log_in(client: httpx.Client) -> None:
+    page = client.get("/admin/login")
+    found = _CSRF.search(page.text)
+    assert found is not None
+    answer = client.post("/admin/login", data={"csrf": found.group(1), "token": ADMIN_TOKEN})
+    assert answer.status_code == 303, answer.status_code
+
+
+def p95_ms(client: httpx.Client, path: str, requests: int) -> float:
+    for _ in range(3):
+        client.get(path)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.quantiles(times, n=20)[18]
+
+
+def export_growth_mib(client: httpx.Client, pid: int, path: str) -> tuple[float, int, float]:
+    """Peak RSS growth of the service during the export, bytes received, seconds."""
+    process = psutil.Process(pid)
+    before = process.memory_info().rss
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, process.memory_info().rss)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    received = 0
+    started = time.perf_counter()
+    try:
+        with client.stream("GET", path, timeout=600) as response:
+            assert response.status_code == 200, response.status_code
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+    finally:
+        done.set()
+        sampler.join()
+    return (peak - before) / 2**20, received, time.perf_counter() - started
+
+
+def pages(lead_id: int) -> list[str]:
+    return [
+        "/admin",
+        "/admin/leads",
+        "/admin/leads?status=1&site=dveri",
+        "/admin/leads?since=2026-01-01&origin=webhook",
+        "/admin/leads?q=%2B7+912+000+12+34",
+        "/admin/leads?q=client77%40mail.ru",
+        "/admin/leads?q=Дарья+99",
+        "/admin/leads?q=77777",
+        f"/admin/leads/{lead_id}",
+        "/admin/inbox",
+        "/admin/jobs",
+        "/admin/sites",
+    ]
+
+
+def run(url: str, label: str, leads: int, requests: int, workdir: Path) -> None:
+    seconds = asyncio.run(fill(url, leads))
+    print(f"\n{label}: {leads:,} leads, their events and 100,500 jobs filled in {seconds:.1f} s")
+    service = Service(url, workdir)
+    try:
+        with httpx.Client(base_url=service.base, timeout=60) as client:
+            service.wait_ready(client)
+            log_in(client)
+            baseline = p95_ms(client, "/healthz", requests)
+            print(f"  {'/healthz (baseline)':<48} p95 {baseline:7.1f} ms")
+            worst = 0.0
+            for path in pages(leads // 2):
+                figure = p95_ms(client, path, requests)
+                worst = max(worst, figure)
+                print(f"  {path:<48} p95 {figure:7.1f} ms  ({figure / baseline:5.1f}× /healthz)")
+            verdict = "met" if worst < 200 else "MISSED"
+            print(f"  slowest page p95 {worst:.1f} ms: target < 200 ms {verdict}")
+            for kind in ("csv", "xlsx"):
+                growth, size, took = export_growth_mib(
+                    client, service.process.pid, f"/admin/leads/export.{kind}"
+                )
+                verdict = "met" if growth < 50 else "MISSED"
+                print(
+                    f"  export.{kind}: {size / 2**20:6.1f} MiB in {took:5.1f} s, peak RSS growth "
+                    f"{growth:5.1f} MiB: target < 50 MiB {verdict}"
+                )
+    finally:
+        service.stop()
+
+
+async def _recreate(url: str) -> str:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    finally:
+        await connection.close()
+    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--postgres-url", help="also run on PostgreSQL (server URL)")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="leadrelay-bench-console-") as folder:
+        workdir = Path(folder)
+        url = f"sqlite+aiosqlite:///{workdir}/bench.db"
+        run(url, "SQLite", options.leads, options.requests, workdir)
+        if options.postgres_url:
+            pg = asyncio.run(_recreate(options.postgres_url))
+            run(pg, "PostgreSQL", options.leads, options.requests, workdir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Mounting the console on the app: off (every `/admin` path a 404) without an admin token."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from config.settings import Settings
+from storage.database import Database
+from webhooks.console import routes_auth, routes_ops, routes_view
+from webhooks.console.access import Console, FormRefused, LoginRequired
+from webhooks.console.i18n import translator
+from webhooks.console.render import STATIC, Renderer, language_of
+from webhooks.console.security import COOKIE, FailedLogins, SessionSigner
+from webhooks.intake import Intake
+from webhooks.sites import SiteRegistry
+
+PREFIX = "/admin"
+
+
+def install_console(
+    app: FastAPI,
+    *,
+    settings: Settings,
+    database: Database,
+    intake: Intake,
+    sites: SiteRegistry,
+) -> None:
+    if settings.admin_token is None:
+        return
+    public_url = str(settings.public_url or "")
+    renderer = Renderer(
+        signer=SessionSigner(settings.admin_token.get_secret_value()),
+        timezone=settings.timezone,
+        default_language=settings.telegram_language,
+        secure_cookies=public_url.startswith("https://"),
+    )
+    console = Console(
+        settings=settings,
+        database=database,
+        renderer=renderer,
+        failed_logins=FailedLogins(),
+        sites=sites,
+        intake=intake,
+    )
+    app.state.console = console
+    app.include_router(routes_auth.router)
+    app.include_router(routes_view.router)
+    app.include_router(routes_ops.router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
+
+    async def to_login(request: Request, _exc: Exception) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        response = RedirectResponse(
+            f"{PREFIX}/login?next={quote(target, safe='')}", status_code=303
+        )
+        renderer.secure(response, request)
+        return response
+
+    async def form_refused(request: Request, _exc: Exception) -> Response:
+        _ = translator(language_of(request, renderer.default_language))
+        session = renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
+        visitor = session or renderer.signer.new(authenticated=False, now=time.time())
+        return renderer.page(
+            request,
+            "message.html",
+            session=visitor,
+            status_code=403,
+            set_session=session is None,
+            heading=_("This form has expired"),
+            message=_(
+                "The form did not come from this page or your session has changed. Go back, "
+                "reload the page and try again."
+            ),
+            back=PREFIX if visitor.authenticated else f"{PREFIX}/login",
+        )
+
+    async def bad_address(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if not request.url.path.startswith(PREFIX + "/"):
+            return await request_validation_exception_handler(request, exc)
+        _ = translator(language_of(request, renderer.default_language))
+        session = renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
+        if session is None or not session.authenticated:
+            return await to_login(request, exc)
+        where = ", ".join(str(error["loc"][-1]) for error in exc.errors())
+        return renderer.page(
+            request,
+            "message.html",
+            session=session,
+            status_code=400,
+            heading=_("Something in the address is wrong"),
+            message=_("Check the link: {problem}").format(problem=where[:200]),
+            back=PREFIX,
+        )
+
+    app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(FormRefused, form_refused)
+    app.add_exception_handler(RequestValidationError, bad_address)

@@ -1,0 +1,114 @@
+"""Rendering a console page: Jinja2 with autoescape, the security headers, the cookies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from webhooks.console.i18n import LANGUAGES, translator
+from webhooks.console.security import COOKIE, SECURITY_HEADERS, Session, SessionSigner
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+LANGUAGE_COOKIE = "leadrelay_console_lang"
+
+
+def build_environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def language_of(request: Request, default: str) -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    accepted = request.headers.get("accept-language", "")[:200].lower()
+    first = accepted.split(",")[0].strip()[:2]
+    return first if first in LANGUAGES else default
+
+
+class Renderer:
+    """What every page needs: templates, the session signer, the time zone, the language."""
+
+    def __init__(
+        self,
+        *,
+        signer: SessionSigner,
+        timezone: str,
+        default_language: str,
+        secure_cookies: bool,
+    ) -> None:
+        self.environment = build_environment()
+        self.signer = signer
+        self.zone = ZoneInfo(timezone)
+        self.default_language = default_language
+        self.secure_cookies = secure_cookies
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        *,
+        session: Session,
+        status_code: int = 200,
+        set_session: bool = False,
+        helpers: Mapping[str, Any] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        language = language_of(request, self.default_language)
+        gettext = translator(language)
+        body = self.environment.get_template(template).render(
+            _=gettext,
+            language=language,
+            languages=LANGUAGES,
+            csrf=self.signer.csrf_token(session),
+            authenticated=session.authenticated,
+            path=request.url.path,
+            query=request.url.query,
+            when=self.when,
+            **(helpers or {}),
+            **{"notice": "", "problem": "", **context},
+        )
+        response = HTMLResponse(body, status_code=status_code)
+        self.secure(response, request)
+        if set_session:
+            self.set_session(response, request, session)
+        return response
+
+    def when(self, moment: datetime | None) -> str:
+        """A time in the configured time zone, to the second."""
+        if moment is None:
+            return "—"
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    @staticmethod
+    def secure(response: Response, _request: Request | None = None) -> None:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers[name] = value
+
+    def is_https(self, request: Request) -> bool:
+        return self.secure_cookies or request.url.scheme == "https"
+
+    def set_session(self, response: Response, request: Request, session: Session) -> None:
+        response.set_cookie(
+            COOKIE,
+            self.signer.dump(session),
+            max_age=max(0, session.expires - int(time.time())),
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=self.is_https(request),
+        )

@@ -1,0 +1,155 @@
+"""Logging in and out: with the admin token, or with a one-time link from the bot."""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from storage.queries.console_logins import redeem_login_link
+from webhooks.console.access import Console, ConsoleDep, Form, MaybeSession
+from webhooks.console.i18n import LANGUAGES, translator
+from webhooks.console.render import LANGUAGE_COOKIE, language_of
+from webhooks.console.security import COOKIE, Session
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+def safe_next(target: str) -> str:
+    """Only a page of the console: never another site (`//evil`, `/\\evil`)."""
+    if target.startswith("/admin") and not target.startswith(("//", "/\\")) and "\\" not in target:
+        return target[:500]
+    return "/admin"
+
+
+def _visitor(console: Console, session: Session | None) -> tuple[Session, bool]:
+    """The visitor's session, or a new anonymous one (then it must be set as a cookie)."""
+    if session is not None:
+        return session, False
+    return console.renderer.signer.new(authenticated=False, now=time.time()), True
+
+
+def _loaded(request: Request, console: Console) -> Session | None:
+    """The session the form's CSRF check passed with (it may expire just after)."""
+    return console.renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _logged_in(request: Request, console: Console, target: str) -> Response:
+    console.failed_logins.succeeded(_client(request))
+    # A new session id: whatever id the visitor had before is worth nothing now.
+    session = console.renderer.signer.new(authenticated=True, now=time.time())
+    response = RedirectResponse(safe_next(target), status_code=303)
+    console.renderer.secure(response, request)
+    console.renderer.set_session(response, request, session)
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request, console: ConsoleDep, session: MaybeSession) -> Response:
+    visitor, new = _visitor(console, session)
+    return console.renderer.page(
+        request,
+        "login.html",
+        session=visitor,
+        set_session=new,
+        next=safe_next(request.query_params.get("next", "/admin")),
+    )
+
+
+@router.post("/login")
+async def login(request: Request, console: ConsoleDep, form: Form) -> Response:
+    address = _client(request)
+    session, _new = _visitor(console, _loaded(request, console))
+    _ = translator(language_of(request, console.renderer.default_language))
+    if console.failed_logins.locked_out(address):
+        return console.renderer.page(
+            request,
+            "login.html",
+            session=session,
+            status_code=429,
+            next=safe_next(form.get("next", "")),
+            problem=_("Too many failed logins: wait a quarter of an hour and try again."),
+        )
+    expected = console.settings.admin_token
+    given = form.get("token", "")[:256]
+    if expected is not None and hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.get_secret_value().encode()
+    ):
+        return _logged_in(request, console, form.get("next", "/admin"))
+    await console.failed_logins.failed(address)
+    return console.renderer.page(
+        request,
+        "login.html",
+        session=session,
+        status_code=401,
+        next=safe_next(form.get("next", "")),
+        problem=_("Wrong admin token."),
+    )
+
+
+@router.get("/link/{link}")
+async def link_page(
+    link: str, request: Request, console: ConsoleDep, session: MaybeSession
+) -> Response:
+    """A page with one button: a link preview fetching the URL must not use the link up."""
+    visitor, new = _visitor(console, session)
+    return console.renderer.page(
+        request, "login_link.html", session=visitor, set_session=new, link=link[:128]
+    )
+
+
+@router.post("/link")
+async def use_link(request: Request, console: ConsoleDep, form: Form) -> Response:
+    address = _client(request)
+    session, _new = _visitor(console, _loaded(request, console))
+    _ = translator(language_of(request, console.renderer.default_language))
+    if not console.failed_logins.locked_out(address):
+        async with console.database.write() as db:
+            valid = await redeem_login_link(db, token=form.get("link", ""))
+        if valid:
+            return _logged_in(request, console, "/admin")
+        await console.failed_logins.failed(address)
+    return console.renderer.page(
+        request,
+        "message.html",
+        session=session,
+        status_code=410,
+        heading=_("This login link cannot be used"),
+        message=_(
+            "It was used already, is older than 10 minutes, or is not a link of this "
+            "console. Send /admin to the bot for a new one, or log in with the admin token."
+        ),
+        back="/admin/login",
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request, console: ConsoleDep, _form: Form) -> Response:
+    response = RedirectResponse("/admin/login", status_code=303)
+    console.renderer.secure(response, request)
+    response.delete_cookie(COOKIE, path="/admin")
+    return response
+
+
+@router.get("/lang")
+async def choose_language(request: Request, console: ConsoleDep) -> Response:
+    chosen = request.query_params.get("to", "")
+    response = RedirectResponse(safe_next(request.query_params.get("next", "/admin")), 303)
+    console.renderer.secure(response, request)
+    if chosen in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=365 * 86400,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=console.renderer.is_https(request),
+        )
+    return response

@@ -1,0 +1,254 @@
+"""Reading pages: the overview, the leads with their filters and exports, one lead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import StreamingResponse
+
+from domain.statuses import PayStatus
+from storage.clock import utcnow
+from storage.models import JobStatus, LeadBase
+from storage.queries import browse, cards, overview, team
+from storage.queries.jobs import oldest_due, queue_depth
+from webhooks.console.access import AdminSession, Console, ConsoleDep
+from webhooks.console.chart import bar_chart
+from webhooks.console.export import stream_csv, stream_xlsx
+from webhooks.console.filters import LeadFilters, read_filters
+from webhooks.console.i18n import translator
+from webhooks.console.labels import Labels
+from webhooks.console.render import language_of
+from webhooks.console.security import Session
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+PAGE_SIZE = 50
+CHART_DAYS = 30
+UNTAKEN_DAYS = 2  # today and yesterday, the overview's periods
+MAX_ID = 2**63 - 1
+
+
+def _labels(request: Request, console: Console) -> Labels:
+    return Labels(translator(language_of(request, console.renderer.default_language)))
+
+
+@dataclass
+class SiteRow:
+    site: str
+    by_status: dict[int, int] = field(default_factory=dict)
+    total: int = 0
+    paid: int = 0
+    unpaid: int = 0
+
+
+@dataclass
+class Period:
+    title: str
+    rows: list[SiteRow]
+
+
+async def _period(console: Console, title: str, since: datetime, until: datetime) -> Period:
+    async with console.database.read() as session:
+        counts = await overview.leads_by_site_and_status(session, since=since, until=until)
+        payments = await overview.payments_by_site(session, since=since, until=until)
+    rows: dict[str, SiteRow] = {}
+    for count in counts:
+        row = rows.setdefault(count.site_key, SiteRow(count.site_key))
+        row.by_status[count.status_code] = count.count
+        row.total += count.count
+    for payment in payments:
+        row = rows.setdefault(payment.site_key, SiteRow(payment.site_key))
+        if payment.pay_status_code == PayStatus.PAID:
+            row.paid += payment.count
+        else:
+            row.unpaid += payment.count
+    return Period(title, list(rows.values()))
+
+
+def _day_start(day: date, console: Console) -> datetime:
+    return datetime.combine(day, time(), console.renderer.zone)
+
+
+@router.get("")
+async def overview_page(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
+    labels = _labels(request, console)
+    _ = labels.gettext
+    now = utcnow()
+    today = now.astimezone(console.renderer.zone).date()
+    start_today = _day_start(today, console)
+    start_yesterday = _day_start(today - timedelta(days=1), console)
+    tomorrow = _day_start(today + timedelta(days=1), console)
+    periods = [
+        await _period(console, _("Today"), start_today, tomorrow),
+        await _period(console, _("Yesterday"), start_yesterday, start_today),
+    ]
+    days = [today - timedelta(days=CHART_DAYS - 1 - n) for n in range(CHART_DAYS)]
+    bounds = [_day_start(day, console) for day in days] + [tomorrow]
+    async with console.database.read() as db:
+        per_day = await console.past_days.counts(db, days=bounds, now=now)
+        untaken = await overview.untaken_new_leads(
+            db, since=_day_start(today - timedelta(days=UNTAKEN_DAYS - 1), console)
+        )
+        depth = await queue_depth(db, sqlite=console.database.dialect == "sqlite")
+        oldest = await oldest_due(db, now=now)
+        last_webhooks = [
+            (site.display_name, await overview.last_webhook_at(db, site_key=site.key))
+            for site in console.settings.sites
+        ]
+    return console.renderer.page(
+        request,
+        "overview.html",
+        session=session,
+        periods=periods,
+        statuses=labels.statuses(),
+        chart=bar_chart(days, per_day),
+        untaken=untaken,
+        pending=sum(c.count for c in depth if c.status == JobStatus.PENDING.value),
+        dead=sum(c.count for c in depth if c.status == JobStatus.DEAD.value),
+        oldest_due=oldest,
+        last_webhooks=last_webhooks,
+    )
+
+
+def _filters(request: Request, console: Console) -> LeadFilters:
+    gettext = translator(language_of(request, console.renderer.default_language))
+    return read_filters(
+        request.query_params,
+        zone=console.renderer.zone,
+        sites={site.key for site in console.settings.sites},
+        region=console.settings.default_region,
+        gettext=gettext,
+    )
+
+
+@router.get("/leads")
+async def leads_page(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
+    labels = _labels(request, console)
+    filters = _filters(request, console)
+    leads = []
+    async with console.database.read() as db:
+        managers = await team.list_managers(db)
+        if not filters.problems:
+            leads = await browse.list_leads(
+                db,
+                limit=PAGE_SIZE,
+                before_id=filters.before_id,
+                since=filters.since,
+                until=filters.until,
+                status=filters.status,
+                site_key=filters.site,
+                origin=filters.origin,
+                taken_by=filters.manager,
+                search=filters.search,
+            )
+    last_id = leads[-1].id if len(leads) == PAGE_SIZE else None
+    return console.renderer.page(
+        request,
+        "leads.html",
+        session=session,
+        status_code=400 if filters.problems else 200,
+        problem=" ".join(filters.problems),
+        form=filters.form,
+        leads=leads,
+        sites=[(site.key, site.display_name) for site in console.settings.sites],
+        statuses=labels.statuses(),
+        origins=labels.origins(),
+        managers=managers,
+        filter_query=filters.query(),
+        next_query=filters.next_query(last_id) if last_id is not None else "",
+        helpers=labels.functions(),
+    )
+
+
+def _export_refused(
+    request: Request, console: Console, session: Session, filters: LeadFilters
+) -> Response:
+    _ = _labels(request, console).gettext
+    return console.renderer.page(
+        request,
+        "message.html",
+        session=session,
+        status_code=400,
+        heading=_("The export cannot run"),
+        message=" ".join(filters.problems),
+        back="/admin/leads",
+    )
+
+
+def _download(name: str) -> dict[str, str]:
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    return {"Content-Disposition": f'attachment; filename="leads-{stamp}.{name}"'}
+
+
+@router.get("/leads/export.csv")
+async def export_csv(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
+    filters = _filters(request, console)
+    if filters.problems:
+        return _export_refused(request, console, session, filters)
+    response = StreamingResponse(
+        stream_csv(console.database, filters, console.renderer.when),
+        media_type="text/csv; charset=utf-8",
+        headers=_download("csv"),
+    )
+    console.renderer.secure(response, request)
+    return response
+
+
+@router.get("/leads/export.xlsx")
+async def export_xlsx(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
+    filters = _filters(request, console)
+    if filters.problems:
+        return _export_refused(request, console, session, filters)
+    response = StreamingResponse(
+        stream_xlsx(console.database, filters, console.renderer.when),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_download("xlsx"),
+    )
+    console.renderer.secure(response, request)
+    return response
+
+
+@router.get("/leads/{lead_id}")
+async def lead_page(
+    lead_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    request: Request,
+    console: ConsoleDep,
+    session: AdminSession,
+) -> Response:
+    labels = _labels(request, console)
+    _ = labels.gettext
+    async with console.database.read() as db:
+        lead = await browse.get_lead_by_id(db, lead_id)
+        if lead is None:
+            return console.renderer.page(
+                request,
+                "message.html",
+                session=session,
+                status_code=404,
+                heading=_("No such lead"),
+                message=_("There is no lead {id}.").format(id=lead_id),
+                back="/admin/leads",
+            )
+        payments = await browse.payments_of(db, lead_id)
+        events = await browse.inbox_of(db, lead_id)
+        actions = await cards.history_of(db, lead_id)
+        chats = await cards.cards_of(db, lead_id)
+    fields = [(name, getattr(lead, name)) for name in LeadBase.model_fields]
+    fields = [
+        (name, console.renderer.when(value) if isinstance(value, datetime) else value)
+        for name, value in fields
+    ]
+    return console.renderer.page(
+        request,
+        "lead.html",
+        session=session,
+        lead=lead,
+        fields=fields,
+        payments=payments,
+        events=events,
+        actions=actions,
+        cards=chats,
+        helpers=labels.functions(),
+    )
