@@ -26,6 +26,9 @@ class BotConfig:
     # The region each site's national phone numbers are read in, and for sites not listed.
     regions: Mapping[str, str] = field(default_factory=dict)
     default_region: str = DEFAULT_REGION
+    # The hour of each site's "next working morning" calls, and for sites not listed.
+    morning_hours: Mapping[str, int] = field(default_factory=dict)
+    default_morning_hour: int = 9
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -51,7 +54,12 @@ class BotConfig:
             },
             regions={site.key: settings.region(site.key) for site in settings.sites},
             default_region=settings.default_region,
+            morning_hours={site.key: settings.morning_hour(site.key) for site in settings.sites},
+            default_morning_hour=settings.call_morning_hour,
         )
 
     def region(self, site_key: str) -> str:
         return self.regions.get(site_key, self.default_region)
+
+    def morning_hour(self, site_key: str) -> int:
+        return self.morning_hours.get(site_key, self.default_morning_hour)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -18,24 +17,22 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks import Act
-from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
+from bot.cards import CardView, RenderedCard, render_card, render_plain
 from bot.config import BotConfig
-from bot.history import history_lines
-from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
+from bot.views import card_view, chat_language
+from domain.jobs import ASSIGNED, BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.database import Database
-from storage.models import Action, ActionOutcome, Lead
+from storage.models import Lead
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
-from storage.queries.team import get_manager
 
 log = logging.getLogger(__name__)
 
 EDIT_ONLY = frozenset({"updated", "paid"})
+NEW_MESSAGE = frozenset({"repost", ASSIGNED})
 # Characters of an amount's text quoted in a payment reply: a real one is far shorter.
 AMOUNT_SHOWN = 40
 
@@ -61,23 +58,15 @@ class CardNotifier:
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
                 # A change of a lead this chat never had a card of: nothing to edit.
                 return
-            language = await self._language(session, chat_id)
+            language = await chat_language(session, chat_id, self.config)
         with self.i18n.context(), self.i18n.use_locale(language):
-            view = CardView(
-                lead=lead,
-                site_name=site_title(lead, self.config.configured_names.get(lead.site_key)),
-                history=history_lines(actions),
-                can_deal=self.config.can_deal,
-                can_call=self.config.can_call,
-                timezone=self.config.zone,
-                region=self.config.region(lead.site_key),
-                retry=Act.RETRY if _last_failed(actions) else None,
-            )
+            view = card_view(lead, actions, self.config)
             rendered = render_card(view)
             content_hash = _hash(rendered)
-            # A repost is a new message on purpose; anything else edits the card in place,
+            # A repost is a new message on purpose (as is the card of a lead just assigned to
+            # this chat's manager: it should be seen); anything else edits the card in place,
             # or skips the edit when nothing on it would change.
-            current = card.message_id if card is not None and reason != "repost" else None
+            current = card.message_id if card is not None and reason not in NEW_MESSAGE else None
             if current is not None and card is not None and card.content_hash == content_hash:
                 return
             try:
@@ -176,19 +165,6 @@ class CardNotifier:
                     alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
-
-    async def _language(self, session: AsyncSession, chat_id: int) -> str:
-        """A manager's own language in private; the configured one in groups."""
-        if chat_id > 0:
-            manager = await get_manager(session, chat_id)
-            if manager is not None:
-                return manager.language
-        return self.config.group_language
-
-
-def _last_failed(actions: Sequence[Action]) -> bool:
-    external = [a for a in actions if a.kind != "take"]
-    return bool(external) and external[-1].outcome == ActionOutcome.FAILED.value
 
 
 def _hash(rendered: RenderedCard) -> str:

@@ -8,9 +8,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot.callbacks import Act, LeadAction
+from bot.callbacks import Act, CardPage, LeadAction
 from bot.cards import (
     CardView,
     HistoryLine,
@@ -87,12 +88,25 @@ def parsed(card: RenderedCard) -> TelegramHtml:
     return parser
 
 
-def buttons(card: RenderedCard) -> list[LeadAction]:
-    return [
-        LeadAction.unpack(button.callback_data or "")
-        for row in card.keyboard.inline_keyboard
-        for button in row
-    ]
+def buttons(card: RenderedCard) -> list[str]:
+    """What each button does: a lead action, a page of the keyboard, or a copy."""
+    return keys(card.keyboard)
+
+
+def keys(markup: InlineKeyboardMarkup) -> list[str]:
+    found = []
+    for row in markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data or ""
+            if button.copy_text is not None:
+                found.append(f"copy:{button.copy_text.text}")
+            elif data.startswith("la:"):
+                found.append(LeadAction.unpack(data).act.value)
+            elif data.startswith("cp:"):
+                found.append(f"page:{CardPage.unpack(data).page.value}")
+            else:
+                found.append(data)
+    return found
 
 
 @pytest.mark.usefixtures("english")
@@ -127,7 +141,8 @@ def test_card_shows_the_lead() -> None:
         assert expected in text, expected
     assert '<a href="tel:+79991234567">' in card.text
     assert '<a href="https://okna-spb.ru/pay/1">' in card.text
-    assert [b.act for b in buttons(card)] == [Act.PROCESSED, Act.FULFILLED, Act.CANCELLED]
+    # Taken already: the next status and the phone stay in view, the rest is on "More…".
+    assert buttons(card) == [Act.PROCESSED, "copy:+79991234567", "page:more"]
 
 
 @pytest.mark.usefixtures("english")
@@ -177,16 +192,13 @@ def test_huge_lead_fits_4096_and_keeps_every_button() -> None:
 
     assert utf16_length(card.text) <= 4096
     assert "more fields" in parsed(card).text
-    assert [b.act for b in buttons(card)] == [
+    assert buttons(card) == [
         Act.RETRY,
         Act.TAKE,
         Act.PROCESSED,
-        Act.FULFILLED,
-        Act.CANCELLED,
-        Act.DEAL,
         Act.CALL_NOW,
-        Act.CALL_LATER,
-        Act.CANCEL_CALL,
+        "copy:+79991234567",
+        "page:more",
     ]
     for row in card.keyboard.inline_keyboard:
         for button in row:
@@ -197,7 +209,7 @@ def test_huge_lead_fits_4096_and_keeps_every_button() -> None:
 def test_deleted_lead_offers_restore_and_untaken_lead_offers_take() -> None:
     card = render_card(CardView(lead=lead(status_code=11), site_name="s"))
 
-    assert [b.act for b in buttons(card)] == [Act.TAKE, Act.RESTORE]
+    assert buttons(card) == [Act.TAKE, Act.RESTORE, "copy:+79991234567", "page:more"]
     assert "Status: Deleted" in parsed(card).text
 
 
@@ -218,8 +230,7 @@ def test_russian_card(i18n: I18n) -> None:
     assert "Статус: Обработан" in text
     assert "4990.00 — оплачен" in text
     labels = [button.text for row in card.keyboard.inline_keyboard for button in row]
-    assert labels[:4] == ["✋ Взять", "Обработан", "Выполнен", "Отменён"]
-    assert "📇 Сделка в 5CRM" in labels
+    assert labels == ["✋ Взять", "Выполнен", "📋 Скопировать номер", "Ещё…"]
 
 
 def test_the_site_is_named_never_by_a_placeholder() -> None:

@@ -1,0 +1,49 @@
+"""What a card shows, gathered once for the card sender and for the buttons that redraw
+its keyboard in place: the lead, its history, and what this deployment can do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.callbacks import Act
+from bot.cards import CardView, site_title
+from bot.config import BotConfig
+from bot.history import assigned_by, history_lines
+from domain.owners import is_ownership
+from storage.models import Action, ActionOutcome, Lead
+from storage.queries.team import get_manager
+
+
+def card_view(lead: Lead, actions: Sequence[Action], config: BotConfig) -> CardView:
+    """Call inside the reader's locale: the history lines are written in it."""
+    return CardView(
+        lead=lead,
+        site_name=site_title(lead, config.configured_names.get(lead.site_key)),
+        history=history_lines(actions, config.zone),
+        can_deal=config.can_deal,
+        can_call=config.can_call,
+        timezone=config.zone,
+        region=config.region(lead.site_key),
+        retry=Act.RETRY if last_failed(actions) else None,
+        assigned_by=assigned_by(actions) if lead.taken_by is not None else None,
+        morning_hour=config.morning_hour(lead.site_key),
+    )
+
+
+def last_failed(actions: Sequence[Action]) -> bool:
+    """The last action that called out failed: Retry is offered. Changes of owner call no
+    one, so they neither fail nor hide a failure."""
+    external = [a for a in actions if not is_ownership(a.kind)]
+    return bool(external) and external[-1].outcome == ActionOutcome.FAILED.value
+
+
+async def chat_language(session: AsyncSession, chat_id: int, config: BotConfig) -> str:
+    """The language of the cards in a chat: a manager's own in private, the configured one
+    in groups (whoever looks at a group's card reads the same)."""
+    if chat_id > 0:
+        manager = await get_manager(session, chat_id)
+        if manager is not None:
+            return manager.language
+    return config.group_language
