@@ -203,8 +203,10 @@ def _can_call(view: CardView) -> bool:
 
 
 def _copyable_phone(view: CardView) -> str:
-    """The number as the tel: link dials it, else as the client typed it (if it fits)."""
+    """The number as the tel: link dials it, else as the client typed it, if it has a digit
+    (words typed in the phone field are no number) and fits."""
     phone = view.lead.client_phone.strip()
     dialable = normalize_phone(phone, view.region)
     copied = dialable or " ".join(phone.split())
-    return copied if 0 < len(copied) <= COPY_TEXT_MAX else ""
+    has_digit = any(char.isdigit() for char in copied)
+    return copied if has_digit and len(copied) <= COPY_TEXT_MAX else ""

@@ -81,9 +81,28 @@ def card_of(telegram: TelegramFake, chat_id: int, num: int = 414) -> dict[str, A
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """Button text → callback data."""
+    """Button text → callback data (a copy button: the text it copies)."""
     markup = message.get("reply_markup") or {}
-    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+    return {
+        b["text"]: b["callback_data"] if "callback_data" in b else b["copy_text"]["text"]
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+    }
+
+
+async def more_of(
+    stack: Stack, chat_id: int, *, user: int = MANAGER, num: int = 414, back: str = "« Back"
+) -> dict[str, Any]:
+    """Tap "More…" on the card in `chat_id` and return the card once it shows that page
+    (`back`: the page's "Back" button, in the chat's language)."""
+    card = card_of(stack.telegram, chat_id, num)
+    assert card is not None, "no card to open"
+    more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
+    stack.telegram.callback_update(user, chat_id, card["message_id"], more)
+    await eventually(lambda: back in buttons(card_of(stack.telegram, chat_id, num) or {}))
+    opened = card_of(stack.telegram, chat_id, num)
+    assert opened is not None
+    return opened
 
 
 @pytest.fixture
