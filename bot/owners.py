@@ -77,10 +77,11 @@ async def release(session: AsyncSession, lead: Lead, manager: Manager) -> tuple[
         return _("Only {name} or an admin can release this lead.").format(
             name=lead.taken_by_name or "?"
         ), True
+    # Whose it was, when someone else (an admin) releases it: read before the update, which
+    # clears it on this object too.
+    had_it = (lead.taken_by_name or "?") if owner != manager.telegram_id else ""
     if not await release_lead(session, lead_id=lead.id, owner_id=owner):
         return _("Nobody has this lead."), False
-    # Whose it was, when someone else (an admin) released it.
-    had_it = (lead.taken_by_name or "?") if owner != manager.telegram_id else ""
     action = await _done(session, lead.id, manager, RELEASE, detail=had_it)
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
     return _("Released: anyone can take it."), False

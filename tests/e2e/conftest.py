@@ -98,8 +98,10 @@ async def more_of(
     card = card_of(stack.telegram, chat_id, num)
     assert card is not None, "no card to open"
     more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
+    answered = len(stack.telegram.callback_answers)
     stack.telegram.callback_update(user, chat_id, card["message_id"], more)
     await eventually(lambda: back in buttons(card_of(stack.telegram, chat_id, num) or {}))
+    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
     opened = card_of(stack.telegram, chat_id, num)
     assert opened is not None
     return opened
@@ -122,11 +124,14 @@ async def open_stack(
     lease: float = 10,
     site_name: str = "Окна СПб",
     site_region: str | None = None,
+    morning_hour: int | None = None,
+    timezone: str = "UTC",
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
-    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `morning_hour`: the site's
+    `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -147,8 +152,10 @@ async def open_stack(
                     flexbe_api_key=SecretStr(flexbe.api_key),
                     chats=(GROUP,),
                     default_region=site_region,
+                    call_morning_hour=morning_hour,
                 ),
             ),
+            timezone=timezone,
             telegram_bot_token=SecretStr(telegram.token),
             telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
             telegram_admins=list(admins),
