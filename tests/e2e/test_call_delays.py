@@ -37,7 +37,7 @@ def sent_delays(stack: Stack) -> list[int]:
         c.body if isinstance(c.body, dict) else json.loads(c.body)
         for c in stack.comunik8.calls("lead/add")
     ]
-    return [body.get("delays") for body in bodies]
+    return [int(body["delays"]) for body in bodies]
 
 
 async def tap_more(stack: Stack, button: str, user: int = MANAGER) -> None:
