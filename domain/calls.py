@@ -8,9 +8,9 @@ from datetime import datetime, time, timedelta, tzinfo
 
 # The delays a manager picks on the card, in seconds; "the next working morning" is the
 # fourth choice, a moment rather than a delay (`next_working_morning`).
-CALL_NOW_SECONDS = 0
-CALL_SOON_SECONDS = 10 * 60
-CALL_LATER_SECONDS = 60 * 60
+DELAY_NOW = 0
+DELAY_TEN_MINUTES = 10 * 60
+DELAY_AN_HOUR = 60 * 60
 
 # The action log names a call by its delay (`call:600`) or, for a moment, by that moment in
 # Unix seconds after this mark (`call:@1767340800`).

@@ -17,9 +17,9 @@ from bot.jobs import action_job
 from bot.owners import release, take
 from bot.scope import not_yours, tapped_lead
 from domain.calls import (
-    CALL_LATER_SECONDS,
-    CALL_NOW_SECONDS,
-    CALL_SOON_SECONDS,
+    DELAY_AN_HOUR,
+    DELAY_NOW,
+    DELAY_TEN_MINUTES,
     call_action,
     call_at_action,
     next_working_morning,
@@ -55,9 +55,9 @@ STATUS_OF = {
     Act.RESTORE: LeadStatus.NEW,
 }
 CALL_DELAY_SECONDS = {
-    Act.CALL_NOW: CALL_NOW_SECONDS,
-    Act.CALL_LATER: CALL_SOON_SECONDS,
-    Act.CALL_HOUR: CALL_LATER_SECONDS,
+    Act.CALL_NOW: DELAY_NOW,
+    Act.CALL_LATER: DELAY_TEN_MINUTES,
+    Act.CALL_HOUR: DELAY_AN_HOUR,
 }
 CALLS = frozenset({*CALL_DELAY_SECONDS, Act.CALL_MORNING})
 

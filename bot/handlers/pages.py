@@ -41,7 +41,7 @@ async def show_page(
         await query.answer(not_yours(), show_alert=True)
         return
     page = callback_data.page
-    managers = []
+    managers: list[Manager] = []
     if page is Page.ASSIGN:
         if not is_admin(manager):
             await query.answer(_("Only an admin can assign a lead."), show_alert=True)
