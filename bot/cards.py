@@ -24,7 +24,7 @@ from config.regions import DEFAULT_REGION
 from domain.statuses import LeadStatus, PayStatus
 from integrations.amounts import amount_text
 from integrations.phones import normalize_phone
-from storage.models import Lead
+from storage.models import Lead, Manager
 
 MAX_MESSAGE_UTF16 = 4096
 # Tried in order until the card fits: (characters per value, form fields, history lines).
@@ -53,6 +53,9 @@ class CardView:
     assigned_by: str | None = None
     # The hour of the site's "next working morning" calls, for their button.
     morning_hour: int = 9
+    # The manager whose private chat shows the card (None: a group, read by anyone): the
+    # buttons they may not use are left out.
+    reader: Manager | None = None
 
 
 @dataclass(frozen=True, slots=True)

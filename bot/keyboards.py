@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Act, AssignTo, CardPage, LeadAction, Page
+from bot.middlewares import is_admin
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.models import Manager
@@ -149,9 +150,16 @@ def _deal(view: CardView) -> Rows:
 
 
 def _owner(view: CardView) -> Rows:
+    # In a group anyone may be an admin or the owner; in private the reader is known.
+    reader = view.reader
+    admin = reader is None or is_admin(reader)
+    owner = view.lead.taken_by
+    may_release = owner is not None and (admin or reader is None or reader.telegram_id == owner)
+
     def add(keys: _Keyboard) -> None:
-        keys.page("👥 " + _("Assign…"), Page.ASSIGN)
-        if view.lead.taken_by is not None:
+        if admin:
+            keys.page("👥 " + _("Assign…"), Page.ASSIGN)
+        if may_release:
             keys.act("↩️ " + _("Release"), Act.RELEASE)
 
     return _rows(view, add)

@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.cards import CardView, RenderedCard, render_card, render_plain
 from bot.config import BotConfig
-from bot.views import card_view, chat_language
+from bot.views import card_view, chat_reader
 from domain.jobs import ASSIGNED, BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
@@ -58,9 +58,9 @@ class CardNotifier:
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
                 # A change of a lead this chat never had a card of: nothing to edit.
                 return
-            language = await chat_language(session, chat_id, self.config)
-        with self.i18n.context(), self.i18n.use_locale(language):
-            view = card_view(lead, actions, self.config)
+            reader = await chat_reader(session, chat_id, self.config)
+        with self.i18n.context(), self.i18n.use_locale(reader.language):
+            view = card_view(lead, actions, self.config, reader.manager)
             rendered = render_card(view)
             content_hash = _hash(rendered)
             # A repost is a new message on purpose (as is the card of a lead just assigned to

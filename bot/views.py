@@ -4,6 +4,7 @@ its keyboard in place: the lead, its history, and what this deployment can do.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,11 +13,13 @@ from bot.cards import CardView, site_title
 from bot.config import BotConfig
 from bot.history import assigned_by, history_lines
 from domain.owners import is_ownership
-from storage.models import Action, ActionOutcome, Lead
+from storage.models import Action, ActionOutcome, Lead, Manager
 from storage.queries.team import get_manager
 
 
-def card_view(lead: Lead, actions: Sequence[Action], config: BotConfig) -> CardView:
+def card_view(
+    lead: Lead, actions: Sequence[Action], config: BotConfig, reader: Manager | None = None
+) -> CardView:
     """Call inside the reader's locale: the history lines are written in it."""
     return CardView(
         lead=lead,
@@ -29,6 +32,7 @@ def card_view(lead: Lead, actions: Sequence[Action], config: BotConfig) -> CardV
         retry=Act.RETRY if last_failed(actions) else None,
         assigned_by=assigned_by(actions) if lead.taken_by is not None else None,
         morning_hour=config.morning_hour(lead.site_key),
+        reader=reader,
     )
 
 
@@ -39,11 +43,19 @@ def last_failed(actions: Sequence[Action]) -> bool:
     return bool(external) and external[-1].outcome == ActionOutcome.FAILED.value
 
 
-async def chat_language(session: AsyncSession, chat_id: int, config: BotConfig) -> str:
-    """The language of the cards in a chat: a manager's own in private, the configured one
-    in groups (whoever looks at a group's card reads the same)."""
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads a chat's cards: in a private chat its manager, who sees the card in their
+    language and without the buttons they may not use; in a group anyone (`manager` None),
+    in the configured language."""
+
+    language: str
+    manager: Manager | None = None
+
+
+async def chat_reader(session: AsyncSession, chat_id: int, config: BotConfig) -> Reader:
     if chat_id > 0:
         manager = await get_manager(session, chat_id)
         if manager is not None:
-            return manager.language
-    return config.group_language
+            return Reader(manager.language, manager)
+    return Reader(config.group_language)

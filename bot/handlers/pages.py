@@ -21,7 +21,7 @@ from bot.keyboards import assign_keyboard, card_keyboard, more_keyboard
 from bot.middlewares import is_admin
 from bot.owners import assignable
 from bot.scope import not_yours, tapped_lead
-from bot.views import card_view, chat_language
+from bot.views import card_view, chat_reader
 from storage.models import Manager
 from storage.queries.cards import history_of
 
@@ -51,9 +51,9 @@ async def show_page(
             await query.answer(_("No manager receives this site's leads."), show_alert=True)
             return
     actions = await history_of(session, lead.id)
-    language = await chat_language(session, query.message.chat.id, config)
-    with i18n.use_locale(language):
-        view = card_view(lead, actions, config)
+    reader = await chat_reader(session, query.message.chat.id, config)
+    with i18n.use_locale(reader.language):
+        view = card_view(lead, actions, config, reader.manager)
         markup: InlineKeyboardMarkup
         if page is Page.ASSIGN:
             markup = assign_keyboard(view, managers)

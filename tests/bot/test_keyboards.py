@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -85,6 +86,25 @@ def test_the_assign_list_names_each_manager_ticks_the_owner_and_goes_back() -> N
     data = [button.callback_data or "" for row in markup.inline_keyboard for button in row]
     assert AssignTo.unpack(data[1]) == AssignTo(lead_id=17, manager_id=22)
     assert CardPage.unpack(data[-1]) == CardPage(page=Page.MORE, lead_id=17)
+
+
+@pytest.mark.parametrize(
+    ("reader", "expected"),
+    [
+        (None, ["👥 Assign…", "↩️ Release"]),  # a group: anyone may be the owner or an admin
+        (Manager(telegram_id=11, role="admin"), ["👥 Assign…", "↩️ Release"]),
+        (Manager(telegram_id=22), ["↩️ Release"]),  # the owner
+        (Manager(telegram_id=33), []),  # another manager: neither is theirs to use
+    ],
+)
+def test_in_a_private_chat_only_the_buttons_its_manager_may_use(
+    reader: Manager | None, expected: list[str]
+) -> None:
+    card = replace(view(taken_by=22, taken_by_name="Max"), reader=reader)
+
+    shown = [text for row in texts(more_keyboard(card)) for text in row]
+
+    assert [t for t in shown if t in ("👥 Assign…", "↩️ Release")] == expected
 
 
 def test_a_long_name_is_cut_on_its_button() -> None:
