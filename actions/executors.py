@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.mappings import Crm5Mapping
 from config.settings import Settings, SiteConfig
+from domain.calls import seconds_until
 from domain.crm5 import Crm5Step
 from domain.jobs import (
     ACTION_FAILED,
@@ -66,6 +68,15 @@ class CallRefused(IntegrationError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def _delay_now(job: ActionPayload) -> int | None:
+    """The dialler's delay as this attempt sends it: what is left until the moment asked
+    for (a retry rings no later than the tap meant), else the delay as asked; None for a
+    call now, which keeps the site's own `delays`."""
+    if job.call_at is not None:
+        return seconds_until(datetime.fromtimestamp(job.call_at, UTC), utcnow())
+    return job.delay or None
 
 
 class FlexbeFactory(Protocol):
@@ -205,7 +216,6 @@ class LeadActions:
         job = ActionPayload.parse(payload)
         lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
-        delay = job.delay or 0
 
         async def call() -> str:
             # Built here, so a lead that cannot become a request fails like a refusal.
@@ -215,7 +225,8 @@ class LeadActions:
                 lead_type=self.settings.comunik8_lead_type,
                 region=self.settings.region(site.key),
             )
-            if delay:
+            delay = _delay_now(job)
+            if delay is not None:
                 request = request.model_copy(update={"delays": delay})
             async with comunik8_client_for(self.settings, sleep=self.sleep) as comunik8:
                 result = await comunik8.add_lead(request)

@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import LeadsPage
 from bot.cards import status_label
+from bot.history import call_label
 from bot.outcomes import explain
 from domain.jobs import ActionFailedPayload, SyncReportPayload
 from storage.database import Database
@@ -88,10 +89,7 @@ def action_name(kind: str) -> str:
     if name == "deal":
         return _("5CRM deal")
     if name == "call":
-        if argument in ("", "0"):
-            return _("Call now")
-        minutes = int(argument) // 60 if argument.isdigit() else argument
-        return _("Call in {minutes} min").format(minutes=minutes)
+        return call_label(argument)
     if name == "uncall":
         return _("Cancel call")
     if name == "status":

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from storage.ranges import Int32
+from storage.ranges import Int32, Int64
 
 
 class Act(StrEnum):
@@ -18,8 +18,19 @@ class Act(StrEnum):
     DEAL = "deal"
     CALL_NOW = "call"
     CALL_LATER = "call10"
+    CALL_HOUR = "call60"
+    CALL_MORNING = "callam"
     CANCEL_CALL = "uncall"
     RETRY = "retry"
+    RELEASE = "rel"
+
+
+class Page(StrEnum):
+    """The card's keyboards: what a new lead needs, the rest, and the managers to assign."""
+
+    MAIN = "main"
+    MORE = "more"
+    ASSIGN = "asg"
 
 
 # A tapped button's data comes back from the client, which can send any: the ids are
@@ -50,6 +61,20 @@ class Work(StrEnum):
 class LeadWork(CallbackData, prefix="lw"):
     act: Work
     lead_id: Int32
+
+
+class CardPage(CallbackData, prefix="cp"):
+    """Show another of the card's keyboards in place (nothing changes but the buttons)."""
+
+    page: Page
+    lead_id: Int32
+
+
+class AssignTo(CallbackData, prefix="as"):
+    """An admin gives the lead to the manager with this Telegram id."""
+
+    lead_id: Int32
+    manager_id: Int64
 
 
 class LeadsPage(CallbackData, prefix="lp"):

@@ -24,7 +24,7 @@ from config.regions import DEFAULT_REGION
 from domain.statuses import LeadStatus, PayStatus
 from integrations.amounts import amount_text
 from integrations.phones import normalize_phone
-from storage.models import Lead
+from storage.models import Lead, Manager
 from storage.queries.repeats import Repeat
 
 MAX_MESSAGE_UTF16 = 4096
@@ -60,6 +60,13 @@ class CardView:
     # Where the site's visitors dial from: how a national number becomes a tel: link.
     region: str = DEFAULT_REGION
     repeat: RepeatBadge | None = None
+    # Who gave the lead to its owner, when an admin assigned it (none: the owner took it).
+    assigned_by: str | None = None
+    # The hour of the site's "next working morning" calls, for their button.
+    morning_hour: int = 9
+    # The manager whose private chat shows the card (None: a group, read by anyone): the
+    # buttons they may not use are left out.
+    reader: Manager | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +168,8 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
         lines.append("")
         lines.append(payment)
     if lead.taken_by is not None:
-        moment = (
-            lead.taken_at.astimezone(view.timezone).strftime("%d.%m %H:%M") if lead.taken_at else ""
-        )
-        who = esc(lead.taken_by_name or str(lead.taken_by))
         lines.append("")
-        lines.append(
-            "✋ " + html.escape(_("Taken by {name} at {time}")).format(name=who, time=moment)
-        )
+        lines.append(_owner(view, esc))
     lines.extend(_history(view, esc, max_history))
     return "\n".join(lines).strip()
 
@@ -212,6 +213,18 @@ def _repeat_line(badge: RepeatBadge, zone: tzinfo, limit: int) -> str:
         status=status,
     )
     return "🔁 " + html.escape(text)
+
+
+def _owner(view: CardView, esc: Any) -> str:
+    lead = view.lead
+    moment = (
+        lead.taken_at.astimezone(view.timezone).strftime("%d.%m %H:%M") if lead.taken_at else ""
+    )
+    who = esc(lead.taken_by_name or str(lead.taken_by))
+    if view.assigned_by is not None:
+        text = html.escape(_("Assigned to {name} by {admin} at {time}"))
+        return "👤 " + text.format(name=who, admin=esc(view.assigned_by), time=moment)
+    return "✋ " + html.escape(_("Taken by {name} at {time}")).format(name=who, time=moment)
 
 
 def _form(lead: Lead, esc: Any, max_fields: int) -> list[str]:

@@ -26,6 +26,9 @@ class BotConfig:
     # The region each site's national phone numbers are read in, and for sites not listed.
     regions: Mapping[str, str] = field(default_factory=dict)
     default_region: str = DEFAULT_REGION
+    # The hour of each site's "next working morning" calls, and for sites not listed.
+    morning_hours: Mapping[str, int] = field(default_factory=dict)
+    default_morning_hour: int = 9
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
     # How far back an earlier lead makes a site's lead a repeat, and for sites not listed.
@@ -72,6 +75,8 @@ class BotConfig:
                 if settings.public_url is not None and settings.admin_token is not None
                 else None
             ),
+            morning_hours={site.key: settings.morning_hour(site.key) for site in settings.sites},
+            default_morning_hour=settings.call_morning_hour,
         )
 
     def region(self, site_key: str) -> str:
@@ -83,3 +88,6 @@ class BotConfig:
     def per_minute(self, chat_id: int) -> int:
         """How many messages `chat_id` can receive in a minute (groups have negative ids)."""
         return self.group_per_minute if chat_id < 0 else self.private_per_minute
+
+    def morning_hour(self, site_key: str) -> int:
+        return self.morning_hours.get(site_key, self.default_morning_hour)

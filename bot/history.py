@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.cards import HistoryLine, status_label
 from bot.outcomes import explain
+from domain.calls import CALL_AT_MARK
+from domain.owners import ASSIGN, RELEASE, TAKE, is_ownership
 from domain.statuses import PayStatus
 from storage.models import Action, ActionOutcome
 
 
-def describe_action(action: Action) -> str:
+def describe_action(action: Action, zone: tzinfo = UTC) -> str:
     who = action.actor_name or _("someone")
     kind, _sep, argument = action.kind.partition(":")
-    if kind == "take":
+    if kind == TAKE:
         return _("{name} took the lead").format(name=who)
+    if kind == ASSIGN:
+        return _("{admin} assigned the lead to {name}").format(
+            admin=who, name=action.detail or argument
+        )
+    if kind == RELEASE:
+        if action.detail:
+            return _("{name} released the lead of {owner}").format(name=who, owner=action.detail)
+        return _("{name} released the lead").format(name=who)
     if kind == "status":
         label = status_label(int(argument)) if argument.isdigit() else argument
         what = _("{name}: status → {status}").format(name=who, status=label)
     elif kind == "deal":
         what = _("{name}: 5CRM deal").format(name=who)
     elif kind == "call":
-        what = (
-            _("Call now")
-            if argument in ("", "0")
-            else _("Call in {minutes} min").format(
-                minutes=int(argument) // 60 if argument.isdigit() else argument
-            )
-        )
+        what = call_label(argument, zone)
     elif kind == "uncall":
         what = _("{name}: cancel call").format(name=who)
     elif kind == "note":
@@ -66,11 +71,39 @@ def _client_corrected(field: str) -> str:
     return sentences.get(field, _("{name}: client corrected"))
 
 
-def history_lines(actions: Sequence[Action]) -> list[HistoryLine]:
+def call_label(argument: str, zone: tzinfo | None = None) -> str:
+    """A call's name from its action's argument: `0` now, `600` a delay in seconds,
+    `@1767340800` a moment (shown in `zone`; without one, as "in the morning")."""
+    if argument in ("", "0"):
+        return _("Call now")
+    if argument.startswith(CALL_AT_MARK):
+        moment = argument.removeprefix(CALL_AT_MARK)
+        if zone is None or not moment.isdigit():
+            return _("Call in the morning")
+        local = datetime.fromtimestamp(int(moment), UTC).astimezone(zone)
+        return _("Call at {time}").format(time=local.strftime("%d.%m %H:%M"))
+    if not argument.isdigit():
+        return _("Call in {minutes} min").format(minutes=argument)
+    seconds = int(argument)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return _("Call in {hours} h").format(hours=seconds // 3600)
+    return _("Call in {minutes} min").format(minutes=seconds // 60)
+
+
+def assigned_by(actions: Sequence[Action]) -> str | None:
+    """Who assigned the lead to its owner, when the last change of owner was an assignment."""
+    for action in reversed(actions):
+        if is_ownership(action.kind):
+            is_assignment = action.kind.partition(":")[0] == ASSIGN
+            return (action.actor_name or _("someone")) if is_assignment else None
+    return None
+
+
+def history_lines(actions: Sequence[Action], zone: tzinfo = UTC) -> list[HistoryLine]:
     return [
         HistoryLine(
             at=action.finished_at or action.requested_at,
-            text=describe_action(action),
+            text=describe_action(action, zone),
             ok=action.outcome != ActionOutcome.FAILED.value,
         )
         for action in actions

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -18,34 +17,30 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks import Act
-from bot.cards import (
-    CardView,
-    RenderedCard,
-    RepeatBadge,
-    render_card,
-    render_plain,
-    site_title,
-)
+from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
-from bot.history import history_lines
 from bot.summaries import render_summary
-from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, BurstSummaryPayload, blocked_alert_key
+from bot.views import card_view, chat_reader, lead_repeat
+from domain.jobs import (
+    ASSIGNED,
+    BLOCKED_ALERT,
+    BlockedAlertPayload,
+    BurstSummaryPayload,
+    blocked_alert_key,
+)
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.database import Database
-from storage.models import Action, ActionOutcome, Lead
+from storage.models import Lead
 from storage.queries import bursts
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
-from storage.queries.repeats import find_repeat
-from storage.queries.team import get_manager
 
 log = logging.getLogger(__name__)
 
 EDIT_ONLY = frozenset({"updated", "paid"})
+NEW_MESSAGE = frozenset({"repost", ASSIGNED})
 # Characters of an amount's text quoted in a payment reply: a real one is far shorter.
 AMOUNT_SHOWN = 40
 
@@ -69,31 +64,20 @@ class CardNotifier:
                 log.warning("lead %s is gone; no card for chat %s", lead_id, chat_id)
                 return
             actions = await card_queries.history_of(session, lead_id)
-            repeat = await find_repeat(
-                session, lead=lead, window=self.config.repeat_window(lead.site_key)
-            )
+            repeat = await lead_repeat(session, lead, self.config)
             card = await card_queries.find_card(session, lead_id=lead_id, chat_id=chat_id)
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
                 # A change of a lead this chat never had a card of: nothing to edit.
                 return
-            language = await self._language(session, chat_id)
-        with self.i18n.context(), self.i18n.use_locale(language):
-            view = CardView(
-                lead=lead,
-                site_name=self._site_name(lead),
-                history=history_lines(actions),
-                can_deal=self.config.can_deal,
-                can_call=self.config.can_call,
-                timezone=self.config.zone,
-                region=self.config.region(lead.site_key),
-                retry=Act.RETRY if _last_failed(actions) else None,
-                repeat=RepeatBadge(repeat, self._site_name(repeat.latest)) if repeat else None,
-            )
+            reader = await chat_reader(session, chat_id, self.config)
+        with self.i18n.context(), self.i18n.use_locale(reader.language):
+            view = card_view(lead, actions, self.config, reader.manager, repeat)
             rendered = render_card(view)
             content_hash = _hash(rendered)
-            # A repost is a new message on purpose; anything else edits the card in place,
+            # A repost is a new message on purpose (as is the card of a lead just assigned to
+            # this chat's manager: it should be seen); anything else edits the card in place,
             # or skips the edit when nothing on it would change.
-            current = card.message_id if card is not None and reason != "repost" else None
+            current = card.message_id if card is not None and reason not in NEW_MESSAGE else None
             if current is not None and card is not None and card.content_hash == content_hash:
                 return
             try:
@@ -119,10 +103,10 @@ class CardNotifier:
             if await card_queries.is_blocked(session, chat_id):
                 return
             leads = await bursts.leads_by_ids(session, summary.lead_ids)
-            language = await self._language(session, chat_id)
+            reader = await chat_reader(session, chat_id, self.config)
         if not leads:
             return
-        with self.i18n.context(), self.i18n.use_locale(language):
+        with self.i18n.context(), self.i18n.use_locale(reader.language):
             rendered = render_summary(
                 summary, leads, site_name=self._site_name, zone=self.config.zone
             )
@@ -239,19 +223,6 @@ class CardNotifier:
                     alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
-
-    async def _language(self, session: AsyncSession, chat_id: int) -> str:
-        """A manager's own language in private; the configured one in groups."""
-        if chat_id > 0:
-            manager = await get_manager(session, chat_id)
-            if manager is not None:
-                return manager.language
-        return self.config.group_language
-
-
-def _last_failed(actions: Sequence[Action]) -> bool:
-    external = [a for a in actions if a.kind != "take"]
-    return bool(external) and external[-1].outcome == ActionOutcome.FAILED.value
 
 
 def _hash(rendered: RenderedCard) -> str:

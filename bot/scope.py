@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiogram.enums import ChatType
-from aiogram.types import Chat
+from aiogram.types import CallbackQuery, Chat
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import BotConfig
-from storage.models import Manager
+from storage.models import Lead, Manager
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +42,22 @@ def chat_scope(config: BotConfig, manager: Manager, chat: Chat) -> ChatScope:
         return ChatScope(sites=tuple(manager.sites))
     here = [site for site, chats in config.site_chats.items() if chat.id in chats]
     return ChatScope(sites=tuple(s for s in here if not manager.sites or s in manager.sites))
+
+
+async def tapped_lead(
+    query: CallbackQuery, lead_id: int, session: AsyncSession, manager: Manager, config: BotConfig
+) -> Lead | None:
+    """The lead a card's button names, if this manager may act on it in this chat."""
+    lead = await session.get(Lead, lead_id)
+    if (
+        lead is None
+        or lead.id is None
+        or query.message is None
+        or not chat_scope(config, manager, query.message.chat).shows(lead.site_key)
+    ):
+        return None
+    return lead
+
+
+def not_yours() -> str:
+    return _("This lead is not yours to act on.")

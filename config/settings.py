@@ -87,6 +87,9 @@ class SiteConfig(BaseModel):
     # The country whose national numbers this site's visitors type (RU, GB…);
     # none: LEADRELAY_DEFAULT_REGION.
     default_region: str | None = None
+    # The hour (0-23, in LEADRELAY_TIMEZONE) of the "next working morning" call; none:
+    # LEADRELAY_CALL_MORNING_HOUR.
+    call_morning_hour: int | None = Field(default=None, ge=0, le=23)
     # How this site's leads become 5CRM deals and Comunik8 calls ([sites.crm5], [sites.comunik8]).
     crm5: Crm5Mapping = Field(default_factory=Crm5Mapping)
     comunik8: Comunik8Mapping = Field(default_factory=Comunik8Mapping)
@@ -155,6 +158,9 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     # The country whose national numbers visitors type, for sites that name none.
     default_region: str = DEFAULT_REGION
+    # The hour (0-23) at which a call asked for "in the morning" rings, for sites that name
+    # none: the next working day's (Monday to Friday), or today's if the hour is still to come.
+    call_morning_hour: int = Field(default=9, ge=0, le=23)
     # How long a worker holds a job before another may take it over (a dead worker's jobs).
     job_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     # How long a worker may miss its heartbeats (one every quarter of this) before another
@@ -305,6 +311,12 @@ class Settings(BaseSettings):
         """The region a site's national phone numbers are read in."""
         site = next((site for site in self.sites if site.key == site_key), None)
         return (site.default_region if site else None) or self.default_region
+
+    def morning_hour(self, site_key: str) -> int:
+        """The hour a site's "next working morning" calls ring at."""
+        site = next((site for site in self.sites if site.key == site_key), None)
+        hour = site.call_morning_hour if site is not None else None
+        return self.call_morning_hour if hour is None else hour
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for masking and for the tests that hunt leaks."""

@@ -103,10 +103,15 @@ def _str(raw: Mapping[str, Any], key: str, default: str | None = None) -> str:
 # Payloads -------------------------------------------------------------------------------
 
 
+# A card's `reason` when the lead was just assigned to the manager of this private chat:
+# posted as a new message, so that they see it.
+ASSIGNED = "assigned"
+
+
 @dataclass(frozen=True, slots=True)
 class CardPayload:
     """`notify`: post or edit one lead's card in one chat. `reason`: new, updated,
-    repost, or what intake saw (paid…)."""
+    repost, assigned, or what intake saw (paid…)."""
 
     lead_id: int
     chat_id: int
@@ -127,8 +132,10 @@ class CardPayload:
 @dataclass(frozen=True, slots=True)
 class ActionPayload:
     """A card button's external call. `action` is the action log's name of it
-    (`status:2`, `deal`, `call:600`, `uncall`); `action_id` its row there, added once the
-    job exists. `status` is for a Flexbe status change, `delay` (seconds) for a call."""
+    (`status:2`, `deal`, `call:600`, `call:@1767340800`, `uncall`); `action_id` its row
+    there, added once the job exists. `status` is for a Flexbe status change; for a call,
+    `delay` (seconds) as asked, and `call_at` (Unix seconds) the moment it should ring,
+    from which the job counts the dialler's delay when it runs."""
 
     lead_id: int
     site: str = ""
@@ -137,6 +144,7 @@ class ActionPayload:
     status: int | None = None
     delay: int | None = None
     action_id: int | None = None
+    call_at: int | None = None
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> ActionPayload:
@@ -148,6 +156,7 @@ class ActionPayload:
             status=_optional_int(raw, "status"),
             delay=_optional_int(raw, "delay"),
             action_id=_optional_int(raw, "action_id"),
+            call_at=_optional_int(raw, "call_at"),
         )
 
     def dump(self) -> dict[str, Any]:
@@ -159,6 +168,8 @@ class ActionPayload:
         out["action"] = self.action
         if self.action_id is not None:
             out["action_id"] = self.action_id
+        if self.call_at is not None:
+            out["call_at"] = self.call_at
         return out
 
     def new_status(self) -> int:
@@ -526,6 +537,11 @@ def refresh_card_key(lead_id: int, chat_id: int, cause: str) -> str:
 def repost_card_key(lead_id: int, chat_id: int, request: str) -> str:
     """A card posted again on request (`request`: the asking message or callback id)."""
     return f"notify:{lead_id}:{chat_id}:r{request}"[:255]
+
+
+def assigned_card_key(lead_id: int, chat_id: int, action_id: int) -> str:
+    """The card sent to a manager for one assignment (`action_id`: its row in the log)."""
+    return f"notify:{lead_id}:{chat_id}:as{action_id}"
 
 
 def update_key(update_id: int) -> str:

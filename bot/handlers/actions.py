@@ -14,7 +14,17 @@ from bot.callbacks import Act, LeadAction
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.jobs import action_job
-from bot.scope import chat_scope
+from bot.owners import release, take
+from bot.scope import not_yours, tapped_lead
+from domain.calls import (
+    DELAY_AN_HOUR,
+    DELAY_NOW,
+    DELAY_TEN_MINUTES,
+    call_action,
+    call_at_action,
+    next_working_morning,
+    seconds_until,
+)
 from domain.jobs import (
     CALL,
     CANCEL_CALL,
@@ -29,13 +39,13 @@ from domain.jobs import (
 )
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
-from storage.models import ActionOutcome, Lead, Manager
+from storage.clock import utcnow
+from storage.models import Lead, Manager
 from storage.queries.cards import (
     cancelled_calls,
     refresh_cards,
     retry_failed_action,
     start_action,
-    take_lead,
 )
 
 STATUS_OF = {
@@ -44,7 +54,12 @@ STATUS_OF = {
     Act.CANCELLED: LeadStatus.CANCELLED,
     Act.RESTORE: LeadStatus.NEW,
 }
-CALL_DELAY_SECONDS = {Act.CALL_NOW: 0, Act.CALL_LATER: 600}
+CALL_DELAY_SECONDS = {
+    Act.CALL_NOW: DELAY_NOW,
+    Act.CALL_LATER: DELAY_TEN_MINUTES,
+    Act.CALL_HOUR: DELAY_AN_HOUR,
+}
+CALLS = frozenset({*CALL_DELAY_SECONDS, Act.CALL_MORNING})
 
 
 async def tap(
@@ -54,18 +69,17 @@ async def tap(
     manager: Manager,
     config: BotConfig,
 ) -> None:
-    lead = await session.get(Lead, callback_data.lead_id)
-    if (
-        lead is None
-        or lead.id is None
-        or query.message is None
-        or not chat_scope(config, manager, query.message.chat).shows(lead.site_key)
-    ):
-        await query.answer(_("This lead is not yours to act on."), show_alert=True)
+    lead = await tapped_lead(query, callback_data.lead_id, session, manager, config)
+    if lead is None or lead.id is None:
+        await query.answer(not_yours(), show_alert=True)
         return
     act = callback_data.act
     if act is Act.TAKE:
-        await query.answer(await _take(session, lead, manager))
+        await query.answer(await take(session, lead, manager))
+        return
+    if act is Act.RELEASE:
+        toast, refused = await release(session, lead, manager)
+        await query.answer(toast, show_alert=refused)
         return
     if act is Act.RETRY:
         await query.answer(await _retry(session, lead))
@@ -92,24 +106,6 @@ async def tap(
     session.add_all([job, action])
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
     await query.answer(toast)
-
-
-async def _take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
-    assert lead.id is not None
-    if await take_lead(session, lead_id=lead.id, manager_id=manager.telegram_id, name=manager.name):
-        action = await start_action(
-            session,
-            lead_id=lead.id,
-            kind="take",
-            actor_id=manager.telegram_id,
-            actor_name=manager.name,
-        )
-        action.outcome = ActionOutcome.OK.value
-        session.add(action)
-        await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
-        return _("The lead is yours.")
-    await session.refresh(lead)
-    return _("Already taken by {name}.").format(name=lead.taken_by_name or "?")
 
 
 def _plan(
@@ -143,13 +139,12 @@ def _plan(
     if not normalize_phone(lead.client_phone, config.region(lead.site_key)):
         # Nothing to dial: say so now rather than let the job fail.
         return _("This lead has no phone number that can be dialled."), None, "", None
-    if act in CALL_DELAY_SECONDS:
-        delay = CALL_DELAY_SECONDS[act]
+    if act in CALLS:
         return (
             _("Queuing the call…"),
             CALL,
             call_key(lead.id, generation),
-            replace(base, delay=delay, action=f"call:{delay}"),
+            _call(base, act, config, lead.site_key),
         )
     return (
         _("Cancelling the call…"),
@@ -157,6 +152,23 @@ def _plan(
         cancel_call_key(lead.id, generation),
         replace(base, action="uncall"),
     )
+
+
+def _call(base: ActionPayload, act: Act, config: BotConfig, site_key: str) -> ActionPayload:
+    """When the call should ring, counted from now: the job counts down what is left."""
+    now = utcnow()
+    if act is Act.CALL_MORNING:
+        moment = next_working_morning(now, config.zone, config.morning_hour(site_key))
+        return replace(
+            base,
+            delay=seconds_until(moment, now),
+            call_at=int(moment.timestamp()),
+            action=call_at_action(moment),
+        )
+    delay = CALL_DELAY_SECONDS[act]
+    # "Now" has no moment: the site's own `delays` (if any) applies, as before.
+    at = int(now.timestamp()) + delay if delay else None
+    return replace(base, delay=delay, call_at=at, action=call_action(delay))
 
 
 async def _retry(session: AsyncSession, lead: Lead) -> str:

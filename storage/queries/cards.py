@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,6 +67,32 @@ async def take_lead(session: AsyncSession, *, lead_id: int, manager_id: int, nam
         update(Lead)
         .where(col(Lead.id) == lead_id, col(Lead.taken_by).is_(None))
         .values(taken_by=manager_id, taken_by_name=name, taken_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def assign_lead(session: AsyncSession, *, lead_id: int, manager_id: int, name: str) -> bool:
+    """Give the lead to this manager, unless it is theirs already: False then (a second tap
+    on the same name changes nothing). Whoever had it before no longer has it."""
+    now = utcnow()
+    result = await session.exec(
+        update(Lead)
+        .where(
+            col(Lead.id) == lead_id,
+            or_(col(Lead.taken_by).is_(None), col(Lead.taken_by) != manager_id),
+        )
+        .values(taken_by=manager_id, taken_by_name=name, taken_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def release_lead(session: AsyncSession, *, lead_id: int, owner_id: int) -> bool:
+    """Free the lead, if `owner_id` still has it: False when it changed hands meanwhile or
+    was released already (so two taps release it once)."""
+    result = await session.exec(
+        update(Lead)
+        .where(col(Lead.id) == lead_id, col(Lead.taken_by) == owner_id)
+        .values(taken_by=None, taken_by_name=None, taken_at=None, updated_at=utcnow())
     )
     return result.rowcount == 1
 

@@ -68,6 +68,7 @@ BOT_USER: Final[dict[str, Any]] = {
 }
 MAX_TEXT: Final = 4096
 MAX_CALLBACK_DATA: Final = 64
+MAX_COPY_TEXT: Final = 256
 MAX_CALLBACK_ANSWER: Final = 200
 POLL_CAP: Final = 0.5  # longest a getUpdates waits, whatever timeout it asks for
 DROP: Final = 0  # a `fail_next` status: the connection closes without an answer
@@ -1040,7 +1041,15 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
             if "url" in button and not _BUTTON_URL.fullmatch(str(button["url"])):
                 raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+            if "copy_text" in button and not _copy_text_ok(button["copy_text"]):
+                raise ApiError(400, "Bad Request: BUTTON_COPY_TEXT_INVALID")
     return markup
+
+
+def _copy_text_ok(copy: Any) -> bool:
+    """CopyTextButton: the text to copy, 1-256 characters."""
+    text = copy.get("text") if isinstance(copy, dict) else None
+    return isinstance(text, str) and 1 <= len(text) <= MAX_COPY_TEXT
 
 
 def _inline(markup: dict[str, Any] | None) -> list[Any] | None:

@@ -55,6 +55,8 @@ def test_russian(i18n: I18n) -> None:
     [
         ("deal", "5CRM deal"),
         ("call:0", "Call now"),
+        ("call:3600", "Call in 1 h"),
+        ("call:@1796626800", "Call in the morning"),
         ("uncall", "Cancel call"),
         ("status:2", "Flexbe status → Fulfilled"),
     ],

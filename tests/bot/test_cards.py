@@ -8,9 +8,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot.callbacks import Act, LeadAction, LeadWork, Work
+from bot.callbacks import Act, CardPage, LeadAction, LeadWork, Work
 from bot.cards import (
     CardView,
     HistoryLine,
@@ -21,6 +22,7 @@ from bot.cards import (
     utf16_length,
 )
 from bot.i18n import build_i18n
+from bot.keyboards import more_keyboard
 from storage.models import Lead
 
 HOSTILE = '<b>Tom & "Jerry"</b> <script>alert(1)</script>'
@@ -87,14 +89,25 @@ def parsed(card: RenderedCard) -> TelegramHtml:
     return parser
 
 
-def buttons(card: RenderedCard) -> list[LeadAction]:
-    """The card's own buttons (the lead work's have their own, `lead_work_buttons`)."""
-    return [
-        LeadAction.unpack(button.callback_data or "")
-        for row in card.keyboard.inline_keyboard
-        for button in row
-        if (button.callback_data or "").startswith(f"{LeadAction.__prefix__}:")
-    ]
+def buttons(card: RenderedCard) -> list[str]:
+    """What each button does: a lead action, a page of the keyboard, or a copy."""
+    return keys(card.keyboard)
+
+
+def keys(markup: InlineKeyboardMarkup) -> list[str]:
+    found = []
+    for row in markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data or ""
+            if button.copy_text is not None:
+                found.append(f"copy:{button.copy_text.text}")
+            elif data.startswith("la:"):
+                found.append(LeadAction.unpack(data).act.value)
+            elif data.startswith("cp:"):
+                found.append(f"page:{CardPage.unpack(data).page.value}")
+            else:
+                found.append(data)
+    return found
 
 
 @pytest.mark.usefixtures("english")
@@ -129,7 +142,8 @@ def test_card_shows_the_lead() -> None:
         assert expected in text, expected
     assert '<a href="tel:+79991234567">' in card.text
     assert '<a href="https://okna-spb.ru/pay/1">' in card.text
-    assert [b.act for b in buttons(card)] == [Act.PROCESSED, Act.FULFILLED, Act.CANCELLED]
+    # Taken already: the next status and the phone stay in view, the rest is on "More…".
+    assert buttons(card) == [Act.PROCESSED, "copy:+79991234567", "page:more"]
 
 
 @pytest.mark.usefixtures("english")
@@ -181,16 +195,13 @@ def test_huge_lead_fits_4096_and_keeps_every_button() -> None:
 
     assert utf16_length(card.text) <= 4096
     assert "more fields" in parsed(card).text
-    assert [b.act for b in buttons(card)] == [
+    assert buttons(card) == [
         Act.RETRY,
         Act.TAKE,
         Act.PROCESSED,
-        Act.FULFILLED,
-        Act.CANCELLED,
-        Act.DEAL,
         Act.CALL_NOW,
-        Act.CALL_LATER,
-        Act.CANCEL_CALL,
+        "copy:+79991234567",
+        "page:more",
     ]
     for row in card.keyboard.inline_keyboard:
         for button in row:
@@ -201,7 +212,7 @@ def test_huge_lead_fits_4096_and_keeps_every_button() -> None:
 def test_deleted_lead_offers_restore_and_untaken_lead_offers_take() -> None:
     card = render_card(CardView(lead=lead(status_code=11), site_name="s"))
 
-    assert [b.act for b in buttons(card)] == [Act.TAKE, Act.RESTORE]
+    assert buttons(card) == [Act.TAKE, Act.RESTORE, "copy:+79991234567", "page:more"]
     assert "Status: Deleted" in parsed(card).text
 
 
@@ -222,8 +233,7 @@ def test_russian_card(i18n: I18n) -> None:
     assert "Статус: Обработан" in text
     assert "4990.00 — оплачен" in text
     labels = [button.text for row in card.keyboard.inline_keyboard for button in row]
-    assert labels[:4] == ["✋ Взять", "Обработан", "Выполнен", "Отменён"]
-    assert "📇 Сделка в 5CRM" in labels
+    assert labels == ["✋ Взять", "Выполнен", "📋 Скопировать номер", "Ещё…"]
 
 
 def test_the_site_is_named_never_by_a_placeholder() -> None:
@@ -236,10 +246,11 @@ def test_the_site_is_named_never_by_a_placeholder() -> None:
     assert site_title(lead(site_key="default", page_url="javascript:x"), None) == "default"
 
 
-def work_buttons(card: RenderedCard) -> list[LeadWork]:
+def work_buttons(view: CardView) -> list[LeadWork]:
+    """The lead work's buttons, on the "More…" page."""
     return [
         LeadWork.unpack(button.callback_data or "")
-        for row in card.keyboard.inline_keyboard
+        for row in more_keyboard(view).inline_keyboard
         for button in row
         if (button.callback_data or "").startswith(f"{LeadWork.__prefix__}:")
     ]
@@ -259,9 +270,9 @@ def test_the_note_shows_its_newest_lines_escaped() -> None:
 
 @pytest.mark.usefixtures("english")
 def test_payment_marks_appear_while_an_invoice_awaits_payment() -> None:
-    awaiting = render_card(CardView(lead=lead(pay_status_code=0), site_name="s"))
-    paid = render_card(CardView(lead=lead(pay_status_code=2), site_name="s"))
-    none = render_card(CardView(lead=lead(pay_summ=None, pay_status_code=None), site_name="s"))
+    awaiting = CardView(lead=lead(pay_status_code=0), site_name="s")
+    paid = CardView(lead=lead(pay_status_code=2), site_name="s")
+    none = CardView(lead=lead(pay_summ=None, pay_status_code=None), site_name="s")
 
     note_client_invoice = [Work.NOTE, Work.CLIENT, Work.INVOICE]
     assert [b.act for b in work_buttons(awaiting)] == [

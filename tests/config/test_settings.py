@@ -88,6 +88,8 @@ def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         ("LEADRELAY_TELEGRAM_API_URL", "not a url", "LEADRELAY_TELEGRAM_API_URL"),
         ("LEADRELAY_LOG_LEVEL", "LOUD", "LEADRELAY_LOG_LEVEL"),
         ("LEADRELAY_CONFIG", "/nonexistent/sites.toml", "LEADRELAY_CONFIG"),
+        ("LEADRELAY_CALL_MORNING_HOUR", "24", "LEADRELAY_CALL_MORNING_HOUR"),
+        ("LEADRELAY_CALL_MORNING_HOUR", "nine", "LEADRELAY_CALL_MORNING_HOUR"),
     ],
 )
 def test_invalid_setting_is_named(
@@ -101,6 +103,45 @@ def test_invalid_setting_is_named(
     assert expected in str(error.value)
     if "TOKEN" in variable:
         assert value not in str(error.value), "a bad secret is not echoed back"
+
+
+def test_the_morning_call_hour_per_site_else_the_environments(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
+        "call_morning_hour = 10\n\n"
+        '[[sites]]\nkey = "dveri"\nwebhook_token = "dveri-token-0123456789abcdef"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+    monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
+    assert load_settings().morning_hour("dveri") == 9, "the default"
+    monkeypatch.setenv("LEADRELAY_CALL_MORNING_HOUR", "8")
+
+    settings = load_settings()
+
+    assert settings.morning_hour("okna") == 10
+    assert settings.morning_hour("dveri") == 8
+    assert settings.morning_hour("default") == 8, "the site of the environment"
+
+
+def test_a_sites_morning_hour_out_of_range_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
+        "call_morning_hour = -1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    assert "sites[0]" in str(error.value) and "call_morning_hour" in str(error.value)
 
 
 def test_invalid_site_in_toml_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

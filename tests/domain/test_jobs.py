@@ -138,6 +138,25 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         {"lead_id": 7, "site": "okna", "actor": 42, "delay": 600, "action": "call:600"},
     ),
     (
+        CALL,
+        ActionPayload(
+            lead_id=7,
+            site="okna",
+            actor=42,
+            delay=3600,
+            action="call:@1796626800",
+            call_at=1796626800,
+        ),
+        {
+            "lead_id": 7,
+            "site": "okna",
+            "actor": 42,
+            "delay": 3600,
+            "action": "call:@1796626800",
+            "call_at": 1796626800,
+        },
+    ),
+    (
         CANCEL_CALL,
         ActionPayload(lead_id=7, site="okna", actor=42, action="uncall"),
         {"lead_id": 7, "site": "okna", "actor": 42, "action": "uncall"},

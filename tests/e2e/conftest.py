@@ -83,9 +83,30 @@ def card_of(telegram: TelegramFake, chat_id: int, num: int = 414) -> dict[str, A
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """Button text → callback data."""
+    """Button text → callback data (a copy button: the text it copies)."""
     markup = message.get("reply_markup") or {}
-    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+    return {
+        b["text"]: b["callback_data"] if "callback_data" in b else b["copy_text"]["text"]
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+    }
+
+
+async def more_of(
+    stack: Stack, chat_id: int, *, user: int = MANAGER, num: int = 414, back: str = "« Back"
+) -> dict[str, Any]:
+    """Tap "More…" on the card in `chat_id` and return the card once it shows that page
+    (`back`: the page's "Back" button, in the chat's language)."""
+    card = card_of(stack.telegram, chat_id, num)
+    assert card is not None, "no card to open"
+    more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
+    answered = len(stack.telegram.callback_answers)
+    stack.telegram.callback_update(user, chat_id, card["message_id"], more)
+    await eventually(lambda: back in buttons(card_of(stack.telegram, chat_id, num) or {}))
+    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
+    opened = card_of(stack.telegram, chat_id, num)
+    assert opened is not None
+    return opened
 
 
 @pytest.fixture
@@ -109,6 +130,8 @@ async def open_stack(
     fakes: tuple[TelegramFake, FlexbeFake] | None = None,
     overrides: Mapping[str, Any] | None = None,
     console: bool = False,
+    morning_hour: int | None = None,
+    timezone: str = "UTC",
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
@@ -117,7 +140,8 @@ async def open_stack(
     site's `[sites.crm5]`; `fakes`: the Telegram and Flexbe of a stack run before on the same
     database (a restart: chats and leads stay); `overrides`: settings that differ from the
     test defaults (e.g. Telegram's production rates); `console`: the admin console on (an
-    admin token, and the service's own address as its public URL)."""
+    admin token, and the service's own address as its public URL); `morning_hour`: the
+    site's `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     service_socket = bound_socket()
@@ -146,8 +170,10 @@ async def open_stack(
                     chats=(GROUP,),
                     default_region=site_region,
                     crm5=crm5_mapping or Crm5Mapping(),
+                    call_morning_hour=morning_hour,
                 ),
             ),
+            timezone=timezone,
             telegram_bot_token=SecretStr(telegram.token),
             telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
             telegram_admins=list(admins),

@@ -75,9 +75,15 @@ def card_text(stack: Stack, chat: int = GROUP, num: int = 414) -> str:
     return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
 
 
-def tap(stack: Stack, user: int, chat: int, label: str, num: int = 414) -> None:
+async def tap(stack: Stack, user: int, chat: int, label: str, num: int = 414) -> None:
+    """Tap `label` on the card, opening its "More…" page first when the button is there."""
     card = card_of(stack.telegram, chat, num)
     assert card is not None, f"no card #{num} in chat {chat}"
+    if label not in buttons(card):
+        more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
+        stack.telegram.callback_update(user, chat, card["message_id"], more)
+        await eventually(lambda: label in buttons(card_of(stack.telegram, chat, num) or {}))
+        card = card_of(stack.telegram, chat, num) or card
     stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
 
 
@@ -88,7 +94,7 @@ def made(crm5: Crm5Fake) -> tuple[int, int, int, int]:
 async def test_the_deal_button_makes_deal_company_contact_and_task(stack: Stack) -> None:
     await lead_with_company(stack)
 
-    tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, MANAGER, GROUP, DEAL_EN)
 
     await eventually(lambda: MADE_EN in card_text(stack))
     [deal], [company], [contact], [task] = (
@@ -116,9 +122,8 @@ async def test_the_deal_button_makes_deal_company_contact_and_task(stack: Stack)
 async def test_russian_manager_sees_the_deal_in_russian(stack: Stack) -> None:
     await lead_with_company(stack)
     await eventually(lambda: card_of(stack.telegram, RUSSIAN) is not None)
-    assert DEAL_RU in buttons(card_of(stack.telegram, RUSSIAN) or {})
 
-    tap(stack, RUSSIAN, RUSSIAN, DEAL_RU)
+    await tap(stack, RUSSIAN, RUSSIAN, DEAL_RU)
 
     await eventually(lambda: MADE_RU in card_text(stack, RUSSIAN))
     await eventually(lambda: "Иван: 5CRM deal: done — made in 5CRM" in card_text(stack))
@@ -129,7 +134,7 @@ async def test_a_double_tap_makes_one_of_each(stack: Stack) -> None:
     await lead_with_company(stack)
 
     for user in (MANAGER, ADMIN, MANAGER, ADMIN):
-        tap(stack, user, GROUP, DEAL_EN)
+        await tap(stack, user, GROUP, DEAL_EN)
 
     await eventually(lambda: "5CRM deal: done" in card_text(stack))
     assert made(stack.crm5) == (1, 1, 1, 1)
@@ -141,7 +146,7 @@ async def test_a_retry_resumes_after_the_steps_done(stack: Stack) -> None:
     await lead_with_company(stack)
     stack.crm5.fail_next_on("public/contact/add", {"ans": "false", "error": "no"})
 
-    tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, MANAGER, GROUP, DEAL_EN)
 
     await eventually(lambda: "🔁 Retry" in buttons(card_of(stack.telegram, GROUP) or {}))
     assert (
@@ -151,7 +156,7 @@ async def test_a_retry_resumes_after_the_steps_done(stack: Stack) -> None:
     assert made(stack.crm5) == (1, 1, 0, 0), "nothing after the refused step"
     await eventually(lambda: "5CRM" in stack.telegram.chat(ADMIN)[-1]["text"])
 
-    tap(stack, MANAGER, GROUP, "🔁 Retry")
+    await tap(stack, MANAGER, GROUP, "🔁 Retry")
 
     await eventually(lambda: MADE_EN in card_text(stack))
     assert made(stack.crm5) == (1, 1, 1, 1)
@@ -168,7 +173,7 @@ async def test_refused_fields_are_named_in_both_languages(stack: Stack) -> None:
     }
     stack.crm5.fail_next_on("public/task/add", (422, laravel))
 
-    tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, MANAGER, GROUP, DEAL_EN)
 
     await eventually(lambda: "5CRM refused the lead — date_expired" in card_text(stack))
     assert "The date expired is not a valid date." in card_text(stack)
@@ -180,7 +185,7 @@ async def test_company_id_reaches_the_contact_when_5crm_sends_one(stack: Stack) 
     stack.crm5.answer_ids = True
     await lead_with_company(stack)
 
-    tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, MANAGER, GROUP, DEAL_EN)
 
     await eventually(lambda: MADE_EN in card_text(stack))
     assert stack.crm5.contacts[0]["company_id"] == "1"
@@ -190,7 +195,7 @@ async def test_no_company_field_no_company(stack: Stack) -> None:
     await stack.new_lead()
     await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
 
-    tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, MANAGER, GROUP, DEAL_EN)
 
     await eventually(lambda: "made in 5CRM: deal, contact, task" in card_text(stack))
     assert made(stack.crm5) == (1, 0, 1, 1)
@@ -201,7 +206,7 @@ async def test_form_mode_sends_ctm_form_send(database: Database) -> None:
     async with open_stack(database, crm5_mapping=form_mode) as stack:
         await lead_with_company(stack)
 
-        tap(stack, MANAGER, GROUP, DEAL_EN)
+        await tap(stack, MANAGER, GROUP, DEAL_EN)
 
         await eventually(lambda: "made in 5CRM: form, company, task" in card_text(stack))
         [form] = stack.crm5.forms
@@ -251,13 +256,13 @@ async def test_admin_links_a_manager_to_5crm_and_their_deals_follow(stack: Stack
     assert "Max → Петрова" in (await last_message_after(stack, ADMIN, before))["text"]
 
     await lead_with_company(stack)
-    tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, MANAGER, GROUP, DEAL_EN)
     await eventually(lambda: f"{MADE_EN}; manager Петрова" in card_text(stack))
     assert {made["manager_id"] for made in (*stack.crm5.deals, *stack.crm5.contacts)} == {"2"}
     assert {made["manager_id"] for made in (*stack.crm5.companies, *stack.crm5.tasks)} == {"2"}
 
     await lead_with_company(stack, lead_id=1415)
-    tap(stack, ADMIN, GROUP, DEAL_EN, num=415)
+    await tap(stack, ADMIN, GROUP, DEAL_EN, num=415)
     await eventually(lambda: "5CRM deal: done" in card_text(stack, num=415))
     assert stack.crm5.deals[1]["manager_id"] == "7", "Ada is not linked: the site's manager"
 

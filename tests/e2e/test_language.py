@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     buttons,
     card_of,
     eventually,
+    more_of,
     open_stack,
 )
 
@@ -96,8 +97,7 @@ async def test_admin_alerts_speak_the_chosen_or_last_seen_language(database: Dat
         await stack.new_lead()
         await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
         stack.crm5.outage.start((401, {"ans": "false", "error": "Invalid public_token"}))
-        card = card_of(stack.telegram, GROUP)
-        assert card is not None
+        card = await more_of(stack, GROUP)
         stack.telegram.callback_update(
             MANAGER, GROUP, card["message_id"], buttons(card)["📇 5CRM deal"]
         )

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     buttons,
     card_of,
     eventually,
+    more_of,
     open_stack,
 )
 
@@ -125,16 +126,28 @@ async def test_call_on_a_lead_with_nothing_to_dial_says_so_and_calls_nobody(
     card = await post_lead(stack, typed)
     assert TEL_LINKS.findall(card["text"]) == [], "no link to a number that cannot be dialled"
 
-    for button in ("📞 Call now", "⏰ Call in 10 min", "✖️ Cancel call"):
-        stack.telegram.callback_update(who, GROUP, card["message_id"], buttons(card)[button])
-    await eventually(lambda: len(stack.telegram.callback_answers) == 3)
+    in_view = buttons(card)
+    more = buttons(await more_of(stack, GROUP, user=who))
+    taps = [in_view["📞 Call now"]] + [
+        more[button]
+        for button in ("⏰ Call in 10 min", "⏰ Call in 1 hour", "🌅 Call in the morning, 09:00")
+    ]
+    taps.append(more["✖️ Cancel call"])
+    for data in taps:
+        stack.telegram.callback_update(who, GROUP, card["message_id"], data)
+    await eventually(lambda: len(said(stack)) == len(taps))
 
-    assert [answer["text"] for answer in stack.telegram.callback_answers] == [says] * 3
-    assert all(answer["show_alert"] for answer in stack.telegram.callback_answers)
+    assert [answer["text"] for answer in said(stack)] == [says] * len(taps)
+    assert all(answer["show_alert"] for answer in said(stack))
     assert stack.comunik8.requests == []
     async with stack.database.read() as session:
         jobs = (await session.exec(select(Job).where(col(Job.kind).startswith("comunik8")))).all()
     assert jobs == []
+
+
+def said(stack: Stack) -> list[dict[str, Any]]:
+    """The answers with words in them (opening "More…" answers with none)."""
+    return [answer for answer in stack.telegram.callback_answers if answer["text"]]
 
 
 async def test_the_fields_comunik8_refused_are_named_on_the_card(stack: Stack) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -32,6 +33,7 @@ from tests.e2e.conftest import (
     buttons,
     card_of,
     eventually,
+    more_of,
     open_stack,
 )
 
@@ -89,10 +91,18 @@ def card_text(stack: Stack) -> str:
     return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
 
 
+ON_MORE_PAGE = frozenset({"📇 5CRM deal", "✖️ Cancel call"})
+
+
 async def tap(stack: Stack, button: str) -> None:
-    """A manager taps a button of the lead's card in the group."""
-    await eventually(lambda: button in buttons(card_of(stack.telegram, GROUP) or {}))
-    card = card_of(stack.telegram, GROUP)
+    """A manager taps a button of the lead's card in the group (opening "More…" first for
+    the buttons kept there)."""
+    if button in ON_MORE_PAGE:
+        await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+        card: dict[str, Any] | None = await more_of(stack, GROUP)
+    else:
+        await eventually(lambda: button in buttons(card_of(stack.telegram, GROUP) or {}))
+        card = card_of(stack.telegram, GROUP)
     assert card is not None
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)[button])
 

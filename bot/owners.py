@@ -1,0 +1,99 @@
+"""Who has a lead: take, assign, release. Each is one conditional update of the lead, its
+line in the action log and the refresh of its cards, in the tap's transaction: a second tap
+finds the change made and makes none. Each returns the answer to the tap."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.keyboards import manager_label
+from bot.middlewares import is_admin
+from domain.jobs import ASSIGNED, NOTIFY, CardPayload, assigned_card_key
+from domain.owners import RELEASE, TAKE, assign_action
+from storage.models import Action, ActionOutcome, Lead, Manager
+from storage.queries.cards import (
+    assign_lead,
+    refresh_cards,
+    release_lead,
+    start_action,
+    take_lead,
+)
+from storage.queries.jobs import enqueue_job
+from storage.queries.team import managers_for_site
+
+
+async def take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
+    """First tap wins."""
+    assert lead.id is not None
+    if await take_lead(session, lead_id=lead.id, manager_id=manager.telegram_id, name=manager.name):
+        action = await _done(session, lead.id, manager, TAKE)
+        await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
+        return _("The lead is yours.")
+    await session.refresh(lead)
+    return _("Already taken by {name}.").format(name=lead.taken_by_name or "?")
+
+
+async def assignable(session: AsyncSession, lead: Lead) -> list[Manager]:
+    """The managers a lead may be assigned to: the active ones who receive its site."""
+    managers = await managers_for_site(session, lead.site_key)
+    return sorted(managers, key=lambda m: (manager_label(m).casefold(), m.telegram_id))
+
+
+async def assign(
+    session: AsyncSession, lead: Lead, admin: Manager, manager_id: int
+) -> tuple[str, bool]:
+    """An admin gives the lead to a manager of its site. Returns the answer, and whether it
+    is a refusal (shown as an alert)."""
+    assert lead.id is not None
+    if not is_admin(admin):
+        return _("Only an admin can assign a lead."), True
+    target = next((m for m in await assignable(session, lead) if m.telegram_id == manager_id), None)
+    if target is None:
+        return _("That manager does not receive this site's leads."), True
+    name = manager_label(target)
+    if not await assign_lead(session, lead_id=lead.id, manager_id=manager_id, name=name):
+        return _("Already assigned to {name}.").format(name=name), False
+    action = await _done(session, lead.id, admin, assign_action(manager_id), detail=name)
+    assert action.id is not None
+    # The manager's own copy comes as a new message, so they see it; it is queued before the
+    # refresh of every card, which then finds that copy up to date.
+    card = CardPayload(lead_id=lead.id, chat_id=manager_id, reason=ASSIGNED)
+    await enqueue_job(
+        session, NOTIFY, card, dedupe_key=assigned_card_key(lead.id, manager_id, action.id)
+    )
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
+    return _("Assigned to {name}.").format(name=name), False
+
+
+async def release(session: AsyncSession, lead: Lead, manager: Manager) -> tuple[str, bool]:
+    """The owner or an admin frees the lead for anyone to take. Returns the answer, and
+    whether it is a refusal."""
+    assert lead.id is not None
+    owner = lead.taken_by
+    if owner is None:
+        return _("Nobody has this lead."), False
+    if owner != manager.telegram_id and not is_admin(manager):
+        return _("Only {name} or an admin can release this lead.").format(
+            name=lead.taken_by_name or "?"
+        ), True
+    # Whose it was, when someone else (an admin) releases it: read before the update, which
+    # clears it on this object too.
+    had_it = (lead.taken_by_name or "?") if owner != manager.telegram_id else ""
+    if not await release_lead(session, lead_id=lead.id, owner_id=owner):
+        return _("Nobody has this lead."), False
+    action = await _done(session, lead.id, manager, RELEASE, detail=had_it)
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
+    return _("Released: anyone can take it."), False
+
+
+async def _done(
+    session: AsyncSession, lead_id: int, manager: Manager, kind: str, *, detail: str = ""
+) -> Action:
+    """The change is made: its line in the action log (the caller redraws the cards)."""
+    action = await start_action(
+        session, lead_id=lead_id, kind=kind, actor_id=manager.telegram_id, actor_name=manager.name
+    )
+    action.outcome, action.detail = ActionOutcome.OK.value, detail
+    session.add(action)
+    return action

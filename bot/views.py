@@ -1,0 +1,76 @@
+"""What a card shows, gathered once for the card sender and for the buttons that redraw
+its keyboard in place: the lead, its history, and what this deployment can do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.callbacks import Act
+from bot.cards import CardView, RepeatBadge, site_title
+from bot.config import BotConfig
+from bot.history import assigned_by, history_lines
+from domain.owners import is_ownership
+from storage.models import Action, ActionOutcome, Lead, Manager
+from storage.queries.repeats import Repeat, find_repeat
+from storage.queries.team import get_manager
+
+
+def card_view(
+    lead: Lead,
+    actions: Sequence[Action],
+    config: BotConfig,
+    reader: Manager | None = None,
+    repeat: Repeat | None = None,
+) -> CardView:
+    """Call inside the reader's locale: the history lines are written in it."""
+
+    def site_name(of: Lead) -> str:
+        return site_title(of, config.configured_names.get(of.site_key))
+
+    return CardView(
+        lead=lead,
+        site_name=site_name(lead),
+        history=history_lines(actions, config.zone),
+        can_deal=config.can_deal,
+        can_call=config.can_call,
+        timezone=config.zone,
+        region=config.region(lead.site_key),
+        retry=Act.RETRY if last_failed(actions) else None,
+        assigned_by=assigned_by(actions) if lead.taken_by is not None else None,
+        morning_hour=config.morning_hour(lead.site_key),
+        reader=reader,
+        repeat=RepeatBadge(repeat, site_name(repeat.latest)) if repeat is not None else None,
+    )
+
+
+async def lead_repeat(session: AsyncSession, lead: Lead, config: BotConfig) -> Repeat | None:
+    """Earlier requests of the same client within the site's repeat window, for the badge."""
+    return await find_repeat(session, lead=lead, window=config.repeat_window(lead.site_key))
+
+
+def last_failed(actions: Sequence[Action]) -> bool:
+    """The last action that called out failed: Retry is offered. Changes of owner call no
+    one, so they neither fail nor hide a failure."""
+    external = [a for a in actions if not is_ownership(a.kind)]
+    return bool(external) and external[-1].outcome == ActionOutcome.FAILED.value
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads a chat's cards: in a private chat its manager, who sees the card in their
+    language and without the buttons they may not use; in a group anyone (`manager` None),
+    in the configured language."""
+
+    language: str
+    manager: Manager | None = None
+
+
+async def chat_reader(session: AsyncSession, chat_id: int, config: BotConfig) -> Reader:
+    if chat_id > 0:
+        manager = await get_manager(session, chat_id)
+        if manager is not None:
+            return Reader(manager.language, manager)
+    return Reader(config.group_language)
