@@ -8,7 +8,8 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 from config.regions import DEFAULT_REGION
-from config.settings import Settings
+from config.settings import Settings, SiteTimers
+from config.working_time import WorkingHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class BotConfig:
     default_region: str = DEFAULT_REGION
     # Names the configuration gives; a site without one is named by its leads (`site_title`).
     configured_names: Mapping[str, str] = field(default_factory=dict)
+    # Each site's working time, SLA and digest time.
+    timers: Mapping[str, SiteTimers] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -51,6 +54,19 @@ class BotConfig:
             },
             regions={site.key: settings.region(site.key) for site in settings.sites},
             default_region=settings.default_region,
+            timers={site.key: settings.timers(site.key) for site in settings.sites},
+        )
+
+    def timers_of(self, site_key: str) -> SiteTimers:
+        """A site's timers; a site not configured (any more) is always working, no timers."""
+        found = self.timers.get(site_key)
+        if found is not None:
+            return found
+        return SiteTimers(
+            hours=WorkingHours(zone=ZoneInfo(str(self.zone))),
+            remind_after=None,
+            escalate_after=None,
+            digest_at=None,
         )
 
     def region(self, site_key: str) -> str:

@@ -24,6 +24,7 @@ from bot.callbacks import Act
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
 from bot.history import history_lines
+from bot.sla import schedule_lead_timers
 from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
@@ -95,6 +96,11 @@ class CardNotifier:
                 message_id=message_id,
                 content_hash=content_hash,
             )
+            if card is None:
+                # A lead's first card starts its wait (one timer each, whatever the chats).
+                await schedule_lead_timers(
+                    session, lead=lead, timers=self.config.timers_of(lead.site_key)
+                )
 
     async def _post(
         self, chat_id: int, message_id: int | None, view: CardView, rendered: RenderedCard

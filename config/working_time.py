@@ -79,9 +79,7 @@ def _span(match: re.Match[str]) -> Span:
     if start_m > 59 or end_m > 59 or start >= MINUTES_A_DAY or end > MINUTES_A_DAY:
         raise ValueError(f"{match.group(0)!r} is not a time of day (00:00-24:00)")
     if end <= start:
-        raise ValueError(
-            f"{match.group(0)!r} ends before it starts; split a night shift at 24:00"
-        )
+        raise ValueError(f"{match.group(0)!r} ends before it starts; split a night shift at 24:00")
     return start, end
 
 
@@ -124,9 +122,7 @@ class WorkingHours:
     holidays: frozenset[date] = field(default_factory=frozenset)
 
     @classmethod
-    def parse(
-        cls, text: str | None, *, zone: str, holidays: Iterable[str] = ()
-    ) -> WorkingHours:
+    def parse(cls, text: str | None, *, zone: str, holidays: Iterable[str] = ()) -> WorkingHours:
         return cls(
             zone=ZoneInfo(zone),
             week=parse_week(text) if text else None,

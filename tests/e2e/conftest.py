@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,11 +103,13 @@ async def open_stack(
     lease: float = 10,
     site_name: str = "Окна СПб",
     site_region: str | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
     `site_name`: the site's name in the configuration ("" for none); `site_region`: the
-    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU)."""
+    site's `default_region` (none: LEADRELAY_DEFAULT_REGION's RU); `options`: more settings
+    (the working hours, the SLA, the digest…)."""
     flexbe = FlexbeFake()
     telegram = TelegramFake()
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
@@ -141,6 +143,7 @@ async def open_stack(
             telegram_chat_per_second=1000,
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
+            **dict(options or {}),
         )
         async with database.write() as session:
             await ensure_sites(session, [("okna", site_name or "okna")])
@@ -150,7 +153,9 @@ async def open_stack(
                 Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
             )
         parts = _build_telegram(settings, database)
-        registry = build_registry(settings=settings, database=database, telegram=parts, sleep=sleep)
+        registry = build_registry(
+            settings=settings, database=database, telegram=parts, sleep=sleep, clock=clock
+        )
         worker = Worker(
             database,
             registry,
