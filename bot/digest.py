@@ -120,18 +120,23 @@ class Digests:
         self.clock = clock
 
     async def due(self, timer: DigestPayload) -> None:
-        """The timer: enqueue the message and set the next working day's timer, together."""
+        """The timer: enqueue the message and set the next working day's timer, together.
+        A timer found after its day (the service was down for days) sends nothing: the
+        next one is today's, so an outage ends in one digest, not one per day missed."""
         digest = self._digest_of(timer.chat_id)
+        day = date.fromisoformat(timer.day)
+        today = digest.timers.hours.local_date(self.clock()) if digest else day
         async with self.database.write() as session:
-            await enqueue_job(
-                session,
-                DIGEST_MESSAGE,
-                DigestMessagePayload(chat_id=timer.chat_id, day=timer.day),
-                dedupe_key=digest_message_key(timer.chat_id, timer.day),
-            )
+            if day >= today:
+                await enqueue_job(
+                    session,
+                    DIGEST_MESSAGE,
+                    DigestMessagePayload(chat_id=timer.chat_id, day=timer.day),
+                    dedupe_key=digest_message_key(timer.chat_id, timer.day),
+                )
             if digest is not None:
-                day = date.fromisoformat(timer.day)
-                await schedule_digest(session, digest, next_digest_day(digest.timers, after=day))
+                after = max(day, today - timedelta(days=1))
+                await schedule_digest(session, digest, next_digest_day(digest.timers, after=after))
 
     async def send(self, message: DigestMessagePayload) -> None:
         digest = self._digest_of(message.chat_id)

@@ -8,6 +8,7 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -84,6 +85,23 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     """Button text → callback data."""
     markup = message.get("reply_markup") or {}
     return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+
+
+class AheadClock:
+    """Real time, moved ahead when the test says: jobs enqueued now are due at once,
+    timers when the test has moved past them."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.ahead
+
+    def advance(self, seconds: float) -> None:
+        self.ahead += timedelta(seconds=seconds)
+
+    def to(self, moment: datetime) -> None:
+        self.ahead = max(self.ahead, moment - utcnow())
 
 
 @pytest.fixture

@@ -22,30 +22,13 @@ from tests.e2e.conftest import (
     GROUP,
     MANAGER,
     RUSSIAN,
+    AheadClock,
     Stack,
     buttons,
     card_of,
     eventually,
     open_stack,
 )
-
-
-class AheadClock:
-    """Real time, moved ahead when the test says: jobs enqueued now are due at once,
-    timers when the test has moved past them."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.ahead
-
-    def advance(self, seconds: float) -> None:
-        self.ahead += timedelta(seconds=seconds)
-
-    def to(self, moment: datetime) -> None:
-        self.ahead = max(self.ahead, moment - utcnow())
-
 
 SLA = {"sla_remind_after": "15m", "sla_escalate_after": "30m"}
 REMINDER = "⏰ Nobody has taken this lead for"
