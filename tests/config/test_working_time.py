@@ -19,7 +19,7 @@ BERLIN = "Europe/Berlin"
 
 def local(hours: WorkingHours, *args: int) -> datetime:
     """A wall-clock moment in the hours' zone."""
-    return datetime(*args, tzinfo=hours.zone)  # type: ignore[misc]
+    return datetime(*args, tzinfo=hours.zone)  # type: ignore[arg-type, misc]
 
 
 OFFICE = WorkingHours.parse(
