@@ -4,6 +4,7 @@ clock change, set once whatever the number of chats; none for a lead already han
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -24,7 +25,7 @@ BERLIN_OFFICE = SiteTimers(
 )
 
 
-async def stored_lead(database: Database, *, received_at: datetime, **fields: object) -> Lead:
+async def stored_lead(database: Database, *, received_at: datetime, **fields: Any) -> Lead:
     async with database.write() as session:
         await ensure_sites(session, [("okna", "Okna")])
         lead = Lead(site_key="okna", flexbe_id=1, received_at=received_at, **fields)
