@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -28,6 +29,7 @@ from bot.sla import schedule_lead_timers
 from domain.jobs import BLOCKED_ALERT, BlockedAlertPayload, blocked_alert_key
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
+from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Action, ActionOutcome, Lead
 from storage.queries import cards as card_queries
@@ -42,11 +44,21 @@ AMOUNT_SHOWN = 40
 
 
 class CardNotifier:
-    def __init__(self, *, bot: Bot, database: Database, i18n: I18n, config: BotConfig) -> None:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        database: Database,
+        i18n: I18n,
+        config: BotConfig,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """`clock`: the worker's, for whether a lead's reminder is due already."""
         self.bot = bot
         self.database = database
         self.i18n = i18n
         self.config = config
+        self.clock = clock
 
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
         async with self.database.read() as session:
@@ -99,7 +111,11 @@ class CardNotifier:
             if card is None:
                 # A lead's first card starts its wait (one timer each, whatever the chats).
                 await schedule_lead_timers(
-                    session, lead=lead, timers=self.config.timers_of(lead.site_key)
+                    session,
+                    lead=lead,
+                    chat_id=chat_id,
+                    timers=self.config.timers_of(lead.site_key),
+                    now=self.clock(),
                 )
 
     async def _post(

@@ -49,9 +49,14 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-async def schedule_lead_timers(session: AsyncSession, *, lead: Lead, timers: SiteTimers) -> None:
+async def schedule_lead_timers(
+    session: AsyncSession, *, lead: Lead, chat_id: int, timers: SiteTimers, now: datetime
+) -> None:
     """Set a new lead's reminder and escalation, counted from its arrival in working time.
-    Called with each first card; the dedupe keys keep one of each per lead."""
+    Called with each first card in a chat; the dedupe keys keep one of each per lead.
+
+    A card that goes out after the reminder was due (a long queue, a chat added late) gets
+    its reply at once: the timer, which ran before this card existed, did not see it."""
     assert lead.id is not None
     if lead.taken_by is not None or lead.status_code != LeadStatus.NEW:
         return
@@ -66,6 +71,13 @@ async def schedule_lead_timers(session: AsyncSession, *, lead: Lead, timers: Sit
         await enqueue_job(
             session, kind, LeadTimerPayload(lead.id), dedupe_key=key, run_at=due, max_attempts=5
         )
+        if kind is SLA_REMIND and now >= due and await waiting_lead(session, lead_id=lead.id):
+            await enqueue_job(
+                session,
+                SLA_REMINDER,
+                LeadMessagePayload(chat_id=chat_id, lead_id=lead.id),
+                dedupe_key=sla_reminder_key(lead.id, chat_id),
+            )
 
 
 def waited_text(waited: timedelta) -> str:

@@ -150,6 +150,7 @@ def _register_telegram(
         database=database,
         i18n=telegram.i18n,
         config=BotConfig.from_settings(settings),
+        clock=clock,
     )
     register_notify(registry, notifier)
 

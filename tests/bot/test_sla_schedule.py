@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bot.sla import schedule_lead_timers
 from config.settings import SiteTimers
 from config.working_time import WorkingHours
-from domain.jobs import SLA_ESCALATE, SLA_REMIND
+from domain.jobs import SLA_ESCALATE, SLA_REMIND, SLA_REMINDER
 from domain.statuses import LeadStatus
 from storage.database import Database
 from storage.models import Job, Lead
@@ -23,6 +23,7 @@ BERLIN_OFFICE = SiteTimers(
     escalate_after=timedelta(hours=1),
     digest_at=None,
 )
+BEFORE = datetime(2027, 3, 26, 18, 0, tzinfo=UTC)
 
 
 async def stored_lead(database: Database, *, received_at: datetime, **fields: Any) -> Lead:
@@ -49,7 +50,9 @@ async def test_a_friday_evening_lead_waits_for_monday_across_the_clock_change(
 
     for _ in range(2):  # the first card in two chats: one timer each
         async with database.write() as session:
-            await schedule_lead_timers(session, lead=lead, timers=BERLIN_OFFICE)
+            await schedule_lead_timers(
+                session, lead=lead, chat_id=-100, timers=BERLIN_OFFICE, now=BEFORE
+            )
 
     # Ten minutes on Friday; Monday 09:05 CEST and 09:50 CEST, two hours ahead of UTC.
     assert await timers(database) == {
@@ -63,12 +66,16 @@ async def test_no_timers_for_a_lead_already_taken_or_moved_on(database: Database
         database, received_at=datetime(2027, 3, 26, 10, tzinfo=UTC), taken_by=5
     )
     async with database.write() as session:
-        await schedule_lead_timers(session, lead=taken, timers=BERLIN_OFFICE)
+        await schedule_lead_timers(
+            session, lead=taken, chat_id=-100, timers=BERLIN_OFFICE, now=BEFORE
+        )
     assert await timers(database) == {}
 
     async with database.write() as session:
         taken.taken_by, taken.status_code = None, LeadStatus.PROCESSED
-        await schedule_lead_timers(session, lead=taken, timers=BERLIN_OFFICE)
+        await schedule_lead_timers(
+            session, lead=taken, chat_id=-100, timers=BERLIN_OFFICE, now=BEFORE
+        )
     assert await timers(database) == {}
 
 
@@ -77,6 +84,23 @@ async def test_no_timers_when_the_sla_is_off(database: Database) -> None:
     off = SiteTimers(BERLIN_OFFICE.hours, remind_after=None, escalate_after=None, digest_at=None)
 
     async with database.write() as session:
-        await schedule_lead_timers(session, lead=lead, timers=off)
+        await schedule_lead_timers(session, lead=lead, chat_id=-100, timers=off, now=BEFORE)
 
     assert await timers(database) == {}
+
+
+async def test_a_card_posted_after_the_reminder_was_due_gets_its_reply_at_once(
+    database: Database,
+) -> None:
+    lead = await stored_lead(database, received_at=datetime(2027, 3, 26, 10, tzinfo=UTC))
+    late = datetime(2027, 3, 26, 10, 20, tzinfo=UTC)  # 15 minutes have passed
+
+    for chat in (-100, -100, -200):
+        async with database.write() as session:
+            await schedule_lead_timers(
+                session, lead=lead, chat_id=chat, timers=BERLIN_OFFICE, now=late
+            )
+
+    async with database.read() as session:
+        rows = await session.exec(select(Job).where(Job.kind == SLA_REMINDER.name))
+        assert sorted(job.payload["chat_id"] for job in rows.all()) == [-200, -100]

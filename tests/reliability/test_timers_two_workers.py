@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from storage.database import Database
 from storage.models import Card, Job, JobAttempt, JobWorker
@@ -55,12 +55,24 @@ async def test_two_workers_send_each_reminder_alert_and_digest_once(
                 await _worker_registered(database, worker)
             sender = Sender(f"{web.url}/flexbe/{TOKEN}", LEADS, 50.0)
             await sender.run(give_up_at=time.monotonic() + 60)
-            await _until(
-                lambda: (
-                    sum(_reminders(telegram).values()) >= LEADS and len(_alerts(telegram)) >= LEADS
-                ),
-                timeout=90,
-            )
+            try:
+                await _until(
+                    lambda: (
+                        sum(_reminders(telegram).values()) >= LEADS
+                        and len(_alerts(telegram)) >= LEADS
+                    ),
+                    timeout=90,
+                )
+            except AssertionError:
+                async with database.read() as session:
+                    query = select(Job.kind, Job.status, func.count()).group_by(
+                        col(Job.kind), col(Job.status)
+                    )
+                    states = (await session.exec(query)).all()
+                raise AssertionError(
+                    f"{len(sender.acked)} leads in, {len(telegram.chat(GROUP))} messages in the "
+                    f"group, {len(_alerts(telegram))} alerts; jobs: {states}"
+                ) from None
             # A worker restarted sets the digest again: the key keeps it one.
             await workers[0].stop()
             await workers[0].start(serves_http=False)
