@@ -25,6 +25,11 @@
    Backends that exit during a phase are lost from the count; the report says how many.
 3. Idle latency in-process: enqueue one job, commit, `notify_enqueued()`, and time until
    its handler starts; p50/p99 over a few hundred jobs, on each database.
+4. Timers (`--timers`, 10,000 by default), on each database: the idle latency of 3 again
+   with that many timers pending (unqueued, due in an hour, of a kind the worker runs)
+   beside its figure without them measured just before, and on SQLite the engine's
+   throughput with and without them; then as many timers due over 20 seconds, and how
+   late each one's handler started after its `run_at` (p50, p99, max; target max ≤ 2 s).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -388,7 +394,7 @@ async def idle_latency(database: Database, samples: int) -> tuple[float, float, 
         starts.append(time.perf_counter())
         started.set()
 
-    worker = Worker(database, noop_registry(on_run), poll_interval=30.0)
+    worker = Worker(database, with_timers(noop_registry(on_run), []), poll_interval=30.0)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await asyncio.sleep(0.5)
@@ -404,10 +410,101 @@ async def idle_latency(database: Database, samples: int) -> tuple[float, float, 
         await asyncio.sleep(0.01)  # let it go idle again
     stop.set()
     await task
-    await clear_jobs(database)
+    await clear_kind(database, KIND)
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     return statistics.median(latencies), p99, latencies[-1]
+
+
+# 4. Timers
+
+TIMER_KIND = "bench.timer"
+
+
+def with_timers(registry: HandlerRegistry, lateness: list[float]) -> HandlerRegistry:
+    """Adds the timers' kind: each records how late it started after its due time."""
+
+    @registry.handler(TIMER_KIND)
+    async def timer(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        due = datetime.fromisoformat(payload["due"])
+        lateness.append((utcnow() - due).total_seconds())
+
+    return registry
+
+
+async def add_timers(database: Database, count: int, *, first: datetime, spread: float) -> None:
+    """`count` pending timers without a queue, due from `first` over `spread` seconds."""
+    now = utcnow()
+    rows = []
+    for n in range(count):
+        due = first + timedelta(seconds=spread * n / count)
+        rows.append(
+            {
+                "kind": TIMER_KIND,
+                "payload": {"due": due.isoformat()},
+                "dedupe_key": f"timer:{n}:{now.timestamp()}",
+                "status": "pending",
+                "attempts": 0,
+                "max_attempts": 8,
+                "run_at": due,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    async with database.writer.begin() as connection:
+        for start in range(0, count, 5000):
+            await connection.execute(insert(JOB), rows[start : start + 5000])
+
+
+async def clear_kind(database: Database, kind: str) -> None:
+    async with database.writer.begin() as connection:
+        ids = select(JOB.c.id).where(JOB.c.kind == kind).scalar_subquery()
+        await connection.execute(ATTEMPT.delete().where(ATTEMPT.c.job_id.in_(ids)))
+        await connection.execute(JOB.delete().where(JOB.c.kind == kind))
+
+
+async def timer_lateness(database: Database, count: int) -> tuple[float, float, float]:
+    """(p50, p99, max) seconds from each timer's due time to its handler's start, for
+    `count` timers due over 20 seconds, with the worker running from before the first."""
+    lateness: list[float] = []
+    await add_timers(database, count, first=utcnow() + timedelta(seconds=3), spread=20.0)
+    worker = Worker(database, with_timers(noop_registry(), lateness), concurrency=100)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    deadline = time.monotonic() + 120
+    while len(lateness) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    stop.set()
+    await task
+    await clear_jobs(database)
+    assert len(lateness) == count, f"{count - len(lateness)} timers never ran"
+    lateness.sort()
+    return statistics.median(lateness), lateness[int(count * 0.99) - 1], lateness[-1]
+
+
+async def timers_report(database: Database, label: str, samples: int, timers: int) -> None:
+    p50, p99, worst = await idle_latency(database, samples)
+    print(
+        f"{label} idle enqueue→start, no timers: p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+        f"max {worst:.2f}"
+    )
+    await add_timers(database, timers, first=utcnow() + timedelta(hours=1), spread=3600.0)
+    p50, p99, worst = await idle_latency(database, samples)
+    print(
+        f"{label} idle enqueue→start, {timers:,} timers pending: p50 {p50:.2f} ms, "
+        f"p99 {p99:.2f} ms, max {worst:.2f}"
+    )
+    await clear_jobs(database)
+    p50, p99, worst = await timer_lateness(database, timers)
+    print(
+        f"{label} {timers:,} timers due over 20 s, late by: p50 {p50 * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, max {worst * 1000:.0f} ms (target max ≤ 2000 ms)"
+    )
+
+
+async def throughput_with_timers(database: Database, jobs: int, timers: int) -> float:
+    await add_timers(database, timers, first=utcnow() + timedelta(hours=1), spread=3600.0)
+    return await in_process_throughput(database, jobs)  # clears the timers too
 
 
 async def fresh_postgres(url: str) -> str:
@@ -445,6 +542,15 @@ async def main(arguments: argparse.Namespace) -> None:
             print(f"  ratio engine/bare: {engine / bare:.2f}")
             p50, p99, worst = await idle_latency(sqlite, arguments.samples)
             print(f"SQLite idle enqueue→start: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f}")
+            if arguments.timers:
+                timers = arguments.timers
+                with_pending = await throughput_with_timers(sqlite, jobs, timers)
+                without = await in_process_throughput(sqlite, jobs)
+                print(
+                    f"SQLite engine, {timers:,} timers pending: {with_pending:,.0f} jobs/s, "
+                    f"none: {without:,.0f} jobs/s, ratio {with_pending / without:.2f}"
+                )
+                await timers_report(sqlite, "SQLite", arguments.samples, timers)
         finally:
             await sqlite.dispose()
     if arguments.no_postgres:
@@ -454,6 +560,10 @@ async def main(arguments: argparse.Namespace) -> None:
     try:
         p50, p99, worst = await idle_latency(postgres, arguments.samples)
         print(f"PostgreSQL idle enqueue→start: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f}")
+        if arguments.timers:
+            await timers_report(postgres, "PostgreSQL", arguments.samples, arguments.timers)
+        if arguments.timers_only:
+            return
         one = await process_throughput(url, jobs, 1)
         three = await process_throughput(url, jobs, 3)
         print(f"PostgreSQL: 1 process {one.rate:,.0f} jobs/s, 3 processes {three.rate:,.0f} jobs/s")
@@ -479,6 +589,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--timers", type=int, default=10_000, help="0: skip the timers' part")
+    parser.add_argument(
+        "--timers-only", action="store_true", help="on PostgreSQL, stop after the timers"
+    )
     parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--work-ms", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=100, help=argparse.SUPPRESS)

@@ -8,7 +8,8 @@ from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from config.regions import DEFAULT_REGION
-from config.settings import DEFAULT_REPEAT_WINDOW, Settings
+from config.settings import DEFAULT_REPEAT_WINDOW, Settings, SiteTimers
+from config.working_time import WorkingHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class BotConfig:
     # Where the admin console is (`/admin` sends a login link to it); None while it is off
     # (no LEADRELAY_ADMIN_TOKEN) or its address unknown (no LEADRELAY_PUBLIC_URL).
     console_url: str | None = None
+    # Each site's working time, SLA and digest time.
+    timers: Mapping[str, SiteTimers] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -77,6 +80,19 @@ class BotConfig:
             ),
             morning_hours={site.key: settings.morning_hour(site.key) for site in settings.sites},
             default_morning_hour=settings.call_morning_hour,
+            timers={site.key: settings.timers(site.key) for site in settings.sites},
+        )
+
+    def timers_of(self, site_key: str) -> SiteTimers:
+        """A site's timers; a site not configured (any more) is always working, no timers."""
+        found = self.timers.get(site_key)
+        if found is not None:
+            return found
+        return SiteTimers(
+            hours=WorkingHours(zone=ZoneInfo(str(self.zone))),
+            remind_after=None,
+            escalate_after=None,
+            digest_at=None,
         )
 
     def region(self, site_key: str) -> str:

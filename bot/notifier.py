@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -20,6 +22,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
+from bot.sla import schedule_lead_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, lead_repeat
 from domain.jobs import (
@@ -31,6 +34,7 @@ from domain.jobs import (
 )
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
+from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Lead
 from storage.queries import bursts
@@ -46,11 +50,21 @@ AMOUNT_SHOWN = 40
 
 
 class CardNotifier:
-    def __init__(self, *, bot: Bot, database: Database, i18n: I18n, config: BotConfig) -> None:
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        database: Database,
+        i18n: I18n,
+        config: BotConfig,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """`clock`: the worker's, for whether a lead's reminder is due already."""
         self.bot = bot
         self.database = database
         self.i18n = i18n
         self.config = config
+        self.clock = clock
 
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
         if reason == "new":
@@ -95,6 +109,15 @@ class CardNotifier:
                 message_id=message_id,
                 content_hash=content_hash,
             )
+            if card is None:
+                # A lead's first card starts its wait (one timer each, whatever the chats).
+                await schedule_lead_timers(
+                    session,
+                    lead=lead,
+                    chat_id=chat_id,
+                    timers=self.config.timers_of(lead.site_key),
+                    now=self.clock(),
+                )
 
     async def send_summary(self, summary: BurstSummaryPayload) -> None:
         """One message of a burst summary; its leads' cards are posted when tapped."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,13 @@ from config.mappings import Comunik8Mapping, Crm5Mapping
 from config.regions import DEFAULT_REGION, check_region
 from config.secrets import refusal, weakness
 from config.telegram_webhook import derive_webhook_secrets
+from config.working_time import (
+    MAX_WAIT,
+    WorkingHours,
+    parse_clock,
+    parse_holidays,
+    parse_week,
+)
 
 ENV_PREFIX = "LEADRELAY_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
@@ -71,6 +79,55 @@ def _check_token(value: SecretStr | None) -> SecretStr | None:
 
 
 IdList = Annotated[list[int], NoDecode]
+DateList = Annotated[list[str], NoDecode]
+
+
+def _checked_hours(value: str | None) -> str | None:
+    if value is not None:
+        parse_week(value)
+    return value
+
+
+def _checked_wait(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value, at_most=MAX_WAIT)
+    return value
+
+
+def _checked_clock(value: str | None) -> str | None:
+    if value is not None:
+        parse_clock(value)
+    return value
+
+
+def _checked_dates(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        parse_holidays(str(part) for part in value)
+    return value
+
+
+class SlaConfig(BaseModel):
+    """A site's `[sites.sla]`: how long a new lead may wait untaken (working time)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A reply to the card in its chats; then an alert to each admin. Unset: off.
+    remind_after: str | None = None
+    escalate_after: str | None = None
+
+    _durations = field_validator("remind_after", "escalate_after")(_checked_wait)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTimers:
+    """What a site's timers need: its working time and its delays (None: off)."""
+
+    hours: WorkingHours
+    remind_after: timedelta | None
+    escalate_after: timedelta | None
+    digest_at: time | None
 
 
 class SiteConfig(BaseModel):
@@ -96,6 +153,16 @@ class SiteConfig(BaseModel):
     # How far back an earlier lead with the same phone or e-mail makes this site's lead a
     # repeat (`90d`); none: LEADRELAY_REPEAT_WINDOW.
     repeat_window: timedelta | None = None
+    # Working time (`Mon-Fri 09:00-19:00, Sat 10:00-16:00`, in LEADRELAY_TIMEZONE) and days
+    # off; the SLA timers and the digest time. Each unset here takes the LEADRELAY_ one.
+    working_hours: str | None = None
+    holidays: tuple[str, ...] | None = None
+    sla: SlaConfig | None = None
+    digest_at: str | None = None
+
+    _hours = field_validator("working_hours")(_checked_hours)
+    _digest = field_validator("digest_at")(_checked_clock)
+    _holidays = field_validator("holidays", mode="before")(_checked_dates)
 
     @field_validator("key")
     @classmethod
@@ -178,6 +245,12 @@ class Settings(BaseSettings):
     reconcile_flood_threshold: int = Field(default=10, ge=1, le=1000)
     # Finished jobs and received events older than this are deleted (actions.retention).
     retention_days: int = Field(default=30, ge=1, le=3650)
+    # Working time and timers of the single env site, and of TOML sites that set none.
+    working_hours: str | None = None
+    holidays: DateList = Field(default_factory=list)
+    sla_remind_after: str | None = None
+    sla_escalate_after: str | None = None
+    digest_at: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     # An earlier lead with the same phone or e-mail within this makes a lead a repeat.
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
@@ -201,6 +274,11 @@ class Settings(BaseSettings):
     @classmethod
     def _repeat_window(cls, value: object) -> timedelta:
         return parse_duration(value)
+
+    _hours = field_validator("working_hours")(_checked_hours)
+    _durations = field_validator("sla_remind_after", "sla_escalate_after")(_checked_wait)
+    _digest = field_validator("digest_at")(_checked_clock)
+    _holidays = field_validator("holidays", mode="before")(_checked_dates)
 
     @field_validator("database_url")
     @classmethod
@@ -306,6 +384,22 @@ class Settings(BaseSettings):
         """How far back an earlier lead makes a lead of `site_key` a repeat."""
         site = next((site for site in self.sites if site.key == site_key), None)
         return (site.repeat_window if site else None) or self.repeat_window
+
+    def timers(self, site_key: str) -> SiteTimers:
+        """A site's working time, SLA and digest, its own settings over the LEADRELAY_ ones."""
+        site = next((site for site in self.sites if site.key == site_key), None)
+        sla = site.sla if site is not None and site.sla is not None else None
+        hours = site.working_hours if site and site.working_hours else self.working_hours
+        holidays = site.holidays if site and site.holidays is not None else self.holidays
+        remind = sla.remind_after if sla and sla.remind_after else self.sla_remind_after
+        escalate = sla.escalate_after if sla and sla.escalate_after else self.sla_escalate_after
+        digest = site.digest_at if site and site.digest_at else self.digest_at
+        return SiteTimers(
+            hours=WorkingHours.parse(hours, zone=self.timezone, holidays=holidays),
+            remind_after=parse_duration(remind, at_most=MAX_WAIT) if remind else None,
+            escalate_after=parse_duration(escalate, at_most=MAX_WAIT) if escalate else None,
+            digest_at=parse_clock(digest) if digest else None,
+        )
 
     def region(self, site_key: str) -> str:
         """The region a site's national phone numbers are read in."""

@@ -439,6 +439,69 @@ class ReconcilePayload:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadTimerPayload:
+    """`sla.remind`, `sla.escalate`: a lead's timer, due after its wait in working time.
+    Not on a chat's queue (a future job would hold the chat's cards back): when it runs
+    and still applies, it enqueues the messages."""
+
+    lead_id: int
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> LeadTimerPayload:
+        return cls(_int(raw, "lead_id"))
+
+    def dump(self) -> dict[str, Any]:
+        return {"lead_id": self.lead_id}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadMessagePayload:
+    """`telegram.sla_reminder` (a reply to the lead's card in `chat_id`) and
+    `telegram.sla_alert` (an alert to admin `chat_id`)."""
+
+    chat_id: int
+    lead_id: int
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> LeadMessagePayload:
+        return cls(_int(raw, "chat_id"), _int(raw, "lead_id"))
+
+    def dump(self) -> dict[str, Any]:
+        return {"chat_id": self.chat_id, "lead_id": self.lead_id}
+
+    @property
+    def queue(self) -> str:
+        return telegram_queue(self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPayload:
+    """`digest` (the timer, unqueued) and `telegram.digest` (the message): chat
+    `chat_id`'s digest of local working day `day` (ISO date), sent the next working day."""
+
+    chat_id: int
+    day: str
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> DigestPayload:
+        return cls(_int(raw, "chat_id"), _str(raw, "day"))
+
+    def dump(self) -> dict[str, Any]:
+        return {"chat_id": self.chat_id, "day": self.day}
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMessagePayload(DigestPayload):
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> DigestMessagePayload:
+        return cls(_int(raw, "chat_id"), _str(raw, "day"))
+
+    @property
+    def queue(self) -> str:
+        return telegram_queue(self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
 class NoPayload:
     """`retention.prune`: nothing to say."""
 
@@ -463,6 +526,16 @@ SYNC_REPORT = JobKind("telegram.sync_report", SyncReportPayload.parse, pruned_af
 BURST_SUMMARY = JobKind("telegram.summary", BurstSummaryPayload.parse, pruned_after_retention=True)
 RECONCILE = JobKind("flexbe.reconcile", ReconcilePayload.parse, pruned_after_retention=True)
 PRUNE = JobKind("retention.prune", NoPayload.parse, pruned_after_retention=True)
+# Timers: a done one is history (its lead or day has passed), and a pruned key is never
+# enqueued again (a reminder is enqueued with a lead's first card, a digest for a day ahead).
+SLA_REMIND = JobKind("sla.remind", LeadTimerPayload.parse, pruned_after_retention=True)
+SLA_ESCALATE = JobKind("sla.escalate", LeadTimerPayload.parse, pruned_after_retention=True)
+DIGEST = JobKind("digest", DigestPayload.parse, pruned_after_retention=True)
+SLA_REMINDER = JobKind(
+    "telegram.sla_reminder", LeadMessagePayload.parse, pruned_after_retention=True
+)
+SLA_ALERT = JobKind("telegram.sla_alert", LeadMessagePayload.parse, pruned_after_retention=True)
+DIGEST_MESSAGE = JobKind("telegram.digest", DigestMessagePayload.parse, pruned_after_retention=True)
 # The card buttons' calls out: their keys guard against a second deal or call for ever.
 FLEXBE_STATUS = JobKind("flexbe.status", ActionPayload.parse, pruned_after_retention=False)
 CRM5_DEAL = JobKind("crm5.deal", ActionPayload.parse, pruned_after_retention=False)
@@ -496,6 +569,12 @@ ALL_KINDS: tuple[JobKind[Any], ...] = (
     CALL,
     CANCEL_CALL,
     *LEAD_EDIT_KINDS,
+    SLA_REMIND,
+    SLA_ESCALATE,
+    DIGEST,
+    SLA_REMINDER,
+    SLA_ALERT,
+    DIGEST_MESSAGE,
 )
 # Kinds that run only with Telegram configured (the worker registers them then).
 TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
@@ -505,6 +584,12 @@ TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
     RECOVERED,
     SYNC_REPORT,
     BURST_SUMMARY,
+    SLA_REMIND,
+    SLA_ESCALATE,
+    DIGEST,
+    SLA_REMINDER,
+    SLA_ALERT,
+    DIGEST_MESSAGE,
 )
 PRUNED_KINDS = frozenset(kind.name for kind in ALL_KINDS if kind.pruned_after_retention)
 KEPT_KINDS = frozenset(kind.name for kind in ALL_KINDS if not kind.pruned_after_retention)
@@ -613,3 +698,32 @@ def answer_edit_key(chat_id: int, message_id: int) -> str:
 def pay_status_key(lead_id: int, status: int, version: int) -> str:
     """One payment mark per version of the lead: a tap after a change is new."""
     return f"flexbe.pay:{lead_id}:{status}:v{version}"
+
+
+def sla_remind_key(lead_id: int) -> str:
+    """A lead's one reminder timer."""
+    return f"sla.remind:{lead_id}"
+
+
+def sla_escalate_key(lead_id: int) -> str:
+    """A lead's one escalation timer."""
+    return f"sla.escalate:{lead_id}"
+
+
+def sla_reminder_key(lead_id: int, chat_id: int) -> str:
+    """The reminder's one reply in one chat."""
+    return f"sla.remind:{lead_id}:{chat_id}"
+
+
+def sla_alert_key(lead_id: int, admin: int) -> str:
+    """The escalation's one alert to one admin."""
+    return f"sla.escalate:{lead_id}:{admin}"
+
+
+def digest_key(chat_id: int, day: str) -> str:
+    """A chat's one digest of one working day (`day`: ISO date)."""
+    return f"digest:{chat_id}:{day}"
+
+
+def digest_message_key(chat_id: int, day: str) -> str:
+    return f"digest:{chat_id}:{day}:message"

@@ -19,20 +19,29 @@ from domain.jobs import (
     CALL,
     CANCEL_CALL,
     CRM5_DEAL,
+    DIGEST,
+    DIGEST_MESSAGE,
     FLEXBE_STATUS,
     LEAD_EDIT_KINDS,
     PRUNE,
     RECONCILE,
     RECOVERED,
+    SLA_ALERT,
+    SLA_ESCALATE,
+    SLA_REMIND,
+    SLA_REMINDER,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
     JobKind,
     LeadEditPayload,
+    P,
 )
 from integrations.retries import Sleep
 from jobs.notifier import LoggingNotifier, register_notify
 from jobs.ratelimit import flexbe_keys, telegram_keys
 from jobs.registry import Handler, HandlerRegistry, JobContext
+from jobs.worker import Clock
+from storage.clock import utcnow
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -55,9 +64,11 @@ def build_registry(
     database: Database,
     telegram: Telegram | None,
     sleep: Sleep = asyncio.sleep,
+    clock: Clock = utcnow,
 ) -> HandlerRegistry:
     """`sleep`: how the clients of the external services pause between their own quick
-    retries (tests pass one on their simulated clock)."""
+    retries (tests pass one on their simulated clock); `clock`: what the timers take for
+    now (the worker's)."""
     registry = HandlerRegistry()
     actions = LeadActions(
         database=database,
@@ -112,7 +123,9 @@ def build_registry(
     if telegram is None:
         register_notify(registry, LoggingNotifier())
         return registry
-    _register_telegram(registry, settings=settings, database=database, telegram=telegram)
+    _register_telegram(
+        registry, settings=settings, database=database, telegram=telegram, clock=clock
+    )
     return registry
 
 
@@ -131,7 +144,12 @@ def _payload_only(
 
 
 def _register_telegram(
-    registry: HandlerRegistry, *, settings: Settings, database: Database, telegram: Telegram
+    registry: HandlerRegistry,
+    *,
+    settings: Settings,
+    database: Database,
+    telegram: Telegram,
+    clock: Clock,
 ) -> None:
     from bot.alerts import send_action_failed, send_alert, send_recovered, send_sync_report
     from bot.config import BotConfig
@@ -144,6 +162,7 @@ def _register_telegram(
         database=database,
         i18n=telegram.i18n,
         config=BotConfig.from_settings(settings),
+        clock=clock,
     )
     register_notify(registry, notifier)
 
@@ -210,3 +229,47 @@ def _register_telegram(
     )
     for kind, handler in messages:
         registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))
+    _register_timers(registry, settings=settings, database=database, telegram=telegram, clock=clock)
+
+
+def _register_timers(
+    registry: HandlerRegistry,
+    *,
+    settings: Settings,
+    database: Database,
+    telegram: Telegram,
+    clock: Clock,
+) -> None:
+    """The SLA timers and the digest: timers without a queue, which enqueue messages."""
+    from bot.config import BotConfig
+    from bot.digest import Digests
+    from bot.sla import LeadTimers
+
+    config = BotConfig.from_settings(settings)
+    timers = LeadTimers(
+        bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
+    )
+    digests = Digests(
+        bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
+    )
+    registry.register(SLA_REMIND.name, _typed(SLA_REMIND, timers.remind), max_attempts=5)
+    registry.register(SLA_ESCALATE.name, _typed(SLA_ESCALATE, timers.escalate), max_attempts=5)
+    registry.register(DIGEST.name, _typed(DIGEST, digests.due), max_attempts=5)
+    messages = (
+        (SLA_REMINDER, _typed(SLA_REMINDER, timers.send_reminder)),
+        (SLA_ALERT, _typed(SLA_ALERT, timers.send_alert)),
+        (DIGEST_MESSAGE, _typed(DIGEST_MESSAGE, digests.send)),
+    )
+    for kind, handler in messages:
+        registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))
+
+
+def _typed(
+    kind: JobKind[P], run: Callable[[P], Awaitable[None]]
+) -> Callable[[dict[str, Any], JobContext], Awaitable[None]]:
+    """A handler that reads the stored payload as `kind`'s and hands it to `run`."""
+
+    async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await run(kind.parse(payload))
+
+    return handle

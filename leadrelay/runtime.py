@@ -22,6 +22,7 @@ from jobs.metrics import render_metrics
 from jobs.ratelimit import Rate, RateLimits
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
+from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import current_revision, head_revision
 from storage.queries.sites import ensure_sites
@@ -106,6 +107,12 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
             rate_limits=rate_limits(settings),
         )
         parts.append(lambda: worker.run(stop))
+        if telegram is not None:
+            from bot.config import BotConfig
+            from bot.digest import schedule_digests
+
+            # Each chat's next digest, if none is set (the first start, a changed setting).
+            await schedule_digests(database, BotConfig.from_settings(settings), now=utcnow())
         keep = retention.RetentionSettings.from_settings(settings)
         parts.append(
             lambda: retention.run_scheduler(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -305,6 +306,14 @@ def test_the_example_config_reads_each_sites_region(
     settings = load_settings()
 
     assert (settings.region("okna"), settings.region("dveri")) == ("RU", "GB")
+    okna, dveri = settings.timers("okna"), settings.timers("dveri")
+    assert okna.remind_after == timedelta(minutes=15)
+    assert okna.escalate_after == timedelta(minutes=45)
+    assert okna.digest_at == time(9, 0)
+    assert date(2027, 1, 7) in okna.hours.holidays
+    assert not okna.hours.is_working(datetime(2026, 12, 6, 12, 0, tzinfo=UTC))  # Sunday
+    # The second site sets none: always working, no timers.
+    assert dveri.hours.always and dveri.remind_after is None and dveri.digest_at is None
 
 
 def test_retention_defaults_to_thirty_days() -> None:
@@ -341,3 +350,73 @@ def test_retention_as_long_as_the_longest_look_back_is_accepted(
     monkeypatch.setenv("LEADRELAY_RECONCILE_WINDOW_HOURS", "240")
 
     assert load_settings().retention_days == 10
+
+
+def test_timers_of_the_env_site_and_toml_sites_without_their_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
+        'working_hours = "Sat 10:00-12:00"\nholidays = []\n'
+        '[sites.sla]\nremind_after = "5m"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+    monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
+    monkeypatch.setenv("LEADRELAY_TIMEZONE", "Europe/Moscow")
+    monkeypatch.setenv("LEADRELAY_WORKING_HOURS", "Mon-Fri 09:00-18:00")
+    monkeypatch.setenv("LEADRELAY_HOLIDAYS", "2027-01-01, 2027-01-02")
+    monkeypatch.setenv("LEADRELAY_SLA_REMIND_AFTER", "15m")
+    monkeypatch.setenv("LEADRELAY_SLA_ESCALATE_AFTER", "1h")
+    monkeypatch.setenv("LEADRELAY_DIGEST_AT", "08:30")
+
+    settings = load_settings()
+
+    env_site, uk = settings.timers("default"), settings.timers("uk")
+    assert env_site.remind_after == timedelta(minutes=15)
+    assert env_site.escalate_after == timedelta(hours=1)
+    assert env_site.digest_at == time(8, 30)
+    assert env_site.hours.holidays == {date(2027, 1, 1), date(2027, 1, 2)}
+    assert str(env_site.hours.zone) == "Europe/Moscow"
+    # Its own hours, an empty list of holidays and reminder; the rest from the environment.
+    assert uk.hours.week == {5: ((600, 720),)} and uk.hours.holidays == frozenset()
+    assert (uk.remind_after, uk.escalate_after) == (timedelta(minutes=5), timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LEADRELAY_WORKING_HOURS", "weekdays 9 to 7", "cannot read"),
+        ("LEADRELAY_WORKING_HOURS", "Mon-Fri 19:00-09:00", "night shift"),
+        ("LEADRELAY_HOLIDAYS", "2027-02-30", "not a date"),
+        ("LEADRELAY_SLA_REMIND_AFTER", "15 minutes", "is not a duration"),
+        ("LEADRELAY_SLA_ESCALATE_AFTER", "0s", "more than 0"),
+        ("LEADRELAY_DIGEST_AT", "9am", "time of day"),
+    ],
+)
+def test_a_malformed_timer_setting_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    assert str(error.value).startswith(f"{name}: ") and says in str(error.value)
+
+
+def test_a_malformed_site_timer_is_named_with_its_site(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
+        '[sites.sla]\nescalate_after = "soon"\n'
+    )
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert "sites[0]" in message and "sla.escalate_after: 'soon' is not a duration" in message

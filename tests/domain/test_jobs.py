@@ -17,6 +17,8 @@ from domain.jobs import (
     CALL,
     CANCEL_CALL,
     CRM5_DEAL,
+    DIGEST,
+    DIGEST_MESSAGE,
     FLEXBE_CLIENT,
     FLEXBE_INVOICE,
     FLEXBE_NOTE,
@@ -26,6 +28,10 @@ from domain.jobs import (
     PRUNE,
     RECONCILE,
     RECOVERED,
+    SLA_ALERT,
+    SLA_ESCALATE,
+    SLA_REMIND,
+    SLA_REMINDER,
     SYNC_REPORT,
     TELEGRAM_KINDS,
     TELEGRAM_UPDATE,
@@ -34,10 +40,15 @@ from domain.jobs import (
     BlockedAlertPayload,
     BurstSummaryPayload,
     CardPayload,
+    DigestMessagePayload,
+    DigestPayload,
     JobKind,
     LeadEditPayload,
+    LeadMessagePayload,
+    LeadTimerPayload,
     NoPayload,
     PayloadError,
+    Queued,
     ReconcilePayload,
     RecoveredPayload,
     SyncReportPayload,
@@ -51,6 +62,8 @@ from domain.jobs import (
     cancel_call_key,
     changed_card_key,
     deal_key,
+    digest_key,
+    digest_message_key,
     new_card_key,
     pay_status_key,
     prune_key,
@@ -58,6 +71,10 @@ from domain.jobs import (
     recovered_key,
     refresh_card_key,
     repost_card_key,
+    sla_alert_key,
+    sla_escalate_key,
+    sla_remind_key,
+    sla_reminder_key,
     status_key,
     sync_report_key,
     telegram_queue,
@@ -207,6 +224,24 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         LeadEditPayload(lead_id=7, site="okna", actor=11, action="pay:2", pay_status=2),
         {"lead_id": 7, "site": "okna", "actor": 11, "action": "pay:2", "pay_status": 2},
     ),
+    (SLA_REMIND, LeadTimerPayload(lead_id=7), {"lead_id": 7}),
+    (SLA_ESCALATE, LeadTimerPayload(lead_id=7), {"lead_id": 7}),
+    (
+        SLA_REMINDER,
+        LeadMessagePayload(chat_id=-100123, lead_id=7),
+        {"chat_id": -100123, "lead_id": 7},
+    ),
+    (SLA_ALERT, LeadMessagePayload(chat_id=42, lead_id=7), {"chat_id": 42, "lead_id": 7}),
+    (
+        DIGEST,
+        DigestPayload(chat_id=-100123, day="2027-03-29"),
+        {"chat_id": -100123, "day": "2027-03-29"},
+    ),
+    (
+        DIGEST_MESSAGE,
+        DigestMessagePayload(chat_id=-100123, day="2027-03-29"),
+        {"chat_id": -100123, "day": "2027-03-29"},
+    ),
 ]
 
 
@@ -234,6 +269,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "comunik8.call",
         "comunik8.cancel",
         "crm5.deal",
+        "digest",
         "flexbe.client",
         "flexbe.invoice",
         "flexbe.note",
@@ -242,9 +278,14 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "flexbe.status",
         "notify",
         "retention.prune",
+        "sla.escalate",
+        "sla.remind",
         "telegram.action_failed",
         "telegram.alert",
+        "telegram.digest",
         "telegram.recovered",
+        "telegram.sla_alert",
+        "telegram.sla_reminder",
         "telegram.summary",
         "telegram.sync_report",
         "telegram.update",
@@ -275,6 +316,19 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert pay_status_key(7, 2, 3) == "flexbe.pay:7:2:v3"
     assert telegram_queue(-100123) == "tg:-100123"
     assert LeadEditPayload(lead_id=7).queue == "lead:7", "a lead's edits run in order"
+    assert sla_remind_key(7) == "sla.remind:7"
+    assert sla_escalate_key(7) == "sla.escalate:7"
+    assert sla_reminder_key(7, -100123) == "sla.remind:7:-100123"
+    assert sla_alert_key(7, 42) == "sla.escalate:7:42"
+    assert digest_key(-100123, "2027-03-29") == "digest:-100123:2027-03-29"
+    assert digest_message_key(-100123, "2027-03-29") == "digest:-100123:2027-03-29:message"
+    assert telegram_queue(-100123) == "tg:-100123"
+    # Timers wait outside the chats' queues (a future job would hold a chat's cards back);
+    # the messages they send go in line.
+    assert not isinstance(LeadTimerPayload(7), Queued)
+    assert not isinstance(DigestPayload(-100123, "2027-03-29"), Queued)
+    assert LeadMessagePayload(-100123, 7).queue == "tg:-100123"
+    assert DigestMessagePayload(-100123, "2027-03-29").queue == "tg:-100123"
     assert CardPayload(lead_id=7, chat_id=-100123, reason="new").queue == "tg:-100123"
 
 

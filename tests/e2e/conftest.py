@@ -8,6 +8,7 @@ import contextlib
 import random
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -109,6 +110,23 @@ async def more_of(
     return opened
 
 
+class AheadClock:
+    """Real time, moved ahead when the test says: jobs enqueued now are due at once,
+    timers when the test has moved past them."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.ahead
+
+    def advance(self, seconds: float) -> None:
+        self.ahead += timedelta(seconds=seconds)
+
+    def to(self, moment: datetime) -> None:
+        self.ahead = max(self.ahead, moment - utcnow())
+
+
 @pytest.fixture
 async def stack(database: Database) -> AsyncIterator[Stack]:
     async with open_stack(database) as running:
@@ -132,6 +150,7 @@ async def open_stack(
     console: bool = False,
     morning_hour: int | None = None,
     timezone: str = "UTC",
+    options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
@@ -141,7 +160,8 @@ async def open_stack(
     database (a restart: chats and leads stay); `overrides`: settings that differ from the
     test defaults (e.g. Telegram's production rates); `console`: the admin console on (an
     admin token, and the service's own address as its public URL); `morning_hour`: the
-    site's `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`."""
+    site's `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`;
+    `options`: more settings, validated as at start (the working hours, the SLA, the digest…)."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     service_socket = bound_socket()
@@ -173,7 +193,6 @@ async def open_stack(
                     call_morning_hour=morning_hour,
                 ),
             ),
-            timezone=timezone,
             telegram_bot_token=SecretStr(telegram.token),
             telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
             telegram_admins=list(admins),
@@ -186,7 +205,8 @@ async def open_stack(
             telegram_chat_per_second=1000,
             telegram_group_per_minute=60_000,
             telegram_per_second=10_000,
-            **console_settings,
+            # `options` may name the zone too: it wins over `timezone`.
+            **{"timezone": timezone, **console_settings, **dict(options or {})},
         )
         if overrides:
             settings = settings.model_copy(update=dict(overrides))
@@ -199,7 +219,9 @@ async def open_stack(
                     Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
                 )
         parts = _build_telegram(settings, database)
-        registry = build_registry(settings=settings, database=database, telegram=parts, sleep=sleep)
+        registry = build_registry(
+            settings=settings, database=database, telegram=parts, sleep=sleep, clock=clock
+        )
         worker = Worker(
             database,
             registry,

@@ -1,0 +1,196 @@
+"""Leads nobody takes: a reminder under the card, then an alert to each admin.
+
+Both are timers in the job table (`sla.remind`, `sla.escalate`), set when a lead's first
+card goes out and due after the site's wait in working time. A timer checks when it runs
+whether the lead is still waiting (`waiting_lead`); taking it, a status change or any
+action on the card makes it do nothing. A timer that applies enqueues one message per
+chat or admin, each under its own dedupe key, so a retry or a second worker never sends
+a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import ReplyParameters
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cards import CardView, site_title
+from bot.config import BotConfig
+from bot.keyboards import card_keyboard
+from config.settings import SiteTimers
+from domain.jobs import (
+    SLA_ALERT,
+    SLA_ESCALATE,
+    SLA_REMIND,
+    SLA_REMINDER,
+    LeadMessagePayload,
+    LeadTimerPayload,
+    sla_alert_key,
+    sla_escalate_key,
+    sla_remind_key,
+    sla_reminder_key,
+)
+from domain.statuses import LeadStatus
+from storage.database import Database
+from storage.models import Lead
+from storage.queries import cards as card_queries
+from storage.queries.jobs import enqueue_job
+from storage.queries.sla import waiting_lead
+from storage.queries.team import get_manager
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+async def schedule_lead_timers(
+    session: AsyncSession, *, lead: Lead, chat_id: int, timers: SiteTimers, now: datetime
+) -> None:
+    """Set a new lead's reminder and escalation, counted from its arrival in working time.
+    Called with each first card in a chat; the dedupe keys keep one of each per lead.
+
+    A card that goes out after the reminder was due (a long queue, a chat added late) gets
+    its reply at once: the timer, which ran before this card existed, did not see it."""
+    assert lead.id is not None
+    if lead.taken_by is not None or lead.status_code != LeadStatus.NEW:
+        return
+    steps = (
+        (SLA_REMIND, timers.remind_after, sla_remind_key(lead.id)),
+        (SLA_ESCALATE, timers.escalate_after, sla_escalate_key(lead.id)),
+    )
+    for kind, wait, key in steps:
+        if wait is None:
+            continue
+        due = timers.hours.add_working(lead.received_at, wait)
+        await enqueue_job(
+            session, kind, LeadTimerPayload(lead.id), dedupe_key=key, run_at=due, max_attempts=5
+        )
+        if kind is SLA_REMIND and now >= due and await waiting_lead(session, lead_id=lead.id):
+            await enqueue_job(
+                session,
+                SLA_REMINDER,
+                LeadMessagePayload(chat_id=chat_id, lead_id=lead.id),
+                dedupe_key=sla_reminder_key(lead.id, chat_id),
+            )
+
+
+def waited_text(waited: timedelta) -> str:
+    """`15 min`, `2 h 5 min`: how long a lead has waited, in the reader's language."""
+    minutes = max(1, int(waited.total_seconds() // 60))
+    if minutes < 60:
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+
+
+class LeadTimers:
+    """The handlers of the two timers and of the messages they send."""
+
+    def __init__(
+        self, *, bot: Bot, database: Database, i18n: I18n, config: BotConfig, clock: Clock
+    ) -> None:
+        self.bot = bot
+        self.database = database
+        self.i18n = i18n
+        self.config = config
+        self.clock = clock
+
+    async def remind(self, timer: LeadTimerPayload) -> None:
+        """A reply under each of the lead's cards."""
+        lead_id = timer.lead_id
+        async with self.database.write() as session:
+            if await waiting_lead(session, lead_id=lead_id) is None:
+                return
+            for card in await card_queries.cards_of(session, lead_id):
+                if card.message_id is None:
+                    continue
+                await enqueue_job(
+                    session,
+                    SLA_REMINDER,
+                    LeadMessagePayload(chat_id=card.chat_id, lead_id=lead_id),
+                    dedupe_key=sla_reminder_key(lead_id, card.chat_id),
+                )
+
+    async def escalate(self, timer: LeadTimerPayload) -> None:
+        """An alert to each admin."""
+        lead_id = timer.lead_id
+        async with self.database.write() as session:
+            if await waiting_lead(session, lead_id=lead_id) is None:
+                return
+            for admin in self.config.admins:
+                await enqueue_job(
+                    session,
+                    SLA_ALERT,
+                    LeadMessagePayload(chat_id=admin, lead_id=lead_id),
+                    dedupe_key=sla_alert_key(lead_id, admin),
+                )
+
+    async def send_reminder(self, message: LeadMessagePayload) -> None:
+        async with self.database.read() as session:
+            lead = await waiting_lead(session, lead_id=message.lead_id)
+            card = await card_queries.find_card(
+                session, lead_id=message.lead_id, chat_id=message.chat_id
+            )
+            language = await self._language(session, message.chat_id)
+        # Taken between the timer and its message: the reminder no longer applies.
+        if lead is None or card is None or card.message_id is None:
+            return
+        with self.i18n.context(), self.i18n.use_locale(language):
+            text = _("⏰ Nobody has taken this lead for {waited}.").format(
+                waited=waited_text(self._waited(lead))
+            )
+        reply = ReplyParameters(message_id=card.message_id, allow_sending_without_reply=True)
+        try:
+            await self.bot.send_message(
+                message.chat_id, text, parse_mode=None, reply_parameters=reply
+            )
+        except TelegramForbiddenError:
+            log.warning("chat %s refuses messages; reminder dropped", message.chat_id)
+
+    async def send_alert(self, message: LeadMessagePayload) -> None:
+        async with self.database.read() as session:
+            lead = await waiting_lead(session, lead_id=message.lead_id)
+            language = await self._language(session, message.chat_id)
+        if lead is None:
+            return
+        site = site_title(lead, self.config.configured_names.get(lead.site_key))
+        with self.i18n.context(), self.i18n.use_locale(language):
+            text = _(
+                "🚨 Lead {lead} of {site} has waited {waited} and nobody has taken it."
+            ).format(
+                lead=f"#{lead.num}" if lead.num is not None else f"id {lead.id}",
+                site=site,
+                waited=waited_text(self._waited(lead)),
+            )
+            keyboard = card_keyboard(
+                CardView(
+                    lead=lead,
+                    site_name=site,
+                    can_deal=self.config.can_deal,
+                    can_call=self.config.can_call,
+                )
+            )
+        try:
+            await self.bot.send_message(
+                message.chat_id, text, parse_mode=None, reply_markup=keyboard
+            )
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            # An admin who never opened the bot cannot be written to: nothing to retry.
+            log.warning("admin %s cannot get an SLA alert: %s", message.chat_id, exc.message)
+
+    def _waited(self, lead: Lead) -> timedelta:
+        hours = self.config.timers_of(lead.site_key).hours
+        now: datetime = self.clock()
+        return hours.working_between(lead.received_at, now)
+
+    async def _language(self, session: AsyncSession, chat_id: int) -> str:
+        if chat_id > 0:
+            manager = await get_manager(session, chat_id)
+            if manager is not None:
+                return manager.language
+        return self.config.group_language

@@ -1,0 +1,112 @@
+"""kill -9 with timers set: leads arrive, the service is killed before their reminders
+and alerts are due, stays down while they fall due, and is started again. Each reminder
+goes out once under its card, and each admin's alert once, after the restart."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
+from tests.reliability.load import Sender, kill_test_environment
+
+pytestmark = pytest.mark.slow
+TOKEN = "timers-kill9-token-0123456789"
+LEADS = 40
+GROUP = -100
+ADMIN = 7
+REMIND_SECONDS, ESCALATE_SECONDS = 6, 9
+DOWN_SECONDS = 12  # longer than both waits: every timer falls due while the service is down
+
+
+async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path: Path) -> None:
+    database = tmp_path / "timers.db"
+    async with TelegramFake().running() as telegram:
+        env = kill_test_environment(
+            database_url=f"sqlite+aiosqlite:///{database}",
+            token=TOKEN,
+            telegram=telegram,
+            chats=(GROUP,),
+        )
+        env |= {
+            "LEADRELAY_TELEGRAM_ADMINS": str(ADMIN),
+            "LEADRELAY_SLA_REMIND_AFTER": f"{REMIND_SECONDS}s",
+            "LEADRELAY_SLA_ESCALATE_AFTER": f"{ESCALATE_SECONDS}s",
+        }
+        service = Service(env, tmp_path)
+        await service.migrate()
+        await service.start()
+        try:
+            sender = Sender(f"{service.url}/flexbe/{TOKEN}", LEADS, 100.0)
+            await sender.run(give_up_at=time.monotonic() + 30)
+            await _until(lambda: _count(database, "sla.escalate") == LEADS, timeout=30)
+            await service.kill()
+            killed = time.monotonic()
+            assert _reminders(telegram) == Counter() and _alerts(telegram) == []
+
+            await asyncio.sleep(DOWN_SECONDS)
+            await service.start()
+            restarted = time.monotonic()
+            await _until(
+                lambda: (
+                    sum(_reminders(telegram).values()) >= LEADS and len(_alerts(telegram)) >= LEADS
+                ),
+                timeout=60,
+            )
+            out = time.monotonic() - restarted
+            await _until(lambda: _unfinished(database) == 0, timeout=60)
+        finally:
+            await service.stop()
+
+    with sqlite3.connect(database) as db:
+        cards = dict(db.execute("SELECT message_id, lead_id FROM card WHERE chat_id = ?", (GROUP,)))
+    reminders = _reminders(telegram)
+    print(  # noqa: T201  (the figures this test reports)
+        f"\n{LEADS} leads, killed before any timer was due, back (started) "
+        f"{restarted - killed:.1f} s later: {sum(reminders.values())} reminders and "
+        f"{len(_alerts(telegram))} alerts, all out {out:.1f} s after the restart"
+    )
+    assert set(reminders) == set(cards), "a reminder under each card"
+    assert set(reminders.values()) == {1}, "never two under one card"
+    assert len(_alerts(telegram)) == LEADS, "one alert per lead to the one admin"
+    assert len(set(_alerts(telegram))) == LEADS
+
+
+def _reminders(telegram: TelegramFake) -> Counter[int]:
+    """Reminders in the group, by the card they answer."""
+    return Counter(
+        message["reply_to"] for message in telegram.chat(GROUP) if message["text"].startswith("⏰")
+    )
+
+
+def _alerts(telegram: TelegramFake) -> list[str]:
+    return [m["text"] for m in telegram.chat(ADMIN) if m["text"].startswith("🚨")]
+
+
+def _count(database: Path, kind: str) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute("SELECT count(*) FROM job WHERE kind = ?", (kind,)).fetchone()[0])
+
+
+def _unfinished(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return int(
+            db.execute(
+                "SELECT count(*) FROM job WHERE status IN ('pending', 'running')"
+            ).fetchone()[0]
+        )
+
+
+async def _until(check: Callable[[], bool], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("not reached in time")
+        await asyncio.sleep(0.1)

@@ -1,0 +1,133 @@
+"""Two worker processes on one PostgreSQL database, beside a web front: both set the
+digest at start and both claim the timers, yet each reminder, each alert and the digest
+go out exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, func, select
+
+from storage.database import Database
+from storage.models import Card, Job, JobAttempt, JobWorker
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
+from tests.reliability.load import Sender, kill_test_environment
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
+TOKEN = "timers-two-token-0123456789ab"
+LEADS = 60
+GROUP = -100
+ADMIN = 7
+
+
+async def test_two_workers_send_each_reminder_alert_and_digest_once(
+    tmp_path: Path, database: Database, database_url: str
+) -> None:
+    async with TelegramFake().running() as telegram:
+        env = kill_test_environment(
+            database_url=database.url, token=TOKEN, telegram=telegram, chats=(GROUP,)
+        )
+        env |= {
+            "LEADRELAY_TELEGRAM_ADMINS": str(ADMIN),
+            "LEADRELAY_SLA_REMIND_AFTER": "3s",
+            "LEADRELAY_SLA_ESCALATE_AFTER": "5s",
+            # Today's time has passed: each worker, at its start, sets today's digest.
+            "LEADRELAY_DIGEST_AT": "00:00",
+        }
+        web = Service(env, tmp_path, "--role", "web")
+        workers = [Service(env, tmp_path, "--role", "worker") for _ in range(2)]
+        try:
+            # One after the other: two first starts at once race to insert the site rows.
+            for worker in workers:
+                await worker.start(serves_http=False)
+            await web.start(timeout=180)
+            for worker in workers:
+                await _worker_registered(database, worker)
+            sender = Sender(f"{web.url}/flexbe/{TOKEN}", LEADS, 50.0)
+            await sender.run(give_up_at=time.monotonic() + 60)
+            try:
+                await _until(
+                    lambda: (
+                        sum(_reminders(telegram).values()) >= LEADS
+                        and len(_alerts(telegram)) >= LEADS
+                    ),
+                    timeout=90,
+                )
+            except AssertionError:
+                async with database.read() as session:
+                    query = select(Job.kind, Job.status, func.count()).group_by(
+                        col(Job.kind), col(Job.status)
+                    )
+                    states = (await session.exec(query)).all()
+                raise AssertionError(
+                    f"{len(sender.acked)} leads in, {len(telegram.chat(GROUP))} messages in the "
+                    f"group, {len(_alerts(telegram))} alerts; jobs: {states}"
+                ) from None
+            # A worker restarted sets the digest again: the key keeps it one.
+            await workers[0].stop()
+            await workers[0].start(serves_http=False)
+            await asyncio.sleep(3)
+        finally:
+            for part in (web, *workers):
+                await part.stop()
+
+    async with database.read() as session:
+        cards = set(
+            (await session.exec(select(Card.message_id).where(Card.chat_id == GROUP))).all()
+        )
+        timers = (
+            select(JobAttempt.worker)
+            .join(Job, col(Job.id) == col(JobAttempt.job_id))
+            .where(col(Job.kind).in_(["sla.remind", "sla.escalate", "digest"]))
+        )
+        runners = Counter((await session.exec(timers)).all())
+    reminders = _reminders(telegram)
+    digests = [m for m in telegram.chat(GROUP) if m["text"].startswith("<b>Digest of")]
+    print(  # noqa: T201  (the figures this test reports)
+        f"\n{LEADS} leads, 2 workers: {sum(reminders.values())} reminders, "
+        f"{len(_alerts(telegram))} alerts, {len(digests)} digest; timers run by {dict(runners)}"
+    )
+    assert set(reminders) == cards and set(reminders.values()) == {1}
+    assert len(_alerts(telegram)) == LEADS
+    assert len(digests) == 1
+
+
+def _reminders(telegram: TelegramFake) -> Counter[int]:
+    return Counter(m["reply_to"] for m in telegram.chat(GROUP) if m["text"].startswith("⏰"))
+
+
+def _alerts(telegram: TelegramFake) -> list[str]:
+    return [m["text"] for m in telegram.chat(ADMIN) if m["text"].startswith("🚨")]
+
+
+async def _worker_registered(database: Database, service: Service) -> None:
+    assert service.process is not None
+    pattern = f"%:{service.process.pid}:%"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        async with database.read() as session:
+            found = (
+                await session.exec(select(JobWorker.name).where(col(JobWorker.name).like(pattern)))
+            ).first()
+        if found is not None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the worker never began")
+
+
+async def _until(check: Callable[[], bool], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("not reached in time")
+        await asyncio.sleep(0.1)
