@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aiogram.enums import ChatType
 from aiogram.types import Chat
+from aiogram.utils.i18n import gettext as _
 
 from bot.config import BotConfig
 from storage.models import Manager
@@ -40,3 +41,10 @@ def chat_scope(config: BotConfig, manager: Manager, chat: Chat) -> ChatScope:
         return ChatScope(sites=tuple(manager.sites))
     here = [site for site, chats in config.site_chats.items() if chat.id in chats]
     return ChatScope(sites=tuple(s for s in here if not manager.sites or s in manager.sites))
+
+
+def not_here() -> str:
+    """The answer to a command or tap in a chat that may show none of the asker's leads."""
+    return _(
+        "This chat gets no leads of your sites: ask in a site's chat or in a private chat with me."
+    )

@@ -22,6 +22,7 @@ from domain.jobs import (
     PRUNE,
     RECONCILE,
     RECOVERED,
+    STATS_CHART,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
     JobKind,
@@ -122,6 +123,7 @@ def _register_telegram(
     registry: HandlerRegistry, *, settings: Settings, database: Database, telegram: Telegram
 ) -> None:
     from bot.alerts import send_action_failed, send_alert, send_recovered, send_sync_report
+    from bot.charts import send_chart
     from bot.config import BotConfig
     from bot.notifier import CardNotifier
     from storage.models import TelegramUpdate
@@ -185,12 +187,24 @@ def _register_telegram(
             payload=SYNC_REPORT.parse(payload),
         )
 
+    zone = BotConfig.from_settings(settings).zone
+
+    async def chart(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await send_chart(
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            zone=zone,
+            payload=STATS_CHART.parse(payload),
+        )
+
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
     messages: tuple[tuple[JobKind[Any], Handler], ...] = (
         (BLOCKED_ALERT, alert),
         (ACTION_FAILED, action_failed),
         (RECOVERED, recovered),
         (SYNC_REPORT, report),
+        (STATS_CHART, chart),
     )
     for kind, handler in messages:
         registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))

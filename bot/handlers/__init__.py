@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from . import actions, admin, fallback, leads, start
+from . import actions, admin, fallback, find, leads, start, stats
 
 
 def get_routers() -> list[Router]:
-    modules = (start, admin, leads, actions, fallback)
+    modules = (start, admin, leads, find, stats, actions, fallback)
     return [module.build_router() for module in modules]

@@ -21,6 +21,7 @@ from domain.jobs import (
     PRUNE,
     RECONCILE,
     RECOVERED,
+    STATS_CHART,
     SYNC_REPORT,
     TELEGRAM_KINDS,
     TELEGRAM_UPDATE,
@@ -28,6 +29,7 @@ from domain.jobs import (
     ActionPayload,
     BlockedAlertPayload,
     CardPayload,
+    ChartPayload,
     JobKind,
     NoPayload,
     PayloadError,
@@ -48,6 +50,7 @@ from domain.jobs import (
     recovered_key,
     refresh_card_key,
     repost_card_key,
+    stats_chart_key,
     status_key,
     sync_report_key,
     telegram_queue,
@@ -99,6 +102,20 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         SYNC_REPORT,
         SyncReportPayload(chat_id=42, site="Okna", new=1, updated=2, unchanged=3, failed=0),
         {"chat_id": 42, "site": "Okna", "new": 1, "updated": 2, "unchanged": 3, "failed": 0},
+    ),
+    (
+        STATS_CHART,
+        ChartPayload(
+            chat_id=42, since=1000, until=2000, sites=("okna",), language="ru", title="week"
+        ),
+        {
+            "chat_id": 42,
+            "since": 1000,
+            "until": 2000,
+            "sites": ["okna"],
+            "language": "ru",
+            "title": "week",
+        },
     ),
     (RECONCILE, ReconcilePayload(site="okna"), {"site": "okna"}),
     (
@@ -161,6 +178,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.action_failed",
         "telegram.alert",
         "telegram.recovered",
+        "telegram.stats_chart",
         "telegram.sync_report",
         "telegram.update",
     ]
@@ -181,6 +199,7 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert reconcile_key("okna", now, timedelta(minutes=5)) == "reconcile:okna:1201"
     assert asked_reconcile_key("okna", 42, 17) == "reconcile:okna:asked:42:17"
     assert prune_key(now, timedelta(hours=1)) == "prune:100"
+    assert stats_chart_key(42, "17") == "stats-chart:42:17"
     assert status_key(7, 2, 3) == "flexbe.status:7:2:v3"
     assert deal_key(7) == "crm5.deal:7"
     assert call_key(7, 0) == "comunik8.call:7:0"
@@ -204,6 +223,7 @@ def test_keys_with_a_free_form_part_fit_the_column() -> None:
         (TELEGRAM_UPDATE, {"update_id": None}),
         (RECOVERED, {"chat_id": 1, "site": "okna", "lead_ids": 4}),
         (SYNC_REPORT, {"chat_id": 1, "site": "okna", "new": 1}),
+        (STATS_CHART, {"chat_id": 1, "since": 0, "until": 1, "sites": "okna"}),
         (RECONCILE, {}),
         (FLEXBE_STATUS, {"site": "okna"}),
     ],
