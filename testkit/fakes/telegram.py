@@ -650,6 +650,8 @@ class TelegramFake:
         optional caption of at most 1024 characters; recorded in `photos` with its bytes."""
         chat_id = self._writable_chat(params)
         photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo.removeprefix("attach://"))  # the file is a part of its own
         if not isinstance(photo, Upload):
             raise ApiError(400, "Bad Request: there is no photo in the request")
         width, height = _image_size(photo.data)
