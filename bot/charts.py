@@ -85,10 +85,13 @@ def draw_png(series: DaySeries, text: ChartText) -> bytes:
     )
     paid_axis.set_ylabel(text.paid)
     paid_axis.set_ylim(bottom=0)
+    paid_axis.ticklabel_format(axis="y", style="plain", useOffset=False)  # 3000000, not 3e6
     handles = leads_axis.get_legend_handles_labels()
     paid_handles = paid_axis.get_legend_handles_labels()
     leads_axis.legend(handles[0] + paid_handles[0], handles[1] + paid_handles[1], loc="upper left")
-    figure.tight_layout()
+    # Fixed margins that fit the labels: `tight_layout` would measure every text first,
+    # a third of the drawing's time.
+    figure.subplots_adjust(left=0.07, right=0.9, top=0.92, bottom=0.08)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
