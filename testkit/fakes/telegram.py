@@ -105,9 +105,7 @@ JSON_FIELDS: Final = frozenset(
     ]
 )
 # Calls that put or change a message in a chat: they count against Telegram's limits.
-PACED: Final = frozenset(
-    {"sendmessage", "sendphoto", "editmessagetext", "editmessagereplymarkup"}
-)
+PACED: Final = frozenset({"sendmessage", "sendphoto", "editmessagetext", "editmessagereplymarkup"})
 MAX_CAPTION: Final = 1024
 MAX_PHOTO_BYTES: Final = 10 * 1024 * 1024
 MAX_PHOTO_SIDES: Final = 10_000  # width + height
