@@ -28,7 +28,9 @@ from storage.queries.jobs import enqueue_job
 
 STATS_PERIODS = ("today", "yesterday", "week", "month")
 MAX_ARGUMENTS = 200
-MAX_MANAGERS = 30  # lines; a team larger than this reads the rest in the API
+# Lines, so that the answer stays within Telegram's 4,096 characters whatever the setup.
+MAX_SITES = 20
+MAX_MANAGERS = 30
 
 
 def parse_stats_arguments(arguments: str, config: BotConfig) -> tuple[str, str] | str:
@@ -111,7 +113,7 @@ def _numbers(numbers: Stats, config: BotConfig, *, by_site: bool) -> list[str]:
         lines.append(f"• {html.escape(status_label(code))}: {count}")
     if by_site and len(numbers.by_site) > 1:
         lines.append(_("By site:"))
-        for key, count in numbers.by_site.items():
+        for key, count in list(numbers.by_site.items())[:MAX_SITES]:
             lines.append(f"• {html.escape(config.site_names.get(key, key)[:40])}: {count}")
     lines.append(
         _("Paid in the period: {count}, total {amount}").format(
