@@ -7,9 +7,11 @@ they chose. Telegram shows the most specific scope that has commands."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -23,6 +25,8 @@ from sqlmodel import col, select
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from storage.database import Database
 from storage.models import Manager, ManagerRole
+
+log = logging.getLogger(__name__)
 
 
 def group_menu() -> list[BotCommand]:
@@ -76,4 +80,9 @@ async def set_admin_menus(bot: Bot, i18n: I18n, admins: Sequence[tuple[int, str]
     for telegram_id, language in admins:
         with i18n.context(), i18n.use_locale(language if language in LANGUAGES else "en"):
             commands = admin_menu()
-        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=telegram_id))
+        except (TelegramBadRequest, TelegramForbiddenError) as exc:
+            # An admin who never wrote to the bot has no chat with it yet ("chat not
+            # found"): they see the managers' menu until they do and the bot restarts.
+            log.warning("no admin menu for %s: %s", telegram_id, exc.message)

@@ -14,8 +14,9 @@ entities). It refuses what Telegram refuses: HTML it can't parse, text over 4096
 units, callback data over 64 bytes, text-only or `tel:` inline buttons, an edit that
 changes nothing, an edit or delete of a message it doesn't have, a second answer to one
 callback query, `getUpdates` while a webhook is set or while another `getUpdates` waits,
-chats that blocked the bot (`block_chat`). It answers 429 with `retry_after` when told
-(`fail_next`), at random (`faults`), or because the calls broke Telegram's limits (`limits=`).
+chats that blocked the bot (`block_chat`), a command menu for a chat it was never in. It
+answers 429 with `retry_after` when told (`fail_next`), at random (`faults`), or because the
+calls broke Telegram's limits (`limits=`).
 
 What tests read:
 - `messages(chat_id)` / `message(chat_id, message_id)`: the bot's messages as they are now.
@@ -766,6 +767,10 @@ class TelegramFake:
         language = params.get("language_code")
         if language and not re.fullmatch(r"[a-z]{2}", language):
             raise ApiError(400, "Bad Request: invalid language code specified")
+        scope = params.get("scope")
+        if isinstance(scope, dict) and "chat_id" in scope and not self._knows_chat(scope):
+            # A chat the bot has never been in, e.g. a user who never wrote to it.
+            raise ApiError(400, "Bad Request: chat not found")
         self.commands.append(
             {
                 "commands": commands,
@@ -776,6 +781,11 @@ class TelegramFake:
         )
         self._command_sets[_command_key(params)] = commands
         return True
+
+    def _knows_chat(self, scope: dict[str, Any]) -> bool:
+        chat_id = _maybe_int(scope.get("chat_id"))
+        seen = self._incoming.keys() | self._messages.keys()
+        return any(chat == chat_id for chat, _ in seen)
 
     async def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self._command_sets.get(_command_key(params), []))

@@ -30,6 +30,11 @@ async def test_menus_per_scope_and_language(stack: Stack) -> None:
         assert russian_admin is not None
         russian_admin.role = ManagerRole.ADMIN.value
         session.add(russian_admin)
+        # An admin who never wrote to the bot: Telegram has no chat to set a menu for.
+        session.add(Manager(telegram_id=777, name="Silent", role=ManagerRole.ADMIN.value))
+    for admin in (ADMIN, RUSSIAN):  # the chats Telegram knows: they wrote to the bot
+        stack.telegram.message_update(admin, "/help")
+    await eventually(lambda: bool(stack.telegram.chat(ADMIN) and stack.telegram.chat(RUSSIAN)))
 
     await set_commands(stack.parts.bot, stack.parts.i18n, stack.database)
 
@@ -46,12 +51,14 @@ async def test_menus_per_scope_and_language(stack: Stack) -> None:
     assert "Сверить с Flexbe" in (await menu(stack, BotCommandScopeChat(chat_id=RUSSIAN)))["sync"]
     scopes = {(str(c["scope"]), c["language_code"]) for c in stack.telegram.commands}
     assert len(scopes) == len(stack.telegram.commands) == 6, "each menu set once"
+    assert ("setMyCommands", "Bad Request: chat not found") in stack.telegram.rejected
+    assert set(await menu(stack, BotCommandScopeDefault())) == set(everyone), "the rest set"
 
 
 async def test_an_admin_who_picks_a_language_gets_the_menu_in_it(stack: Stack) -> None:
-    await set_commands(stack.parts.bot, stack.parts.i18n, stack.database)
     stack.telegram.message_update(ADMIN, "/lang")
     await eventually(lambda: bool(stack.telegram.chat(ADMIN)))
+    await set_commands(stack.parts.bot, stack.parts.i18n, stack.database)
     choice = stack.telegram.chat(ADMIN)[-1]
     russian = choice["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
 
