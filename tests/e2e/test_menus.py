@@ -32,8 +32,8 @@ async def test_menus_per_scope_and_language(stack: Stack) -> None:
         session.add(russian_admin)
         # An admin who never wrote to the bot: Telegram has no chat to set a menu for.
         session.add(Manager(telegram_id=777, name="Silent", role=ManagerRole.ADMIN.value))
-    for admin in (ADMIN, RUSSIAN):  # the chats Telegram knows: they wrote to the bot
-        stack.telegram.message_update(admin, "/help")
+    for writer in (ADMIN, RUSSIAN):  # the chats Telegram knows: they wrote to the bot
+        stack.telegram.message_update(writer, "/help")
     await eventually(lambda: bool(stack.telegram.chat(ADMIN) and stack.telegram.chat(RUSSIAN)))
 
     await set_commands(stack.parts.bot, stack.parts.i18n, stack.database)
