@@ -4,10 +4,17 @@ The real service (`leadrelay serve`, SQLite, all roles) runs as a subprocess, po
 loopback Telegram Bot API and fed webhooks from this process.
   1. idle: one lead at a time to one chat; time from the webhook's POST to the card's
      `sendMessage` at the fake; p50/p99 (target p99 < 100 ms);
-  2. burst: 1,000 leads to 3 chats while the fake enforces per-chat and global limits
+  2. tap: a manager taps "Processed" on a fresh card through the real bot (long polling
+     the fake) while idle; time from the tap to Flexbe's `changeLead` and to the card's
+     edit at the fake; p50/p99 (target p99 < 1 s);
+  3. burst: 1,000 leads to 3 chats while the fake enforces per-chat and global limits
      that leadrelay is configured to keep to; counts 429s (target 0) and cards delivered
      (target all), and compares the total time with the bound those limits allow
-     (target ≤ 1.2 × bound).
+     (target ≤ 1.2 × bound);
+  4. chart: the roles apart (`--role bot`, `--role worker`), `/stats week` asked again and
+     again; the worker's RSS before any chart and after them (target: growth < 80 MiB),
+     the time from `/stats` to the chart's `sendPhoto`, and, in this process, the time to
+     draw one: the first (matplotlib's import included) and the next (target < 500 ms).
 
     .venv/bin/python bench/notify.py [--leads 1000] [--chat-rate 20] [--global-rate 60]
 """
@@ -28,7 +35,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.chart_phase import chart_phase  # noqa: E402
+from bench.tap_phase import ADMIN, tap_latency  # noqa: E402
 from testkit.factories import lead_event  # noqa: E402
+from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
+from testkit.fakes.server import serve_app  # noqa: E402
 from testkit.fakes.telegram import Limits, TelegramFake  # noqa: E402
 from testkit.service import Service, service_environment  # noqa: E402
 from webhooks.forms import encode_form  # noqa: E402
@@ -59,7 +70,8 @@ async def run(args: argparse.Namespace) -> None:
             global_per_second=args.global_rate,
         )
     )
-    async with fake.running():
+    flexbe = FlexbeFake(rate_limit=10_000)
+    async with fake.running(), serve_app(flexbe.app) as flexbe.base_url:
         with tempfile.TemporaryDirectory() as tmp:
             env = service_environment(
                 LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/notify.db",
@@ -71,17 +83,29 @@ async def run(args: argparse.Namespace) -> None:
                 LEADRELAY_TELEGRAM_CHAT_PER_SECOND=str(args.chat_rate - 1),
                 LEADRELAY_TELEGRAM_PER_SECOND=str(args.global_rate - 2),
                 LEADRELAY_LOG_LEVEL="WARNING",
+                LEADRELAY_FLEXBE_API_URL=flexbe.api_url,
+                LEADRELAY_FLEXBE_API_KEY=flexbe.api_key,
+                LEADRELAY_FLEXBE_PER_MINUTE="6000",
+                LEADRELAY_TELEGRAM_ADMINS=str(ADMIN),
             )
             service = Service(env, Path(tmp))
             await service.migrate()
             await service.start()
             try:
                 await idle_latency(service, fake, args.idle)
+                if args.taps:
+                    await tap_latency(
+                        service, fake, flexbe, token=TOKEN, samples=args.taps, chat=CHATS[0]
+                    )
                 await service.stop()
                 env["LEADRELAY_TELEGRAM_CHATS"] = ",".join(str(c) for c in CHATS)
                 service = Service(env, Path(tmp))
                 await service.start()
-                await burst(service, fake, args)
+                if args.leads:
+                    await burst(service, fake, args)
+                await service.stop()
+                if args.charts:
+                    await chart_phase(env, Path(tmp), fake, args.charts)
             finally:
                 await service.stop()
 
@@ -140,6 +164,8 @@ def main() -> None:
     )
     parser.add_argument("--leads", type=int, default=1000)
     parser.add_argument("--idle", type=int, default=40, help="idle latency samples")
+    parser.add_argument("--taps", type=int, default=40, help="tap latency samples (0: none)")
+    parser.add_argument("--charts", type=int, default=5, help="charts asked for (0: none)")
     parser.add_argument("--chat-rate", type=int, default=20, help="the fake's messages/s per chat")
     parser.add_argument("--global-rate", type=int, default=60, help="the fake's messages/s in all")
     asyncio.run(run(parser.parse_args()))

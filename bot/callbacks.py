@@ -78,10 +78,22 @@ class AssignTo(CallbackData, prefix="as"):
 
 
 class LeadsPage(CallbackData, prefix="lp"):
-    """A page of `/leads`: the period and the page's first lead id."""
+    """A list of leads posted as a new message (a recovery summary's button): the period
+    and the id the list starts below."""
 
     period: str
     before_id: Int32
+
+
+class LeadsNav(CallbackData, prefix="ln"):
+    """Turns a `/leads` list's page in place: the period, `subset` ("", "mine" or a site
+    key, at most 32 characters), and the leads just older than `cursor`, or just newer
+    with `newer`. At most 58 bytes."""
+
+    period: str
+    subset: str
+    cursor: Int32
+    newer: bool
 
 
 class OpenLead(CallbackData, prefix="ol"):

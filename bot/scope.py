@@ -61,3 +61,10 @@ async def tapped_lead(
 
 def not_yours() -> str:
     return _("This lead is not yours to act on.")
+
+
+def not_here() -> str:
+    """The answer to a command or tap in a chat that may show none of the asker's leads."""
+    return _(
+        "This chat gets no leads of your sites: ask in a site's chat or in a private chat with me."
+    )

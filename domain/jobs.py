@@ -421,6 +421,47 @@ class SyncReportPayload:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartPayload:
+    """`telegram.stats_chart`: draw `/stats`' chart of [since, until) (Unix seconds) for
+    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`."""
+
+    chat_id: int
+    since: int
+    until: int
+    sites: tuple[str, ...]
+    language: str
+    title: str
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> ChartPayload:
+        sites = raw.get("sites")
+        if not isinstance(sites, list | tuple) or not all(isinstance(s, str) for s in sites):
+            raise PayloadError("job payload's 'sites' is not a list of strings")
+        return cls(
+            chat_id=_int(raw, "chat_id"),
+            since=_int(raw, "since"),
+            until=_int(raw, "until"),
+            sites=tuple(sites),
+            language=_str(raw, "language", "en"),
+            title=_str(raw, "title", ""),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "chat_id": self.chat_id,
+            "since": self.since,
+            "until": self.until,
+            "sites": list(self.sites),
+            "language": self.language,
+            "title": self.title,
+        }
+
+    @property
+    def queue(self) -> str:
+        return telegram_queue(self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
 class ReconcilePayload:
     """`flexbe.reconcile`: compare one site with Flexbe; `report_to` a chat asking."""
 
@@ -524,6 +565,7 @@ ACTION_FAILED = JobKind(
 RECOVERED = JobKind("telegram.recovered", RecoveredPayload.parse, pruned_after_retention=True)
 SYNC_REPORT = JobKind("telegram.sync_report", SyncReportPayload.parse, pruned_after_retention=True)
 BURST_SUMMARY = JobKind("telegram.summary", BurstSummaryPayload.parse, pruned_after_retention=True)
+STATS_CHART = JobKind("telegram.stats_chart", ChartPayload.parse, pruned_after_retention=True)
 RECONCILE = JobKind("flexbe.reconcile", ReconcilePayload.parse, pruned_after_retention=True)
 PRUNE = JobKind("retention.prune", NoPayload.parse, pruned_after_retention=True)
 # Timers: a done one is history (its lead or day has passed), and a pruned key is never
@@ -562,6 +604,7 @@ ALL_KINDS: tuple[JobKind[Any], ...] = (
     RECOVERED,
     SYNC_REPORT,
     BURST_SUMMARY,
+    STATS_CHART,
     RECONCILE,
     PRUNE,
     FLEXBE_STATUS,
@@ -590,6 +633,7 @@ TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
     SLA_REMINDER,
     SLA_ALERT,
     DIGEST_MESSAGE,
+    STATS_CHART,
 )
 PRUNED_KINDS = frozenset(kind.name for kind in ALL_KINDS if kind.pruned_after_retention)
 KEPT_KINDS = frozenset(kind.name for kind in ALL_KINDS if not kind.pruned_after_retention)
@@ -654,6 +698,11 @@ def burst_summary_key(chat_id: int, trigger_lead: int, part: int) -> str:
 
 def sync_report_key(chat_id: int, now: datetime) -> str:
     return f"sync-report:{chat_id}:{now.timestamp()}"
+
+
+def stats_chart_key(chat_id: int, request: str) -> str:
+    """The chart of one `/stats` (`request`: the asking message's id)."""
+    return f"stats-chart:{chat_id}:{request}"[:255]
 
 
 def reconcile_key(site: str, now: datetime, interval: timedelta) -> str:

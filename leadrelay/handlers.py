@@ -30,6 +30,7 @@ from domain.jobs import (
     SLA_ESCALATE,
     SLA_REMIND,
     SLA_REMINDER,
+    STATS_CHART,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
     JobKind,
@@ -152,6 +153,7 @@ def _register_telegram(
     clock: Clock,
 ) -> None:
     from bot.alerts import send_action_failed, send_alert, send_recovered, send_sync_report
+    from bot.charts import send_chart
     from bot.config import BotConfig
     from bot.notifier import CardNotifier
     from storage.models import TelegramUpdate
@@ -219,6 +221,17 @@ def _register_telegram(
     async def summary(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         await notifier.send_summary(BURST_SUMMARY.parse(payload))
 
+    zone = BotConfig.from_settings(settings).zone
+
+    async def chart(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+        await send_chart(
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            zone=zone,
+            payload=STATS_CHART.parse(payload),
+        )
+
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
     messages: tuple[tuple[JobKind[Any], Handler], ...] = (
         (BLOCKED_ALERT, alert),
@@ -226,6 +239,7 @@ def _register_telegram(
         (RECOVERED, recovered),
         (SYNC_REPORT, report),
         (BURST_SUMMARY, summary),
+        (STATS_CHART, chart),
     )
     for kind, handler in messages:
         registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))

@@ -229,7 +229,7 @@ async def _run_bot(settings: Settings, telegram: Telegram, stop: asyncio.Event) 
     from bot.app import set_commands
 
     bot, dispatcher = telegram.bot, telegram.dispatcher
-    await set_commands(bot, telegram.i18n)
+    await set_commands(bot, telegram.i18n, dispatcher["database"])
     secret = settings.telegram_webhook_secret
     if secret is not None and settings.public_url is not None:
         derived = derive_webhook_secrets(secret.get_secret_value())

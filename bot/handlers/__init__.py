@@ -6,9 +6,33 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from . import actions, admin, crm5_team, fallback, lead_work, leads, owners, pages, start
+from . import (
+    actions,
+    admin,
+    crm5_team,
+    fallback,
+    find,
+    lead_work,
+    leads,
+    owners,
+    pages,
+    start,
+    stats,
+)
 
 
 def get_routers() -> list[Router]:
-    modules = (start, admin, crm5_team, leads, actions, pages, owners, lead_work, fallback)
+    modules = (
+        start,
+        admin,
+        crm5_team,
+        leads,
+        find,
+        stats,
+        actions,
+        pages,
+        owners,
+        lead_work,
+        fallback,
+    )
     return [module.build_router() for module in modules]

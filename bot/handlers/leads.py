@@ -1,41 +1,68 @@
-"""`/leads`, `/lead <num>` and `/stats`: lists and numbers, within the manager's sites and
-the sites of the chat they are asked in (bot.scope)."""
+"""`/leads [period] [mine|site]` and `/lead <num>`: lists and cards, within the manager's
+sites and the sites of the chat they are asked in (bot.scope). A list is paged with
+buttons that turn the page in place; nothing is cut."""
 
 from __future__ import annotations
 
+import contextlib
 import html
+from dataclasses import dataclass
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.callbacks import LeadsPage, OpenLead
+from bot.callbacks import LeadsNav, LeadsPage, OpenLead
 from bot.cards import status_label
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.jobs import repost_card
 from bot.periods import window
-from bot.scope import ChatScope, chat_scope
-from bot.stats import compute
+from bot.scope import ChatScope, chat_scope, not_here
 from domain.statuses import LeadStatus
-from integrations.amounts import format_amount
 from storage.clock import utcnow
 from storage.models import Lead, Manager
 from storage.queries import reports
 
 PAGE_SIZE = 10
-LIST_PERIODS = ("today", "yesterday", "week", "new", "unpaid")
+LIST_PERIODS = ("today", "yesterday", "week", "month", "new", "unpaid")
 # Reached by the button of a recovery summary, not typed.
 PAGED_PERIODS = (*LIST_PERIODS, "recovered")
+MINE = "mine"
+MAX_ARGUMENTS = 200  # characters: two words and some space
 
 
-def _not_here() -> str:
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """Which list: a period, and `subset` "" (every site here), "mine" or a site key."""
+
+    period: str
+    subset: str = ""
+
+
+def parse_list_arguments(arguments: str, config: BotConfig) -> ListSpec | str:
+    """The list asked for, or the word that is neither a period nor a site."""
+    period, subset = "today", ""
+    for word in arguments.lower().split():
+        if word in LIST_PERIODS:
+            period = word
+        elif word == MINE or word in config.site_names:
+            subset = word
+        else:
+            return word
+    return ListSpec(period, subset)
+
+
+def usage(scope: ChatScope, config: BotConfig) -> str:
+    sites = [key for key in sorted(config.site_names) if scope.shows(key)]
     return _(
-        "This chat gets no leads of your sites: ask in a site's chat or in a private chat with me."
-    )
+        "Use /leads [today|yesterday|week|month|new|unpaid] [mine|site], "
+        "e.g. /leads week mine. Sites here: {sites}."
+    ).format(sites=", ".join(sites) or "—")
 
 
 async def list_leads(
@@ -47,76 +74,169 @@ async def list_leads(
 ) -> None:
     scope = chat_scope(config, manager, message.chat)
     if scope.empty:
-        await message.answer(_not_here())
+        await message.answer(not_here())
         return
-    period = (command.args or "today").strip().lower()
-    if period not in LIST_PERIODS:
-        await message.answer(_("Use /leads today, yesterday, week, new or unpaid."))
+    arguments = command.args or ""
+    spec = parse_list_arguments(arguments, config) if len(arguments) <= MAX_ARGUMENTS else ""
+    if isinstance(spec, str):
+        unknown = _("Unknown period or site: {word}.").format(word=spec[:32]) + " " if spec else ""
+        await message.answer(unknown + usage(scope, config), parse_mode=None)
         return
-    text, keyboard = await _page(session, scope, config, period, before_id=None)
+    if spec.subset not in ("", MINE) and not scope.shows(spec.subset):
+        await message.answer(
+            _("Leads of {site} are not shown in this chat.").format(site=spec.subset)
+        )
+        return
+    text, keyboard = await _page(session, spec, scope, manager, config, cursor=None, newer=False)
     await message.answer(text, reply_markup=keyboard)
 
 
-async def next_page(
+async def open_list(
     query: CallbackQuery,
     callback_data: LeadsPage,
     session: AsyncSession,
     manager: Manager,
     config: BotConfig,
 ) -> None:
+    """A list from its start, as a new message (a recovery summary's "Show them")."""
     if query.message is None or (scope := chat_scope(config, manager, query.message.chat)).empty:
-        await query.answer(_not_here(), show_alert=True)
+        await query.answer(not_here(), show_alert=True)
         return
     await query.answer()
     if callback_data.period not in PAGED_PERIODS:
         return
+    spec = ListSpec(callback_data.period)
     text, keyboard = await _page(
-        session, scope, config, callback_data.period, callback_data.before_id
+        session, spec, scope, manager, config, cursor=callback_data.before_id, newer=False
     )
     await query.bot.send_message(query.message.chat.id, text, reply_markup=keyboard)  # type: ignore[union-attr]
 
 
-async def _page(
-    session: AsyncSession, scope: ChatScope, config: BotConfig, period: str, before_id: int | None
-) -> tuple[str, InlineKeyboardMarkup]:
+async def turn_page(
+    query: CallbackQuery,
+    callback_data: LeadsNav,
+    session: AsyncSession,
+    manager: Manager,
+    config: BotConfig,
+) -> None:
+    message = query.message
+    if message is None or (scope := chat_scope(config, manager, message.chat)).empty:
+        await query.answer(not_here(), show_alert=True)
+        return
+    spec = ListSpec(callback_data.period, callback_data.subset)
+    subset_ok = spec.subset in ("", MINE) or (
+        spec.subset in config.site_names and scope.shows(spec.subset)
+    )
+    if spec.period not in PAGED_PERIODS or not subset_ok:
+        await query.answer(not_here(), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = await _page(
+        session,
+        spec,
+        scope,
+        manager,
+        config,
+        cursor=callback_data.cursor,
+        newer=callback_data.newer,
+    )
+    if isinstance(message, Message):
+        # A tap twice on one button asks for the page already shown: Telegram refuses
+        # the edit as "not modified", and there is nothing to do.
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_text(text, reply_markup=keyboard)
+        return
+    await query.bot.send_message(message.chat.id, text, reply_markup=keyboard)  # type: ignore[union-attr]
+
+
+def _filter(
+    spec: ListSpec, scope: ChatScope, manager: Manager, config: BotConfig
+) -> reports.LeadFilter:
+    sites = [spec.subset] if spec.subset not in ("", MINE) else scope.query_sites()
     filters: dict[str, object] = {}
-    bounds = window(period, now=utcnow(), zone=config.zone)
+    bounds = window(spec.period, now=utcnow(), zone=config.zone)
     if bounds is not None:
         filters.update(since=bounds.since, until=bounds.until)
-    elif period == "new":
+    elif spec.period == "new":
         filters["status"] = LeadStatus.NEW
-    elif period == "unpaid":
+    elif spec.period == "unpaid":
         filters["unpaid"] = True
-    elif period == "recovered":
+    elif spec.period == "recovered":
         filters["origin"] = "recovered"
-    leads = await reports.leads_page(
+    if spec.subset == MINE:
+        filters["taken_by"] = manager.telegram_id
+    return reports.LeadFilter(sites=sites, **filters)  # type: ignore[arg-type]
+
+
+async def _page(
+    session: AsyncSession,
+    spec: ListSpec,
+    scope: ChatScope,
+    manager: Manager,
+    config: BotConfig,
+    *,
+    cursor: int | None,
+    newer: bool,
+) -> tuple[str, InlineKeyboardMarkup]:
+    where = _filter(spec, scope, manager, config)
+    shown = await reports.leads_page(
         session,
-        sites=scope.query_sites(),
-        before_id=before_id,
-        limit=PAGE_SIZE + 1,
-        **filters,  # type: ignore[arg-type]
+        where=where,
+        before_id=None if newer else cursor,
+        after_id=cursor if newer else None,
+        limit=PAGE_SIZE,
     )
-    shown = leads[:PAGE_SIZE]
-    builder = InlineKeyboardBuilder()
-    lines = [_("<b>Leads: {period}</b>").format(period=html.escape(period))]
-    if not shown:
+    if newer and len(shown) < PAGE_SIZE:
+        # Near the top: the newest page, full, rather than a short one.
+        shown = await reports.leads_page(session, where=where, limit=PAGE_SIZE)
+    total = await reports.count_leads(session, where=where)
+    above = (
+        await reports.count_leads(session, where=where, newer_than=shown[0].id)
+        if shown and shown[0].id is not None
+        else 0
+    )
+    title = spec.period if not spec.subset else f"{spec.period} · {spec.subset}"
+    lines = [_("<b>Leads: {period}</b>").format(period=html.escape(title))]
+    if shown:
+        lines.append(
+            _("{first}–{last} of {total}").format(
+                first=above + 1, last=above + len(shown), total=total
+            )
+        )
+    else:
         lines.append(_("No leads."))
+    builder = InlineKeyboardBuilder()
     for lead in shown:
-        lines.append(_line(lead, config))
+        lines.append(lead_line(lead, config))
         builder.button(
             text=f"#{lead.num or lead.flexbe_id}", callback_data=OpenLead(lead_id=lead.id or 0)
         )
     sizes = [5] * (len(shown) // 5) + ([len(shown) % 5] if len(shown) % 5 else [])
-    if len(leads) > PAGE_SIZE and shown[-1].id is not None:
+    turns = 0
+    if shown and above > 0 and shown[0].id is not None:
         builder.button(
-            text=_("More »"), callback_data=LeadsPage(period=period, before_id=shown[-1].id)
+            text="« " + _("Newer"),
+            callback_data=LeadsNav(
+                period=spec.period, subset=spec.subset, cursor=shown[0].id, newer=True
+            ),
         )
-        sizes.append(1)
+        turns += 1
+    if shown and above + len(shown) < total and shown[-1].id is not None:
+        builder.button(
+            text=_("Older") + " »",
+            callback_data=LeadsNav(
+                period=spec.period, subset=spec.subset, cursor=shown[-1].id, newer=False
+            ),
+        )
+        turns += 1
+    if turns:
+        sizes.append(turns)
     builder.adjust(*sizes)
     return "\n".join(lines), builder.as_markup()
 
 
-def _line(lead: Lead, config: BotConfig) -> str:
+def lead_line(lead: Lead, config: BotConfig) -> str:
+    """One lead as a line of a list (`/leads`, `/find`): number, time, name, status."""
     moment = (
         lead.created_at.astimezone(config.zone).strftime("%d.%m %H:%M") if lead.created_at else ""
     )
@@ -155,7 +275,7 @@ async def show_lead(
 ) -> None:
     scope = chat_scope(config, manager, message.chat)
     if scope.empty:
-        await message.answer(_not_here())
+        await message.answer(not_here())
         return
     argument = (command.args or "").strip().lstrip("#")
     # ASCII digits only: "²" is a digit to `isdigit` but not to `int`; 18 fit in 64 bits.
@@ -171,64 +291,13 @@ async def show_lead(
     )
 
 
-async def stats(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    manager: Manager,
-    config: BotConfig,
-) -> None:
-    scope = chat_scope(config, manager, message.chat)
-    if scope.empty:
-        await message.answer(_not_here())
-        return
-    period = (command.args or "today").strip().lower()
-    bounds = (
-        window(period, now=utcnow(), zone=config.zone)
-        if period in ("today", "week", "month")
-        else None
-    )
-    if bounds is None or bounds.since is None:
-        await message.answer(_("Use /stats today, week or month."))
-        return
-    leads = await reports.leads_between(
-        session, since=bounds.since, until=utcnow(), sites=scope.query_sites()
-    )
-    numbers = compute(leads)
-    lines = [_("<b>Stats: {period}</b>").format(period=html.escape(period))]
-    lines.append(_("Leads: {count}").format(count=numbers.total))
-    for code, count in numbers.by_status.items():
-        lines.append(f"• {html.escape(status_label(code))}: {count}")
-    lines.append(
-        _("Paid: {count}, total {amount}").format(
-            count=numbers.paid_count, amount=format_amount(numbers.paid_sum)
-        )
-    )
-    if numbers.paid_uncounted:
-        lines.append(
-            _("Left out of the total, amount not a number: {count}").format(
-                count=numbers.paid_uncounted
-            )
-        )
-    if numbers.median_take_minutes:
-        lines.append(_("Median time to take:"))
-        for who, minutes in numbers.median_take_minutes.items():
-            lines.append(
-                "• "
-                + html.escape(who[:40])
-                + " — "
-                + _("{minutes} min").format(minutes=round(minutes, 1))
-            )
-    await message.answer("\n".join(lines))
-
-
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsManager())
     router.callback_query.filter(IsManager())
     router.message.register(list_leads, Command("leads"))
-    router.callback_query.register(next_page, LeadsPage.filter())
+    router.callback_query.register(open_list, LeadsPage.filter())
+    router.callback_query.register(turn_page, LeadsNav.filter())
     router.callback_query.register(open_lead, OpenLead.filter())
     router.message.register(show_lead, Command("lead"))
-    router.message.register(stats, Command("stats"))
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
@@ -13,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.filters import IsManager
 from bot.i18n import LANGUAGES, pick_language
+from bot.menus import set_admin_menus
+from bot.middlewares import is_admin
 from storage.models import Manager
 from storage.queries.team import redeem_invite, set_language
 
@@ -56,9 +58,10 @@ async def help_message(message: Message) -> None:
         "\n".join(
             [
                 _("Lead cards come here; the buttons act on the lead."),
-                _("/leads [today|yesterday|week|new|unpaid] — list leads"),
+                _("/leads [today|yesterday|week|month|new|unpaid] [mine|site] — list leads"),
+                _("/find <phone|e-mail|name|number> — find a lead"),
                 _("/lead <number> — show a lead's card again"),
-                _("/stats [today|week|month] — numbers"),
+                _("/stats [today|yesterday|week|month] [site] — numbers and a chart"),
                 _("/lang — language"),
                 _("Admins: /invite, /managers, /failed, /sync, /admin (the console)"),
             ]
@@ -80,8 +83,12 @@ async def language_chosen(
     session: AsyncSession,
     manager: Manager,
     i18n: I18n,
+    bot: Bot,
 ) -> None:
     await set_language(session, manager.telegram_id, callback_data.language)
+    if is_admin(manager):
+        # An admin's menu is their chat's own (bot.menus): it follows their choice.
+        await set_admin_menus(bot, i18n, [(manager.telegram_id, callback_data.language)])
     with i18n.use_locale(callback_data.language):
         await query.answer(_("Language: English"))
 

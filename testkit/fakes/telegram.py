@@ -14,15 +14,17 @@ entities). It refuses what Telegram refuses: HTML it can't parse, text over 4096
 units, callback data over 64 bytes, text-only or `tel:` inline buttons, an edit that
 changes nothing, an edit or delete of a message it doesn't have, a second answer to one
 callback query, `getUpdates` while a webhook is set or while another `getUpdates` waits,
-chats that blocked the bot (`block_chat`). It answers 429 with `retry_after` when told
-(`fail_next`), at random (`faults`), or because the calls broke Telegram's limits (`limits=`).
+chats that blocked the bot (`block_chat`), a command menu for a chat it was never in. It
+answers 429 with `retry_after` when told (`fail_next`), at random (`faults`), or because the
+calls broke Telegram's limits (`limits=`).
 
 What tests read:
 - `messages(chat_id)` / `message(chat_id, message_id)`: the bot's messages as they are now.
   A message is a dict: `message_id`, `chat`, `chat_id`, `text` (as the bot sent it, HTML
   and all), `parse_mode`, `plain` and `entities` (what a user sees), `reply_markup`,
   `reply_to`, `reply_parameters`, `at` (the fake's clock when received), `edited_at`.
-- `sent` (a snapshot of each message as sent), `edits`, `deleted`, `callback_answers`,
+- `sent` (a snapshot of each message as sent), `photos` (each `sendPhoto`: `chat_id`,
+  `caption`, the uploaded file's `data`, `width`, `height`), `edits`, `deleted`, `callback_answers`,
   `commands` (setMyCommands calls), `webhooks` (setWebhook calls), `webhook_deliveries`.
 - `requests`: every call (`Call`: method, params, at, status); `calls_of(method)`.
 - `rejected`: `(method, description)` of every refusal by Telegram's rules (not injected
@@ -105,7 +107,11 @@ JSON_FIELDS: Final = frozenset(
     ]
 )
 # Calls that put or change a message in a chat: they count against Telegram's limits.
-PACED: Final = frozenset({"sendmessage", "editmessagetext", "editmessagereplymarkup"})
+PACED: Final = frozenset({"sendmessage", "sendphoto", "editmessagetext", "editmessagereplymarkup"})
+MAX_CAPTION: Final = 1024
+MAX_PHOTO_BYTES: Final = 10 * 1024 * 1024
+MAX_PHOTO_SIDES: Final = 10_000  # width + height
+MAX_PHOTO_RATIO: Final = 20
 # Set-up and polling calls are spared random faults unless named: delivery is the subject.
 SPARED: Final = frozenset(
     [
@@ -197,6 +203,15 @@ class Call:
     status: int = 200
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as multipart form data, as received."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 class ApiError(Exception):
     """A refusal, answered as Telegram answers it."""
 
@@ -244,6 +259,7 @@ class TelegramFake:
         self._handlers: dict[str, _Handler] = {
             "getme": self._get_me,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -265,6 +281,7 @@ class TelegramFake:
         self._wake_poller(True)
         self.requests: list[Call] = []
         self.sent: list[dict[str, Any]] = []
+        self.photos: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
         self.deleted: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
@@ -642,6 +659,63 @@ class TelegramFake:
         self.sent.append(dict(state))
         return self._api_message(state)
 
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        """An uploaded PNG or JPEG within Telegram's limits (size, sides, ratio), with an
+        optional caption of at most 1024 characters; recorded in `photos` with its bytes."""
+        chat_id = self._writable_chat(params)
+        photo = params.get("photo")
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            photo = params.get(photo.removeprefix("attach://"))  # the file is a part of its own
+        if not isinstance(photo, Upload):
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        width, height = _image_size(photo.data)
+        if len(photo.data) > MAX_PHOTO_BYTES:
+            raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+        if width + height > MAX_PHOTO_SIDES or max(width, height) > MAX_PHOTO_RATIO * min(
+            width, height
+        ):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        caption = params.get("caption")
+        plain, entities = ("", []) if not caption else _render({**params, "text": caption})
+        if utf16_length(plain) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        markup = _check_markup(params.get("reply_markup"))
+        self._pace("sendPhoto", chat_id)
+        message_id = self._new_message_id(chat_id)
+        state: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "chat_id": chat_id,
+            "from": BOT_USER,
+            "text": caption or "",
+            "parse_mode": params.get("parse_mode"),
+            "plain": plain,
+            "entities": entities,
+            "reply_markup": markup,
+            "reply_to": None,
+            "reply_parameters": None,
+            "at": self.clock(),
+            "edited_at": None,
+            "edit_date": None,
+            "photo": {"width": width, "height": height, "size": len(photo.data)},
+        }
+        self._messages[(chat_id, message_id)] = state
+        self.photos.append(
+            {
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "caption": caption,
+                "filename": photo.filename,
+                "content_type": photo.content_type,
+                "data": photo.data,
+                "width": width,
+                "height": height,
+                "at": state["at"],
+            }
+        )
+        return self._api_message(state)
+
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         state = self._message_to_edit(params)
         plain, entities = _render(params)
@@ -708,6 +782,10 @@ class TelegramFake:
         language = params.get("language_code")
         if language and not re.fullmatch(r"[a-z]{2}", language):
             raise ApiError(400, "Bad Request: invalid language code specified")
+        scope = params.get("scope")
+        if isinstance(scope, dict) and "chat_id" in scope and not self._knows_chat(scope):
+            # A chat the bot has never been in, e.g. a user who never wrote to it.
+            raise ApiError(400, "Bad Request: chat not found")
         self.commands.append(
             {
                 "commands": commands,
@@ -718,6 +796,11 @@ class TelegramFake:
         )
         self._command_sets[_command_key(params)] = commands
         return True
+
+    def _knows_chat(self, scope: dict[str, Any]) -> bool:
+        chat_id = _maybe_int(scope.get("chat_id"))
+        seen = self._incoming.keys() | self._messages.keys()
+        return any(chat == chat_id for chat, _ in seen)
 
     async def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self._command_sets.get(_command_key(params), []))
@@ -891,10 +974,26 @@ class TelegramFake:
             "date": state["date"],
             "chat": state["chat"],
             "from": state["from"],
-            "text": state["plain"],
         }
-        if state["entities"]:
-            message["entities"] = state["entities"]
+        if (photo := state.get("photo")) is not None:
+            unique = f"p{state['chat_id']}_{state['message_id']}"
+            message["photo"] = [
+                {
+                    "file_id": f"photo-{unique}",
+                    "file_unique_id": unique,
+                    "width": photo["width"],
+                    "height": photo["height"],
+                    "file_size": photo["size"],
+                }
+            ]
+            if state["plain"]:
+                message["caption"] = state["plain"]
+            if state["entities"]:
+                message["caption_entities"] = state["entities"]
+        else:
+            message["text"] = state["plain"]
+            if state["entities"]:
+                message["entities"] = state["entities"]
         if inline := _inline(state["reply_markup"]):
             message["reply_markup"] = {"inline_keyboard": inline}
         if state["edit_date"] is not None:
@@ -963,7 +1062,7 @@ async def _read_raw(request: web.Request) -> dict[str, Any]:
     else:
         for key, value in (await request.post()).items():
             if isinstance(value, web.FileField):
-                raw[key] = f"attach://{value.filename}"
+                raw[key] = Upload(value.filename, value.content_type, value.file.read())
             else:
                 raw[key] = value if isinstance(value, str) else bytes(value).decode()
     return raw
@@ -982,7 +1081,7 @@ def _decode(raw: dict[str, Any]) -> dict[str, Any]:
             except ValueError:
                 what = "reply keyboard markup" if key == "reply_markup" else key
                 raise ApiError(400, f"Bad Request: can't parse {what} JSON object") from None
-        elif isinstance(value, str):
+        elif isinstance(value, str | Upload):
             params[key] = value
         else:
             params[key] = json.dumps(value)
@@ -1057,6 +1156,21 @@ def _inline(markup: dict[str, Any] | None) -> list[Any] | None:
     if not markup:
         return None
     return markup.get("inline_keyboard") or None
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG (its IHDR) or a JPEG (its first SOFn), or Telegram's refusal."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        at = 2
+        while at + 9 <= len(data) and data[at] == 0xFF:
+            marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height = int.from_bytes(data[at + 5 : at + 7], "big")
+                return int.from_bytes(data[at + 7 : at + 9], "big"), height
+            at += 2 + length
+    raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
 
 
 def _int(params: dict[str, Any], key: str) -> int:

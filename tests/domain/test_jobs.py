@@ -32,6 +32,7 @@ from domain.jobs import (
     SLA_ESCALATE,
     SLA_REMIND,
     SLA_REMINDER,
+    STATS_CHART,
     SYNC_REPORT,
     TELEGRAM_KINDS,
     TELEGRAM_UPDATE,
@@ -40,6 +41,7 @@ from domain.jobs import (
     BlockedAlertPayload,
     BurstSummaryPayload,
     CardPayload,
+    ChartPayload,
     DigestMessagePayload,
     DigestPayload,
     JobKind,
@@ -75,6 +77,7 @@ from domain.jobs import (
     sla_escalate_key,
     sla_remind_key,
     sla_reminder_key,
+    stats_chart_key,
     status_key,
     sync_report_key,
     telegram_queue,
@@ -131,6 +134,20 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         BURST_SUMMARY,
         BurstSummaryPayload(chat_id=-100123, lead_ids=(4, 5), part=2, parts=3, total=90),
         {"chat_id": -100123, "lead_ids": [4, 5], "part": 2, "parts": 3, "total": 90},
+    ),
+    (
+        STATS_CHART,
+        ChartPayload(
+            chat_id=42, since=1000, until=2000, sites=("okna",), language="ru", title="week"
+        ),
+        {
+            "chat_id": 42,
+            "since": 1000,
+            "until": 2000,
+            "sites": ["okna"],
+            "language": "ru",
+            "title": "week",
+        },
     ),
     (RECONCILE, ReconcilePayload(site="okna"), {"site": "okna"}),
     (
@@ -286,6 +303,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.recovered",
         "telegram.sla_alert",
         "telegram.sla_reminder",
+        "telegram.stats_chart",
         "telegram.summary",
         "telegram.sync_report",
         "telegram.update",
@@ -308,6 +326,7 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert reconcile_key("okna", now, timedelta(minutes=5)) == "reconcile:okna:1201"
     assert asked_reconcile_key("okna", 42, 17) == "reconcile:okna:asked:42:17"
     assert prune_key(now, timedelta(hours=1)) == "prune:100"
+    assert stats_chart_key(42, "17") == "stats-chart:42:17"
     assert status_key(7, 2, 3) == "flexbe.status:7:2:v3"
     assert deal_key(7) == "crm5.deal:7"
     assert call_key(7, 0) == "comunik8.call:7:0"
@@ -348,6 +367,7 @@ def test_keys_with_a_free_form_part_fit_the_column() -> None:
         (RECOVERED, {"chat_id": 1, "site": "okna", "lead_ids": 4}),
         (SYNC_REPORT, {"chat_id": 1, "site": "okna", "new": 1}),
         (BURST_SUMMARY, {"chat_id": 1, "lead_ids": "4,5"}),
+        (STATS_CHART, {"chat_id": 1, "since": 0, "until": 1, "sites": "okna"}),
         (RECONCILE, {}),
         (FLEXBE_STATUS, {"site": "okna"}),
     ],

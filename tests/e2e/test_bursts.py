@@ -5,7 +5,6 @@ card opens on demand and stays live, and `/leads new` lists them all."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 from typing import Any
 
@@ -56,27 +55,29 @@ async def _post_burst(stack: Stack) -> None:
 
 
 async def _listed(stack: Stack) -> set[int]:
-    """Every lead number `/leads new` shows in the group, page after page."""
+    """Every lead number `/leads new` shows in the group, turning its pages in place."""
 
-    def pages_after(count: int) -> list[dict[str, Any]]:
+    def listing_after(count: int) -> dict[str, Any] | None:
         later = stack.telegram.chat(GROUP)[count:]
-        return [m for m in later if m["text"].startswith("<b>Leads: new</b>")]
-
-    def has_page_after(count: int) -> bool:
-        return bool(pages_after(count))
+        pages = [m for m in later if m["text"].startswith("<b>Leads: new</b>")]
+        return pages[0] if pages else None
 
     before = len(stack.telegram.chat(GROUP))
     stack.telegram.message_update(MANAGER, "/leads new", chat_id=GROUP)
+    await eventually(lambda: listing_after(before) is not None)
     seen: set[int] = set()
     while True:
-        await eventually(functools.partial(has_page_after, before))
-        page = pages_after(before)[0]
-        seen |= {int(num) for num in re.findall(r"^#(\d+) ·", page["text"], re.MULTILINE)}
-        more = buttons(page).get("More »")
-        if more is None:
+        page = listing_after(before)
+        assert page is not None
+        text = page["text"]
+        seen |= {int(num) for num in re.findall(r"^#(\d+) ·", text, re.MULTILINE)}
+        older = buttons(page).get("Older »")
+        if older is None:
             return seen
-        before = len(stack.telegram.chat(GROUP))
-        stack.telegram.callback_update(MANAGER, GROUP, page["message_id"], more)
+        stack.telegram.callback_update(MANAGER, GROUP, page["message_id"], older)
+        await eventually(
+            lambda text=text: (listing_after(before) or {}).get("text") != text  # type: ignore[misc]
+        )
 
 
 async def test_a_burst_becomes_a_summary_within_seconds_and_loses_no_lead(

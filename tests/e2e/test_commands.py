@@ -101,18 +101,6 @@ async def test_lang_switches_the_managers_cards(stack: Stack) -> None:
     assert group is None or "Lead #414" in group["text"]
 
 
-async def test_command_menu_is_set_in_both_languages(stack: Stack) -> None:
-    from bot.app import set_commands
-
-    await set_commands(stack.parts.bot, stack.parts.i18n)
-
-    by_language = {
-        entry.get("language_code"): entry["commands"] for entry in stack.telegram.commands
-    }
-    assert {c["command"] for c in by_language[None]} >= {"leads", "lead", "stats", "lang", "help"}
-    assert any("Заявки" in c["description"] for c in by_language["ru"])
-
-
 async def test_failed_lists_dead_jobs_and_retry_runs_them_again(stack: Stack) -> None:
     await stack.new_lead(1414)
     await eventually(lambda: card_of(stack.telegram, GROUP) is not None)

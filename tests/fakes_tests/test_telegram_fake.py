@@ -559,7 +559,8 @@ async def test_wrong_token_unknown_method_and_other_encodings(fake: TelegramFake
     }
     assert as_json.json()["result"]["text"] == "json"
     assert multipart.json()["result"]["text"] == "multipart ✓"
-    assert fake.calls_of("sendMessage")[-1].params["thumbnail"] == "attach://a.txt"
+    upload = fake.calls_of("sendMessage")[-1].params["thumbnail"]
+    assert (upload.filename, upload.data) == ("a.txt", b"bytes"), "a file part is kept"
 
 
 async def test_reset_forgets_everything(fake: TelegramFake, bot: Bot) -> None:
@@ -573,3 +574,55 @@ async def test_reset_forgets_everything(fake: TelegramFake, bot: Bot) -> None:
     assert fake.sent == [] and fake.requests == [] and fake.messages(USER) == []
     assert fake.pending_updates == []
     await bot.send_message(USER + 1, "delivered: no fault, no block")
+
+
+def tiny_png(width: int, height: int) -> bytes:
+    """A PNG's signature and IHDR: all the fake reads of it."""
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(header))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+    )
+
+
+async def test_send_photo_takes_an_upload_and_records_it(fake: TelegramFake, bot: Bot) -> None:
+    from aiogram.types import BufferedInputFile
+
+    sent = await bot.send_photo(
+        USER,
+        BufferedInputFile(tiny_png(900, 500), "chart.png"),
+        caption="<b>Week</b>",
+        parse_mode="HTML",
+    )
+
+    assert sent.photo is not None and sent.photo[-1].width == 900
+    assert sent.caption == "Week"
+    [photo] = fake.photos
+    assert (photo["chat_id"], photo["width"], photo["height"]) == (USER, 900, 500)
+    assert photo["data"] == tiny_png(900, 500) and photo["filename"] == "chart.png"
+    assert fake.messages(USER)[-1]["plain"] == "Week"
+
+
+@pytest.mark.parametrize(
+    ("data", "caption", "refusal"),
+    [
+        (b"not an image", None, "IMAGE_PROCESS_FAILED"),
+        (tiny_png(9000, 2000), None, "PHOTO_INVALID_DIMENSIONS"),
+        (tiny_png(2100, 100), None, "PHOTO_INVALID_DIMENSIONS"),
+        (tiny_png(100, 100), "x" * 1025, "caption is too long"),
+    ],
+)
+async def test_send_photo_refuses_what_telegram_refuses(
+    fake: TelegramFake, bot: Bot, data: bytes, caption: str | None, refusal: str
+) -> None:
+    from aiogram.types import BufferedInputFile
+
+    with pytest.raises(TelegramBadRequest, match=refusal):
+        await bot.send_photo(USER, BufferedInputFile(data, "x.png"), caption=caption)
+    assert fake.photos == []

@@ -1,0 +1,89 @@
+"""`bench/notify.py`'s tap phase: a manager's tap on a card, through the real bot, to
+Flexbe's `changeLead` and to the card's edit, one at a time while idle."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import httpx
+
+from testkit.factories import lead_event
+from testkit.fakes.flexbe import FlexbeFake
+from testkit.fakes.telegram import TelegramFake
+from testkit.service import Service
+from webhooks.forms import encode_form
+
+ADMIN = 4242  # LEADRELAY_TELEGRAM_ADMINS: a manager the service knows from the start
+FIRST_NUM = 5000
+TIMEOUT = 30.0
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+async def _until(check: Any, what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.001)
+
+
+def _card(fake: TelegramFake, chat: int, num: int) -> dict[str, Any] | None:
+    needle = f"#{num}</b>"
+    return next((m for m in fake.messages(chat) if needle in str(m["text"])), None)
+
+
+async def tap_latency(
+    service: Service,
+    fake: TelegramFake,
+    flexbe: FlexbeFake,
+    *,
+    token: str,
+    samples: int,
+    chat: int,
+) -> None:
+    to_api, to_edit = [], []
+    async with httpx.AsyncClient() as http:
+        for index in range(samples):
+            lead_id, num = 30_000 + index, FIRST_NUM + index
+            event = lead_event(lead_id, num=num, time=int(time.time()))
+            flexbe.leads[lead_id] = event["data"]
+            response = await http.post(
+                f"{service.url}/flexbe/{token}",
+                content=encode_form(event),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response.raise_for_status()
+            await _until(lambda num=num: _card(fake, chat, num) is not None, "the card")
+            card = _card(fake, chat, num)
+            assert card is not None
+            rows = card["reply_markup"]["inline_keyboard"]
+            data = next(b["callback_data"] for row in rows for b in row if b["text"] == "Processed")
+            calls = len(flexbe.calls("changeLead"))
+            await asyncio.sleep(1.0)  # idle: the card's own sending is long over
+
+            started = time.monotonic()
+            fake.callback_update(ADMIN, chat, card["message_id"], data)
+            await _until(lambda calls=calls: len(flexbe.calls("changeLead")) > calls, "Flexbe")
+            to_api.append(time.monotonic() - started)
+            key = card["message_id"]
+            await _until(
+                lambda key=key: "Status: Processed" in str(fake.message(chat, key)["text"]),
+                "the edited card",
+            )
+            to_edit.append(fake.message(chat, key)["edited_at"] - started)
+    api50, api99 = percentiles(to_api)
+    edit50, edit99 = percentiles(to_edit)
+    print(
+        f"idle tap→changeLead: p50 {api50:.1f} ms, p99 {api99:.1f} ms; "
+        f"tap→card edited: p50 {edit50:.1f} ms, p99 {edit99:.1f} ms "
+        f"over {samples} taps (target p99 < 1000 ms)"
+    )
