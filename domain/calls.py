@@ -4,7 +4,8 @@ seconds when it runs, so a retried job still rings at the moment asked for."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, tzinfo
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, tzinfo
 
 # The delays a manager picks on the card, in seconds; "the next working morning" is the
 # fourth choice, a moment rather than a delay (`next_working_morning`).
@@ -16,25 +17,34 @@ DELAY_AN_HOUR = 60 * 60
 # Unix seconds after this mark (`call:@1767340800`).
 CALL_AT_MARK = "@"
 
-# Monday to Friday (`datetime.weekday()`): a call asked for on Friday evening rings on Monday.
-# The hour is a setting (`call_morning_hour`).
+# Monday to Friday (`datetime.weekday()`), for a site with no working hours set: a call asked
+# for on Friday evening rings on Monday. The hour is a setting (`call_morning_hour`).
 WORKING_DAYS = frozenset(range(5))
 
 
-def next_working_morning(now: datetime, zone: tzinfo, hour: int) -> datetime:
-    """The first `hour`:00 in `zone` after `now` that falls on a working day.
+def weekday(day: date) -> bool:
+    return day.weekday() in WORKING_DAYS
+
+
+def next_working_morning(
+    now: datetime, zone: tzinfo, hour: int, is_working_day: Callable[[date], bool] = weekday
+) -> datetime:
+    """The first `hour`:00 in `zone` after `now` that falls on a working day (the site's
+    working hours' days, holidays off; else Monday to Friday).
 
     Before that hour on a working day it is today's; otherwise the next working day's."""
     if not 0 <= hour <= 23:
         raise ValueError(f"a morning hour is 0-23, not {hour}")
     local = now.astimezone(zone)
     day = local.date()
-    while True:
+    # A year ahead at most: hours that name no working day at all fall back to weekdays.
+    for _ in range(367):
         # Built from the wall clock, so a change of daylight saving time keeps the hour.
         candidate = datetime.combine(day, time(hour), tzinfo=zone)
-        if candidate > local and candidate.weekday() in WORKING_DAYS:
+        if candidate > local and is_working_day(day):
             return candidate
         day += timedelta(days=1)
+    return next_working_morning(now, zone, hour)
 
 
 def seconds_until(moment: datetime, now: datetime) -> int:

@@ -24,6 +24,7 @@ from domain.calls import (
     call_at_action,
     next_working_morning,
     seconds_until,
+    weekday,
 )
 from domain.jobs import (
     CALL,
@@ -158,7 +159,9 @@ def _call(base: ActionPayload, act: Act, config: BotConfig, site_key: str) -> Ac
     """When the call should ring, counted from now: the job counts down what is left."""
     now = utcnow()
     if act is Act.CALL_MORNING:
-        moment = next_working_morning(now, config.zone, config.morning_hour(site_key))
+        hours = config.timers_of(site_key).hours
+        working_day = hours.is_working_day if hours.week is not None else weekday
+        moment = next_working_morning(now, config.zone, config.morning_hour(site_key), working_day)
         return replace(
             base,
             delay=seconds_until(moment, now),

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.working_time import WorkingHours
 from domain.calls import next_working_morning, seconds_until
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -55,3 +56,14 @@ def test_a_late_job_calls_at_once_and_an_hour_out_of_range_is_refused() -> None:
     assert seconds_until(datetime(2026, 12, 2, 11, 0, tzinfo=UTC), now) == 0
     with pytest.raises(ValueError, match="0-23"):
         next_working_morning(now, UTC, 24)
+
+
+def test_the_next_working_morning_follows_the_sites_working_days_and_holidays() -> None:
+    hours = WorkingHours.parse("Tue-Sat 10:00-18:00", zone="Europe/Moscow", holidays=["2026-12-08"])
+    friday_evening = datetime(2026, 12, 4, 18, 0, tzinfo=MOSCOW)
+    saturday = datetime(2026, 12, 5, 9, tzinfo=MOSCOW)
+    assert next_working_morning(friday_evening, MOSCOW, 9, hours.is_working_day) == saturday
+    # Saturday evening: Sunday and Monday are off, Tuesday the 8th a holiday: Wednesday.
+    saturday_evening = datetime(2026, 12, 5, 19, 0, tzinfo=MOSCOW)
+    wednesday = datetime(2026, 12, 9, 9, tzinfo=MOSCOW)
+    assert next_working_morning(saturday_evening, MOSCOW, 9, hours.is_working_day) == wednesday
