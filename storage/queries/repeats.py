@@ -60,8 +60,15 @@ def earlier_leads_query(lead: Lead, window: timedelta) -> Any:
     if not contacts or lead.id is None:
         return None
     moment = lead_moment(lead)
+    # Only the columns the badge counts with: a lead's row carries its raw form, and a client
+    # who has written fifty times would cost fifty of those on every card.
     return (
-        select(Lead)
+        select(
+            col(Lead.id),
+            col(Lead.created_at),
+            col(Lead.taken_by),
+            col(Lead.taken_by_name),
+        )
         .where(
             or_(*contacts),
             col(Lead.id) != lead.id,
@@ -86,11 +93,16 @@ async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -
     earlier = list((await session.exec(query)).all())
     if not earlier:
         return None
+    latest = await session.get(Lead, earlier[0].id)
+    if latest is None:  # deleted between the two reads
+        return None
     owner = next((row for row in earlier if row.taken_by is not None), None)
+    # The window's bound leaves out leads without Flexbe's time: each row has `created_at`.
+    first_at = earlier[-1].created_at or lead_moment(latest)
     return Repeat(
         earlier=len(earlier),
-        first_at=lead_moment(earlier[-1]),
-        latest=earlier[0],
+        first_at=first_at,
+        latest=latest,
         owner=owner.taken_by if owner else None,
         owner_name=owner.taken_by_name if owner else None,
     )
