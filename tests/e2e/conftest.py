@@ -94,16 +94,16 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 
 
 async def more_of(
-    stack: Stack, chat_id: int, *, user: int = MANAGER, num: int = 414, back: str = "« Back"
+    stack: Stack, chat_id: int, *, user: int = MANAGER, num: int = 414, showing: str = "« Back"
 ) -> dict[str, Any]:
-    """Tap "More…" on the card in `chat_id` and return the card once it shows that page
-    (`back`: the page's "Back" button, in the chat's language)."""
+    """Tap "More…" on the card in `chat_id` and return the card once it shows that page and
+    the tap is answered (`showing`: a button of that page, in the chat's language)."""
     card = card_of(stack.telegram, chat_id, num)
     assert card is not None, "no card to open"
     more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
     answered = len(stack.telegram.callback_answers)
     stack.telegram.callback_update(user, chat_id, card["message_id"], more)
-    await eventually(lambda: back in buttons(card_of(stack.telegram, chat_id, num) or {}))
+    await eventually(lambda: showing in buttons(card_of(stack.telegram, chat_id, num) or {}))
     await eventually(lambda: len(stack.telegram.callback_answers) > answered)
     opened = card_of(stack.telegram, chat_id, num)
     assert opened is not None

@@ -86,7 +86,7 @@ async def test_the_pages_speak_the_chats_language(stack: Stack) -> None:
         ["Ещё…"],
     ]
 
-    opened = await more_of(stack, RUSSIAN, user=RUSSIAN, back="« Назад")
+    opened = await more_of(stack, RUSSIAN, user=RUSSIAN, showing="« Назад")
 
     assert rows(opened) == [
         ["Выполнен", "Отменён"],

@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     buttons,
     card_of,
     eventually,
+    more_of,
     open_stack,
 )
 
@@ -80,10 +81,7 @@ async def tap(stack: Stack, user: int, chat: int, label: str, num: int = 414) ->
     card = card_of(stack.telegram, chat, num)
     assert card is not None, f"no card #{num} in chat {chat}"
     if label not in buttons(card):
-        more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
-        stack.telegram.callback_update(user, chat, card["message_id"], more)
-        await eventually(lambda: label in buttons(card_of(stack.telegram, chat, num) or {}))
-        card = card_of(stack.telegram, chat, num) or card
+        card = await more_of(stack, chat, user=user, num=num, showing=label)
     stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
 
 

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     buttons,
     card_of,
     eventually,
+    more_of,
     open_stack,
 )
 
@@ -67,23 +68,11 @@ async def tap(stack: Stack, user: int, chat: int, label: str) -> dict[str, Any]:
     card = card_of(stack.telegram, chat)
     assert card is not None
     if label not in buttons(card):
-        card = await open_more(stack, user, chat, card, label)
+        card = await more_of(stack, chat, user=user, showing=label)
     answered = len(stack.telegram.callback_answers)
     stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
     await eventually(lambda: len(stack.telegram.callback_answers) > answered)
     return stack.telegram.callback_answers[answered]
-
-
-async def open_more(
-    stack: Stack, user: int, chat: int, card: dict[str, Any], label: str
-) -> dict[str, Any]:
-    """The lead work's buttons sit on the card's "More…" page: open it, until `label` shows."""
-    more = next(data for data in buttons(card).values() if data.startswith("cp:more:"))
-    stack.telegram.callback_update(user, chat, card["message_id"], more)
-    await eventually(lambda: label in buttons(card_of(stack.telegram, chat) or {}))
-    opened = card_of(stack.telegram, chat)
-    assert opened is not None
-    return opened
 
 
 async def ask(stack: Stack, user: int, chat: int, *labels: str) -> dict[str, Any]:
