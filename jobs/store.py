@@ -52,7 +52,7 @@ class AttemptOutcome:
     POSTPONED = "postponed"
     DEAD = "dead"
     LOST = "lost"  # the worker stopped renewing its lease (it died or hung)
-    RELEASED = "released"  # the worker shut down before the handler finished
+    RELEASED = "released"  # handed back unstarted or unfinished: a shutdown or a stall
 
 
 ATTEMPT_OUTCOMES = {
@@ -459,12 +459,21 @@ def reap(
     return abandoned
 
 
+SHUT_DOWN = "the worker shut down before the job finished"
+STALLED = "the worker stalled after claiming the job; handed back unstarted"
+
+
 def release(
-    connection: Connection, jobs: Sequence[ClaimedJob], *, worker: str, now: datetime
+    connection: Connection,
+    jobs: Sequence[ClaimedJob],
+    *,
+    worker: str,
+    now: datetime,
+    reason: str = SHUT_DOWN,
 ) -> list[Abandoned]:
-    """Hand back jobs this worker is shutting down on: pending again, due at once (its
-    old run_at, so it keeps its place in line). Not the job's fault: its attempt is given
-    back."""
+    """Hand back jobs this worker is shutting down on, or stalled after claiming: pending
+    again, due at once (its old run_at, so it keeps its place in line). Not the job's
+    fault: its attempt is given back."""
     owned = _owned(connection, [job.id for job in jobs], worker)
     released = [job for job in jobs if owned.get(job.id) == job.attempt]
     abandoned = [Abandoned(job.id, job.kind, job.attempt, worker, False) for job in released]
@@ -474,7 +483,7 @@ def release(
         now=now,
         started={job.id: job.started_at for job in released},
         outcome=AttemptOutcome.RELEASED,
-        error="the worker shut down before the job finished",
+        error=reason,
         give_back=True,
     )
     return abandoned

@@ -277,7 +277,13 @@ class Worker:
             "job worker %s stalled after claiming %s jobs; handing them back", self.name, len(jobs)
         )
         await self.database.run_in_transaction(
-            functools.partial(store.release, jobs=jobs, worker=self.name, now=self.clock())
+            functools.partial(
+                store.release,
+                jobs=jobs,
+                worker=self.name,
+                now=self.clock(),
+                reason=store.STALLED,
+            )
         )
         return []
 

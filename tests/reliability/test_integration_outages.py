@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from jobs import signals
 from jobs.policy import Backoff
+from jobs.store import AttemptOutcome
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus
@@ -119,7 +120,11 @@ async def job_of(stack: Stack, kind: str) -> Job:
 async def attempts_of(stack: Stack, job_id: int) -> list[JobAttempt]:
     async with stack.database.read() as session:
         rows = await session.exec(
-            select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(col(JobAttempt.id))
+            select(JobAttempt)
+            .where(JobAttempt.job_id == job_id)
+            # A claim handed back unstarted when the clock jumps mid-claim is no attempt.
+            .where(JobAttempt.outcome != AttemptOutcome.RELEASED)
+            .order_by(col(JobAttempt.id))
         )
         return list(rows)
 
