@@ -129,10 +129,12 @@ class Lead(LeadBase, table=True):
     # Redeclared for the column's constraints only: they keep their place in `LeadBase`.
     site_key: str = Field(foreign_key="site.key", max_length=32)
     origin: str = Field(default=LeadOrigin.WEBHOOK.value, max_length=16)
-    # Table-only: the phone and e-mail as searched (repeats, /find), and the optimistic
-    # lock's counter.
+    # Table-only: the phone and e-mail as searched (repeats, /find), the name as searched
+    # by a part of it (`storage.queries.fragments`; PostgreSQL gives it and the e-mail a
+    # trigram index, migration 0013), and the optimistic lock's counter.
     client_phone_normalized: str = Field(default="", index=True)
     client_email_normalized: str = Field(default="", index=True)
+    client_name_folded: str = ""
     version: int = 1
 
 
