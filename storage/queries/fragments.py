@@ -27,7 +27,5 @@ def like_pattern(text: str) -> str:
 
 def folded_contains(folded_column: Any, fragment: str) -> ColumnElement[bool]:
     """`folded_column` (stored through `fold`) contains `fragment` in any case."""
-    condition: ColumnElement[bool] = folded_column.like(
-        like_pattern(fold(fragment)), escape="\\"
-    )
+    condition: ColumnElement[bool] = folded_column.like(like_pattern(fold(fragment)), escape="\\")
     return condition

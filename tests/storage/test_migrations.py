@@ -20,7 +20,9 @@ async def test_database_is_at_head(database: Database) -> None:
 
 async def test_models_and_migrations_agree(database: Database) -> None:
     def diff(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": in_models})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": in_models}
+        )
         return list(compare_metadata(context, SQLModel.metadata))
 
     async with database.reader.connect() as connection:
