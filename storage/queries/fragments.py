@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import BindParameter, ColumnElement, bindparam
 
 
 def fold(text: str) -> str:
@@ -27,5 +27,10 @@ def like_pattern(text: str) -> str:
 
 def folded_contains(folded_column: Any, fragment: str) -> ColumnElement[bool]:
     """`folded_column` (stored through `fold`) contains `fragment` in any case."""
-    condition: ColumnElement[bool] = folded_column.like(like_pattern(fold(fragment)), escape="\\")
+    # Written into the statement, not bound: PostgreSQL's generic plan for a prepared
+    # `LIKE $1` cannot tell the trigram index's worth, and walked every lead (80 ms p95).
+    pattern: BindParameter[str] = bindparam(
+        "fragment", like_pattern(fold(fragment)), unique=True, literal_execute=True
+    )
+    condition: ColumnElement[bool] = folded_column.like(pattern, escape="\\")
     return condition
