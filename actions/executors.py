@@ -44,6 +44,7 @@ from integrations.comunik8 import (
     LeadNotFound,
 )
 from integrations.crm5 import ContactAddRequest
+from integrations.emails import normalize_email
 from integrations.errors import IntegrationError
 from integrations.failures import failure_code
 from integrations.flexbe import FlexbeClient
@@ -160,6 +161,9 @@ class LeadActions:
                 client_phone=job.client_phone,
                 client_phone_normalized=job.client_phone,
                 client_email=job.client_email,
+                client_email_normalized=(
+                    None if job.client_email is None else normalize_email(job.client_email)
+                ),
                 pay_summ=job.pay_summ,
                 pay_status=job.pay_status,
                 pay_desc=job.pay_desc,

@@ -113,7 +113,11 @@ class LeadBase(SQLModel):
     )
     site_name: str | None = Field(default=None, description="The webhook's `site[name]`, if sent.")
     origin: str = LeadOrigin.WEBHOOK.value
-    taken_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    # Indexed for the console's filter by manager: without it, a manager with few leads
+    # was a walk through every lead.
+    taken_by: int | None = Field(
+        default=None, sa_column=Column(BigInteger(), nullable=True, index=True)
+    )
     taken_by_name: str | None = None
     taken_at: datetime | None = _utc_column()
     received_at: datetime = _now_column(index=True)
@@ -129,10 +133,12 @@ class Lead(LeadBase, table=True):
     # Redeclared for the column's constraints only: they keep their place in `LeadBase`.
     site_key: str = Field(foreign_key="site.key", max_length=32)
     origin: str = Field(default=LeadOrigin.WEBHOOK.value, max_length=16)
-    # Table-only: the phone and e-mail as searched (repeats, /find), and the optimistic
-    # lock's counter.
+    # Table-only: the phone and e-mail as searched (repeats, /find), the name as searched
+    # by a part of it (`storage.queries.fragments`; PostgreSQL gives it and the e-mail a
+    # trigram index, migration 0013), and the optimistic lock's counter.
     client_phone_normalized: str = Field(default="", index=True)
     client_email_normalized: str = Field(default="", index=True)
+    client_name_folded: str = ""
     version: int = 1
 
 

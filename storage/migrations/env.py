@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on the metadata)
 from storage.file_modes import private_sqlite_files
+from storage.migrate import in_models
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()

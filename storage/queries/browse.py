@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import InboxEvent, Lead, Payment
+from storage.queries.fragments import fold, folded_contains
 
 _FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -22,12 +22,10 @@ class LeadSearch:
 
     phone: str | None = None  # E.164, as `Lead.client_phone_normalized` holds it
     num: int | None = None  # Flexbe's lead number
-    email: str | None = None  # part of the e-mail, any case
+    email: str | None = None  # a whole address or a part of one, any case
     name: str | None = None  # part of the client's name, any case
 
-    def condition(self, *, folds_any_case: bool) -> ColumnElement[bool] | None:
-        """`folds_any_case`: the database's ILIKE folds every script (PostgreSQL); SQLite's
-        folds ASCII only, so other scripts are tried in their usual spellings."""
+    def condition(self) -> ColumnElement[bool] | None:
         terms: list[ColumnElement[bool]] = []
         if self.phone:
             terms.append(col(Lead.client_phone_normalized) == self.phone)
@@ -36,21 +34,12 @@ class LeadSearch:
         if self.email and _FULL_ADDRESS.fullmatch(self.email):
             # A whole address: looked up in the index of addresses as compared (trimmed and
             # case-folded, `integrations.emails`), so any mixture of cases finds it.
-            terms.append(col(Lead.client_email_normalized) == self.email.strip().casefold())
+            terms.append(col(Lead.client_email_normalized) == fold(self.email.strip()))
         elif self.email:
-            terms += _any_case(col(Lead.client_email), self.email, folds_any_case)
+            terms.append(folded_contains(col(Lead.client_email_normalized), self.email.strip()))
         if self.name:
-            terms += _any_case(col(Lead.client_name), self.name, folds_any_case)
+            terms.append(folded_contains(col(Lead.client_name_folded), self.name))
         return or_(*terms) if terms else None
-
-
-def _any_case(column: Any, text: str, folds_any_case: bool) -> list[ColumnElement[bool]]:
-    """`column` contains `text` in any case. SQLite folds the case of ASCII letters only,
-    so there the usual spellings of other scripts (всё строчными, С Заглавной) are tried."""
-    if folds_any_case:
-        return [column.icontains(text, autoescape=True)]
-    spellings = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
-    return [column.icontains(spelling, autoescape=True) for spelling in sorted(spellings)]
 
 
 async def list_leads(
@@ -67,28 +56,30 @@ async def list_leads(
     search: LeadSearch | None = None,
 ) -> list[Lead]:
     """Newest first; `since`/`until` bound the lead's creation time in Flexbe."""
-    query = select(Lead)
+    # The page's ids first, then their rows: where an index holds every term (a period:
+    # the creation-time index, which carries the id), the thousands of leads that match
+    # are sorted as ids, without reading a row; only the fifty shown are read whole.
+    ids = select(Lead.id)
     if before_id is not None:
-        query = query.where(col(Lead.id) < before_id)
+        ids = ids.where(col(Lead.id) < before_id)
     if since is not None:
-        query = query.where(col(Lead.created_at) >= since)
+        ids = ids.where(col(Lead.created_at) >= since)
     if until is not None:
-        query = query.where(col(Lead.created_at) < until)
+        ids = ids.where(col(Lead.created_at) < until)
     if status is not None:
-        query = query.where(Lead.status_code == status)
+        ids = ids.where(Lead.status_code == status)
     if site_key is not None:
-        query = query.where(Lead.site_key == site_key)
+        ids = ids.where(Lead.site_key == site_key)
     if origin is not None:
-        query = query.where(Lead.origin == origin)
+        ids = ids.where(Lead.origin == origin)
     if taken_by is not None:
-        query = query.where(Lead.taken_by == taken_by)
-    condition = None
-    if search is not None:
-        dialect = (await session.connection()).dialect.name
-        condition = search.condition(folds_any_case=dialect == "postgresql")
+        ids = ids.where(Lead.taken_by == taken_by)
+    condition = search.condition() if search is not None else None
     if condition is not None:
-        query = query.where(condition)
-    result = await session.exec(query.order_by(col(Lead.id).desc()).limit(limit))
+        ids = ids.where(condition)
+    page = ids.order_by(col(Lead.id).desc()).limit(limit)
+    query = select(Lead).where(col(Lead.id).in_(page.scalar_subquery()))
+    result = await session.exec(query.order_by(col(Lead.id).desc()))
     return list(result.all())
 
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
 from storage.models import Card, Job, Lead, PendingReply
+from storage.queries.fragments import fold
 
 
 async def await_reply(
@@ -78,6 +79,7 @@ async def apply_lead_edit(
     client_phone: str | None = None,
     client_phone_normalized: str | None = None,
     client_email: str | None = None,
+    client_email_normalized: str | None = None,
     pay_summ: str | None = None,
     pay_status: int | None = None,
     pay_desc: str | None = None,
@@ -90,9 +92,11 @@ async def apply_lead_edit(
     changes: dict[str, object] = {
         "note": note,
         "client_name": client_name,
+        "client_name_folded": None if client_name is None else fold(client_name),
         "client_phone": client_phone,
         "client_phone_normalized": client_phone_normalized,
         "client_email": client_email,
+        "client_email_normalized": client_email_normalized,
         "pay_summ": pay_summ,
         "pay_status_code": pay_status,
         "pay_desc": pay_desc,

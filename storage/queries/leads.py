@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.statuses import LeadStatus
+from storage.queries.fragments import fold
 
 
 # Plain dataclasses, built from models already validated: once per webhook, where even a
@@ -32,6 +33,8 @@ class LeadSnapshot:
     client_phone_normalized: str = ""
     client_email: str = ""
     client_email_normalized: str = ""
+    # Derived from `client_name` (`__post_init__`): the name as a part of it is searched.
+    client_name_folded: str = field(default="", init=False)
     note: str = ""
     form_name: str = ""
     form_data: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +54,9 @@ class LeadSnapshot:
     flexbe_site_id: str | None = None
     site_domain: str | None = None
     site_name: str | None = None
+
+    def __post_init__(self) -> None:
+        self.client_name_folded = fold(self.client_name)
 
     def columns(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in LEAD_FIELDS}

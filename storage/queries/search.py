@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Lead
+from storage.queries.fragments import fold, folded_contains
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,19 +27,6 @@ class LeadQuery:
         return self.num is None and not self.phones and not self.email and not self.name
 
 
-def _like_pattern(text: str) -> str:
-    """`text` anywhere, its own `%`, `_` and `\\` taken literally (ESCAPE '\\')."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _name_matches(name: str) -> ColumnElement[bool]:
-    # SQLite folds the case of ASCII letters only: "анна" would miss "Анна". The spellings
-    # people type (as typed, lower, Capitalized, Title) cover names on both databases.
-    spellings = dict.fromkeys([name, name.lower(), name.capitalize(), name.title()])
-    return or_(*(col(Lead.client_name).ilike(_like_pattern(s), escape="\\") for s in spellings))
-
-
 async def find_leads(
     session: AsyncSession, *, query: LeadQuery, sites: Sequence[str], limit: int
 ) -> list[Lead]:
@@ -51,9 +39,10 @@ async def find_leads(
     if query.phones:
         matches.append(col(Lead.client_phone_normalized).in_(query.phones))
     if query.email:
-        matches.append(func.lower(col(Lead.client_email)) == query.email.lower())
+        # The address as compared (`integrations.emails`): one seek of its index.
+        matches.append(col(Lead.client_email_normalized) == fold(query.email.strip()))
     if query.name:
-        matches.append(_name_matches(query.name))
+        matches.append(folded_contains(col(Lead.client_name_folded), query.name))
     statement = select(Lead).where(or_(*matches))
     if sites:
         statement = statement.where(col(Lead.site_key).in_(sites))

@@ -23,6 +23,7 @@ async def seed(stack: Stack) -> None:
                 client_phone="8 (912) 345-67-89",
                 client_phone_normalized="+79123456789",
                 client_email="Anna@Example.ru",
+                client_email_normalized="anna@example.ru",
             ),
             LeadSnapshot(
                 flexbe_id=502,

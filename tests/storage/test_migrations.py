@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from storage.database import Database
-from storage.migrate import current_revision, head_revision
+from storage.migrate import current_revision, head_revision, in_models
 
 
 async def test_database_is_at_head(database: Database) -> None:
@@ -20,7 +20,9 @@ async def test_database_is_at_head(database: Database) -> None:
 
 async def test_models_and_migrations_agree(database: Database) -> None:
     def diff(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": in_models}
+        )
         return list(compare_metadata(context, SQLModel.metadata))
 
     async with database.reader.connect() as connection:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from integrations.emails import normalize_email
 from storage.database import Database
 from storage.queries.leads import LeadSnapshot
 from storage.queries.reports import LeadFilter, count_leads, leads_page, paid_between
@@ -35,6 +36,7 @@ async def seed(database: Database) -> None:
                 client_name=name,
                 client_phone_normalized=phone,
                 client_email=email,
+                client_email_normalized=normalize_email(email),
                 created_at=NOW - timedelta(days=n),
             ),
         )
