@@ -44,6 +44,9 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
         what = _("{name}: 5CRM deal").format(name=who)
     elif kind == "call":
         what = call_label(argument, zone)
+        if rule_named(action.actor_id, action.actor_name) is not None:
+            # A call's line names no one (the tapping manager took the lead); a rule's says so.
+            what = _("{rule}: {call}").format(rule=who, call=what)
     elif kind == "uncall":
         what = _("{name}: cancel call").format(name=who)
     elif kind == "note":
