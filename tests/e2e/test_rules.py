@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     GROUP,
     MANAGER,
     RUSSIAN,
+    TOKEN,
     AheadClock,
     Stack,
     buttons,
@@ -99,7 +100,9 @@ async def test_an_auto_call_rings_once_shows_the_rule_and_can_be_cancelled(
 
         await eventually(lambda: "Rule «Speed»: Call now: done" in text(stack, GROUP, 501))
         assert call_delays(stack) == [None], "at once: the site's own delays"
-        await eventually(lambda: "Правило «Speed»: Позвонить сейчас: готово" in text(stack, RUSSIAN, 501))
+        await eventually(
+            lambda: "Правило «Speed»: Позвонить сейчас: готово" in text(stack, RUSSIAN, 501)
+        )
 
         # The manager's tap finds the rule's call: no second one.
         assert await tap(stack, 501, "📞 Call now") == "Already done or in progress."
@@ -147,8 +150,12 @@ async def test_assigned_to_a_manager_who_gets_the_card_in_private(database: Data
         assert "👤 Assigned to Max by Rule «To Max» at " in text(stack, GROUP, 504)
         # Max's private chat: the card, then the one that says it is his.
         await eventually(
-            lambda: sum("№504" in m["text"] or "#504" in m["text"] for m in stack.telegram.chat(MANAGER))
-            == 2
+            lambda: (
+                sum(
+                    "№504" in m["text"] or "#504" in m["text"] for m in stack.telegram.chat(MANAGER)
+                )
+                == 2
+            )
         )
         await eventually(
             lambda: "Правило «To Max» назначил(а) заявку на Max" in text(stack, RUSSIAN, 504)
@@ -200,8 +207,9 @@ async def test_each_kind_of_condition_and_the_first_match_wins(database: Databas
             603: "Rule «Google»: status → Cancelled: done",
             604: "Rule «Catch-all»: 5CRM deal: done",
         }
-        for num, line in expected.items():
-            await eventually(lambda num=num, line=line: line in text(stack, GROUP, num))
+        await eventually(
+            lambda: all(line in text(stack, GROUP, num) for num, line in expected.items())
+        )
         assert [c.get("status") for c in stack.flexbe.changes(602)] == ["2"]
         assert len(stack.crm5.deals) == 1, "only the lead no other rule took"
 
@@ -256,26 +264,20 @@ async def test_a_rule_naming_someone_who_is_no_manager_is_refused_at_start(
 ) -> None:
     async with open_stack(database):
         pass  # the managers of the stack (Ada, Max, Иван) are in the database now
-    base = {"database_url": database_url, "telegram_admins": [ADMIN], "_env_file": None}
-    settings = Settings(
-        **base,
-        sites=_sites(),
-        rules=[{"site": "okna", "name": "Ghost", "do": ["assign:424242"]}],
-    )
-    with pytest.raises(StartupError) as refused:
-        await prepare_database(settings)
-    assert "Ghost" in str(refused.value) and "assign:424242" in str(refused.value)
 
-    for_max = Settings(
-        **base, sites=_sites(), rules=[{"site": "okna", "do": [f"assign:{MANAGER}"]}]
-    )
-    started = await prepare_database(for_max)
+    with pytest.raises(StartupError) as refused:
+        await prepare_database(_settings(database_url, "Ghost", "assign:424242"))
+    assert "rule 'Ghost'" in str(refused.value) and "assign:424242" in str(refused.value)
+
+    started = await prepare_database(_settings(database_url, "To Max", f"assign:{MANAGER}"))
     await started.dispose()
 
 
-def _sites() -> tuple[Any, ...]:
-    from pydantic import SecretStr
-
-    from config.settings import SiteConfig
-
-    return (SiteConfig(key="okna", webhook_token=SecretStr("e2e-site-token-0123456789")),)
+def _settings(database_url: str, name: str, action: str) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "telegram_admins": [ADMIN],
+        "sites": [{"key": "okna", "webhook_token": TOKEN}],
+        "rules": [{"site": "okna", "name": name, "do": [action]}],
+    }
+    return Settings(_env_file=None, **values)
