@@ -8,6 +8,7 @@ from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from config.regions import DEFAULT_REGION
+from config.rules import Rule
 from config.settings import DEFAULT_REPEAT_WINDOW, Settings, SiteTimers
 from config.working_time import WorkingHours
 
@@ -44,6 +45,8 @@ class BotConfig:
     console_url: str | None = None
     # Each site's working time, SLA and digest time.
     timers: Mapping[str, SiteTimers] = field(default_factory=dict)
+    # Each site's speed-to-lead rules, in the order they are tried.
+    rules: Mapping[str, tuple[Rule, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -81,6 +84,7 @@ class BotConfig:
             morning_hours={site.key: settings.morning_hour(site.key) for site in settings.sites},
             default_morning_hour=settings.call_morning_hour,
             timers={site.key: settings.timers(site.key) for site in settings.sites},
+            rules={site.key: settings.rules_of(site.key) for site in settings.sites},
         )
 
     def timers_of(self, site_key: str) -> SiteTimers:

@@ -11,12 +11,21 @@ from bot.cards import HistoryLine, status_label
 from bot.outcomes import explain
 from domain.calls import CALL_AT_MARK
 from domain.owners import ASSIGN, RELEASE, TAKE, is_ownership
+from domain.rules import rule_named
 from domain.statuses import PayStatus
 from storage.models import Action, ActionOutcome
 
 
+def actor_of(action: Action) -> str:
+    """Who took an action, in the reader's language: a manager by name, or a rule."""
+    rule = rule_named(action.actor_id, action.actor_name)
+    if rule is not None:
+        return _("Rule «{rule}»").format(rule=rule)
+    return action.actor_name or _("someone")
+
+
 def describe_action(action: Action, zone: tzinfo = UTC) -> str:
-    who = action.actor_name or _("someone")
+    who = actor_of(action)
     kind, _sep, argument = action.kind.partition(":")
     if kind == TAKE:
         return _("{name} took the lead").format(name=who)
@@ -35,6 +44,9 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
         what = _("{name}: 5CRM deal").format(name=who)
     elif kind == "call":
         what = call_label(argument, zone)
+        if rule_named(action.actor_id, action.actor_name) is not None:
+            # A call's line names no one (the tapping manager took the lead); a rule's says so.
+            what = _("{rule}: {call}").format(rule=who, call=what)
     elif kind == "uncall":
         what = _("{name}: cancel call").format(name=who)
     elif kind == "note":
@@ -95,7 +107,7 @@ def assigned_by(actions: Sequence[Action]) -> str | None:
     for action in reversed(actions):
         if is_ownership(action.kind):
             is_assignment = action.kind.partition(":")[0] == ASSIGN
-            return (action.actor_name or _("someone")) if is_assignment else None
+            return actor_of(action) if is_assignment else None
     return None
 
 

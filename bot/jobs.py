@@ -3,15 +3,33 @@ in `domain.jobs`; the refresh of a lead's cards is `storage.queries.cards.refres
 as actions write it too).
 
 Dedupe keys make taps idempotent: two taps on one button, or two managers tapping,
-find the job already there and nothing more happens.
+find the job already there and nothing more happens. A speed-to-lead rule (`bot.rules`)
+plans its actions with the same builders, so a tap after the rule finds its job too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.jobs import NOTIFY, ActionPayload, CardPayload, JobKind, repost_card_key
-from storage.models import Job
+from domain.jobs import (
+    CALL,
+    CANCEL_CALL,
+    CRM5_DEAL,
+    FLEXBE_STATUS,
+    NOTIFY,
+    ActionPayload,
+    CardPayload,
+    JobKind,
+    call_key,
+    cancel_call_key,
+    deal_key,
+    repost_card_key,
+    status_key,
+)
+from storage.models import Action, Job
+from storage.queries.cards import refresh_cards, start_action
 from storage.queries.jobs import enqueue_job
 
 
@@ -30,3 +48,60 @@ async def action_job(
     session: AsyncSession, *, kind: JobKind[ActionPayload], dedupe_key: str, payload: ActionPayload
 ) -> tuple[Job, bool]:
     return await enqueue_job(session, kind, payload, dedupe_key=dedupe_key, max_attempts=6)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAction:
+    """An external action about to be asked for: its job's kind, dedupe key and payload."""
+
+    kind: JobKind[ActionPayload]
+    dedupe_key: str
+    payload: ActionPayload
+
+
+def status_change(base: ActionPayload, status: int, version: int) -> PlannedAction:
+    """One Flexbe status change per version of the lead."""
+    payload = replace(base, status=status, action=f"status:{status}")
+    return PlannedAction(FLEXBE_STATUS, status_key(base.lead_id, status, version), payload)
+
+
+def deal(base: ActionPayload) -> PlannedAction:
+    return PlannedAction(CRM5_DEAL, deal_key(base.lead_id), replace(base, action="deal"))
+
+
+def call(
+    base: ActionPayload, generation: int, *, delay: int, call_at: int | None, action: str
+) -> PlannedAction:
+    """A call (`generation`: the lead's cancelled calls so far), ringing at `call_at`."""
+    payload = replace(base, delay=delay, call_at=call_at, action=action)
+    return PlannedAction(CALL, call_key(base.lead_id, generation), payload)
+
+
+def cancel_call(base: ActionPayload, generation: int) -> PlannedAction:
+    payload = replace(base, action="uncall")
+    return PlannedAction(CANCEL_CALL, cancel_call_key(base.lead_id, generation), payload)
+
+
+async def start_planned(
+    session: AsyncSession, planned: PlannedAction, *, actor_id: int | None, actor_name: str
+) -> Action | None:
+    """Enqueue the action's job, log it (pending) and refresh the lead's cards; None when
+    its dedupe key finds it asked for already (by a tap or a rule)."""
+    payload = planned.payload
+    job, created = await action_job(
+        session, kind=planned.kind, dedupe_key=planned.dedupe_key, payload=payload
+    )
+    if not created:
+        return None
+    action = await start_action(
+        session,
+        lead_id=payload.lead_id,
+        kind=payload.action,
+        actor_id=actor_id,
+        actor_name=actor_name,
+    )
+    job.payload = replace(payload, action_id=action.id).dump()
+    action.job_id = job.id
+    session.add_all([job, action])
+    await refresh_cards(session, lead_id=payload.lead_id, cause=f"a{action.id}")
+    return action

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from aiogram import Bot
@@ -19,6 +19,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
@@ -28,15 +29,18 @@ from bot.views import card_view, chat_reader, lead_repeat
 from domain.jobs import (
     ASSIGNED,
     BLOCKED_ALERT,
+    NOTIFY,
     BlockedAlertPayload,
     BurstSummaryPayload,
+    CardPayload,
     blocked_alert_key,
+    refresh_card_key,
 )
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Lead
+from storage.models import Action, Lead
 from storage.queries import bursts
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
@@ -102,6 +106,8 @@ class CardNotifier:
             if reason == "paid":
                 await self._payment_reply(chat_id, message_id, lead)
         async with self.database.write() as session:
+            if card is None:
+                await self._catch_up(session, lead_id, chat_id, _stamp(lead, actions))
             await card_queries.save_card(
                 session,
                 lead_id=lead_id,
@@ -118,6 +124,26 @@ class CardNotifier:
                     timers=self.config.timers_of(lead.site_key),
                     now=self.clock(),
                 )
+
+    async def _catch_up(
+        self, session: AsyncSession, lead_id: int, chat_id: int, shown: tuple[object, ...]
+    ) -> None:
+        """A first card: whatever changed the lead while it was drawn (a rule acts at once)
+        did not know of this card, so its refresh missed it; the lead's lock (which each
+        change takes too, `refresh_cards`) makes sure one of the two sees the other."""
+        current = await card_queries.lock_lead(session, lead_id)
+        if current is None:
+            return
+        now = _stamp(current, await card_queries.history_of(session, lead_id))
+        if now != shown:
+            await enqueue_job(
+                session,
+                NOTIFY,
+                CardPayload(lead_id=lead_id, chat_id=chat_id, reason="updated"),
+                dedupe_key=refresh_card_key(
+                    lead_id, chat_id, "s" + hashlib.sha256(repr(now).encode()).hexdigest()[:16]
+                ),
+            )
 
     async def send_summary(self, summary: BurstSummaryPayload) -> None:
         """One message of a burst summary; its leads' cards are posted when tapped."""
@@ -246,6 +272,17 @@ class CardNotifier:
                     alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
+
+
+def _stamp(lead: Lead, actions: Sequence[Action]) -> tuple[object, ...]:
+    """What a card shows that a change of the lead alters: its version and owner, and its
+    actions with their outcomes."""
+    return (
+        lead.version,
+        lead.status_code,
+        lead.taken_by,
+        tuple((action.id, action.outcome, action.detail) for action in actions),
+    )
 
 
 def _hash(rendered: RenderedCard) -> str:

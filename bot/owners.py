@@ -48,13 +48,41 @@ async def assign(
     assert lead.id is not None
     if not is_admin(admin):
         return _("Only an admin can assign a lead."), True
-    target = next((m for m in await assignable(session, lead) if m.telegram_id == manager_id), None)
+    target = await assignee(session, lead, manager_id)
     if target is None:
         return _("That manager does not receive this site's leads."), True
     name = manager_label(target)
-    if not await assign_lead(session, lead_id=lead.id, manager_id=manager_id, name=name):
+    if not await hand_over(
+        session, lead, target, actor_id=admin.telegram_id, actor_name=admin.name
+    ):
         return _("Already assigned to {name}.").format(name=name), False
-    action = await _done(session, lead.id, admin, assign_action(manager_id), detail=name)
+    return _("Assigned to {name}.").format(name=name), False
+
+
+async def assignee(session: AsyncSession, lead: Lead, manager_id: int) -> Manager | None:
+    """The manager `manager_id`, if the lead may be assigned to them."""
+    return next((m for m in await assignable(session, lead) if m.telegram_id == manager_id), None)
+
+
+async def hand_over(
+    session: AsyncSession, lead: Lead, target: Manager, *, actor_id: int | None, actor_name: str
+) -> bool:
+    """Give the lead to `target` (one of `assignable`), logged as done by the actor (an
+    admin, or a rule); False when it is theirs already."""
+    assert lead.id is not None
+    name = manager_label(target)
+    manager_id = target.telegram_id
+    if not await assign_lead(session, lead_id=lead.id, manager_id=manager_id, name=name):
+        return False
+    action = await start_action(
+        session,
+        lead_id=lead.id,
+        kind=assign_action(manager_id),
+        actor_id=actor_id,
+        actor_name=actor_name,
+    )
+    action.outcome, action.detail = ActionOutcome.OK.value, name
+    session.add(action)
     assert action.id is not None
     # The manager's own copy comes as a new message, so they see it; it is queued before the
     # refresh of every card, which then finds that copy up to date.
@@ -63,7 +91,7 @@ async def assign(
         session, NOTIFY, card, dedupe_key=assigned_card_key(lead.id, manager_id, action.id)
     )
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
-    return _("Assigned to {name}.").format(name=name), False
+    return True
 
 
 async def release(session: AsyncSession, lead: Lead, manager: Manager) -> tuple[str, bool]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -29,6 +30,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from config.durations import parse_duration
 from config.mappings import Comunik8Mapping, Crm5Mapping
 from config.regions import DEFAULT_REGION, check_region
+from config.rules import Rule, named_in_order
 from config.secrets import refusal, weakness
 from config.telegram_webhook import derive_webhook_secrets
 from config.working_time import (
@@ -159,10 +161,23 @@ class SiteConfig(BaseModel):
     holidays: tuple[str, ...] | None = None
     sla: SlaConfig | None = None
     digest_at: str | None = None
+    # Speed-to-lead rules ([[sites.rules]]): the first that matches a new lead acts on it.
+    rules: tuple[Rule, ...] = Field(default=(), max_length=100)
 
     _hours = field_validator("working_hours")(_checked_hours)
     _digest = field_validator("digest_at")(_checked_clock)
     _holidays = field_validator("holidays", mode="before")(_checked_dates)
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_are_its_own(cls, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        for rule in rules:
+            if rule.site is not None:
+                raise ValueError(
+                    f"{rule.label}: `site` is for a top-level [[rules]]; "
+                    "a site's own rules are for that site"
+                )
+        return rules
 
     @field_validator("key")
     @classmethod
@@ -264,6 +279,9 @@ class Settings(BaseSettings):
     comunik8_lead_type: str | None = None
 
     sites: tuple[SiteConfig, ...] = ()
+    # Top-level [[rules]] of the TOML, each naming its `site` (e.g. the env site, `default`);
+    # they come after that site's own [[sites.rules]].
+    rules: tuple[Rule, ...] = ()
 
     @field_validator("telegram_admins", "telegram_chats", mode="before")
     @classmethod
@@ -332,8 +350,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _assemble_sites(self) -> Settings:
         if self.sites:
+            _check_rule_sites(self.rules, self.sites)
             return self
-        sites = list(_sites_from_file(self.config)) if self.config else []
+        document = _read_file(self.config) if self.config else {}
+        sites = _sites_from(document, self.config) if self.config else []
         if self.webhook_token is not None:
             if any(site.key == DEFAULT_SITE_KEY for site in sites):
                 raise ValueError(
@@ -351,6 +371,9 @@ class Settings(BaseSettings):
             )
         _check_unique_sites(sites)
         self.sites = tuple(sites)
+        if self.config and not self.rules:
+            self.rules = _rules_from(document, self.config)
+        _check_rule_sites(self.rules, self.sites)
         return self
 
     @model_validator(mode="after")
@@ -401,6 +424,13 @@ class Settings(BaseSettings):
             digest_at=parse_clock(digest) if digest else None,
         )
 
+    def rules_of(self, site_key: str) -> tuple[Rule, ...]:
+        """A site's rules in the order they are tried: its own, then the top-level ones
+        naming it; each with a name (`rule 2` for the second, when it has none)."""
+        site = next((site for site in self.sites if site.key == site_key), None)
+        own = site.rules if site is not None else ()
+        return named_in_order((*own, *(rule for rule in self.rules if rule.site == site_key)))
+
     def region(self, site_key: str) -> str:
         """The region a site's national phone numbers are read in."""
         site = next((site for site in self.sites if site.key == site_key), None)
@@ -434,28 +464,66 @@ class Settings(BaseSettings):
         return sorted(found)
 
 
-def _sites_from_file(path: Path) -> list[SiteConfig]:
+def _read_file(path: Path) -> dict[str, Any]:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ValueError(f"LEADRELAY_CONFIG: file {path} does not exist") from exc
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"LEADRELAY_CONFIG: cannot read {path}: {exc}") from exc
-    entries = document.get("sites", [])
-    if not isinstance(entries, list):
-        raise ValueError(f"LEADRELAY_CONFIG: [[sites]] in {path} must be an array of tables")
-    sites = []
-    for index, entry in enumerate(entries):
-        try:
-            sites.append(SiteConfig.model_validate(entry))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: "
-                + str(err["msg"]).removeprefix("Value error, ")
-                for err in exc.errors()
+
+
+def _sites_from(document: dict[str, Any], path: Path) -> list[SiteConfig]:
+    return [
+        _validated(SiteConfig, entry, f"sites[{index}]", path)
+        for index, entry in enumerate(_tables(document, "sites", path))
+    ]
+
+
+def _rules_from(document: dict[str, Any], path: Path) -> tuple[Rule, ...]:
+    rules = []
+    for index, entry in enumerate(_tables(document, "rules", path)):
+        rule = _validated(Rule, entry, f"rules[{index}]", path)
+        if rule.site is None:
+            raise ValueError(
+                f"LEADRELAY_CONFIG: rules[{index}] in {path}: {rule.label}: a top-level "
+                "rule names its `site` (or goes under its [[sites]] as [[sites.rules]])"
             )
-            raise ValueError(f"LEADRELAY_CONFIG: sites[{index}] in {path}: {problems}") from None
-    return sites
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _tables(document: dict[str, Any], name: str, path: Path) -> list[Any]:
+    entries = document.get(name, [])
+    if not isinstance(entries, list):
+        raise ValueError(f"LEADRELAY_CONFIG: [[{name}]] in {path} must be an array of tables")
+    return entries
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(model: type[M], entry: Any, place: str, path: Path) -> M:
+    try:
+        return model.model_validate(entry)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: "
+            + str(err["msg"]).removeprefix("Value error, ")
+            for err in exc.errors()
+        )
+        raise ValueError(f"LEADRELAY_CONFIG: {place} in {path}: {problems}") from None
+
+
+def _check_rule_sites(rules: Sequence[Rule], sites: Sequence[SiteConfig]) -> None:
+    """A top-level rule names a site that exists (the env site is `default`)."""
+    keys = [site.key for site in sites]
+    for index, rule in enumerate(rules):
+        if rule.site not in keys:
+            raise ValueError(
+                f"LEADRELAY_CONFIG: rules[{index}] ({rule.label}): unknown site "
+                f"{str(rule.site)[:40]!r} (the sites are: {', '.join(keys) or 'none'})"
+            )
 
 
 def _check_unique_sites(sites: list[SiteConfig]) -> None:

@@ -481,9 +481,10 @@ class ReconcilePayload:
 
 @dataclass(frozen=True, slots=True)
 class LeadTimerPayload:
-    """`sla.remind`, `sla.escalate`: a lead's timer, due after its wait in working time.
-    Not on a chat's queue (a future job would hold the chat's cards back): when it runs
-    and still applies, it enqueues the messages."""
+    """`sla.remind`, `sla.escalate`: a lead's timer, due after its wait in working time;
+    `rules.apply`: a new lead's speed-to-lead rules, due at once. Not on a chat's queue (a
+    future job would hold the chat's cards back): when it runs and still applies, it
+    enqueues the messages or the actions."""
 
     lead_id: int
 
@@ -578,6 +579,9 @@ SLA_REMINDER = JobKind(
 )
 SLA_ALERT = JobKind("telegram.sla_alert", LeadMessagePayload.parse, pruned_after_retention=True)
 DIGEST_MESSAGE = JobKind("telegram.digest", DigestMessagePayload.parse, pruned_after_retention=True)
+# A new lead's rules, enqueued with the lead (intake): a pruned key is never enqueued
+# again, as a lead is new once; the actions it enqueues keep their own keys for ever.
+RULES_APPLY = JobKind("rules.apply", LeadTimerPayload.parse, pruned_after_retention=True)
 # The card buttons' calls out: their keys guard against a second deal or call for ever.
 FLEXBE_STATUS = JobKind("flexbe.status", ActionPayload.parse, pruned_after_retention=False)
 CRM5_DEAL = JobKind("crm5.deal", ActionPayload.parse, pruned_after_retention=False)
@@ -618,6 +622,7 @@ ALL_KINDS: tuple[JobKind[Any], ...] = (
     SLA_REMINDER,
     SLA_ALERT,
     DIGEST_MESSAGE,
+    RULES_APPLY,
 )
 # Kinds that run only with Telegram configured (the worker registers them then).
 TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
@@ -634,6 +639,7 @@ TELEGRAM_KINDS: tuple[JobKind[Any], ...] = (
     SLA_ALERT,
     DIGEST_MESSAGE,
     STATS_CHART,
+    RULES_APPLY,
 )
 PRUNED_KINDS = frozenset(kind.name for kind in ALL_KINDS if kind.pruned_after_retention)
 KEPT_KINDS = frozenset(kind.name for kind in ALL_KINDS if not kind.pruned_after_retention)
@@ -767,6 +773,11 @@ def sla_reminder_key(lead_id: int, chat_id: int) -> str:
 def sla_alert_key(lead_id: int, admin: int) -> str:
     """The escalation's one alert to one admin."""
     return f"sla.escalate:{lead_id}:{admin}"
+
+
+def rules_key(lead_id: int) -> str:
+    """A lead's one application of its site's rules."""
+    return f"rules:{lead_id}"
 
 
 def digest_key(chat_id: int, day: str) -> str:

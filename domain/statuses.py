@@ -13,6 +13,13 @@ class LeadStatus(IntEnum):
     DELETED = 11
 
 
+# The statuses a card's buttons (and a speed-to-lead rule) may set: a lead is never deleted
+# from here.
+SETTABLE_STATUSES = frozenset(
+    {LeadStatus.NEW, LeadStatus.PROCESSED, LeadStatus.FULFILLED, LeadStatus.CANCELLED}
+)
+
+
 class PayStatus(IntEnum):
     PENDING = 0
     IN_PROCESS = 1

@@ -26,6 +26,7 @@ from domain.jobs import (
     PRUNE,
     RECONCILE,
     RECOVERED,
+    RULES_APPLY,
     SLA_ALERT,
     SLA_ESCALATE,
     SLA_REMIND,
@@ -254,9 +255,11 @@ def _register_timers(
     telegram: Telegram,
     clock: Clock,
 ) -> None:
-    """The SLA timers and the digest: timers without a queue, which enqueue messages."""
+    """The SLA timers, the digest and the rules: jobs without a queue, which enqueue
+    messages or actions."""
     from bot.config import BotConfig
     from bot.digest import Digests
+    from bot.rules import LeadRules
     from bot.sla import LeadTimers
 
     config = BotConfig.from_settings(settings)
@@ -269,6 +272,8 @@ def _register_timers(
     registry.register(SLA_REMIND.name, _typed(SLA_REMIND, timers.remind), max_attempts=5)
     registry.register(SLA_ESCALATE.name, _typed(SLA_ESCALATE, timers.escalate), max_attempts=5)
     registry.register(DIGEST.name, _typed(DIGEST, digests.due), max_attempts=5)
+    rules = LeadRules(database=database, config=config, clock=clock)
+    registry.register(RULES_APPLY.name, _typed(RULES_APPLY, rules.apply), max_attempts=5)
     messages = (
         (SLA_REMINDER, _typed(SLA_REMINDER, timers.send_reminder)),
         (SLA_ALERT, _typed(SLA_ALERT, timers.send_alert)),

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import uvicorn
 from uvicorn.loops.auto import auto_loop_factory
 
+from config.rules import RuleTargetError, check_rule_targets
 from config.settings import Settings
 from config.telegram_webhook import derive_webhook_secrets
+from domain.statuses import SETTABLE_STATUSES
 from jobs import signals
 from jobs.metrics import render_metrics
 from jobs.ratelimit import Rate, RateLimits
@@ -26,7 +28,7 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import current_revision, head_revision
 from storage.queries.sites import ensure_sites
-from storage.queries.team import ensure_admins
+from storage.queries.team import ensure_admins, list_managers
 from webhooks.app import create_app
 
 if TYPE_CHECKING:
@@ -71,6 +73,16 @@ async def prepare_database(settings: Settings) -> Database:
     async with database.write() as session:
         await ensure_sites(session, [(site.key, site.display_name) for site in settings.sites])
         await ensure_admins(session, settings.telegram_admins)
+        managers = await list_managers(session)
+    try:
+        check_rule_targets(
+            {site.key: settings.rules_of(site.key) for site in settings.sites},
+            managers={m.telegram_id: m.sites for m in managers if m.active},
+            statuses=SETTABLE_STATUSES,
+        )
+    except RuleTargetError as exc:
+        await database.dispose()
+        raise StartupError(f"LEADRELAY_CONFIG: {exc}") from None
     return database
 
 

@@ -51,6 +51,8 @@ class IntakeSite:
     key: str
     chats: Sequence[int]
     region: str = DEFAULT_REGION
+    # The site has speed-to-lead rules (and Telegram, whose worker runs them).
+    rules: bool = False
 
 
 class Intake:
@@ -156,6 +158,7 @@ def read_event(site: IntakeSite, body: bytes, content_type: str) -> IncomingEven
         body=body,
         dedupe_key=f"{site.key}:{fingerprint(document, text_only=text_only)}",
         snapshot=snapshot_from_lead(event.data, event.site, region=site.region),
+        apply_rules=site.rules,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from config.regions import DEFAULT_REGION
 from config.settings import SiteConfig
@@ -17,7 +17,9 @@ class SiteRegistry:
         *,
         default_chats: Sequence[int] = (),
         default_region: str = DEFAULT_REGION,
+        with_rules: Collection[str] = (),
     ) -> None:
+        """`with_rules`: the keys of the sites whose new leads get their rules applied."""
         self._entries = [
             (
                 site.webhook_token.get_secret_value().encode(),
@@ -25,6 +27,7 @@ class SiteRegistry:
                     key=site.key,
                     chats=tuple(site.chats or default_chats),
                     region=site.default_region or default_region,
+                    rules=site.key in with_rules,
                 ),
             )
             for site in sites

@@ -25,8 +25,24 @@ async def cards_of(session: AsyncSession, lead_id: int) -> list[Card]:
     return list(result.all())
 
 
+async def lock_lead(session: AsyncSession, lead_id: int) -> Lead | None:
+    """The lead, its row locked until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time anyway). Whoever changes what a card shows and whoever saves a first
+    card take it, so one of them sees the other's work: the change sees the card and
+    refreshes it, or the card's sender sees the change and sends an edit."""
+    result = await session.exec(
+        select(Lead)
+        .where(col(Lead.id) == lead_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.first()
+
+
 async def refresh_cards(session: AsyncSession, *, lead_id: int, cause: str) -> int:
-    """Edit every card of the lead; `cause` makes the dedupe key (one refresh per cause)."""
+    """Edit every card of the lead; `cause` makes the dedupe key (one refresh per cause).
+    Locks the lead first (`lock_lead`), so a first card being saved now is not missed."""
+    await lock_lead(session, lead_id)
     created = 0
     for card in await cards_of(session, lead_id):
         job = CardPayload(lead_id=lead_id, chat_id=card.chat_id, reason="updated")

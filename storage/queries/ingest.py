@@ -18,7 +18,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 
-from domain.jobs import NOTIFY, CardPayload, changed_card_key, new_card_key
+from domain.jobs import (
+    NOTIFY,
+    RULES_APPLY,
+    CardPayload,
+    LeadTimerPayload,
+    changed_card_key,
+    new_card_key,
+    rules_key,
+)
 from storage.bulk import BulkInsert
 from storage.clock import utcnow
 from storage.database import Database, run_retrying_conflicts
@@ -87,6 +95,8 @@ class IncomingEvent:
     origin: LeadOrigin = LeadOrigin.WEBHOOK
     # False: a new lead gets no card here (the caller decides); changes still edit cards.
     announce_new: bool = True
+    # True: a new lead (announced) gets its site's speed-to-lead rules applied (`rules.apply`).
+    apply_rules: bool = False
 
     @property
     def lead_key(self) -> LeadKey:
@@ -119,6 +129,8 @@ class _Planned:
     # Chat, reason, and the lead's version in the key (None: the first card of a new lead).
     notify: list[tuple[int, str, int | None]] = field(default_factory=list)
     change: str = ""
+    # A new lead whose site's rules are to be applied, once (`rules_key`).
+    rules: bool = False
 
 
 async def store(database: Database, events: Sequence[IncomingEvent]) -> list[StoredEvent]:
@@ -230,6 +242,7 @@ def _plan_changes(
     if reason and (reason != "new" or event.announce_new):
         version = None if reason == "new" else int(state.values["version"])
         plan.notify = [(chat, reason, version) for chat in dict.fromkeys([*event.chats, *managers])]
+    plan.rules = reason == "new" and event.announce_new and event.apply_rules
 
 
 def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
@@ -298,13 +311,14 @@ def _write_payments(
 
 
 def _job_keys(plan: _Planned, leads: dict[LeadKey, _LeadState]) -> list[str]:
-    if not plan.notify:
+    if not plan.notify and not plan.rules:
         return []
     lead_id = leads[plan.event.lead_key].values["id"]
-    return [
+    keys = [
         new_card_key(lead_id, chat) if version is None else changed_card_key(lead_id, chat, version)
         for chat, _, version in plan.notify
     ]
+    return [*keys, rules_key(lead_id)] if plan.rules else keys
 
 
 def _write_jobs(
@@ -315,23 +329,17 @@ def _write_jobs(
 ) -> set[str]:
     rows: dict[str, dict[str, Any]] = {}
     for plan in planned:
-        if not plan.notify:
+        if not plan.notify and not plan.rules:
             continue
         lead_id = leads[plan.event.lead_key].values["id"]
-        for (chat, reason, _), key in zip(plan.notify, _job_keys(plan, leads), strict=True):
+        keys = _job_keys(plan, leads)
+        for (chat, reason, _), key in zip(plan.notify, keys, strict=False):
             card = CardPayload(lead_id=lead_id, chat_id=chat, reason=reason)
-            rows[key] = {
-                "kind": NOTIFY.name,
-                "payload": card.dump(),
-                "dedupe_key": key,
-                "queue": card.queue,
-                "status": JobStatus.PENDING.value,
-                "attempts": 0,
-                "max_attempts": _DEFAULT_MAX_ATTEMPTS,
-                "run_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            rows[key] = _job_row(NOTIFY.name, card.dump(), key, card.queue, now)
+        if plan.rules:
+            # No queue: the rules act at once, whatever the chats' backlog of cards.
+            key = keys[-1]
+            rows[key] = _job_row(RULES_APPLY.name, LeadTimerPayload(lead_id).dump(), key, None, now)
     if not rows:
         return set()
     existing = connection.execute(_EXISTING_JOBS, {"keys": list(rows)})
@@ -339,6 +347,23 @@ def _write_jobs(
         rows.pop(key)
     _INSERT_JOBS.rows(connection, list(rows.values()))
     return set(rows)
+
+
+def _job_row(
+    kind: str, payload: dict[str, Any], key: str, queue: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "payload": payload,
+        "dedupe_key": key,
+        "queue": queue,
+        "status": JobStatus.PENDING.value,
+        "attempts": 0,
+        "max_attempts": _DEFAULT_MAX_ATTEMPTS,
+        "run_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _write_inbox(

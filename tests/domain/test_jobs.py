@@ -28,6 +28,7 @@ from domain.jobs import (
     PRUNE,
     RECONCILE,
     RECOVERED,
+    RULES_APPLY,
     SLA_ALERT,
     SLA_ESCALATE,
     SLA_REMIND,
@@ -73,6 +74,7 @@ from domain.jobs import (
     recovered_key,
     refresh_card_key,
     repost_card_key,
+    rules_key,
     sla_alert_key,
     sla_escalate_key,
     sla_remind_key,
@@ -243,6 +245,7 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
     ),
     (SLA_REMIND, LeadTimerPayload(lead_id=7), {"lead_id": 7}),
     (SLA_ESCALATE, LeadTimerPayload(lead_id=7), {"lead_id": 7}),
+    (RULES_APPLY, LeadTimerPayload(lead_id=7), {"lead_id": 7}),
     (
         SLA_REMINDER,
         LeadMessagePayload(chat_id=-100123, lead_id=7),
@@ -295,6 +298,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "flexbe.status",
         "notify",
         "retention.prune",
+        "rules.apply",
         "sla.escalate",
         "sla.remind",
         "telegram.action_failed",
@@ -322,6 +326,7 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert action_failed_key("j3.2", 42) == "alert:dead:j3.2:42"
     assert recovered_key("okna", -100123, [6, 4, 5]) == "recovered:okna:-100123:4:3"
     assert burst_summary_key(-100123, 7, 2) == "summary:-100123:7:2"
+    assert rules_key(7) == "rules:7"
     assert sync_report_key(42, now) == "sync-report:42:360420.0"
     assert reconcile_key("okna", now, timedelta(minutes=5)) == "reconcile:okna:1201"
     assert asked_reconcile_key("okna", 42, 17) == "reconcile:okna:asked:42:17"
