@@ -121,6 +121,9 @@ class Worker:
         self._stopping = False
         # When the loop will next look for work unless woken (time.monotonic()).
         self._wake_at = 0.0
+        # Woken while a flush claimed into every free slot: that claim may have looked
+        # before what woke the loop was committed, so the flush wakes the loop again.
+        self._woken_while_claiming = False
         # The time the last heartbeat wrote (by `clock`, as others judge it); None before.
         self._beaten_at: datetime | None = None
         self._unregistered = False  # at shutdown: no heartbeat brings the row back
@@ -169,6 +172,8 @@ class Worker:
                 await self._guarded(self.reap())
                 next_reap = time.monotonic() + self._reap_interval
             free = self._free_slots()
+            if free <= 0 and self._claiming > 0:
+                self._woken_while_claiming = True
             if free > 0:
                 wanted = min(free, self.batch_size)
                 result = await self._guarded(self._claim(wanted))
@@ -447,7 +452,8 @@ class Worker:
 
     def _after_flush(self, limit: int, claimed: ClaimResult | None) -> None:
         """Wake the loop only if it has something to do sooner than it planned."""
-        if claimed is None or len(claimed.jobs) == limit:
+        if self._woken_while_claiming or claimed is None or len(claimed.jobs) == limit:
+            self._woken_while_claiming = False
             self.wakeup.notify()  # slots or queues moved on, and more may be due
         elif claimed.next_due is not None:
             due_in = (claimed.next_due - self.clock()).total_seconds()

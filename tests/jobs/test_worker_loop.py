@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from jobs import signals
+import pytest
+from sqlalchemy import Connection, insert
+
+from jobs import signals, store
 from jobs.errors import RetryLater
 from jobs.registry import HandlerRegistry, JobContext
+from jobs.store import JOB, ClaimResult
 from jobs.worker import Worker
 from storage.clock import utcnow
 from storage.database import Database
@@ -264,3 +268,53 @@ async def test_never_more_handlers_at_once_than_the_concurrency(database: Databa
 
     assert 1 < peak <= 4
     assert {(await get_job(database, job_id)).status for job_id in ids} == {"done"}
+
+
+async def test_a_job_committed_while_a_flush_claims_is_started_at_once(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The flush after a job claims into the free slot; a job committed just after that
+    # claim looked (here: inside its transaction) wakes the loop, which finds the slot
+    # promised to the claim. It must not then sleep until its next round.
+    started: dict[str, asyncio.Event] = {"first": asyncio.Event(), "second": asyncio.Event()}
+    registry = _signalling_registry(lambda payload: started[payload["name"]].set())
+    real_claim = store.claim
+    flush_claims: list[int] = []
+
+    def claim_then_commit_another(connection: Connection, **arguments: Any) -> ClaimResult:
+        result = real_claim(connection, **arguments)
+        if started["first"].is_set() and not flush_claims:
+            flush_claims.append(arguments["limit"])
+            now = utcnow()
+            connection.execute(
+                insert(JOB),
+                {
+                    "kind": "test",
+                    "payload": {"name": "second"},
+                    "dedupe_key": "second",
+                    "status": "pending",
+                    "run_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            signals.notify_enqueued()  # as its committer does, right after the commit
+        return result
+
+    monkeypatch.setattr(store, "claim", claim_then_commit_another)
+    # Its next round on its own would come after WAIT: polls, reaps and beats are far.
+    worker = Worker(
+        database,
+        registry,
+        concurrency=1,
+        poll_interval=POLL,
+        lease=240,
+        liveness=240,
+        listen=False,
+    )
+    await add_job(database, payload={"name": "first"}, key="first", run_at=None)
+
+    async with running(worker):
+        await asyncio.wait_for(started["second"].wait(), WAIT)
+
+    assert flush_claims == [1]
