@@ -21,12 +21,11 @@ serve: $(STAMP)
 
 # The quick tests mostly wait on loopback I/O: four processes share the two cores. The slow
 # ones (kill -9 under load, several processes) bound takeovers in seconds: they run after
-# them, two at a time, the two longest kill tests never side by side (`serial` group).
-# pytest's exit code 5 (nothing selected: PYTEST_ARGS naming only quick or only slow
-# tests) fails neither run.
+# them, one at a time, with the machine to themselves. pytest's exit code 5 (nothing
+# selected: PYTEST_ARGS naming only quick or only slow tests) fails neither run.
 test: $(STAMP)
 	$(BIN)/pytest -n 4 -m "not slow" $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(BIN)/pytest -n 2 --dist loadgroup -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # The suite without the slow reliability and multi-process tests: the loop while coding.
 test-quick: $(STAMP)

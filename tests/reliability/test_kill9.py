@@ -24,8 +24,7 @@ from tests.reliability.load import (
     takeover_delays,
 )
 
-# The two longest kill tests never run side by side (`make test`'s loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serial")]
+pytestmark = pytest.mark.slow
 TOKEN = "kill9-token-0123456789abcdef"
 EVENTS = 2000
 RATE = 200.0

@@ -28,7 +28,6 @@ from tests.reliability.load import (
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("serial"),  # never beside the SQLite kill test
     pytest.mark.postgres,
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
 ]
