@@ -1,7 +1,8 @@
 """Reconcile: compare each site with Flexbe's `getLeads` on a timer, as a job.
 
 A lead Flexbe has and we never received is stored as "recovered" and gets its card like
-any new lead, once; a status or payment changed in the Flexbe admin updates the lead and
+any new lead, once, its speed-to-lead rule, and its SLA timers (set when its card or the
+summary listing it goes out); a status or payment changed in the Flexbe admin updates the lead and
 edits its cards. When one run finds more new leads than `flood_threshold` for a chat, that
 chat gets one summary message instead of a card each. The job's dedupe key names the
 site and the interval, so however many workers run, each site is reconciled once per
@@ -131,6 +132,8 @@ class Reconciler:
                 card_window=self.options.window,
                 origin=LeadOrigin.RECOVERED,
                 region=self.settings.region(site.key),
+                # A recovered lead is as new as a webhook's: its rule acts as at intake.
+                apply_rules=self.settings.applies_rules(site.key),
             )
         await self._announce(site, chats, summary, job.report_to)
 

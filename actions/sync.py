@@ -66,9 +66,12 @@ async def sync_site(
     origin: LeadOrigin = LeadOrigin.SYNC,
     progress: Progress | None = None,
     region: str = DEFAULT_REGION,
+    apply_rules: bool = False,
 ) -> SyncSummary:
     """`chats` see cards of new leads within `card_window` (when `announce_new`) and
-    edits of changed ones. `region`: the site's, in which national phone numbers are read."""
+    edits of changed ones. `region`: the site's, in which national phone numbers are read.
+    `apply_rules`: new leads get the site's speed-to-lead rule, if `origin` is live (a
+    backfill's never do: `LeadOrigin.is_live`)."""
     summary = SyncSummary()
     cards_from = utcnow() - card_window
     async for page in client.iter_leads(date_from=since, status=status):
@@ -76,7 +79,7 @@ async def sync_site(
         if page.unreadable:
             await _keep_unreadable(database, site_key, page.unreadable, summary)
         events = [
-            _event(lead, site_key, chats, cards_from, origin, announce_new, region)
+            _event(lead, site_key, chats, cards_from, origin, announce_new, region, apply_rules)
             for lead in page.leads
         ]
         try:
@@ -152,6 +155,7 @@ def _event(
     origin: LeadOrigin,
     announce_new: bool,
     region: str,
+    apply_rules: bool,
 ) -> IncomingEvent:
     recent = lead.time is not None and lead.time >= cards_from
     return IncomingEvent(
@@ -165,6 +169,7 @@ def _event(
         dedupe_key=f"sync:{uuid.uuid4().hex}",
         snapshot=snapshot_from_lead(lead, region=region),
         origin=origin,
+        apply_rules=apply_rules,
     )
 
 

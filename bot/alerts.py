@@ -50,9 +50,9 @@ async def send_recovered(
     site: str,
     lead_ids: list[int],
     language: str,
-) -> None:
+) -> int:
     """One message instead of a flood of cards: how many leads were recovered, and a button
-    that lists them."""
+    that lists them. Returns the message's id: the leads' reminders reply to it."""
     with i18n.context(), i18n.use_locale(await _language(database, chat_id, language)):
         text = _(
             "{count} leads of {site} reached Flexbe but not leadrelay; they are recovered now."
@@ -63,7 +63,8 @@ async def send_recovered(
             callback_data=LeadsPage(period="recovered", before_id=max(lead_ids) + 1),
         )
         markup = builder.as_markup()
-    await bot.send_message(chat_id, text, parse_mode=None, reply_markup=markup)
+    sent = await bot.send_message(chat_id, text, parse_mode=None, reply_markup=markup)
+    return sent.message_id
 
 
 async def send_sync_report(

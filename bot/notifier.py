@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
-from bot.sla import schedule_lead_timers
+from bot.sla import schedule_lead_timers, schedule_listed_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, lead_repeat
 from domain.jobs import (
@@ -146,7 +146,8 @@ class CardNotifier:
             )
 
     async def send_summary(self, summary: BurstSummaryPayload) -> None:
-        """One message of a burst summary; its leads' cards are posted when tapped."""
+        """One message of a burst summary; its leads' cards are posted when tapped, and
+        their SLA timers are set as a first card sets them."""
         chat_id = summary.chat_id
         async with self.database.read() as session:
             if await card_queries.is_blocked(session, chat_id):
@@ -160,7 +161,7 @@ class CardNotifier:
                 summary, leads, site_name=self._site_name, zone=self.config.zone
             )
             try:
-                await self.bot.send_message(
+                sent = await self.bot.send_message(
                     chat_id,
                     rendered.text,
                     parse_mode=ParseMode.HTML,
@@ -168,6 +169,22 @@ class CardNotifier:
                 )
             except TelegramForbiddenError as exc:
                 await self._blocked(chat_id, exc.message)
+                return
+        await self.listed(chat_id, sent.message_id, [lead.id for lead in leads if lead.id])
+
+    async def listed(self, chat_id: int, message_id: int, lead_ids: Sequence[int]) -> None:
+        """Leads were just shown in `chat_id` as lines of summary `message_id` (a burst's,
+        or reconcile's recovered leads), as a first card would show them: their wait
+        starts, and their reminder there replies to that message."""
+        async with self.database.write() as session:
+            await schedule_listed_timers(
+                session,
+                leads=await bursts.leads_by_ids(session, tuple(lead_ids)),
+                chat_id=chat_id,
+                message_id=message_id,
+                timers_of=self.config.timers_of,
+                now=self.clock(),
+            )
 
     async def _summarise_backlog(self, chat_id: int, lead_id: int) -> None:
         """More first cards waiting for this chat than it can receive in a minute: they

@@ -30,7 +30,7 @@ from domain.rules import rule_actor
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.database import Database
-from storage.models import Lead
+from storage.models import Lead, LeadOrigin
 from storage.queries.cards import cancelled_calls, lock_lead
 from storage.queries.repeats import Repeat, find_repeat
 
@@ -48,7 +48,7 @@ class LeadRules:
     async def apply(self, job: LeadTimerPayload) -> None:
         async with self.database.write() as session:
             lead = await lock_lead(session, job.lead_id)
-            if lead is None or lead.id is None:
+            if lead is None or lead.id is None or not LeadOrigin(lead.origin).is_live:
                 return
             rules = self.config.rules.get(lead.site_key, ())
             if not rules:

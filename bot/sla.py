@@ -1,7 +1,11 @@
 """Leads nobody takes: a reminder under the card, then an alert to each admin.
 
-Both are timers in the job table (`sla.remind`, `sla.escalate`), set when a lead's first
-card goes out and due after the site's wait in working time. A timer checks when it runs
+Both are timers in the job table (`sla.remind`, `sla.escalate`), set when a live lead
+(`LeadOrigin.is_live`: a webhook's or reconcile's, not a `sync` backfill's) is first shown
+in a chat, as a card or as a line of a summary (a burst's, or reconcile's recovered
+leads), and due after the site's wait in working time. The reminder replies to the lead's
+card in each chat, or, where it has none, to the summary that lists it, naming the lead
+with a button that opens its card. A timer checks when it runs
 whether the lead is still waiting (`waiting_lead`); taking it, a status change or any
 action on the card makes it do nothing. A timer that applies enqueues one message per
 chat or admin, each under its own dedupe key, so a retry or a second worker never sends
@@ -11,12 +15,12 @@ a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cards import CardView, site_title
 from bot.config import BotConfig
 from bot.keyboards import card_keyboard
+from bot.summaries import lead_number, open_keyboard
 from config.settings import SiteTimers
 from domain.jobs import (
     SLA_ALERT,
@@ -39,9 +44,10 @@ from domain.jobs import (
 )
 from domain.statuses import LeadStatus
 from storage.database import Database
-from storage.models import Lead
+from storage.models import Lead, LeadOrigin
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
+from storage.queries.listed import listed_in, listing, record_listed
 from storage.queries.sla import waiting_lead
 from storage.queries.team import get_manager
 
@@ -53,12 +59,15 @@ async def schedule_lead_timers(
     session: AsyncSession, *, lead: Lead, chat_id: int, timers: SiteTimers, now: datetime
 ) -> None:
     """Set a new lead's reminder and escalation, counted from its arrival in working time.
-    Called with each first card in a chat; the dedupe keys keep one of each per lead.
+    Called with each first card or summary line in a chat; the dedupe keys keep one of each
+    per lead. A lead of a `sync` backfill gets none.
 
     A card that goes out after the reminder was due (a long queue, a chat added late) gets
     its reply at once: the timer, which ran before this card existed, did not see it."""
     assert lead.id is not None
     if lead.taken_by is not None or lead.status_code != LeadStatus.NEW:
+        return
+    if not LeadOrigin(lead.origin).is_live:
         return
     steps = (
         (SLA_REMIND, timers.remind_after, sla_remind_key(lead.id)),
@@ -78,6 +87,30 @@ async def schedule_lead_timers(
                 LeadMessagePayload(chat_id=chat_id, lead_id=lead.id),
                 dedupe_key=sla_reminder_key(lead.id, chat_id),
             )
+
+
+async def schedule_listed_timers(
+    session: AsyncSession,
+    *,
+    leads: Sequence[Lead],
+    chat_id: int,
+    message_id: int,
+    timers_of: Callable[[str], SiteTimers],
+    now: datetime,
+) -> None:
+    """`leads` were just listed in summary `message_id` of `chat_id` instead of a card
+    each: remember where (their reminder there replies to it) and set their timers, as
+    a first card does."""
+    await record_listed(
+        session,
+        chat_id=chat_id,
+        message_id=message_id,
+        lead_ids=[lead.id for lead in leads if lead.id is not None],
+    )
+    for lead in leads:
+        await schedule_lead_timers(
+            session, lead=lead, chat_id=chat_id, timers=timers_of(lead.site_key), now=now
+        )
 
 
 def waited_text(waited: timedelta) -> str:
@@ -101,19 +134,21 @@ class LeadTimers:
         self.clock = clock
 
     async def remind(self, timer: LeadTimerPayload) -> None:
-        """A reply under each of the lead's cards."""
+        """A reply under each of the lead's cards, or the summary listing it in a chat
+        where it has no card: one per chat (the key), whichever it replies to."""
         lead_id = timer.lead_id
         async with self.database.write() as session:
             if await waiting_lead(session, lead_id=lead_id) is None:
                 return
-            for card in await card_queries.cards_of(session, lead_id):
-                if card.message_id is None:
-                    continue
+            cards = await card_queries.cards_of(session, lead_id)
+            chats = [card.chat_id for card in cards if card.message_id is not None]
+            chats += [entry.chat_id for entry in await listed_in(session, lead_id=lead_id)]
+            for chat_id in dict.fromkeys(chats):
                 await enqueue_job(
                     session,
                     SLA_REMINDER,
-                    LeadMessagePayload(chat_id=card.chat_id, lead_id=lead_id),
-                    dedupe_key=sla_reminder_key(lead_id, card.chat_id),
+                    LeadMessagePayload(chat_id=chat_id, lead_id=lead_id),
+                    dedupe_key=sla_reminder_key(lead_id, chat_id),
                 )
 
     async def escalate(self, timer: LeadTimerPayload) -> None:
@@ -136,18 +171,34 @@ class LeadTimers:
             card = await card_queries.find_card(
                 session, lead_id=message.lead_id, chat_id=message.chat_id
             )
+            listed = await listing(session, lead_id=message.lead_id, chat_id=message.chat_id)
             language = await self._language(session, message.chat_id)
         # Taken between the timer and its message: the reminder no longer applies.
-        if lead is None or card is None or card.message_id is None:
+        if lead is None:
             return
+        keyboard: InlineKeyboardMarkup | None = None
         with self.i18n.context(), self.i18n.use_locale(language):
-            text = _("⏰ Nobody has taken this lead for {waited}.").format(
-                waited=waited_text(self._waited(lead))
-            )
-        reply = ReplyParameters(message_id=card.message_id, allow_sending_without_reply=True)
+            waited = waited_text(self._waited(lead))
+            if card is not None and card.message_id is not None:
+                reply_to = card.message_id
+                text = _("⏰ Nobody has taken this lead for {waited}.").format(waited=waited)
+            elif listed is not None:
+                # A summary lists many leads: the reply names this one and opens its card.
+                reply_to = listed.message_id
+                text = _("⏰ Nobody has taken lead {lead} for {waited}.").format(
+                    lead=lead_number(lead), waited=waited
+                )
+                keyboard = open_keyboard([lead])
+            else:
+                return
+        reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
         try:
             await self.bot.send_message(
-                message.chat_id, text, parse_mode=None, reply_parameters=reply
+                message.chat_id,
+                text,
+                parse_mode=None,
+                reply_parameters=reply,
+                reply_markup=keyboard,
             )
         except TelegramForbiddenError:
             log.warning("chat %s refuses messages; reminder dropped", message.chat_id)

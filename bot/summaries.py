@@ -33,7 +33,7 @@ def render_summary(
     zone: tzinfo,
 ) -> RenderedCard:
     """`leads`: those of `summary.lead_ids` still stored, in its order."""
-    keyboard = _keyboard(leads)
+    keyboard = open_keyboard(leads)
     for name_limit, site_limit in _BUDGETS:
         text = _text(summary, leads, site_name, zone, name_limit, site_limit)
         if utf16_length(text) <= MAX_MESSAGE_UTF16:
@@ -41,7 +41,8 @@ def render_summary(
     return RenderedCard(text, keyboard)
 
 
-def _number(lead: Lead) -> str:
+def lead_number(lead: Lead) -> str:
+    """How a summary names a lead: its number on the site, or Flexbe's id without one."""
     return f"#{lead.num if lead.num is not None else lead.flexbe_id}"
 
 
@@ -58,7 +59,7 @@ def _text(
         header += f" ({summary.part}/{summary.parts})"
     lines = [f"<b>{html.escape(header)}</b>"]
     for lead in leads:
-        parts = [_number(lead)]
+        parts = [lead_number(lead)]
         if lead.created_at is not None:
             parts.append(lead.created_at.astimezone(zone).strftime("%H:%M"))
         if site_limit:
@@ -83,10 +84,11 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _keyboard(leads: Sequence[Lead]) -> InlineKeyboardMarkup:
+def open_keyboard(leads: Sequence[Lead]) -> InlineKeyboardMarkup:
+    """A button per lead that posts its card in the chat (`OpenLead`)."""
     builder = InlineKeyboardBuilder()
     for lead in leads:
         if lead.id is not None:
-            builder.button(text=_number(lead), callback_data=OpenLead(lead_id=lead.id))
+            builder.button(text=lead_number(lead), callback_data=OpenLead(lead_id=lead.id))
     builder.adjust(BUTTONS_PER_ROW)
     return builder.as_markup()

@@ -431,6 +431,11 @@ class Settings(BaseSettings):
         own = site.rules if site is not None else ()
         return named_in_order((*own, *(rule for rule in self.rules if rule.site == site_key)))
 
+    def applies_rules(self, site_key: str) -> bool:
+        """Whether a new lead of the site gets a `rules.apply` job: it has rules, and
+        Telegram is on (rules run in the worker with the bot: without it none apply)."""
+        return self.telegram_enabled and bool(self.rules_of(site_key))
+
     def region(self, site_key: str) -> str:
         """The region a site's national phone numbers are read in."""
         site = next((site for site in self.sites if site.key == site_key), None)

@@ -201,7 +201,7 @@ def _register_telegram(
 
     async def recovered(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         summary = RECOVERED.parse(payload)
-        await send_recovered(
+        message_id = await send_recovered(
             bot=telegram.bot,
             database=database,
             i18n=telegram.i18n,
@@ -210,6 +210,7 @@ def _register_telegram(
             lead_ids=list(summary.lead_ids),
             language=settings.telegram_language,
         )
+        await notifier.listed(summary.chat_id, message_id, summary.lead_ids)
 
     async def report(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
         await send_sync_report(

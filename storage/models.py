@@ -41,9 +41,20 @@ def _json_column() -> Any:
 
 
 class LeadOrigin(StrEnum):
+    """How a lead first reached leadrelay."""
+
     WEBHOOK = "webhook"
+    # Found by reconcile: its webhook never came, but the lead is as fresh as one that did.
     RECOVERED = "recovered"
+    # Brought in by `leadrelay sync`, a backfill of history run by hand.
     SYNC = "sync"
+
+    @property
+    def is_live(self) -> bool:
+        """A lead that arrived as it happened (by its webhook, or by reconcile in its
+        place): it gets its site's SLA timers and speed-to-lead rule. A backfill's leads
+        are history: nobody is reminded of them and no client is rung."""
+        return self is not LeadOrigin.SYNC
 
 
 class InboxOutcome(StrEnum):
@@ -348,6 +359,23 @@ class Card(SQLModel, table=True):
     content_hash: str = Field(default="", max_length=64)
     created_at: datetime = _now_column()
     updated_at: datetime = _now_column()
+
+
+class ListedLead(SQLModel, table=True):
+    """A lead shown in a chat as a line of a summary (a burst's, or reconcile's recovered
+    leads) instead of a card: its reminder there replies to that message."""
+
+    __tablename__ = "listed_lead"
+    # One summary per lead and chat: a lead's first card is summarised once.
+    __table_args__ = (UniqueConstraint("lead_id", "chat_id", name="uq_listed_lead_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), nullable=False)
+    )
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    created_at: datetime = _now_column()
 
 
 class ActionOutcome(StrEnum):

@@ -55,12 +55,7 @@ def create_app(
         settings.sites,
         default_chats=settings.telegram_chats,
         default_region=settings.default_region,
-        # Rules run in the worker with the bot: without Telegram there are none to apply.
-        with_rules=(
-            {site.key for site in settings.sites if settings.rules_of(site.key)}
-            if settings.telegram_enabled
-            else ()
-        ),
+        with_rules={site.key for site in settings.sites if settings.applies_rules(site.key)},
     )
     app.state.sites = sites
     app.state.on_jobs_enqueued = on_jobs_enqueued

@@ -95,7 +95,8 @@ class IncomingEvent:
     origin: LeadOrigin = LeadOrigin.WEBHOOK
     # False: a new lead gets no card here (the caller decides); changes still edit cards.
     announce_new: bool = True
-    # True: a new lead (announced) gets its site's speed-to-lead rules applied (`rules.apply`).
+    # True: a new live lead (`LeadOrigin.is_live`), announced here or not, gets its site's
+    # speed-to-lead rules applied (`rules.apply`).
     apply_rules: bool = False
 
     @property
@@ -242,7 +243,7 @@ def _plan_changes(
     if reason and (reason != "new" or event.announce_new):
         version = None if reason == "new" else int(state.values["version"])
         plan.notify = [(chat, reason, version) for chat in dict.fromkeys([*event.chats, *managers])]
-    plan.rules = reason == "new" and event.announce_new and event.apply_rules
+    plan.rules = reason == "new" and event.apply_rules and event.origin.is_live
 
 
 def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
