@@ -234,9 +234,6 @@ class Settings(BaseSettings):
     # takes its jobs over: how soon a killed worker's jobs move on.
     job_liveness_seconds: float = Field(default=10.0, ge=2, le=3600)
     job_concurrency: int = Field(default=32, ge=1, le=1000)
-    # How many due jobs of one queue (a chat's cards) a worker claims at once and runs one
-    # after the other: fewer claims per card. 1 claims each job alone.
-    job_per_queue: int = Field(default=8, ge=1, le=100)
     # The pace the worker keeps, whatever the number of processes (Telegram's and
     # Flexbe's documented limits by default; lower them if you share the bot or the key).
     telegram_chat_per_second: int = Field(default=1, ge=1, le=1000)

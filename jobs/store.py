@@ -146,18 +146,6 @@ _DUE = (
     JOB.c.run_at <= bindparam("b_now"),
     JOB.c.kind.in_(bindparam("b_kinds", expanding=True)),
 )
-# The jobs after a queue's head, in order: claimed with it, they run one after the other in
-# one go. A follower has no lock of its own: no other worker may claim from a queue while
-# its head is locked (PostgreSQL) or running, nor count a follower as a head before then.
-_FOLLOWERS_SQL = f"""
-SELECT {", ".join(column.name for column in _COLUMNS)}, status FROM job {{indexed}}
-WHERE {UNFINISHED_SQL} AND queue = :b_queue AND id > :b_head
-ORDER BY queue, id LIMIT :b_limit
-"""
-_FOLLOWERS = text(_FOLLOWERS_SQL.format(indexed="")).columns(*_COLUMNS, JOB.c.status)
-_FOLLOWERS_SQLITE = text(
-    _FOLLOWERS_SQL.format(indexed="INDEXED BY ix_job_queue_unfinished")
-).columns(*_COLUMNS, JOB.c.status)
 _HEADS_DUE = (
     select(*_COLUMNS)
     .where(JOB.c.id.in_(bindparam("b_heads", expanding=True)), *_DUE)
@@ -285,33 +273,24 @@ def claim(
     kinds: Collection[str],
     limit_keys: LimitKeys,
     limits: RateLimits,
-    per_queue: int = 1,
 ) -> ClaimResult:
-    """Claim up to `limit` due jobs: heads of queues and jobs of no queue, and with each
-    head the next `per_queue - 1` jobs of its queue that are due too (returned in order,
-    each queue's together: they must run one after the other)."""
     if limit <= 0 or not kinds:
         return ClaimResult([], 0, None)
     rows = _candidates(connection, now=now, kinds=kinds, limit=limit)
-    followers = _followers(
-        connection, rows, now=now, kinds=kinds, room=limit - len(rows), per_queue=per_queue
-    )
-    requests = [(row.id, limit_keys(row.kind, row.payload)) for row in [*rows, *followers]]
+    requests = [(row.id, limit_keys(row.kind, row.payload)) for row in rows]
     tats = buckets.load(connection, {key for _, keys in requests for key in keys})
     admission = admit(requests, tats, limits, now.timestamp())
     buckets.save(connection, admission.tats)
-    # A follower that must wait stays as it is: it is no head, its queue's head decides.
-    following = {row.id for row in followers}
-    deferred = {i: at for i, at in admission.deferred.items() if i not in following}
-    if deferred:
+    if admission.deferred:
         connection.execute(
             _DEFER,
             [
                 {"b_id": job_id, "b_run_at": datetime.fromtimestamp(at, UTC)}
-                for job_id, at in deferred.items()
+                for job_id, at in admission.deferred.items()
             ],
         )
-    jobs = [_claimed(row, now) for row in _in_turn(rows, followers, set(admission.allowed))]
+    allowed = set(admission.allowed)
+    jobs = [_claimed(row, now) for row in rows if row.id in allowed]
     if jobs:
         connection.execute(
             _MARK_RUNNING,
@@ -323,11 +302,11 @@ def claim(
             },
         )
     next_due = None
-    if len(rows) < limit or deferred:
+    if len(rows) < limit or admission.deferred:
         next_due = connection.execute(
             _NEXT_DUE, {"b_now": now, "b_kinds": list(kinds)}
         ).scalar_one_or_none()
-    return ClaimResult(jobs, len(deferred), next_due)
+    return ClaimResult(jobs, len(admission.deferred), next_due)
 
 
 def _candidates(
@@ -346,52 +325,6 @@ def _candidates(
         rows.extend(connection.execute(query, {**params, "b_heads": heads}))
     rows.sort(key=lambda row: row.run_at)
     return rows[:limit]
-
-
-def _followers(
-    connection: Connection,
-    candidates: list[Any],
-    *,
-    now: datetime,
-    kinds: Collection[str],
-    room: int,
-    per_queue: int,
-) -> list[Any]:
-    """The due pending jobs right after each queue head among `candidates`, up to
-    `per_queue - 1` a queue and `room` in all: each queue's run of them up to the first
-    one that may not run now (not due, not pending, of a kind not handled here)."""
-    if per_queue <= 1 or room <= 0:
-        return []
-    query = _FOLLOWERS if _postgres(connection) else _FOLLOWERS_SQLITE
-    followers: list[Any] = []
-    for head in candidates:
-        if head.queue is None or len(followers) >= room:
-            continue
-        limit = min(per_queue - 1, room - len(followers))
-        params = {"b_queue": head.queue, "b_head": head.id, "b_limit": limit}
-        for row in connection.execute(query, params):
-            if row.status != JobStatus.PENDING.value or row.run_at > now or row.kind not in kinds:
-                break
-            followers.append(row)
-    return followers
-
-
-def _in_turn(heads: list[Any], followers: list[Any], allowed: set[int]) -> list[Any]:
-    """The candidates allowed to start, each head followed by its queue's followers up to
-    the first that may not (a follower never runs before the job ahead of it)."""
-    behind: dict[str, list[Any]] = {}
-    for row in followers:
-        behind.setdefault(row.queue, []).append(row)
-    chosen = []
-    for head in heads:
-        if head.id not in allowed:
-            continue
-        chosen.append(head)
-        for row in behind.get(head.queue, []) if head.queue is not None else []:
-            if row.id not in allowed:
-                break
-            chosen.append(row)
-    return chosen
 
 
 def _claimed(row: Any, now: datetime) -> ClaimedJob:

@@ -2,11 +2,7 @@
 
 The loop claims as many jobs as there are free slots, in one transaction; one task per job
 runs its handler; a flusher records finished jobs in batches and, in the same transaction,
-claims what they let through (a queue's next job). With `per_queue`, a claim takes a queue's
-next few due jobs at once and one task runs them in order: a chat's cards go out one after
-the other without a claim between them. The task starts each next one only while the
-worker's heartbeat is fresh and the one before it succeeded; otherwise it hands the rest
-back unstarted. A heartbeat marks the worker alive every
+claims what they let through (a queue's next job). A heartbeat marks the worker alive every
 few seconds (`jobs.heartbeats`) and renews the leases of jobs held; a reaper takes back
 jobs whose worker stopped heartbeating (it died or hangs) or whose lease expired. The loop
 sleeps until notified (`wakeup`, LISTEN/NOTIFY), until the next job is due, or at most
@@ -60,8 +56,7 @@ def default_worker_name() -> str:
 class Worker:
     """Runs the registry's kinds of job from `database` until `run`'s stop event is set.
 
-    `concurrency` handlers at most run at once; `batch_size` caps one claim; `per_queue` is
-    how many jobs of one queue a claim may take, to run in order in one task; `liveness` is
+    `concurrency` handlers at most run at once; `batch_size` caps one claim; `liveness` is
     how long (seconds) the worker may go without a heartbeat before others take its jobs;
     `lease` is how long a claimed job stays its own without a lease renewal, the backstop;
     `shutdown_timeout` is how long running jobs get to finish on stop. `clock`, `rand` and
@@ -75,7 +70,6 @@ class Worker:
         *,
         concurrency: int = 32,
         batch_size: int = 100,
-        per_queue: int = 1,
         lease: float = 60.0,
         liveness: float = heartbeats.LIVENESS.total_seconds(),
         poll_interval: float | None = None,
@@ -89,15 +83,12 @@ class Worker:
         wakeup: Wakeup | None = None,
         listen: bool = True,
     ) -> None:
-        if min(concurrency, batch_size, per_queue) < 1 or lease <= 0 or liveness <= 0:
-            raise ValueError(
-                "concurrency, batch_size, per_queue, lease and liveness must be positive"
-            )
+        if concurrency < 1 or batch_size < 1 or lease <= 0 or liveness <= 0:
+            raise ValueError("concurrency, batch_size, lease and liveness must be positive")
         self.database = database
         self.registry = registry
         self.concurrency = concurrency
         self.batch_size = batch_size
-        self.per_queue = per_queue
         self.lease = timedelta(seconds=lease)
         self.liveness = timedelta(seconds=liveness)
         # Four beats per liveness timeout: a beat or two lost to a slow moment is no death.
@@ -116,9 +107,8 @@ class Worker:
         self.listen = listen and not database.is_sqlite
         # Claimed and not yet recorded as finished: the leases this worker holds.
         self._held: dict[int, ClaimedJob] = {}
-        # Handlers running now, and the jobs claimed to run after them in their task: the
-        # slots in use. A finished job frees its slot at once, while its outcome waits for
-        # the next flush. Tasks by the id of their first job.
+        # Handlers running now: the slots in use. A finished job frees its slot at once,
+        # while its outcome waits for the next flush.
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._running = 0
         # Slots promised to a claim still in flight (the loop's and a flush's may overlap).
@@ -217,7 +207,7 @@ class Worker:
         await self.reap()
         result = await self._claim(self.batch_size)
         jobs = await self._keep_if_fresh(result.jobs)
-        await asyncio.gather(*(self._run_chain(chain) for chain in _chains(self._adopt(jobs))))
+        await asyncio.gather(*(self._execute(job) for job in self._adopt(jobs)))
         await self._flush()
         return len(result.jobs)
 
@@ -292,8 +282,8 @@ class Worker:
         return []
 
     async def _start_claimed(self, jobs: Sequence[ClaimedJob]) -> None:
-        for chain in _chains(await self._keep_if_fresh(jobs)):
-            self._start(chain)
+        for job in await self._keep_if_fresh(jobs):
+            self._start(job)
 
     def _claim_work(self, limit: int, now: datetime) -> Callable[[Connection], ClaimResult]:
         return functools.partial(
@@ -305,7 +295,6 @@ class Worker:
             kinds=self.registry.kinds,
             limit_keys=self.registry.limit_keys,
             limits=self.rate_limits,
-            per_queue=self.per_queue,
         )
 
     def _adopt(self, jobs: Sequence[ClaimedJob]) -> Sequence[ClaimedJob]:
@@ -320,63 +309,26 @@ class Worker:
         backlog = max(0, len(self._held) - self._running - self.concurrency)
         return self.concurrency - self._running - self._claiming - backlog
 
-    def _start(self, chain: list[ClaimedJob]) -> None:
-        self._adopt(chain)
-        self._running += len(chain)
-        first = chain[0].id
-        task = asyncio.create_task(self._run_chain(chain, in_slots=True), name=f"job-{first}")
-        self._tasks[first] = task
-        task.add_done_callback(lambda done: self._forget_task(first, done))
+    def _start(self, job: ClaimedJob) -> None:
+        self._adopt([job])
+        self._running += 1
+        task = asyncio.create_task(self._run_in_slot(job), name=f"job-{job.id}")
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda done: self._forget_task(job.id, done))
 
     def _forget_task(self, job_id: int, task: asyncio.Task[None]) -> None:
         if self._tasks.get(job_id) is task:  # not a newer attempt's
             del self._tasks[job_id]
 
-    async def _run_chain(self, chain: list[ClaimedJob], *, in_slots: bool = False) -> None:
-        """Run a queue's claimed jobs one after the other (or a single job). The next one
-        starts only if the one before succeeded (a job never overtakes one that must be
-        tried again), the worker is not stopping, it still holds the job, and its heartbeat
-        is fresh (no other worker may have taken its jobs): else the rest is handed back
-        unstarted, pending as before, its attempts given back."""
-        done = 0
+    async def _run_in_slot(self, job: ClaimedJob) -> None:
         try:
-            for job in chain:
-                if done and not (self._holds(job) and self._fresh() and not self._stopping):
-                    break
-                decision = await self._execute(job)
-                done += 1
-                if in_slots:
-                    self._free_slots_of(1)
-                if decision.verdict is not Verdict.DONE:
-                    break
+            await self._execute(job)
         finally:
-            rest = chain[done:]
-            if in_slots and rest:
-                self._free_slots_of(len(rest))
-        if rest:
-            await self._guarded(self._hand_back(rest))
+            self._running -= 1
+            if self._free_slots() >= self._claim_threshold:
+                self.wakeup.notify()
 
-    def _free_slots_of(self, count: int) -> None:
-        self._running -= count
-        if self._free_slots() >= self._claim_threshold:
-            self.wakeup.notify()
-
-    async def _hand_back(self, jobs: Sequence[ClaimedJob]) -> None:
-        held = [job for job in jobs if self._holds(job)]
-        if not held:
-            return
-        try:
-            await self.database.run_in_transaction(
-                functools.partial(store.release, jobs=held, worker=self.name, now=self.clock())
-            )
-        finally:
-            # Not renewed any more: if the release failed, their lease lapses and any
-            # worker takes them back then.
-            for job in held:
-                if self._holds(job):
-                    del self._held[job.id]
-
-    async def _execute(self, job: ClaimedJob) -> Decision:
+    async def _execute(self, job: ClaimedJob) -> None:
         registration = self.registry.get(job.kind)
         max_attempts = registration.max_attempts or job.max_attempts
         context = JobContext(
@@ -420,7 +372,6 @@ class Worker:
                     log.exception("job %s (%s): its on_dead hook failed", job.id, job.kind)
         self._finished.append(Finished(job, decision, now))
         self._flush_wanted.set()
-        return decision
 
     def _log_failure(self, job: ClaimedJob, decision: Decision) -> None:
         verdict = decision.verdict
@@ -588,19 +539,3 @@ class Worker:
         except Exception:
             log.exception("cannot record the last jobs; others take them over when it is gone")
         self._held.clear()
-
-
-def _chains(jobs: Sequence[ClaimedJob]) -> list[list[ClaimedJob]]:
-    """A claim's jobs as they must run: each queue's in one chain, in the claim's order
-    (ids ascending), each job of no queue alone."""
-    chains: list[list[ClaimedJob]] = []
-    by_queue: dict[str, list[ClaimedJob]] = {}
-    for job in jobs:
-        if job.queue is None:
-            chains.append([job])
-        elif job.queue in by_queue:
-            by_queue[job.queue].append(job)
-        else:
-            by_queue[job.queue] = [job]
-            chains.append(by_queue[job.queue])
-    return chains

@@ -104,7 +104,6 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
             lease=settings.job_lease_seconds,
             liveness=settings.job_liveness_seconds,
             concurrency=settings.job_concurrency,
-            per_queue=settings.job_per_queue,
             rate_limits=rate_limits(settings),
         )
         parts.append(lambda: worker.run(stop))
