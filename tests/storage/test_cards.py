@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.database import Database
 from storage.models import Card, LeadOrigin, Manager
@@ -46,7 +46,7 @@ async def test_a_card_recorded_again_is_updated_in_place(database: Database) -> 
     )
 
     async with database.read() as session:
-        cards = (await session.exec(select(Card).order_by(Card.chat_id))).all()
+        cards = (await session.exec(select(Card).order_by(col(Card.chat_id)))).all()
     assert [(c.chat_id, c.message_id, c.content_hash) for c in cards] == [
         (-100, 8, "second"),
         (42, 9, "private"),
