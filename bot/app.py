@@ -8,6 +8,23 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    DeleteMyCommands,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    GetMyCommands,
+    GetUpdates,
+    Response,
+    SendChatAction,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
 from aiogram.utils.i18n import I18n
 
 from bot.config import BotConfig
@@ -16,6 +33,31 @@ from bot.handlers.crm5_team import Crm5Managers, not_configured
 from bot.menus import set_menus
 from bot.middlewares import TeamI18nMiddleware, TeamMiddleware
 from storage.database import Database
+
+# aiogram reads every answer as `Response[<the method's result>]`, a generic pydantic model
+# that pydantic caches weakly: once the collector took it, the next call builds it again,
+# 5-18 ms of CPU each time, on a card's path (bench/drain.py). Held here, the models of the
+# methods the bot calls are built once, at start-up, and live as long as the process.
+_CALLED = (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    DeleteMyCommands,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    GetMyCommands,
+    GetUpdates,
+    SendChatAction,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
+RESPONSE_MODELS = {
+    method: Response[method.__returning__]  # type: ignore[name-defined]
+    for method in _CALLED
+}
 
 
 def build_bot(token: str, api_url: str) -> Bot:

@@ -8,6 +8,7 @@ retried. HTML that Telegram still rejects is sent again as plain text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from bot.cards import CardView, RenderedCard, render_card, render_plain, site_ti
 from bot.config import BotConfig
 from bot.sla import schedule_lead_timers, schedule_listed_timers
 from bot.summaries import render_summary
-from bot.views import card_view, chat_reader, lead_repeat
+from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat
 from domain.jobs import (
     ASSIGNED,
     BLOCKED_ALERT,
@@ -74,20 +75,21 @@ class CardNotifier:
         if reason == "new":
             await self._summarise_backlog(chat_id, lead_id)
         async with self.database.read() as session:
-            if await card_queries.is_blocked(session, chat_id):
-                log.info("chat %s blocked the bot; card of lead %s not sent", chat_id, lead_id)
-                return
-            lead = await session.get(Lead, lead_id)
-            if lead is None:
+            # The lead, its card here, the chat's state and reader: one statement.
+            context = await card_queries.card_context(session, lead_id=lead_id, chat_id=chat_id)
+            if context is None:
                 log.warning("lead %s is gone; no card for chat %s", lead_id, chat_id)
                 return
-            actions = await card_queries.history_of(session, lead_id)
-            repeat = await lead_repeat(session, lead, self.config)
-            card = await card_queries.find_card(session, lead_id=lead_id, chat_id=chat_id)
+            lead, card = context.lead, context.card
+            if context.blocked:
+                log.info("chat %s blocked the bot; card of lead %s not sent", chat_id, lead_id)
+                return
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
                 # A change of a lead this chat never had a card of: nothing to edit.
                 return
-            reader = await chat_reader(session, chat_id, self.config)
+            actions = await card_queries.history_of(session, lead_id)
+            repeat = await lead_repeat(session, lead, self.config)
+        reader = chat_reader_of(chat_id, context.manager, self.config)
         with self.i18n.context(), self.i18n.use_locale(reader.language):
             view = card_view(lead, actions, self.config, reader.manager, repeat)
             rendered = render_card(view)
@@ -105,25 +107,25 @@ class CardNotifier:
                 return
             if reason == "paid":
                 await self._payment_reply(chat_id, message_id, lead)
-        async with self.database.write() as session:
-            if card is None:
-                await self._catch_up(session, lead_id, chat_id, _stamp(lead, actions))
-            await card_queries.save_card(
-                session,
-                lead_id=lead_id,
-                chat_id=chat_id,
-                message_id=message_id,
-                content_hash=content_hash,
+        sent = card_queries.SentCard(lead_id, chat_id, message_id, content_hash)
+        if card is not None:
+            # An edit, the common case: one statement, in one hop (on SQLite, the writer
+            # thread's).
+            await self.database.run_in_transaction(
+                functools.partial(card_queries.record_card, sent=sent)
             )
-            if card is None:
-                # A lead's first card starts its wait (one timer each, whatever the chats).
-                await schedule_lead_timers(
-                    session,
-                    lead=lead,
-                    chat_id=chat_id,
-                    timers=self.config.timers_of(lead.site_key),
-                    now=self.clock(),
-                )
+            return
+        async with self.database.write() as session:
+            await self._catch_up(session, lead_id, chat_id, _stamp(lead, actions))
+            await card_queries.save_card(session, sent)
+            # A lead's first card starts its wait (one timer each, whatever the chats).
+            await schedule_lead_timers(
+                session,
+                lead=lead,
+                chat_id=chat_id,
+                timers=self.config.timers_of(lead.site_key),
+                now=self.clock(),
+            )
 
     async def _catch_up(
         self, session: AsyncSession, lead_id: int, chat_id: int, shown: tuple[object, ...]

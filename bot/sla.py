@@ -55,6 +55,13 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
+def starts_timers(lead: Lead, timers: SiteTimers) -> bool:
+    """Whether a lead's first card sets any timer: its site has one, and the lead is new
+    and nobody's yet."""
+    has_timer = timers.remind_after is not None or timers.escalate_after is not None
+    return has_timer and lead.taken_by is None and lead.status_code == LeadStatus.NEW
+
+
 async def schedule_lead_timers(
     session: AsyncSession, *, lead: Lead, chat_id: int, timers: SiteTimers, now: datetime
 ) -> None:
@@ -65,7 +72,7 @@ async def schedule_lead_timers(
     A card that goes out after the reminder was due (a long queue, a chat added late) gets
     its reply at once: the timer, which ran before this card existed, did not see it."""
     assert lead.id is not None
-    if lead.taken_by is not None or lead.status_code != LeadStatus.NEW:
+    if not starts_timers(lead, timers):
         return
     if not LeadOrigin(lead.origin).is_live:
         return

@@ -69,8 +69,12 @@ class Reader:
 
 
 async def chat_reader(session: AsyncSession, chat_id: int, config: BotConfig) -> Reader:
-    if chat_id > 0:
-        manager = await get_manager(session, chat_id)
-        if manager is not None:
-            return Reader(manager.language, manager)
+    manager = await get_manager(session, chat_id) if chat_id > 0 else None
+    return chat_reader_of(chat_id, manager, config)
+
+
+def chat_reader_of(chat_id: int, manager: Manager | None, config: BotConfig) -> Reader:
+    """The reader of a chat whose active manager (by the chat's id) is known already."""
+    if chat_id > 0 and manager is not None:
+        return Reader(manager.language, manager)
     return Reader(config.group_language)

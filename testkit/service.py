@@ -34,10 +34,18 @@ def service_environment(**settings: str) -> dict[str, str]:
 
 
 class Service:
-    def __init__(self, env: dict[str, str], workdir: Path, *args: str) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        *args: str,
+        executable: str = LEADRELAY,
+    ) -> None:
+        """`executable`: another checkout's `leadrelay` (benchmarks compare versions)."""
         self.env = env
         self.workdir = workdir
         self.args = args
+        self.executable = executable
         self.port = free_port()
         self.process: asyncio.subprocess.Process | None = None
         self.log = workdir / f"service-{self.port}.log"
@@ -48,7 +56,7 @@ class Service:
 
     async def migrate(self) -> None:
         process = await asyncio.create_subprocess_exec(
-            LEADRELAY,
+            self.executable,
             "migrate",
             env=self.env,
             cwd=self.workdir,
@@ -62,7 +70,7 @@ class Service:
         (`serves_http=False`) is only checked to be still running a moment later."""
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                LEADRELAY,
+                self.executable,
                 "serve",
                 "--port",
                 str(self.port),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, update
-from sqlalchemy.exc import IntegrityError
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table, and_, func, or_, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.jobs import NOTIFY, CardPayload, refresh_card_key
 from storage.clock import utcnow
-from storage.models import Action, ActionOutcome, Card, ChatState, Lead
+from storage.models import Action, ActionOutcome, Card, ChatState, Lead, Manager
 from storage.queries.jobs import enqueue_job, retry_dead
+from storage.tables import table_of
 
 
 async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
@@ -56,24 +59,80 @@ async def refresh_cards(session: AsyncSession, *, lead_id: int, cause: str) -> i
     return created
 
 
-async def save_card(
-    session: AsyncSession, *, lead_id: int, chat_id: int, message_id: int, content_hash: str
-) -> Card:
-    card = await find_card(session, lead_id=lead_id, chat_id=chat_id)
-    if card is None:
-        card = Card(lead_id=lead_id, chat_id=chat_id)
-    card.message_id, card.content_hash, card.updated_at = message_id, content_hash, utcnow()
-    try:
-        async with session.begin_nested():
-            session.add(card)
-    except IntegrityError:
-        existing = await find_card(session, lead_id=lead_id, chat_id=chat_id)
-        if existing is None:
-            raise
-        existing.message_id, existing.content_hash = message_id, content_hash
-        session.add(existing)
-        card = existing
-    return card
+@dataclass(frozen=True, slots=True)
+class CardContext:
+    """What sending a lead's card to a chat needs to know, read in one statement: the lead,
+    its card there if any, whether the chat blocked the bot, and the chat's manager (an
+    active one, in a private chat)."""
+
+    lead: Lead
+    card: Card | None
+    blocked: bool
+    manager: Manager | None
+
+
+async def card_context(session: AsyncSession, *, lead_id: int, chat_id: int) -> CardContext | None:
+    """None when the lead is gone."""
+    query = (
+        select(Lead, Card, ChatState.blocked, Manager)
+        .outerjoin(Card, and_(col(Card.lead_id) == col(Lead.id), col(Card.chat_id) == chat_id))
+        .outerjoin(ChatState, col(ChatState.chat_id) == chat_id)
+        .outerjoin(
+            Manager, and_(col(Manager.telegram_id) == chat_id, col(Manager.active) == true())
+        )
+        .where(col(Lead.id) == lead_id)
+    )
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    lead, card, blocked, manager = row
+    return CardContext(lead=lead, card=card, blocked=bool(blocked), manager=manager)
+
+
+_CARD: Table = table_of(Card)
+
+
+@dataclass(frozen=True, slots=True)
+class SentCard:
+    """Where a lead's card is in a chat, and the hash of what it shows."""
+
+    lead_id: int
+    chat_id: int
+    message_id: int
+    content_hash: str
+
+
+def record_card(connection: Connection, sent: SentCard) -> None:
+    """Record a card sent or edited: one upsert on (lead, chat), so a card recorded
+    meanwhile by another process is updated, never a conflict. Synchronous, in the
+    caller's transaction: `Database.run_in_transaction` runs it in one hop (on SQLite, in
+    the writer thread)."""
+    now = utcnow()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(_CARD).values(
+        lead_id=sent.lead_id,
+        chat_id=sent.chat_id,
+        message_id=sent.message_id,
+        content_hash=sent.content_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    excluded = statement.excluded
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[_CARD.c.lead_id, _CARD.c.chat_id],
+            set_={
+                "message_id": excluded.message_id,
+                "content_hash": excluded.content_hash,
+                "updated_at": excluded.updated_at,
+            },
+        )
+    )
+
+
+async def save_card(session: AsyncSession, sent: SentCard) -> None:
+    """`record_card` in an async session's transaction."""
+    await session.run_sync(lambda sync: record_card(sync.connection(), sent))
 
 
 async def take_lead(session: AsyncSession, *, lead_id: int, manager_id: int, name: str) -> bool:

@@ -14,7 +14,7 @@ from domain.jobs import ACTION_FAILED, LeadEditPayload
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
 from storage.models import Action, Job, Lead, LeadOrigin
-from storage.queries.cards import save_card, start_action
+from storage.queries.cards import SentCard, save_card, start_action
 from storage.queries.ingest import IncomingEvent, store
 from storage.queries.leads import LeadSnapshot
 from storage.queries.sites import ensure_sites
@@ -49,7 +49,7 @@ async def prepare(database: Database) -> tuple[int, int]:
     async with database.write() as session:
         lead = await session.get(Lead, stored.lead_id)
         assert lead is not None and lead.id is not None
-        await save_card(session, lead_id=lead.id, chat_id=-100, message_id=7, content_hash="x")
+        await save_card(session, SentCard(lead.id, -100, 7, "x"))
         action = await start_action(
             session, lead_id=lead.id, kind="status:2", actor_id=5, actor_name="Anna"
         )
