@@ -1,7 +1,7 @@
-"""kill -9 under load: the service (all roles, SQLite) takes 2,000 webhooks at about 200/s
-and is killed with SIGKILL three times and restarted. Every event answered 200 is stored
-once and its cards reach the Telegram fake; a job runs twice, and a card goes twice, only
-if it was in flight at a kill."""
+"""kill -9 under load: the service (all roles, SQLite) takes 600 webhooks at 40/s and is
+killed with SIGKILL three times and restarted. Every event answered 200 is stored once and
+its cards reach the Telegram fake, all of them within 30 s of the burst's end; a job runs
+twice, and a card goes twice, only if it was in flight at a kill."""
 
 from __future__ import annotations
 
@@ -26,17 +26,23 @@ from tests.reliability.load import (
 
 pytestmark = pytest.mark.slow
 TOKEN = "kill9-token-0123456789abcdef"
-EVENTS = 2000
-RATE = 200.0
+# 1,200 cards: the burst of the issue this test answers (600 cards took 72 s to drain when
+# a killed worker's jobs waited for their lease), at a pace that keeps webhooks coming
+# through all three kills. (A chat's cards go one at a time: `bench/drain.py` measures
+# a card's cost, for a burst of any size.)
+EVENTS = 600
+RATE = 40.0
 CHATS = (-100, 42)
 # Redelivery of what was refused while the service was down goes on at most this long.
 SEND_SECONDS = 180
-DRAIN_SECONDS = 120
+# Every card is out this soon after the burst: the takeover of the last kill's jobs and
+# what the chats still had waiting.
+CARDS_OUT_SECONDS = 30
+DRAIN_SECONDS = 90
 # From the restarted worker's start: the liveness timeout (10 s) and one reaper's round
 # (2.5 s), with a margin for a loaded machine: 9.7-18.8 s measured at a load of 2-6 on 2 cores; the
 # lease alone took 60-90 s. A killed worker's cards are taken over this soon, so no
-# chat waits longer than this for its next card. (How soon every card is out after
-# the burst is the chats' pace, one card at a time each: printed.)
+# chat waits longer than this for its next card.
 TAKEOVER_SECONDS = 30
 
 
@@ -137,6 +143,7 @@ async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> Non
     assert jobs == {"done": card_jobs}, "every card job ran to the end"
     assert len(sender.acked) == EVENTS, "every event was answered 200 in the end"
     assert set(cards) == wanted, "every stored lead's card reached every chat"
+    assert cards_out <= CARDS_OUT_SECONDS, f"the last card went {cards_out:.1f} s after the burst"
     assert max(delays, default=0) <= TAKEOVER_SECONDS, f"taken over after {delays}"
     assert stall <= TAKEOVER_SECONDS, f"a chat waited {stall:.1f} s for its next card"
     assert twice <= interrupted, "a job runs again only if it was in flight at a kill"
