@@ -30,9 +30,12 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
     if kind == TAKE:
         return _("{name} took the lead").format(name=who)
     if kind == ASSIGN:
-        return _("{admin} assigned the lead to {name}").format(
-            admin=who, name=action.detail or argument
-        )
+        assigned = action.detail or argument
+        rule = rule_named(action.actor_id, action.actor_name)
+        if rule is not None:
+            # A sentence of its own: Russian agrees the verb with "rule", not with a person.
+            return _("Rule «{rule}» assigned the lead to {name}").format(rule=rule, name=assigned)
+        return _("{admin} assigned the lead to {name}").format(admin=who, name=assigned)
     if kind == RELEASE:
         if action.detail:
             return _("{name} released the lead of {owner}").format(name=who, owner=action.detail)

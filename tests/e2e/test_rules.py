@@ -158,7 +158,7 @@ async def test_assigned_to_a_manager_who_gets_the_card_in_private(database: Data
             )
         )
         await eventually(
-            lambda: "Правило «To Max» назначил(а) заявку на Max" in text(stack, RUSSIAN, 504)
+            lambda: "Правило «To Max» назначило заявку на Max" in text(stack, RUSSIAN, 504)
         )
         card = card_of(stack.telegram, GROUP, 504)
         assert card is not None and "✋ Take" not in buttons(card)
