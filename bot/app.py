@@ -3,28 +3,12 @@ dispatcher with its middlewares, routers and the services handlers reach by name
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, methods
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    DeleteMyCommands,
-    DeleteWebhook,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetMe,
-    GetMyCommands,
-    GetUpdates,
-    Response,
-    SendChatAction,
-    SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    SetWebhook,
-)
+from aiogram.methods import Response
 from aiogram.utils.i18n import I18n
 
 from bot.config import BotConfig
@@ -39,20 +23,20 @@ from storage.database import Database
 # 5-18 ms of CPU each time, on a card's path (bench/drain.py). Held here, the models of the
 # methods the bot calls are built once, at start-up, and live as long as the process.
 _CALLED = (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    DeleteMyCommands,
-    DeleteWebhook,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetMe,
-    GetMyCommands,
-    GetUpdates,
-    SendChatAction,
-    SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    SetWebhook,
+    methods.AnswerCallbackQuery,
+    methods.DeleteMessage,
+    methods.DeleteMyCommands,
+    methods.DeleteWebhook,
+    methods.EditMessageReplyMarkup,
+    methods.EditMessageText,
+    methods.GetMe,
+    methods.GetMyCommands,
+    methods.GetUpdates,
+    methods.SendChatAction,
+    methods.SendMessage,
+    methods.SendPhoto,
+    methods.SetMyCommands,
+    methods.SetWebhook,
 )
 RESPONSE_MODELS = {
     method: Response[method.__returning__]  # type: ignore[name-defined]

@@ -12,32 +12,23 @@ from config.settings import Settings, SiteConfig
 from domain.jobs import ActionPayload
 from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Lead, LeadOrigin
-from storage.queries.ingest import IncomingEvent, store
+from storage.models import Lead
 from storage.queries.leads import LeadSnapshot
-from storage.queries.sites import ensure_sites
 from testkit.fakes.comunik8 import Comunik8Fake
 from testkit.fakes.server import serve_app
+from testkit.stored import store_webhook_lead
 
 TOKEN = "call-token-0123456789abcdef"
 
 
 async def a_lead(database: Database) -> int:
-    async with database.write() as session:
-        await ensure_sites(session, [("okna", "Окна")])
-    event = IncomingEvent(
-        site_key="okna",
-        chats=(),
-        event="lead",
-        content_type="",
-        body=None,
+    lead_id = await store_webhook_lead(
+        database,
         dedupe_key="call-moment",
         snapshot=LeadSnapshot(flexbe_id=1414, client_name="Иван", client_phone="+79991234567"),
-        origin=LeadOrigin.WEBHOOK,
     )
-    [stored] = await store(database, [event])
     async with database.read() as session:
-        lead = await session.get(Lead, stored.lead_id)
+        lead = await session.get(Lead, lead_id)
     assert lead is not None and lead.id is not None
     return lead.id
 

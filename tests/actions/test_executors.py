@@ -13,13 +13,11 @@ from config.settings import Settings, SiteConfig
 from domain.jobs import ACTION_FAILED, LeadEditPayload
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
-from storage.models import Action, Job, Lead, LeadOrigin
+from storage.models import Action, Job, Lead
 from storage.queries.cards import SentCard, save_card, start_action
-from storage.queries.ingest import IncomingEvent, store
-from storage.queries.leads import LeadSnapshot
-from storage.queries.sites import ensure_sites
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import serve_app
+from testkit.stored import store_webhook_lead
 
 TOKEN = "exec-token-0123456789abcdef"
 
@@ -33,21 +31,9 @@ async def flexbe() -> AsyncIterator[tuple[FlexbeFake, str]]:
 
 
 async def prepare(database: Database) -> tuple[int, int]:
+    lead_id = await store_webhook_lead(database, dedupe_key="executors")
     async with database.write() as session:
-        await ensure_sites(session, [("okna", "Окна")])
-    event = IncomingEvent(
-        site_key="okna",
-        chats=(),
-        event="lead",
-        content_type="",
-        body=None,
-        dedupe_key="executors",
-        snapshot=LeadSnapshot(flexbe_id=1414),
-        origin=LeadOrigin.WEBHOOK,
-    )
-    [stored] = await store(database, [event])
-    async with database.write() as session:
-        lead = await session.get(Lead, stored.lead_id)
+        lead = await session.get(Lead, lead_id)
         assert lead is not None and lead.id is not None
         await save_card(session, SentCard(lead.id, -100, 7, "x"))
         action = await start_action(

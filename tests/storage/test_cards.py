@@ -9,29 +9,13 @@ import functools
 from sqlmodel import col, select
 
 from storage.database import Database
-from storage.models import Card, LeadOrigin, Manager
+from storage.models import Card, Manager
 from storage.queries.cards import SentCard, card_context, mark_blocked, record_card, save_card
-from storage.queries.ingest import IncomingEvent, store
-from storage.queries.leads import LeadSnapshot
-from storage.queries.sites import ensure_sites
+from testkit.stored import store_webhook_lead
 
 
 async def _lead(database: Database) -> int:
-    async with database.write() as session:
-        await ensure_sites(session, [("okna", "Окна")])
-    event = IncomingEvent(
-        site_key="okna",
-        chats=(),
-        event="lead",
-        content_type="",
-        body=None,
-        dedupe_key="cards",
-        snapshot=LeadSnapshot(flexbe_id=1414),
-        origin=LeadOrigin.WEBHOOK,
-    )
-    [stored] = await store(database, [event])
-    assert stored.lead_id is not None
-    return stored.lead_id
+    return await store_webhook_lead(database, dedupe_key="cards")
 
 
 async def test_a_card_recorded_again_is_updated_in_place(database: Database) -> None:
