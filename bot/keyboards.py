@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -39,44 +40,40 @@ NAME_ON_BUTTON_MAX = 32
 
 
 class _Keyboard:
-    """Buttons of one lead, laid out row by row."""
+    """Buttons of one lead, laid out row by row. Built directly, not with aiogram's
+    builder: every card draws its keyboard, and the builder copies each button twice."""
 
     def __init__(self, lead_id: int) -> None:
         self.lead_id = lead_id
-        self.builder = InlineKeyboardBuilder()
-        self.rows: list[int] = []
-        self._row = 0
+        self.rows: Rows = []
+        self._row: list[InlineKeyboardButton] = []
 
     def act(self, text: str, act: Act) -> None:
-        self.builder.button(text=text, callback_data=LeadAction(act=act, lead_id=self.lead_id))
-        self._row += 1
+        self._callback(text, LeadAction(act=act, lead_id=self.lead_id))
 
     def page(self, text: str, page: Page) -> None:
-        self.builder.button(text=text, callback_data=CardPage(page=page, lead_id=self.lead_id))
-        self._row += 1
+        self._callback(text, CardPage(page=page, lead_id=self.lead_id))
 
     def copy(self, text: str, value: str) -> None:
-        self.builder.button(text=text, copy_text=CopyTextButton(text=value))
-        self._row += 1
+        self._row.append(InlineKeyboardButton(text=text, copy_text=CopyTextButton(text=value)))
 
     def assign(self, text: str, manager_id: int) -> None:
-        data = AssignTo(lead_id=self.lead_id, manager_id=manager_id)
-        self.builder.button(text=text, callback_data=data)
-        self._row += 1
+        self._callback(text, AssignTo(lead_id=self.lead_id, manager_id=manager_id))
 
     def open_lead(self, text: str, lead_id: int) -> None:
-        self.builder.button(text=text, callback_data=OpenLead(lead_id=lead_id))
-        self._row += 1
+        self._callback(text, OpenLead(lead_id=lead_id))
+
+    def _callback(self, text: str, data: CallbackData) -> None:
+        self._row.append(InlineKeyboardButton(text=text, callback_data=data.pack()))
 
     def end_row(self) -> None:
         if self._row:
             self.rows.append(self._row)
-            self._row = 0
+            self._row = []
 
     def markup(self) -> InlineKeyboardMarkup:
         self.end_row()
-        self.builder.adjust(*self.rows)
-        return self.builder.as_markup()
+        return InlineKeyboardMarkup(inline_keyboard=self.rows)
 
 
 def _lead_id(view: CardView) -> int:

@@ -20,28 +20,24 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
 from bot.config import BotConfig
-from bot.sla import schedule_lead_timers, schedule_listed_timers
+from bot.sla import schedule_lead_timers, schedule_listed_timers, sets_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat
 from domain.jobs import (
     ASSIGNED,
     BLOCKED_ALERT,
-    NOTIFY,
     BlockedAlertPayload,
     BurstSummaryPayload,
-    CardPayload,
     blocked_alert_key,
-    refresh_card_key,
 )
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.clock import utcnow
 from storage.database import Database
-from storage.models import Action, Lead
+from storage.models import Lead
 from storage.queries import bursts
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
@@ -115,36 +111,19 @@ class CardNotifier:
                 functools.partial(card_queries.record_card, sent=sent)
             )
             return
+        first = functools.partial(
+            card_queries.record_first_card, sent=sent, shown=card_queries.card_stamp(lead, actions)
+        )
+        timers = self.config.timers_of(lead.site_key)
+        if not sets_timers(lead, timers):
+            # One hop too, as an edit.
+            await self.database.run_in_transaction(first)
+            return
         async with self.database.write() as session:
-            await self._catch_up(session, lead_id, chat_id, _stamp(lead, actions))
-            await card_queries.save_card(session, sent)
+            await session.run_sync(lambda sync: first(sync.connection()))
             # A lead's first card starts its wait (one timer each, whatever the chats).
             await schedule_lead_timers(
-                session,
-                lead=lead,
-                chat_id=chat_id,
-                timers=self.config.timers_of(lead.site_key),
-                now=self.clock(),
-            )
-
-    async def _catch_up(
-        self, session: AsyncSession, lead_id: int, chat_id: int, shown: tuple[object, ...]
-    ) -> None:
-        """A first card: whatever changed the lead while it was drawn (a rule acts at once)
-        did not know of this card, so its refresh missed it; the lead's lock (which each
-        change takes too, `refresh_cards`) makes sure one of the two sees the other."""
-        current = await card_queries.lock_lead(session, lead_id)
-        if current is None:
-            return
-        now = _stamp(current, await card_queries.history_of(session, lead_id))
-        if now != shown:
-            await enqueue_job(
-                session,
-                NOTIFY,
-                CardPayload(lead_id=lead_id, chat_id=chat_id, reason="updated"),
-                dedupe_key=refresh_card_key(
-                    lead_id, chat_id, "s" + hashlib.sha256(repr(now).encode()).hexdigest()[:16]
-                ),
+                session, lead=lead, chat_id=chat_id, timers=timers, now=self.clock()
             )
 
     async def send_summary(self, summary: BurstSummaryPayload) -> None:
@@ -291,17 +270,6 @@ class CardNotifier:
                     alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
-
-
-def _stamp(lead: Lead, actions: Sequence[Action]) -> tuple[object, ...]:
-    """What a card shows that a change of the lead alters: its version and owner, and its
-    actions with their outcomes."""
-    return (
-        lead.version,
-        lead.status_code,
-        lead.taken_by,
-        tuple((action.id, action.outcome, action.detail) for action in actions),
-    )
 
 
 def _hash(rendered: RenderedCard) -> str:

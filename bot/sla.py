@@ -62,6 +62,12 @@ def starts_timers(lead: Lead, timers: SiteTimers) -> bool:
     return has_timer and lead.taken_by is None and lead.status_code == LeadStatus.NEW
 
 
+def sets_timers(lead: Lead, timers: SiteTimers) -> bool:
+    """Whether a lead's first card sets its timers: it `starts_timers`, and it is live
+    (not a `sync` backfill)."""
+    return starts_timers(lead, timers) and LeadOrigin(lead.origin).is_live
+
+
 async def schedule_lead_timers(
     session: AsyncSession, *, lead: Lead, chat_id: int, timers: SiteTimers, now: datetime
 ) -> None:
@@ -72,9 +78,7 @@ async def schedule_lead_timers(
     A card that goes out after the reminder was due (a long queue, a chat added late) gets
     its reply at once: the timer, which ran before this card existed, did not see it."""
     assert lead.id is not None
-    if not starts_timers(lead, timers):
-        return
-    if not LeadOrigin(lead.origin).is_live:
+    if not sets_timers(lead, timers):
         return
     steps = (
         (SLA_REMIND, timers.remind_after, sla_remind_key(lead.id)),

@@ -11,6 +11,7 @@ valid number of a real numbering plan gives an empty string (`normalize_phone`) 
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -30,6 +31,9 @@ class InvalidPhone(ValueError):
     """Not a phone number that can be dialled."""
 
 
+# A card draws its lead's phone in its text and its buttons, in each chat, at each edit:
+# the same few numbers over and over, each parse a millisecond.
+@functools.lru_cache(maxsize=4096)
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """E.164 (`+` and ASCII digits), or "" when `raw` is not a number that can be dialled."""
     text = _RUSSIAN_TRUNK_AFTER_PLUS.sub("8", raw)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, true, update
+from sqlalchemy import BindParameter, Connection, Table, and_, bindparam, func, or_, true, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,8 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.jobs import NOTIFY, CardPayload, refresh_card_key
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead, Manager
-from storage.queries.jobs import enqueue_job, retry_dead
+from storage.queries.jobs import enqueue_in, enqueue_job, retry_dead
 from storage.tables import table_of
+
+# What a card shows that a change of its lead alters: the lead's version, status and
+# owner, and its actions with their outcomes.
+CardStamp = tuple[object, ...]
 
 
 async def find_card(session: AsyncSession, *, lead_id: int, chat_id: int) -> Card | None:
@@ -71,18 +79,21 @@ class CardContext:
     manager: Manager | None
 
 
+_CHAT: BindParameter[int] = bindparam("chat_id")
+# Built once, as every card's first read: building it costs more than running it.
+_CARD_CONTEXT = (
+    select(Lead, Card, ChatState.blocked, Manager)
+    .outerjoin(Card, and_(col(Card.lead_id) == col(Lead.id), col(Card.chat_id) == _CHAT))
+    .outerjoin(ChatState, col(ChatState.chat_id) == _CHAT)
+    .outerjoin(Manager, and_(col(Manager.telegram_id) == _CHAT, col(Manager.active) == true()))
+    .where(col(Lead.id) == bindparam("lead_id"))
+)
+
+
 async def card_context(session: AsyncSession, *, lead_id: int, chat_id: int) -> CardContext | None:
     """None when the lead is gone."""
-    query = (
-        select(Lead, Card, ChatState.blocked, Manager)
-        .outerjoin(Card, and_(col(Card.lead_id) == col(Lead.id), col(Card.chat_id) == chat_id))
-        .outerjoin(ChatState, col(ChatState.chat_id) == chat_id)
-        .outerjoin(
-            Manager, and_(col(Manager.telegram_id) == chat_id, col(Manager.active) == true())
-        )
-        .where(col(Lead.id) == lead_id)
-    )
-    row = (await session.exec(query)).first()
+    result = await session.exec(_CARD_CONTEXT, params={"lead_id": lead_id, "chat_id": chat_id})
+    row = result.first()
     if row is None:
         return None
     lead, card, blocked, manager = row
@@ -90,6 +101,51 @@ async def card_context(session: AsyncSession, *, lead_id: int, chat_id: int) -> 
 
 
 _CARD: Table = table_of(Card)
+_LEAD: Table = table_of(Lead)
+_ACTION: Table = table_of(Action)
+# Built once (building one costs more than running it): the first card's look at its lead,
+# whose row it locks as `lock_lead` does, and the card's upsert for each dialect.
+_LOCKED_LEAD_STATE = (
+    core_select(_LEAD.c.version, _LEAD.c.status_code, _LEAD.c.taken_by)
+    .where(_LEAD.c.id == bindparam("lead_id"))
+    .with_for_update()
+)
+_ACTION_STATES = (
+    core_select(_ACTION.c.id, _ACTION.c.outcome, _ACTION.c.detail)
+    .where(_ACTION.c.lead_id == bindparam("lead_id"))
+    .order_by(_ACTION.c.id)
+)
+
+
+def _card_upsert(insert: Any) -> Any:
+    statement = insert(_CARD).values(
+        {
+            name: bindparam(name)
+            for name in (
+                "lead_id",
+                "chat_id",
+                "message_id",
+                "content_hash",
+                "created_at",
+                "updated_at",
+            )
+        }
+    )
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_CARD.c.lead_id, _CARD.c.chat_id],
+        set_={
+            "message_id": excluded.message_id,
+            "content_hash": excluded.content_hash,
+            "updated_at": excluded.updated_at,
+        },
+    )
+
+
+_UPSERT_CARD = {
+    "postgresql": _card_upsert(postgresql.insert),
+    "sqlite": _card_upsert(sqlite.insert),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,25 +164,53 @@ def record_card(connection: Connection, sent: SentCard) -> None:
     caller's transaction: `Database.run_in_transaction` runs it in one hop (on SQLite, in
     the writer thread)."""
     now = utcnow()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(_CARD).values(
-        lead_id=sent.lead_id,
-        chat_id=sent.chat_id,
-        message_id=sent.message_id,
-        content_hash=sent.content_hash,
-        created_at=now,
-        updated_at=now,
-    )
-    excluded = statement.excluded
     connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[_CARD.c.lead_id, _CARD.c.chat_id],
-            set_={
-                "message_id": excluded.message_id,
-                "content_hash": excluded.content_hash,
-                "updated_at": excluded.updated_at,
-            },
-        )
+        _UPSERT_CARD[connection.dialect.name],
+        {
+            "lead_id": sent.lead_id,
+            "chat_id": sent.chat_id,
+            "message_id": sent.message_id,
+            "content_hash": sent.content_hash,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+def record_first_card(connection: Connection, sent: SentCard, *, shown: CardStamp) -> None:
+    """Record a lead's first card in a chat, drawn from what `shown` stamps. Whatever
+    changed the lead while it was drawn (a rule acts at once) did not know of this card,
+    so its refresh missed it; the lead's lock (which each change takes too,
+    `refresh_cards`) makes sure one of the two sees the other: here, an edit is queued."""
+    state = connection.execute(_LOCKED_LEAD_STATE, {"lead_id": sent.lead_id}).first()
+    if state is not None:
+        actions = connection.execute(_ACTION_STATES, {"lead_id": sent.lead_id}).all()
+        now = _stamp(state.version, state.status_code, state.taken_by, actions)
+        if now != shown:
+            enqueue_in(
+                connection,
+                NOTIFY,
+                CardPayload(lead_id=sent.lead_id, chat_id=sent.chat_id, reason="updated"),
+                dedupe_key=refresh_card_key(
+                    sent.lead_id,
+                    sent.chat_id,
+                    "s" + hashlib.sha256(repr(now).encode()).hexdigest()[:16],
+                ),
+            )
+    record_card(connection, sent)
+
+
+def card_stamp(lead: Lead, actions: Sequence[Action]) -> CardStamp:
+    """The stamp of a card drawn from `lead` and its `actions`."""
+    return _stamp(lead.version, lead.status_code, lead.taken_by, actions)
+
+
+def _stamp(version: int, status: int, owner: int | None, actions: Sequence[Any]) -> CardStamp:
+    return (
+        version,
+        status,
+        owner,
+        tuple((action.id, action.outcome, action.detail) for action in actions),
     )
 
 
@@ -236,10 +320,13 @@ async def retry_failed_action(session: AsyncSession, *, lead_id: int) -> Action 
     return action
 
 
+_HISTORY = (
+    select(Action).where(col(Action.lead_id) == bindparam("lead_id")).order_by(col(Action.id))
+)
+
+
 async def history_of(session: AsyncSession, lead_id: int) -> list[Action]:
-    result = await session.exec(
-        select(Action).where(Action.lead_id == lead_id).order_by(col(Action.id))
-    )
+    result = await session.exec(_HISTORY, params={"lead_id": lead_id})
     return list(result.all())
 
 

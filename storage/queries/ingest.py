@@ -34,12 +34,12 @@ from storage.models import (
     InboxEvent,
     InboxOutcome,
     Job,
-    JobStatus,
     Lead,
     LeadOrigin,
     Manager,
     Payment,
 )
+from storage.queries.jobs import job_row
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
 from storage.tables import table_of
 
@@ -47,7 +47,6 @@ LeadKey = tuple[str, int]
 # Fields a later event never clears: Flexbe sends partial groups, and an empty value
 # in a `pay` event must not wipe what the `lead` event said.
 _KEEP_WHEN_EMPTY = frozenset(LEAD_FIELDS) - {"status_code", "status_name"}
-_DEFAULT_MAX_ATTEMPTS = Job.model_fields["max_attempts"].default
 # Core tables: bulk statements skip the ORM's per-object bookkeeping.
 _LEAD: Table = table_of(Lead)
 _PAYMENT: Table = table_of(Payment)
@@ -336,11 +335,11 @@ def _write_jobs(
         keys = _job_keys(plan, leads)
         for (chat, reason, _), key in zip(plan.notify, keys, strict=False):
             card = CardPayload(lead_id=lead_id, chat_id=chat, reason=reason)
-            rows[key] = _job_row(NOTIFY.name, card.dump(), key, card.queue, now)
+            rows[key] = job_row(NOTIFY.name, card.dump(), key, card.queue, now)
         if plan.rules:
             # No queue: the rules act at once, whatever the chats' backlog of cards.
             key = keys[-1]
-            rows[key] = _job_row(RULES_APPLY.name, LeadTimerPayload(lead_id).dump(), key, None, now)
+            rows[key] = job_row(RULES_APPLY.name, LeadTimerPayload(lead_id).dump(), key, None, now)
     if not rows:
         return set()
     existing = connection.execute(_EXISTING_JOBS, {"keys": list(rows)})
@@ -348,23 +347,6 @@ def _write_jobs(
         rows.pop(key)
     _INSERT_JOBS.rows(connection, list(rows.values()))
     return set(rows)
-
-
-def _job_row(
-    kind: str, payload: dict[str, Any], key: str, queue: str | None, now: datetime
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "payload": payload,
-        "dedupe_key": key,
-        "queue": queue,
-        "status": JobStatus.PENDING.value,
-        "attempts": 0,
-        "max_attempts": _DEFAULT_MAX_ATTEMPTS,
-        "run_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def _write_inbox(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import Connection, Table, delete, func, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.jobs import JobKind, P, Queued
 from storage.clock import utcnow
 from storage.models import COUNTED_SQL, UNFINISHED_SQL, Job, JobAttempt, JobStatus
+from storage.tables import table_of
+
+_JOB: Table = table_of(Job)
+_DEFAULT_MAX_ATTEMPTS = Job.model_fields["max_attempts"].default
 
 
 async def enqueue_job(
@@ -81,6 +86,35 @@ async def enqueue(
             raise
         return existing, False
     return job, True
+
+
+def job_row(
+    kind: str, payload: dict[str, Any], key: str, queue: str | None, now: datetime
+) -> dict[str, Any]:
+    """A new pending job's row, due now, for Core statements (bulk intake, `enqueue_in`)."""
+    return {
+        "kind": kind,
+        "payload": payload,
+        "dedupe_key": key,
+        "queue": queue,
+        "status": JobStatus.PENDING.value,
+        "attempts": 0,
+        "max_attempts": _DEFAULT_MAX_ATTEMPTS,
+        "run_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def enqueue_in(connection: Connection, kind: JobKind[P], payload: P, *, dedupe_key: str) -> bool:
+    """`enqueue_job`, due now, for synchronous work in the caller's transaction
+    (`Database.run_in_transaction`): one insert that a job of the same key already there
+    turns into nothing. True when the job was added."""
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    queue = payload.queue if isinstance(payload, Queued) else None
+    row = job_row(kind.name, payload.dump(), dedupe_key, queue, utcnow())
+    statement = insert(_JOB).values(row).on_conflict_do_nothing(index_elements=[_JOB.c.dedupe_key])
+    return bool(connection.execute(statement).rowcount)
 
 
 async def _by_dedupe_key(session: AsyncSession, dedupe_key: str) -> Job | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import BindParameter, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,17 +49,14 @@ def lead_moment(lead: Lead) -> datetime:
     return lead.created_at or lead.received_at
 
 
-def earlier_leads_query(lead: Lead, window: timedelta) -> Any:
-    """The leads before `lead` within `window` with its phone or e-mail, latest first;
-    None when it has neither contact."""
+def _earlier_leads(*, by_phone: bool, by_email: bool) -> Any:
+    lead_id: BindParameter[int] = bindparam("lead_id")
+    moment: BindParameter[datetime] = bindparam("moment")
     contacts = []
-    if lead.client_phone_normalized:
-        contacts.append(col(Lead.client_phone_normalized) == lead.client_phone_normalized)
-    if lead.client_email_normalized:
-        contacts.append(col(Lead.client_email_normalized) == lead.client_email_normalized)
-    if not contacts or lead.id is None:
-        return None
-    moment = lead_moment(lead)
+    if by_phone:
+        contacts.append(col(Lead.client_phone_normalized) == bindparam("phone"))
+    if by_email:
+        contacts.append(col(Lead.client_email_normalized) == bindparam("email"))
     # Only the columns the badge counts with: a lead's row carries its raw form, and a client
     # who has written fifty times would cost fifty of those on every card.
     return (
@@ -71,12 +68,12 @@ def earlier_leads_query(lead: Lead, window: timedelta) -> Any:
         )
         .where(
             or_(*contacts),
-            col(Lead.id) != lead.id,
-            col(Lead.created_at) >= moment - window,
+            col(Lead.id) != lead_id,
+            col(Lead.created_at) >= bindparam("since"),
             # Same second and an older id: a double submit is a repeat, its first not.
             or_(
                 col(Lead.created_at) < moment,
-                (col(Lead.created_at) == moment) & (col(Lead.id) < lead.id),
+                (col(Lead.created_at) == moment) & (col(Lead.id) < lead_id),
             ),
         )
         .order_by(col(Lead.created_at).desc(), col(Lead.id).desc())
@@ -84,13 +81,41 @@ def earlier_leads_query(lead: Lead, window: timedelta) -> Any:
     )
 
 
+# Built once for each set of contacts (every card looks up its lead's earlier ones): building
+# the statement costs more than running it.
+_EARLIER_LEADS = {
+    (phone, email): _earlier_leads(by_phone=phone, by_email=email)
+    for phone in (True, False)
+    for email in (True, False)
+    if phone or email
+}
+
+
+def earlier_leads_query(lead: Lead, window: timedelta) -> tuple[Any, dict[str, Any]] | None:
+    """The leads before `lead` within `window` with its phone or e-mail, latest first, and
+    the statement's parameters; None when it has neither contact."""
+    phone, email = lead.client_phone_normalized, lead.client_email_normalized
+    if not (phone or email) or lead.id is None:
+        return None
+    moment = lead_moment(lead)
+    params = {
+        "lead_id": lead.id,
+        "moment": moment,
+        "since": moment - window,
+        "phone": phone,
+        "email": email,
+    }
+    return _EARLIER_LEADS[(bool(phone), bool(email))], params
+
+
 async def find_repeat(session: AsyncSession, *, lead: Lead, window: timedelta) -> Repeat | None:
     """What the earlier leads with `lead`'s phone or e-mail within `window` say of it;
     None when there are none (or it has neither contact)."""
-    query = earlier_leads_query(lead, window)
-    if query is None:
+    found = earlier_leads_query(lead, window)
+    if found is None:
         return None
-    earlier = list((await session.exec(query)).all())
+    query, params = found
+    earlier = list((await session.exec(query, params=params)).all())
     if not earlier:
         return None
     latest = await session.get(Lead, earlier[0].id)

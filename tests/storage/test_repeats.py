@@ -80,11 +80,15 @@ async def test_the_look_up_reads_the_contact_indexes(database: Database) -> None
         for n in range(2000)
     ]
     *_, current = await _store(database, [*noise, _lead(9, NOW, phone=PHONE, email=EMAIL)])
-    query = earlier_leads_query(current, timedelta(days=90))
+    found = earlier_leads_query(current, timedelta(days=90))
+    assert found is not None
+    query, params = found
     async with database.write() as session:
         connection = await session.connection()
         await connection.exec_driver_sql("ANALYZE" if database.is_sqlite else "ANALYZE lead")
-        compiled = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        compiled = query.params(params).compile(
+            dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+        )
         explain = "EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN "
         rows = (await connection.execute(text(explain + str(compiled)))).all()
     plan = "\n".join(str(row[-1]) for row in rows)
