@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
-from bot.middlewares import is_admin
+from domain.team import is_admin
 
 
 class IsManager(Filter):

@@ -16,8 +16,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Act, AssignTo, CardPage, LeadAction, LeadWork, OpenLead, Page, Work
-from bot.middlewares import is_admin
 from domain.statuses import LeadStatus, PayStatus
+from domain.team import is_admin
 from integrations.phones import normalize_phone
 from storage.models import Manager
 

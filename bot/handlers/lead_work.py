@@ -29,7 +29,6 @@ from bot.callbacks import LeadWork, Work
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.keyboards import client_field_keyboard
-from bot.middlewares import is_admin
 from bot.scope import chat_scope
 from domain.jobs import (
     FLEXBE_CLIENT,
@@ -42,6 +41,7 @@ from domain.jobs import (
     pay_status_key,
 )
 from domain.statuses import PayStatus
+from domain.team import is_admin
 from integrations.amounts import format_amount, parse_amount
 from integrations.phones import normalize_phone
 from storage.clock import utcnow
