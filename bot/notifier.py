@@ -21,8 +21,10 @@ from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
+from bot.card_view import CardView, RenderedCard, site_title
+from bot.cards import render_plain, render_text
 from bot.config import BotConfig
+from bot.keyboards import card_keyboard
 from bot.sla import schedule_lead_timers, schedule_listed_timers, sets_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat
@@ -270,6 +272,11 @@ class CardNotifier:
                     alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
+
+
+def render_card(view: CardView) -> RenderedCard:
+    """The card as it goes out: its text (`bot.cards`) and its buttons (`bot.keyboards`)."""
+    return RenderedCard(render_text(view), card_keyboard(view))
 
 
 def _hash(rendered: RenderedCard) -> str:

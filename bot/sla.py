@@ -25,7 +25,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import CardView, site_title
+from bot.card_view import CardView, site_title
 from bot.config import BotConfig
 from bot.keyboards import card_keyboard
 from bot.summaries import lead_number, open_keyboard

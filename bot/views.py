@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import Act
-from bot.cards import CardView, RepeatBadge, site_title
+from bot.card_view import CardView, RepeatBadge, site_title
 from bot.config import BotConfig
 from bot.history import assigned_by, history_lines
 from domain.owners import is_ownership
