@@ -29,7 +29,7 @@ from bot.callbacks import LeadWork, Work
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.keyboards import client_field_keyboard
-from bot.scope import chat_scope
+from bot.scope import chat_scope, not_yours, tapped_lead
 from domain.jobs import (
     FLEXBE_CLIENT,
     FLEXBE_INVOICE,
@@ -83,15 +83,10 @@ async def tap(
     config: BotConfig,
     bot: Bot,
 ) -> None:
-    lead = await session.get(Lead, callback_data.lead_id)
+    lead = await tapped_lead(query, callback_data.lead_id, session, manager, config)
     message = query.message
-    if (
-        lead is None
-        or lead.id is None
-        or message is None
-        or not chat_scope(config, manager, message.chat).shows(lead.site_key)
-    ):
-        await query.answer(_("This lead is not yours to act on."), show_alert=True)
+    if lead is None or lead.id is None or message is None:
+        await query.answer(not_yours(), show_alert=True)
         return
     if lead.site_key not in config.flexbe_sites:
         await query.answer(_("The Flexbe API is not set up for this site."), show_alert=True)
@@ -248,7 +243,7 @@ async def _apply(
     """Check the answer and queue its edit; True when queued (or queued before)."""
     assert lead.id is not None
     if not chat_scope(config, manager, message.chat).shows(lead.site_key):
-        await message.reply(_esc(_("This lead is not yours to act on.")))
+        await message.reply(_esc(not_yours()))
         return False
     if lead.site_key not in config.flexbe_sites:
         await message.reply(_esc(_("The Flexbe API is not set up for this site.")))

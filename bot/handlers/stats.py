@@ -15,14 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import status_label
 from bot.config import BotConfig
-from bot.filters import IsManager
+from bot.filters import InChatScope, IsManager
 from bot.periods import window
-from bot.scope import ChatScope, chat_scope, not_here
+from bot.scope import ChatScope
 from bot.stats import Stats, compute
 from domain.jobs import STATS_CHART, ChartPayload, stats_chart_key
 from integrations.amounts import format_amount
 from storage.clock import utcnow
-from storage.models import Manager
 from storage.queries import reports
 from storage.queries.jobs import enqueue_job
 
@@ -57,14 +56,10 @@ async def stats(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    manager: Manager,
+    scope: ChatScope,
     config: BotConfig,
     i18n: I18n,
 ) -> None:
-    scope = chat_scope(config, manager, message.chat)
-    if scope.empty:
-        await message.answer(not_here())
-        return
     arguments = command.args or ""
     asked = parse_stats_arguments(arguments, config) if len(arguments) <= MAX_ARGUMENTS else ""
     if isinstance(asked, str):
@@ -151,5 +146,6 @@ def _numbers(numbers: Stats, config: BotConfig, *, by_site: bool) -> list[str]:
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsManager())
+    router.message.middleware(InChatScope())
     router.message.register(stats, Command("stats"))
     return router
