@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.callbacks import LeadWork, Work
 from bot.config import BotConfig
 from bot.filters import IsManager
+from bot.jobs import start_logged
 from bot.keyboards import client_field_keyboard
 from bot.scope import chat_scope, not_yours, tapped_lead
 from domain.jobs import (
@@ -46,8 +47,6 @@ from integrations.amounts import format_amount, parse_amount
 from integrations.phones import normalize_phone
 from storage.clock import utcnow
 from storage.models import Lead, Manager, PendingReply
-from storage.queries.cards import refresh_cards, start_action
-from storage.queries.jobs import enqueue_job
 from storage.queries.lead_work import (
     await_reply,
     awaited_reply,
@@ -381,21 +380,15 @@ async def _enqueue(
     manager: Manager,
 ) -> bool:
     """Queue the edit with its entry in the lead's history; False if the key was taken."""
-    job, created = await enqueue_job(session, kind, payload, dedupe_key=key, max_attempts=6)
-    if not created:
-        return False
-    action = await start_action(
+    started = await start_logged(
         session,
-        lead_id=payload.lead_id,
-        kind=payload.action,
+        kind,
+        payload,
+        dedupe_key=key,
         actor_id=manager.telegram_id,
         actor_name=manager.name,
     )
-    job.payload = replace(payload, action_id=action.id).dump()
-    action.job_id = job.id
-    session.add_all([job, action])
-    await refresh_cards(session, lead_id=payload.lead_id, cause=f"a{action.id}")
-    return True
+    return started is not None
 
 
 def _esc(text: str) -> str:
