@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.arguments import asked_here, sites_here
 from bot.callbacks import LeadsNav, LeadsPage, OpenLead
 from bot.cards import status_label
 from bot.config import BotConfig
@@ -33,7 +34,6 @@ LIST_PERIODS = ("today", "yesterday", "week", "month", "new", "unpaid")
 # Reached by the button of a recovery summary, not typed.
 PAGED_PERIODS = (*LIST_PERIODS, "recovered")
 MINE = "mine"
-MAX_ARGUMENTS = 200  # characters: two words and some space
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,25 +44,11 @@ class ListSpec:
     subset: str = ""
 
 
-def parse_list_arguments(arguments: str, config: BotConfig) -> ListSpec | str:
-    """The list asked for, or the word that is neither a period nor a site."""
-    period, subset = "today", ""
-    for word in arguments.lower().split():
-        if word in LIST_PERIODS:
-            period = word
-        elif word == MINE or word in config.site_names:
-            subset = word
-        else:
-            return word
-    return ListSpec(period, subset)
-
-
 def usage(scope: ChatScope, config: BotConfig) -> str:
-    sites = [key for key in sorted(config.site_names) if scope.shows(key)]
     return _(
         "Use /leads [today|yesterday|week|month|new|unpaid] [mine|site], "
         "e.g. /leads week mine. Sites here: {sites}."
-    ).format(sites=", ".join(sites) or "—")
+    ).format(sites=sites_here(scope, config))
 
 
 async def list_leads(
@@ -73,17 +59,18 @@ async def list_leads(
     scope: ChatScope,
     config: BotConfig,
 ) -> None:
-    arguments = command.args or ""
-    spec = parse_list_arguments(arguments, config) if len(arguments) <= MAX_ARGUMENTS else ""
-    if isinstance(spec, str):
-        unknown = _("Unknown period or site: {word}.").format(word=spec[:32]) + " " if spec else ""
-        await message.answer(unknown + usage(scope, config), parse_mode=None)
+    asked = await asked_here(
+        message,
+        command.args or "",
+        scope,
+        config,
+        periods=LIST_PERIODS,
+        subsets=(MINE,),
+        usage=usage,
+    )
+    if asked is None:
         return
-    if spec.subset not in ("", MINE) and not scope.shows(spec.subset):
-        await message.answer(
-            _("Leads of {site} are not shown in this chat.").format(site=spec.subset)
-        )
-        return
+    spec = ListSpec(*asked)
     text, keyboard = await _page(session, spec, scope, manager, config, cursor=None, newer=False)
     await message.answer(text, reply_markup=keyboard)
 
