@@ -1,7 +1,8 @@
 """The package-level import graph of leadrelay, checked against the layering.
 
 Prints each package and the project packages it imports, then every import that goes up
-the layers (or to a package that is not a layer) and every cycle; exits 1 if there is any.
+the layers (or to a package that is not a layer) and every cycle, between packages or
+between the modules of one package; exits 1 if there is any.
 Every import counts, also one inside a function or under `TYPE_CHECKING`: a lazy import is
 still a dependency. `tests/test_layers.py` runs it, so the layering cannot regress.
 
@@ -99,6 +100,38 @@ def cycles(graph: Graph) -> list[list[str]]:
     return found
 
 
+def module_graph(root: Path, package: str) -> Graph:
+    """The imports between the modules of one package: `from bot import jobs` and
+    `from bot.jobs import x` both lead to `bot.jobs`. A module's import of its own package
+    (its `__init__`) counts as any other; Python's running of the parents' `__init__` first
+    does not."""
+    modules: dict[str, Path] = {}
+    for path in sorted((root / package).rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: Graph = {module: {} for module in modules}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        package_parts = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package_parts[: len(package_parts) - node.level + 1] if node.level else []
+                source = ".".join([*base, node.module] if node.module else base)
+                names = [
+                    f"{source}.{alias.name}" if f"{source}.{alias.name}" in modules else source
+                    for alias in node.names
+                ]
+            else:
+                continue
+            for name in names:
+                if name in modules and name != module:
+                    where = f"{path.relative_to(root)}:{node.lineno}"
+                    graph[module].setdefault(name, []).append(where)
+    return graph
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
@@ -107,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     for package in ALLOWED:
         print(f"{package} -> {', '.join(sorted(graph[package])) or '(nothing)'}")
     problems = violations(graph) + ["cycle: " + " -> ".join(cycle) for cycle in cycles(graph)]
+    for package in ALLOWED:
+        problems += [
+            "module cycle: " + " -> ".join(cycle)
+            for cycle in cycles(module_graph(args.root, package))
+        ]
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
