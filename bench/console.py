@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.metrics import free_port  # noqa: E402
+from console.filters import cursor  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from webhooks.console.filters import cursor  # noqa: E402
 
 LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
 BENCH_DATABASE = "leadrelay_bench_console"

@@ -9,9 +9,9 @@ from fastapi import FastAPI, Response
 
 from config.settings import Settings
 from config.telegram_webhook import derive_webhook_secrets
+from console.install import install_console
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
-from webhooks.console.install import install_console
 from webhooks.deps import MetricsAuthDep
 from webhooks.fast_path import IntakeFirstApp
 from webhooks.intake import Intake

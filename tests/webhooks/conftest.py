@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -32,8 +33,9 @@ def make_settings() -> Settings:
     )
 
 
-@pytest.fixture
-async def app(database: Database) -> AsyncIterator[FastAPI]:
+@asynccontextmanager
+async def serving(database: Database) -> AsyncIterator[FastAPI]:
+    """The web app of `make_settings()` over `database`, its sites stored; closed after."""
     settings = make_settings()
     async with database.write() as session:
         await ensure_sites(session, [(s.key, s.display_name) for s in settings.sites])
@@ -42,10 +44,22 @@ async def app(database: Database) -> AsyncIterator[FastAPI]:
     await application.state.intake.aclose()
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://leadrelay.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def app(database: Database) -> AsyncIterator[FastAPI]:
+    async with serving(database) as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as http:
         yield http
 
 

@@ -1,4 +1,5 @@
-"""The console over HTTP: log in as a browser would, reading the CSRF token from the page."""
+"""The console over HTTP, on the web app as the service mounts it: log in as a browser
+would, reading the CSRF token from the page."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.webhooks.conftest import ADMIN_TOKEN, TOKEN
-from webhooks.console.access import Console
+from console.access import Console
+from storage.database import Database
+from tests.webhooks.conftest import ADMIN_TOKEN, TOKEN, http_client, serving
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -32,6 +34,18 @@ class Delays:
 
     async def __call__(self, seconds: float) -> None:
         self.seconds.append(seconds)
+
+
+@pytest.fixture
+async def app(database: Database) -> AsyncIterator[FastAPI]:
+    async with serving(database) as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as http:
+        yield http
 
 
 @pytest.fixture

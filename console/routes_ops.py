@@ -10,15 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
+from console.access import AdminSession, Console, ConsoleDep, Form
+from console.filters import cursor, read_cursor
+from console.i18n import translator
+from console.labels import Labels
+from console.render import language_of
 from integrations.health import check_all
 from storage.models import InboxOutcome, JobStatus
 from storage.queries import browse, inbox, team
 from storage.queries import jobs as job_queries
-from webhooks.console.access import AdminSession, Console, ConsoleDep, Form
-from webhooks.console.filters import cursor, read_cursor
-from webhooks.console.i18n import translator
-from webhooks.console.labels import Labels
-from webhooks.console.render import language_of
 from webhooks.intake import Unreadable
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from webhooks.console.catalog_ru import RU
+from console.catalog_ru import RU
 
 LANGUAGES = ("en", "ru")
 

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs
 from fastapi import Depends, Request
 
 from config.settings import Settings
+from console.past_days import PastDays
+from console.render import Renderer
+from console.security import COOKIE, FailedLogins, Session
 from storage.database import Database
-from webhooks.console.past_days import PastDays
-from webhooks.console.render import Renderer
-from webhooks.console.security import COOKIE, FailedLogins, Session
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 

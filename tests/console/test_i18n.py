@@ -6,10 +6,10 @@ import ast
 import re
 from pathlib import Path
 
-from webhooks.console.catalog_ru import RU
-from webhooks.console.labels import ORIGIN_WORDS, OUTCOME_WORDS, STATUS_WORDS
+from console.catalog_ru import RU
+from console.labels import ORIGIN_WORDS, OUTCOME_WORDS, STATUS_WORDS
 
-CONSOLE = Path(__file__).resolve().parents[3] / "webhooks" / "console"
+CONSOLE = Path(__file__).resolve().parents[2] / "console"
 _IN_TEMPLATE = re.compile(r"""_\(\s*(?:"([^"]*)"|'([^']*)')""")
 
 

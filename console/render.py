@@ -13,8 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from webhooks.console.i18n import LANGUAGES, translator
-from webhooks.console.security import COOKIE, SECURITY_HEADERS, Session, SessionSigner
+from console.i18n import LANGUAGES, translator
+from console.security import COOKIE, SECURITY_HEADERS, Session, SessionSigner
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

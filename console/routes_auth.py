@@ -8,11 +8,11 @@ import time
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from console.access import Console, ConsoleDep, Form, MaybeSession
+from console.i18n import LANGUAGES, translator
+from console.render import LANGUAGE_COOKIE, language_of
+from console.security import COOKIE, Session
 from storage.queries.console_logins import redeem_login_link
-from webhooks.console.access import Console, ConsoleDep, Form, MaybeSession
-from webhooks.console.i18n import LANGUAGES, translator
-from webhooks.console.render import LANGUAGE_COOKIE, language_of
-from webhooks.console.security import COOKIE, Session
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

@@ -12,12 +12,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
+from console import routes_auth, routes_ops, routes_view
+from console.access import Console, FormRefused, LoginRequired
+from console.i18n import translator
+from console.render import STATIC, Renderer, language_of
+from console.security import COOKIE, FailedLogins, SessionSigner
 from storage.database import Database
-from webhooks.console import routes_auth, routes_ops, routes_view
-from webhooks.console.access import Console, FormRefused, LoginRequired
-from webhooks.console.i18n import translator
-from webhooks.console.render import STATIC, Renderer, language_of
-from webhooks.console.security import COOKIE, FailedLogins, SessionSigner
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import xlsxwriter
 
+from console.filters import LeadFilters
 from storage.database import Database
 from storage.models import Lead
 from storage.queries import browse
-from webhooks.console.filters import LeadFilters
 
 BATCH = 1000
 CHUNK = 64 * 1024

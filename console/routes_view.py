@@ -9,19 +9,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
+from console.access import AdminSession, Console, ConsoleDep
+from console.chart import bar_chart
+from console.export import stream_csv, stream_xlsx
+from console.filters import LeadFilters, read_filters
+from console.i18n import translator
+from console.labels import Labels
+from console.render import language_of
+from console.security import Session
 from domain.statuses import PayStatus
 from storage.clock import utcnow
 from storage.models import JobStatus, LeadBase
 from storage.queries import browse, cards, overview, team
 from storage.queries.jobs import oldest_due, queue_depth
-from webhooks.console.access import AdminSession, Console, ConsoleDep
-from webhooks.console.chart import bar_chart
-from webhooks.console.export import stream_csv, stream_xlsx
-from webhooks.console.filters import LeadFilters, read_filters
-from webhooks.console.i18n import translator
-from webhooks.console.labels import Labels
-from webhooks.console.render import language_of
-from webhooks.console.security import Session
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE_SIZE = 50

@@ -16,8 +16,8 @@ from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome, Job, JobStatus, Lead, Manager
 from storage.queries.jobs import enqueue_job
 from testkit.factories import lead_event
+from tests.console.conftest import deliver, post_form
 from tests.webhooks.conftest import ADMIN_TOKEN, OTHER_TOKEN, TOKEN
-from tests.webhooks.console.conftest import deliver, post_form
 from webhooks.forms import encode_form
 
 DAY = 86_400
