@@ -12,10 +12,9 @@ from fastapi import Depends, Request
 from config.settings import Settings
 from console.past_days import PastDays
 from console.render import Renderer
+from console.reprocessing import Reprocess
 from console.security import COOKIE, FailedLogins, Session
 from storage.database import Database
-from webhooks.intake import Intake
-from webhooks.sites import SiteRegistry
 
 MAX_FORM_BYTES = 64 * 1024
 
@@ -34,8 +33,7 @@ class Console:
     database: Database
     renderer: Renderer
     failed_logins: FailedLogins
-    sites: SiteRegistry
-    intake: Intake
+    reprocess: Reprocess
     past_days: PastDays = field(default_factory=PastDays)
 
     def base_url(self, request: Request) -> str:

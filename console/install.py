@@ -16,10 +16,9 @@ from console import routes_auth, routes_ops, routes_view
 from console.access import Console, FormRefused, LoginRequired
 from console.i18n import translator
 from console.render import STATIC, Renderer, language_of
+from console.reprocessing import Reprocess
 from console.security import COOKIE, FailedLogins, SessionSigner
 from storage.database import Database
-from webhooks.intake import Intake
-from webhooks.sites import SiteRegistry
 
 PREFIX = "/admin"
 
@@ -29,8 +28,7 @@ def install_console(
     *,
     settings: Settings,
     database: Database,
-    intake: Intake,
-    sites: SiteRegistry,
+    reprocess: Reprocess,
 ) -> None:
     if settings.admin_token is None:
         return
@@ -46,8 +44,7 @@ def install_console(
         database=database,
         renderer=renderer,
         failed_logins=FailedLogins(),
-        sites=sites,
-        intake=intake,
+        reprocess=reprocess,
     )
     app.state.console = console
     app.include_router(routes_auth.router)

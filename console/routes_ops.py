@@ -15,11 +15,11 @@ from console.filters import cursor, read_cursor
 from console.i18n import translator
 from console.labels import Labels
 from console.render import language_of
+from console.reprocessing import SiteGone, StillUnreadable
 from integrations.health import check_all
 from storage.models import InboxOutcome, JobStatus
 from storage.queries import browse, inbox, team
 from storage.queries import jobs as job_queries
-from webhooks.intake import Unreadable
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 MAX_ID = 2**63 - 1
@@ -112,22 +112,21 @@ async def reprocess(
         return _back(request, console, "/admin/inbox", _("There is no such rejected event."))
     if kept.reprocessed_as is not None:
         return _back(request, console, "/admin/inbox", _("This event was re-processed already."))
-    site = console.sites.by_key(kept.site_key or "")
-    if site is None:
+    try:
+        stored = await console.reprocess(kept)
+    except SiteGone:
         return _back(
             request,
             console,
             "/admin/inbox",
             _("The site {site} is no longer configured.").format(site=kept.site_key or "?"),
         )
-    try:
-        stored = await console.intake.reprocess(site, kept)
-    except Unreadable as exc:
+    except StillUnreadable as exc:
         return _back(
             request,
             console,
             "/admin/inbox",
-            _("Event #{id} still cannot be read: {reason}").format(id=event_id, reason=exc.message),
+            _("Event #{id} still cannot be read: {reason}").format(id=event_id, reason=exc.reason),
         )
     async with console.database.write() as db:
         await inbox.mark_reprocessed(db, event_id=event_id, became=stored.event_id)

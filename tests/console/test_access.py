@@ -10,13 +10,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from console.security import FAILURE_LIMIT
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import ConsoleLogin
 from storage.queries.console_logins import create_login_link, hash_token
 from tests.console.conftest import Delays, csrf_of, log_in, post_form
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
-from webhooks.app import create_app
 
 PAGES = ["/admin", "/admin/leads", "/admin/leads/1", "/admin/inbox", "/admin/jobs", "/admin/sites"]
 
