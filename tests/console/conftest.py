@@ -12,12 +12,16 @@ import pytest
 from fastapi import FastAPI
 
 from console.access import Console
-from storage.database import Database
-from tests.webhooks.conftest import ADMIN_TOKEN, TOKEN, http_client, serving
+from tests.webhooks import conftest as web_tests
+from tests.webhooks.conftest import ADMIN_TOKEN, TOKEN
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+# The web tests' app (the console mounted on it, as the service does) and its client.
+app = web_tests.app
+client = web_tests.client
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -34,18 +38,6 @@ class Delays:
 
     async def __call__(self, seconds: float) -> None:
         self.seconds.append(seconds)
-
-
-@pytest.fixture
-async def app(database: Database) -> AsyncIterator[FastAPI]:
-    async with serving(database) as application:
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app) as http:
-        yield http
 
 
 @pytest.fixture

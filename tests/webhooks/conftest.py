@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -33,9 +32,8 @@ def make_settings() -> Settings:
     )
 
 
-@asynccontextmanager
-async def serving(database: Database) -> AsyncIterator[FastAPI]:
-    """The web app of `make_settings()` over `database`, its sites stored; closed after."""
+@pytest.fixture
+async def app(database: Database) -> AsyncIterator[FastAPI]:
     settings = make_settings()
     async with database.write() as session:
         await ensure_sites(session, [(s.key, s.display_name) for s in settings.sites])
@@ -44,22 +42,10 @@ async def serving(database: Database) -> AsyncIterator[FastAPI]:
     await application.state.intake.aclose()
 
 
-@asynccontextmanager
-async def http_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://leadrelay.test") as http:
-        yield http
-
-
-@pytest.fixture
-async def app(database: Database) -> AsyncIterator[FastAPI]:
-    async with serving(database) as application:
-        yield application
-
-
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(app) as http:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://leadrelay.test") as http:
         yield http
 
 
