@@ -41,7 +41,7 @@ from bench.server_process import ServerProcess  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from testkit.service import LEADRELAY, free_port, service_environment  # noqa: E402
-from webhooks.console.filters import cursor  # noqa: E402
+from console.filters import cursor  # noqa: E402
 
 BENCH_DATABASE = "leadrelay_bench_console"
 ADMIN_TOKEN = "bench-console-admin-Token-0123456789"

@@ -43,8 +43,8 @@ from bench.console import (  # noqa: E402
 )
 from bench.pg_database import drop_database, recreate_database  # noqa: E402
 from config.settings import Settings, SiteConfig  # noqa: E402
+from leadrelay.web import create_app  # noqa: E402
 from storage.database import Database  # noqa: E402
-from webhooks.app import create_app  # noqa: E402
 
 # A plan step that reads a big table whole: SQLite's `SCAN lead` (not `SCAN … USING
 # COVERING INDEX`, which is a range when bounded), PostgreSQL's `Seq Scan on lead`.

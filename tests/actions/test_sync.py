@@ -18,6 +18,7 @@ from sqlmodel import col, func, select
 from actions.sync import SyncSummary, parse_since, sync_site
 from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient, LeadsPage
 from integrations.ratelimit import SlidingWindowLimiter
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, Lead
@@ -26,7 +27,6 @@ from testkit.factories import lead_event
 from testkit.fakes.flexbe import FlexbeFake, send_webhook
 from testkit.fakes.server import serve_app
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
-from webhooks.app import create_app
 
 OLD = 1_700_000_000  # 2023: far outside any card window
 
@@ -162,8 +162,8 @@ async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
     from pydantic import SecretStr
 
     from config.settings import Settings, SiteConfig
+    from leadrelay.web import create_app
     from testkit.fakes.server import serve_app as serve
-    from webhooks.app import create_app
 
     fake, api_url = flexbe
     token = "sync-token-0123456789abcdef"

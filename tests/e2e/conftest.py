@@ -22,6 +22,7 @@ from jobs import signals
 from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
 from leadrelay.runtime import _build_telegram, _poll, rate_limits
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Manager, ManagerRole
@@ -32,7 +33,6 @@ from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import bound_socket, serve_app
 from testkit.fakes.telegram import TelegramFake
-from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 TOKEN = "e2e-site-token-0123456789"

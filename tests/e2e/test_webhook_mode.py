@@ -35,8 +35,8 @@ async def test_bot_sets_the_webhook_and_updates_arrive_through_the_web_role(
     assert len({path, header, SETTING}) == 3
 
     # The web role of this stack was built without the secret: rebuild its view of it.
+    from leadrelay.web import create_app
     from testkit.fakes.server import serve_app
-    from webhooks.app import create_app
 
     app = create_app(settings=settings, database=stack.database)
     async with serve_app(app) as web:

@@ -11,13 +11,13 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from leadrelay.web import create_app
 from storage.database import Database
 from storage.models import InboxEvent, Lead
 from storage.queries.sites import ensure_sites
 from testkit.factories import lead_event
 from tests.reliability.proxy import OutageProxy
 from tests.webhooks.conftest import TOKEN, make_settings
-from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 pytestmark = [
