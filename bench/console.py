@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pg_database import drop_database, recreate_database  # noqa: E402
 from bench.server_process import ServerProcess  # noqa: E402
+from console.filters import cursor  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from testkit.service import LEADRELAY, free_port, service_environment  # noqa: E402
-from console.filters import cursor  # noqa: E402
 
 BENCH_DATABASE = "leadrelay_bench_console"
 ADMIN_TOKEN = "bench-console-admin-Token-0123456789"
