@@ -32,13 +32,13 @@ from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import bound_socket, serve_app
 from testkit.fakes.telegram import TelegramFake
+
+# tests/browser takes these two from here.
+from tests.e2e.team import ADMIN as ADMIN
+from tests.e2e.team import ADMIN_TOKEN as ADMIN_TOKEN
+from tests.e2e.team import GROUP, MANAGER, RUSSIAN, TOKEN
 from webhooks.app import create_app
 from webhooks.forms import encode_form
-
-TOKEN = "e2e-site-token-0123456789"
-ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
-GROUP = -1001000
-ADMIN, MANAGER, RUSSIAN, OUTSIDER = 11, 22, 33, 999
 
 
 @dataclass
@@ -67,6 +67,14 @@ class Stack:
         assert response.status_code == 200, response.text
         return event
 
+    async def new_card(self, chat: int = GROUP) -> dict[str, Any]:
+        """Lead #414 comes in: its card, once `chat` has it."""
+        await self.new_lead()
+        await eventually(lambda: card_of(self.telegram, chat) is not None)
+        card = card_of(self.telegram, chat)
+        assert card is not None
+        return card
+
 
 async def eventually(check: Callable[[], bool], *, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
@@ -81,6 +89,11 @@ def card_of(telegram: TelegramFake, chat_id: int, num: int = 414) -> dict[str, A
         if f"#{num}</b>" in message["text"] or f"№{num}</b>" in message["text"]:
             return message
     return None
+
+
+def card_text(stack: Stack, chat: int = GROUP, num: int = 414) -> str:
+    """The card's text as the bot sent it (HTML), "" while the chat has none."""
+    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Manager
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN, Stack, card_of, eventually
+from tests.e2e.conftest import Stack, card_of, card_text, eventually
+from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -116,9 +117,7 @@ async def test_failed_lists_dead_jobs_and_retry_runs_them_again(stack: Stack) ->
         if b["text"] == "Processed"
     ]
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], data[0]["callback_data"])
-    await eventually(
-        lambda: "Flexbe refused" in str((card_of(stack.telegram, GROUP) or {}).get("text"))
-    )
+    await eventually(lambda: "Flexbe refused" in card_text(stack))
 
     def failed_listing() -> dict[str, Any] | None:
         # Found by its title: the admin's chat also gets the failure's alert, in any order.
@@ -142,9 +141,7 @@ async def test_failed_lists_dead_jobs_and_retry_runs_them_again(stack: Stack) ->
     await eventually(
         lambda: any(a["text"] == "Queued again." for a in stack.telegram.callback_answers)
     )
-    await eventually(
-        lambda: "Status: Processed" in str((card_of(stack.telegram, GROUP) or {}).get("text"))
-    )
+    await eventually(lambda: "Status: Processed" in card_text(stack))
     assert len(stack.flexbe.calls("changeLead")) == 2
 
 

@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from storage.database import Database
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, eventually, open_stack
+from tests.e2e.conftest import Stack, eventually, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

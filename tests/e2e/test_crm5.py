@@ -17,18 +17,8 @@ from storage.models import Manager
 from storage.queries.crm5 import crm5_link_of
 from testkit.factories import lead_event
 from testkit.fakes.crm5 import Crm5Fake
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -70,10 +60,6 @@ async def lead_with_company(
     num = int(event["data"]["num"])
     await eventually(lambda: card_of(stack.telegram, GROUP, num) is not None)
     return num
-
-
-def card_text(stack: Stack, chat: int = GROUP, num: int = 414) -> str:
-    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
 
 
 async def tap(stack: Stack, user: int, chat: int, label: str, num: int = 414) -> None:
@@ -190,8 +176,7 @@ async def test_company_id_reaches_the_contact_when_5crm_sends_one(stack: Stack) 
 
 
 async def test_no_company_field_no_company(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
 
     await tap(stack, MANAGER, GROUP, DEAL_EN)
 

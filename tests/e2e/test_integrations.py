@@ -6,18 +6,14 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, buttons, card_of, eventually, more_of
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def card_text(stack: Stack) -> str:
-    return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
-
-
 async def test_deal_button_creates_one_deal(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
     card = await more_of(stack, GROUP)
     deal = buttons(card)["📇 5CRM deal"]
 
@@ -31,8 +27,7 @@ async def test_deal_button_creates_one_deal(stack: Stack) -> None:
 
 
 async def test_call_now_later_and_cancel(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
     card = await more_of(stack, GROUP)
 
     stack.telegram.callback_update(
@@ -54,8 +49,7 @@ async def test_call_now_later_and_cancel(stack: Stack) -> None:
 
 
 async def test_cancel_with_nothing_scheduled_says_so(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
     card = await more_of(stack, GROUP)
 
     stack.telegram.callback_update(

@@ -8,17 +8,8 @@ import pytest
 from storage.database import Database
 from storage.models import Manager
 from storage.queries.team import ensure_admins
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, eventually, more_of, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -94,8 +85,7 @@ async def test_admin_alerts_speak_the_chosen_or_last_seen_language(database: Dat
         assert await language_of(stack, NEW_ADMIN) == ("ru", False)
         assert await language_of(stack, ADMIN) == ("en", True)
 
-        await stack.new_lead()
-        await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+        await stack.new_card()
         stack.crm5.outage.start((401, {"ans": "false", "error": "Invalid public_token"}))
         card = await more_of(stack, GROUP)
         stack.telegram.callback_update(

@@ -14,19 +14,8 @@ import pytest
 from storage.database import Database
 from storage.models import PendingReply
 from testkit.factories import lead_event
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    OUTSIDER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -36,11 +25,6 @@ MOMENT = r"\d\d\.\d\d\.\d{4} \d\d:\d\d"
 def text_of(stack: Stack, chat: int) -> str:
     """The card as the chat sees it."""
     return str((card_of(stack.telegram, chat) or {}).get("plain", ""))
-
-
-def html_of(stack: Stack, chat: int) -> str:
-    """The card as the bot sent it."""
-    return str((card_of(stack.telegram, chat) or {}).get("text", ""))
 
 
 async def cards(stack: Stack) -> dict[str, Any]:
@@ -105,10 +89,10 @@ async def test_a_reply_to_the_card_appends_a_note_in_both_languages(stack: Stack
 
     [first] = stack.flexbe.changes(1414)
     assert re.fullmatch(rf"{MOMENT} Max: Перезвонить после 18:00 <срочно>", first["note"])
-    group = html_of(stack, GROUP)
+    group = card_text(stack, GROUP)
     assert "🗒 <b>Note</b>" in group and "Перезвонить после 18:00 &lt;срочно&gt;" in group
     await eventually(lambda: "Max: заметка: готово" in text_of(stack, RUSSIAN))
-    assert "🗒 <b>Заметка</b>" in html_of(stack, RUSSIAN)
+    assert "🗒 <b>Заметка</b>" in card_text(stack, RUSSIAN)
 
     # The Russian manager adds one from his own chat: appended, both kept, in order.
     private = card_of(stack.telegram, RUSSIAN)
@@ -133,7 +117,7 @@ async def test_flexbes_own_note_is_on_the_card(stack: Stack) -> None:
     assert (await stack.webhook(event)).status_code == 200
 
     await eventually(lambda: "Звонить только вечером" in text_of(stack, GROUP))
-    assert "🗒 <b>Note</b>" in html_of(stack, GROUP)
+    assert "🗒 <b>Note</b>" in card_text(stack, GROUP)
 
 
 async def test_the_note_button_asks_once_and_the_answer_survives_a_restart(
@@ -188,7 +172,7 @@ async def test_the_client_button_corrects_phone_name_and_email(stack: Stack) -> 
     reply(stack, MANAGER, GROUP, question["message_id"], "8 (912) 345-67-89")
     await eventually(lambda: "Max: client's phone corrected: done" in text_of(stack, GROUP))
     assert stack.flexbe.changes(1414) == [{"client": {"phone": "+79123456789"}}]
-    assert 'href="tel:+79123456789">+79123456789</a>' in html_of(stack, GROUP)
+    assert 'href="tel:+79123456789">+79123456789</a>' in card_text(stack, GROUP)
     await eventually(lambda: "Max: телефон клиента исправлен: готово" in text_of(stack, RUSSIAN))
 
     # The Russian manager, in his own chat, in Russian.
@@ -197,7 +181,7 @@ async def test_the_client_button_corrects_phone_name_and_email(stack: Stack) -> 
     reply(stack, RUSSIAN, RUSSIAN, question["message_id"], "Пётр <Иванов>")
     await eventually(lambda: "Иван: имя клиента исправлено: готово" in text_of(stack, RUSSIAN))
     assert stack.flexbe.changes(1414)[1] == {"client": {"name": "Пётр <Иванов>"}}
-    assert "👤 Пётр &lt;Иванов&gt;" in html_of(stack, GROUP)
+    assert "👤 Пётр &lt;Иванов&gt;" in card_text(stack, GROUP)
 
     question = await ask(stack, RUSSIAN, RUSSIAN, "✏️ Клиент", "✉️ E-mail")
     # In a private chat the answer needs no reply: the question awaits it.

@@ -12,24 +12,10 @@ from sqlmodel import col, select
 
 from bot.callbacks import AssignTo
 from storage.models import Action, Job, Lead, Manager
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    OUTSIDER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of
+from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 OTHER_SITE, RETIRED = 44, 55
-
-
-def card_text(stack: Stack, chat: int) -> str:
-    return str((card_of(stack.telegram, chat) or {}).get("text", ""))
 
 
 def cards_in(stack: Stack, chat: int) -> list[dict[str, Any]]:

@@ -15,18 +15,8 @@ from sqlmodel import col, select
 from storage.database import Database
 from storage.models import Job
 from testkit.factories import lead_event
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TEL_LINKS = re.compile(r'href="tel:([^"]*)"')
@@ -36,10 +26,6 @@ TEL_LINKS = re.compile(r'href="tel:([^"]*)"')
 async def uk_stack(database: Database) -> AsyncIterator[Stack]:
     async with open_stack(database, site_region="GB") as running:
         yield running
-
-
-def card_text(stack: Stack) -> str:
-    return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
 
 
 async def post_lead(stack: Stack, phone: str, **fields: dict[str, Any]) -> dict[str, Any]:

@@ -18,17 +18,15 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Card, Job
 from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
     AheadClock,
     Stack,
     buttons,
     card_of,
+    card_text,
     eventually,
     open_stack,
 )
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 SLA = {"sla_remind_after": "15m", "sla_escalate_after": "30m"}
 REMINDER = "⏰ Nobody has taken this lead for"
@@ -138,7 +136,7 @@ async def test_untaken_lead_gets_one_reminder_then_one_alert_per_admin(
 
         # The alert's buttons act on the lead: taking it from there shows on the card.
         stack.telegram.callback_update(ADMIN, ADMIN, alert["message_id"], buttons(alert)["✋ Take"])
-        await eventually(lambda: "Ada" in (card_of(stack.telegram, GROUP) or {}).get("text", ""))
+        await eventually(lambda: "Ada" in card_text(stack))
 
 
 async def test_taking_the_lead_stops_both(database: Database) -> None:
@@ -184,9 +182,7 @@ async def test_a_status_change_seen_by_reconcile_stops_both(database: Database) 
             stack.database, list(stack.settings.sites), ReconcileSettings(), now=utcnow()
         )
         signals.notify_enqueued()
-        await eventually(
-            lambda: "Status: Processed" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-        )
+        await eventually(lambda: "Status: Processed" in card_text(stack))
 
         clock.advance(3600)
         await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
