@@ -123,6 +123,43 @@ async def more_of(
     return opened
 
 
+async def tap(
+    stack: Stack, label: str, *, user: int = MANAGER, chat: int = GROUP, num: int = 414
+) -> dict[str, Any]:
+    """`user` taps `label` on the card in `chat` (on its "More…" page when the first page
+    has no such button): the answer to the tap, once it is given."""
+    card = card_of(stack.telegram, chat, num)
+    assert card is not None, f"no card #{num} in chat {chat}"
+    if label not in buttons(card):
+        card = await more_of(stack, chat, user=user, num=num, showing=label)
+    answered = len(stack.telegram.callback_answers)
+    stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
+    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
+    return stack.telegram.callback_answers[answered]
+
+
+async def tap_at_once(stack: Stack, label: str, *users: int) -> None:
+    """Each of `users` taps `label` on the card's "More…" page in the group, one right after
+    the other (a double tap, two managers together): nothing waits for an answer."""
+    card = await more_of(stack, GROUP)
+    data = buttons(card)[label]
+    for user in users:
+        stack.telegram.callback_update(user, GROUP, card["message_id"], data)
+
+
+def last_text(stack: Stack, chat: int) -> str:
+    """The text of the chat's last message ("" in an empty chat)."""
+    messages = stack.telegram.chat(chat)
+    return str(messages[-1]["text"]) if messages else ""
+
+
+async def invite_code(stack: Stack) -> str:
+    """The admin asks for `/invite`: the code of the link the bot answers with."""
+    stack.telegram.message_update(ADMIN, "/invite")
+    await eventually(lambda: "t.me/leadrelay_test_bot?start=" in last_text(stack, ADMIN))
+    return last_text(stack, ADMIN).rsplit("start=", 1)[1].strip()
+
+
 class AheadClock:
     """Real time, moved ahead when the test says: jobs enqueued now are due at once,
     timers when the test has moved past them."""

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Job
-from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, tap_at_once
 from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 HOSTILE = '<b>Tom & "Jerry"</b> <script>'
@@ -48,11 +48,8 @@ async def test_status_button_changes_flexbe_and_edits_the_card(stack: Stack) -> 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_double_tap_and_two_managers_make_one_call(stack: Stack) -> None:
     await stack.new_card()
-    card = await more_of(stack, GROUP)
-    data = buttons(card)["Fulfilled"]
 
-    for user in (MANAGER, MANAGER, ADMIN):
-        stack.telegram.callback_update(user, GROUP, card["message_id"], data)
+    await tap_at_once(stack, "Fulfilled", MANAGER, MANAGER, ADMIN)
 
     await eventually(lambda: len(stack.telegram.callback_answers) == 4)
     await eventually(lambda: "Status: Fulfilled" in card_text(stack))

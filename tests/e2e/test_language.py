@@ -8,7 +8,15 @@ import pytest
 from storage.database import Database
 from storage.models import Manager
 from storage.queries.team import ensure_admins
-from tests.e2e.conftest import Stack, buttons, eventually, more_of, open_stack
+from tests.e2e.conftest import (
+    Stack,
+    buttons,
+    eventually,
+    invite_code,
+    last_text,
+    more_of,
+    open_stack,
+)
 from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -16,11 +24,6 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 HELP_EN = "Lead cards come here"
 HELP_RU = "Сюда приходят карточки заявок"
 NEW_ADMIN = 44
-
-
-def last_text(stack: Stack, chat: int) -> str:
-    messages = stack.telegram.chat(chat)
-    return messages[-1]["text"] if messages else ""
 
 
 async def language_of(stack: Stack, telegram_id: int) -> tuple[str, bool]:
@@ -51,9 +54,7 @@ async def choose(stack: Stack, user: int, name: str, language_code: str) -> None
 
 
 async def test_invited_manager_is_answered_in_the_app_language(stack: Stack) -> None:
-    stack.telegram.message_update(ADMIN, "/invite")
-    await eventually(lambda: "start=" in last_text(stack, ADMIN))
-    code = last_text(stack, ADMIN).rsplit("start=", 1)[1].strip()
+    code = await invite_code(stack)
 
     stack.telegram.message_update(555, f"/start {code}", language_code="ru", first_name="Ольга")
     await eventually(lambda: "Добро пожаловать" in last_text(stack, 555))

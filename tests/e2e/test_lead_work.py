@@ -14,7 +14,7 @@ import pytest
 from storage.database import Database
 from storage.models import PendingReply
 from testkit.factories import lead_event
-from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, open_stack
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, open_stack, tap
 from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -47,22 +47,10 @@ async def said(stack: Stack, chat: int, count: int) -> dict[str, Any]:
     return stack.telegram.chat(chat)[count]
 
 
-async def tap(stack: Stack, user: int, chat: int, label: str) -> dict[str, Any]:
-    """Tap the button `label` on the lead's card in `chat`; the answer to the tap."""
-    card = card_of(stack.telegram, chat)
-    assert card is not None
-    if label not in buttons(card):
-        card = await more_of(stack, chat, user=user, showing=label)
-    answered = len(stack.telegram.callback_answers)
-    stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
-    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
-    return stack.telegram.callback_answers[answered]
-
-
 async def ask(stack: Stack, user: int, chat: int, *labels: str) -> dict[str, Any]:
     """Tap through to a question (the card's button, then a choice's): the ForceReply."""
     before = len(stack.telegram.chat(chat))
-    await tap(stack, user, chat, labels[0])
+    await tap(stack, labels[0], user=user, chat=chat)
     for label in labels[1:]:
         choice = await said(stack, chat, before)
         before = len(stack.telegram.chat(chat))
@@ -128,7 +116,7 @@ async def test_the_note_button_asks_once_and_the_answer_survives_a_restart(
         question = await ask(stack, MANAGER, GROUP, "📝 Note")
         assert "Lead #414: reply with the note to add." in question["text"]
         assert 'href="tg://user?id=22"' in question["text"], "the ForceReply is for Max"
-        again = await tap(stack, MANAGER, GROUP, "📝 Note")
+        again = await tap(stack, "📝 Note")
         assert again["text"] == "Reply to my question above."
         assert len(stack.telegram.chat(GROUP)) == 2, "the card and one question"
         fakes = (stack.telegram, stack.flexbe)
@@ -212,7 +200,7 @@ async def test_an_invoice_then_an_admin_marks_it_paid_once(stack: Stack) -> None
     await eventually(lambda: "Max: счёт: готово" in text_of(stack, RUSSIAN))
     assert "💳 15000.50 — ожидает оплаты" in text_of(stack, RUSSIAN)
 
-    refused = await tap(stack, MANAGER, GROUP, "✅ Mark paid")
+    refused = await tap(stack, "✅ Mark paid")
     assert refused["text"] == "Only an admin can mark a payment." and refused["show_alert"]
 
     card = card_of(stack.telegram, GROUP)
@@ -280,7 +268,7 @@ async def test_bad_answers_are_told_what_to_do_and_send_nothing(stack: Stack) ->
 
     # A reply to the bot's message that is no card (the client's choice of detail).
     before = len(stack.telegram.chat(GROUP))
-    await tap(stack, MANAGER, GROUP, "✏️ Client")
+    await tap(stack, "✏️ Client")
     choice = await said(stack, GROUP, before)
     assert "That message is not a lead card" in await answer_to(
         MANAGER, GROUP, choice["message_id"], "Заметка не туда"
@@ -306,7 +294,7 @@ async def test_bad_answers_are_told_what_to_do_and_send_nothing(stack: Stack) ->
     )
 
     # Taps by someone who may not act.
-    outsider = await tap(stack, OUTSIDER, GROUP, "📝 Note")
+    outsider = await tap(stack, "📝 Note", user=OUTSIDER)
     assert outsider["text"] == "Only the sales team can use these buttons."
     answered = len(stack.telegram.callback_answers)
     stack.telegram.callback_update(MANAGER, -1009999, 1, buttons(card)["📝 Note"])
@@ -345,7 +333,7 @@ async def test_a_refused_edit_is_told_on_the_card_and_retried_from_there(stack: 
     assert "🗒" not in text_of(stack, GROUP), "the card shows only what Flexbe took"
     assert "🔁 Retry" in buttons(card_of(stack.telegram, GROUP) or {})
 
-    await tap(stack, MANAGER, GROUP, "🔁 Retry")
+    await tap(stack, "🔁 Retry")
     await eventually(lambda: "Max: note: done" in text_of(stack, GROUP))
     assert "Перезвонить" in text_of(stack, GROUP)
     assert re.fullmatch(rf"{MOMENT} Max: Перезвонить", stack.flexbe.leads[1414]["note"])

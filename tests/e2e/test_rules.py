@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     eventually,
     more_of,
     open_stack,
+    tap,
 )
 from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN, TOKEN
 
@@ -73,18 +74,6 @@ def call_delays(stack: Stack) -> list[int | None]:
     return [None if "delays" not in body else int(body["delays"]) for body in bodies]
 
 
-async def tap(stack: Stack, num: int, label: str, *, user: int = MANAGER) -> str:
-    """Tap a button of the card (first page, else "More…") and return the tap's answer."""
-    card = card_of(stack.telegram, GROUP, num)
-    assert card is not None
-    if label not in buttons(card):
-        card = await more_of(stack, GROUP, user=user, num=num)
-    answered = len(stack.telegram.callback_answers)
-    stack.telegram.callback_update(user, GROUP, card["message_id"], buttons(card)[label])
-    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
-    return str(stack.telegram.callback_answers[-1]["text"])
-
-
 async def test_an_auto_call_rings_once_shows_the_rule_and_can_be_cancelled(
     database: Database,
 ) -> None:
@@ -98,9 +87,9 @@ async def test_an_auto_call_rings_once_shows_the_rule_and_can_be_cancelled(
         )
 
         # The manager's tap finds the rule's call: no second one.
-        assert await tap(stack, 501, "📞 Call now") == "Already done or in progress."
+        assert (await tap(stack, "📞 Call now", num=501))["text"] == "Already done or in progress."
         # Undone from the card, as a tap's call is.
-        assert await tap(stack, 501, "✖️ Cancel call") == "Cancelling the call…"
+        assert (await tap(stack, "✖️ Cancel call", num=501))["text"] == "Cancelling the call…"
         await eventually(lambda: "Max: cancel call: done" in card_text(stack, GROUP, 501))
         assert len(stack.comunik8.calls("lead/add")) == 1
         assert len(stack.comunik8.calls("lead/cancel")) == 1
@@ -122,7 +111,8 @@ async def test_a_delayed_call_and_a_status_and_the_tap_after_them(database: Data
         # Processed already: the card offers the next status, not this one again.
         assert "Fulfilled" in buttons(card_of(stack.telegram, GROUP, 502) or {})
         assert "Processed" not in buttons(await more_of(stack, GROUP, num=502))
-        assert await tap(stack, 502, "⏰ Call in 10 min") == "Already done or in progress."
+        answer = await tap(stack, "⏰ Call in 10 min", num=502)
+        assert answer["text"] == "Already done or in progress."
         assert len(stack.flexbe.changes(502)) == 1 and len(call_delays(stack)) == 1
 
 
@@ -131,7 +121,7 @@ async def test_a_deal_once_whoever_asks(database: Database) -> None:
         await send(stack, 503)
 
         await eventually(lambda: "Rule «CRM»: 5CRM deal: done" in card_text(stack, GROUP, 503))
-        assert await tap(stack, 503, "📇 5CRM deal") == "Already done or in progress."
+        assert (await tap(stack, "📇 5CRM deal", num=503))["text"] == "Already done or in progress."
         assert len(stack.crm5.deals) == 1
 
 
@@ -165,7 +155,7 @@ async def test_a_repeat_goes_to_the_earlier_leads_owner(database: Database) -> N
         now = int(utcnow().timestamp())
         await send(stack, 505, time=now - 3600)
         await eventually(lambda: card_of(stack.telegram, GROUP, 505) is not None)
-        assert await tap(stack, 505, "✋ Take") == "The lead is yours."
+        assert (await tap(stack, "✋ Take", num=505))["text"] == "The lead is yours."
 
         await send(stack, 506, time=now)
 

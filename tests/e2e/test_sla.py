@@ -139,6 +139,15 @@ async def test_untaken_lead_gets_one_reminder_then_one_alert_per_admin(
         await eventually(lambda: "Ada" in card_text(stack))
 
 
+async def an_hour_passes_quietly(stack: Stack, clock: AheadClock) -> None:
+    """An hour later, once the timers have run: no reminder and no alert."""
+    clock.advance(3600)
+    await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
+
+    assert reminders(stack) == []
+    assert alerts(stack) == []
+
+
 async def test_taking_the_lead_stops_both(database: Database) -> None:
     clock = AheadClock()
     async with sla_stack(database, clock) as stack:
@@ -146,11 +155,7 @@ async def test_taking_the_lead_stops_both(database: Database) -> None:
         stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["✋ Take"])
         await eventually(lambda: "✋ Take" not in buttons(card_of(stack.telegram, GROUP) or {}))
 
-        clock.advance(3600)
-        await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
-
-        assert reminders(stack) == []
-        assert alerts(stack) == []
+        await an_hour_passes_quietly(stack, clock)
         assert await jobs_of(database, SLA_REMINDER.name) == []
 
 
@@ -163,11 +168,7 @@ async def test_a_status_tap_stops_both(database: Database) -> None:
         )
         await eventually(lambda: bool(stack.flexbe.calls("changeLead")))
 
-        clock.advance(3600)
-        await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
-
-        assert reminders(stack) == []
-        assert alerts(stack) == []
+        await an_hour_passes_quietly(stack, clock)
 
 
 async def test_a_status_change_seen_by_reconcile_stops_both(database: Database) -> None:
@@ -184,11 +185,7 @@ async def test_a_status_change_seen_by_reconcile_stops_both(database: Database) 
         signals.notify_enqueued()
         await eventually(lambda: "Status: Processed" in card_text(stack))
 
-        clock.advance(3600)
-        await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
-
-        assert reminders(stack) == []
-        assert alerts(stack) == []
+        await an_hour_passes_quietly(stack, clock)
 
 
 async def test_outside_working_hours_the_wait_starts_next_morning(database: Database) -> None:
