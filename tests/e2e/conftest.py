@@ -60,16 +60,23 @@ class Stack:
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
 
-    async def new_lead(self, lead_id: int = 1414, **kwargs: Any) -> dict[str, Any]:
-        event = lead_event(lead_id, **kwargs)
-        self.flexbe.leads[lead_id] = event["data"]
+    async def post_lead(self, event: dict[str, Any]) -> None:
+        """Flexbe holds the lead of `event` and sends its webhook, which is answered 200."""
+        self.flexbe.leads[int(event["data"]["id"])] = event["data"]
         response = await self.webhook(event)
         assert response.status_code == 200, response.text
+
+    async def new_lead(self, lead_id: int = 1414, **kwargs: Any) -> dict[str, Any]:
+        event = lead_event(lead_id, **kwargs)
+        await self.post_lead(event)
         return event
 
-    async def new_card(self, chat: int = GROUP) -> dict[str, Any]:
-        """Lead #414 comes in: its card, once `chat` has it."""
-        await self.new_lead()
+    async def new_card(
+        self, chat: int = GROUP, *, event: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Lead #414 comes in (as `event` has it, or as `lead_event` makes it): its card,
+        once `chat` has it."""
+        await self.post_lead(event or lead_event(1414))
         await eventually(lambda: card_of(self.telegram, chat) is not None)
         card = card_of(self.telegram, chat)
         assert card is not None

@@ -54,9 +54,7 @@ async def lead_with_company(
         "value": company,
         "type": "text",
     }
-    stack.flexbe.leads[lead_id] = event["data"]
-    response = await stack.webhook(event)
-    assert response.status_code == 200, response.text
+    await stack.post_lead(event)
     num = int(event["data"]["num"])
     await eventually(lambda: card_of(stack.telegram, GROUP, num) is not None)
     return num

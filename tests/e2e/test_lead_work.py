@@ -101,8 +101,7 @@ async def test_a_reply_to_the_card_appends_a_note_in_both_languages(stack: Stack
 async def test_flexbes_own_note_is_on_the_card(stack: Stack) -> None:
     event = lead_event()
     event["data"]["note"] = "Звонить только вечером"
-    stack.flexbe.leads[1414] = event["data"]
-    assert (await stack.webhook(event)).status_code == 200
+    await stack.post_lead(event)
 
     await eventually(lambda: "Звонить только вечером" in text_of(stack, GROUP))
     assert "🗒 <b>Note</b>" in card_text(stack, GROUP)

@@ -61,9 +61,7 @@ async def send(
         event["data"]["page"]["url"] = page
     if utm_source is not None:
         event["data"]["utm"]["utm_source"] = utm_source
-    stack.flexbe.leads[lead_id] = event["data"]
-    response = await stack.webhook(event)
-    assert response.status_code == 200, response.text
+    await stack.post_lead(event)
 
 
 def call_delays(stack: Stack) -> list[int | None]:
