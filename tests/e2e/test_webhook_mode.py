@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from leadrelay.runtime import _run_bot
-from tests.e2e.conftest import MANAGER, Stack, eventually
+from tests.e2e.conftest import Stack, eventually
+from tests.e2e.team import MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 SETTING = "Hq3v0Zk_UyW7rE2bN9xLm4TfA6sJd1Pc"
