@@ -25,7 +25,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "webhooks": frozenset({"actions", "jobs", "integrations", "storage", "config", "domain"}),
     "bot": frozenset({"actions", "jobs", "integrations", "storage", "config", "domain"}),
     "actions": frozenset({"jobs", "integrations", "storage", "config", "domain"}),
-    "jobs": frozenset({"integrations", "storage", "config", "domain"}),
+    "jobs": frozenset({"storage"}),
     "integrations": frozenset({"storage", "config", "domain"}),
     "storage": frozenset({"config", "domain"}),
     "config": frozenset({"domain"}),

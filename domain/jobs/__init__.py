@@ -9,8 +9,9 @@ databases hold them, and a changed dedupe key would let a repeat through.
 A kind is declared once, in the module of its area, beside its payload and its keys:
 `cards` (a chat's cards, alerts and summaries), `buttons` (a button's call out, a
 manager's edit), `timers` (SLA, digest, rules) and `operations` (updates, reconcile,
-prune). Each `JobKind` says whether retention prunes its done jobs and whether it needs
-the bot; the sets below are read from them.
+prune); `limits` spells the rate-limit keys jobs spend. Each `JobKind` says whether
+retention prunes its done jobs and whether it needs the bot; the sets below are read from
+them.
 """
 
 from __future__ import annotations
@@ -78,6 +79,15 @@ from domain.jobs.kind import (
     slot,
     telegram_queue,
 )
+from domain.jobs.limits import (
+    FLEXBE_SITE_PREFIX,
+    TELEGRAM_CHAT_PREFIX,
+    TELEGRAM_GLOBAL_KEY,
+    Budget,
+    budget_of,
+    flexbe_keys,
+    telegram_keys,
+)
 from domain.jobs.operations import (
     PRUNE,
     RECONCILE,
@@ -140,11 +150,13 @@ __all__ = [
     "FLEXBE_INVOICE",
     "FLEXBE_NOTE",
     "FLEXBE_PAY",
+    "FLEXBE_SITE_PREFIX",
     "FLEXBE_STATUS",
     "KEPT_KINDS",
     "LEAD_EDIT_KINDS",
     "LEAD_QUEUE_PREFIX",
     "NOTIFY",
+    "P",
     "PRUNE",
     "PRUNED_KINDS",
     "RECONCILE",
@@ -156,12 +168,15 @@ __all__ = [
     "SLA_REMINDER",
     "STATS_CHART",
     "SYNC_REPORT",
+    "TELEGRAM_CHAT_PREFIX",
+    "TELEGRAM_GLOBAL_KEY",
     "TELEGRAM_KINDS",
     "TELEGRAM_QUEUE_PREFIX",
     "TELEGRAM_UPDATE",
     "ActionFailedPayload",
     "ActionPayload",
     "BlockedAlertPayload",
+    "Budget",
     "BurstSummaryPayload",
     "CardPayload",
     "ChartPayload",
@@ -172,7 +187,6 @@ __all__ = [
     "LeadMessagePayload",
     "LeadTimerPayload",
     "NoPayload",
-    "P",
     "Payload",
     "PayloadError",
     "Queued",
@@ -187,6 +201,7 @@ __all__ = [
     "asked_reconcile_key",
     "assigned_card_key",
     "blocked_alert_key",
+    "budget_of",
     "burst_summary_key",
     "call_key",
     "cancel_call_key",
@@ -194,6 +209,7 @@ __all__ = [
     "deal_key",
     "digest_key",
     "digest_message_key",
+    "flexbe_keys",
     "lead_queue",
     "left_out_when_none",
     "new_card_key",
@@ -212,6 +228,7 @@ __all__ = [
     "stats_chart_key",
     "status_key",
     "sync_report_key",
+    "telegram_keys",
     "telegram_queue",
     "update_key",
 ]

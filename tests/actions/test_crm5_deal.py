@@ -53,7 +53,7 @@ def settings_for(crm5: Crm5Fake) -> Settings:
     )
 
 
-async def prepare(database: Database) -> dict[str, object]:
+async def prepare(database: Database) -> ActionPayload:
     async with database.write() as session:
         await ensure_sites(session, [("okna", "Окна")])
         session.add(Manager(telegram_id=MAX, name="Max"))
@@ -79,10 +79,9 @@ async def prepare(database: Database) -> dict[str, object]:
         await link_crm5_manager(
             session, telegram_id=MAX, crm5_manager_id=2, crm5_manager_name="Петрова", linked_by=1
         )
-    payload = ActionPayload(
+    return ActionPayload(
         lead_id=stored.lead_id, site="okna", actor=MAX, action="deal", action_id=action.id
     )
-    return payload.dump()
 
 
 async def test_a_job_that_dies_midway_resumes_and_makes_each_once(
@@ -114,14 +113,14 @@ async def test_a_job_that_dies_midway_resumes_and_makes_each_once(
     assert len(crm5.calls("public/deal/add")) == 1
     assert {made["manager_id"] for made in (*crm5.deals, *crm5.contacts, *crm5.tasks)} == {"2"}
     async with database.read() as session:
-        lead_id = int(str(payload["lead_id"]))
+        lead_id = payload.lead_id
         assert set(await crm5_progress(session, lead_id=lead_id)) == {
             "deal",
             "company",
             "contact",
             "task",
         }
-        action = await session.get(Action, int(str(payload["action_id"])))
+        action = await session.get(Action, payload.action_id)
         assert action is not None and action.outcome == "ok"
         assert action.detail.startswith("5crm:created:")
 
@@ -134,7 +133,7 @@ async def test_progress_goes_with_the_lead(database: Database, crm5: Crm5Fake) -
     payload = await prepare(database)
     actions = LeadActions(database=database, settings=settings_for(crm5), sleep=no_sleep)
     await actions.create_deal(payload)
-    lead_id = int(str(payload["lead_id"]))
+    lead_id = payload.lead_id
 
     async with database.write() as session:
         lead = await session.get(Lead, lead_id)
