@@ -104,11 +104,10 @@ class LeadActions:
         self.alert_admins = tuple(dict.fromkeys(alert_admins))
         self.sleep = sleep
 
-    # The job handlers take the stored payload (a `domain.jobs.ActionPayload`) as the
-    # engine hands it over, and read it once.
+    # The job handlers take the payload as the engine read it (`domain.jobs.ActionPayload`,
+    # `LeadEditPayload`).
 
-    async def change_status(self, payload: dict[str, Any]) -> None:
-        job = ActionPayload.parse(payload)
+    async def change_status(self, job: ActionPayload) -> None:
         status = job.new_status()
         lead = await self._lead(job)
         try:
@@ -117,21 +116,20 @@ class LeadActions:
                 await flexbe.change_lead(lead.flexbe_id, status=status)
         except IntegrationError as error:
             if not error.retryable:
-                await self._fail(job, error)
+                await self.fail(job, error)
             raise
         async with self.database.write() as session:
             await set_lead_status(session, lead_id=job.lead_id, status=status)
             await self._done(session, job, ok=True)
 
-    async def edit_lead(self, payload: dict[str, Any]) -> None:
+    async def edit_lead(self, job: LeadEditPayload) -> None:
         """`changeLead` with the fields the manager gave; a note is appended to the lead's.
 
         The note sent is the stored note plus the new line, computed when the job runs: a
         retry after Flexbe took it but before we stored it sends the same text again, and a
         line already there (a sync brought it back first) is not added twice. The lead's
         edits run one at a time (`domain.jobs.lead_queue`), so two notes keep both."""
-        job = LeadEditPayload.parse(payload)
-        bookkeeping = ActionPayload.parse(payload)
+        bookkeeping = job.as_action()
         lead = await self._lead(bookkeeping)
         note = None if job.note is None else appended_note(lead.note, job.note)
         summ = None if job.pay_summ is None else Decimal(job.pay_summ)
@@ -150,7 +148,7 @@ class LeadActions:
                 )
         except IntegrationError as error:
             if not error.retryable:
-                await self._fail(bookkeeping, error)
+                await self.fail(bookkeeping, error)
             raise
         async with self.database.write() as session:
             await apply_lead_edit(
@@ -170,8 +168,7 @@ class LeadActions:
             )
             await self._done(session, bookkeeping, ok=True)
 
-    async def create_deal(self, payload: dict[str, Any]) -> None:
-        job = ActionPayload.parse(payload)
+    async def create_deal(self, job: ActionPayload) -> None:
         lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
         await self._run(job, self._deal(lead, site, job.actor))
@@ -216,8 +213,7 @@ class LeadActions:
             {"made": made, "manager": manager_name}, ensure_ascii=False
         )
 
-    async def queue_call(self, payload: dict[str, Any]) -> None:
-        job = ActionPayload.parse(payload)
+    async def queue_call(self, job: ActionPayload) -> None:
         lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
 
@@ -240,8 +236,7 @@ class LeadActions:
 
         await self._run(job, call())
 
-    async def cancel_call(self, payload: dict[str, Any]) -> None:
-        job = ActionPayload.parse(payload)
+    async def cancel_call(self, job: ActionPayload) -> None:
         lead = await self._lead(job)
         site = self.settings.site(lead.site_key)
 
@@ -268,17 +263,14 @@ class LeadActions:
             detail = await call
         except IntegrationError as error:
             if not error.retryable:
-                await self._fail(job, error)
+                await self.fail(job, error)
             raise
         async with self.database.write() as session:
             await self._done(session, job, ok=True, detail=detail)
 
-    async def fail(self, payload: dict[str, Any], error: BaseException) -> None:
+    async def fail(self, job: ActionPayload, error: BaseException) -> None:
         """The action will not succeed: say why on the card, where Retry is offered, and
         tell the admins. (The engine calls it when the job dies.)"""
-        await self._fail(ActionPayload.parse(payload), error)
-
-    async def _fail(self, job: ActionPayload, error: BaseException) -> None:
         code = failure_code(error)
         log.warning(
             "action %s on lead %s failed: %s",

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from actions.sync import SyncSummary, sync_site
 from config.settings import Settings, SiteConfig
@@ -36,7 +35,6 @@ from domain.jobs import (
     sync_report_key,
 )
 from integrations.flexbe import FlexbeClient
-from jobs.registry import JobContext
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import LeadOrigin
@@ -115,8 +113,7 @@ class Reconciler:
         self.options = options
         self.flexbe_client = flexbe_client
 
-    async def handle(self, payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG002
-        job = RECONCILE.parse(payload)
+    async def handle(self, job: ReconcilePayload) -> None:
         site = self.settings.site(job.site)
         chats = site.chats or tuple(self.settings.telegram_chats)
         since = utcnow() - self.options.window

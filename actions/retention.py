@@ -59,7 +59,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from domain.jobs import PRUNE, PRUNED_KINDS, NoPayload, prune_key
-from jobs.registry import JobContext
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxOutcome
@@ -220,6 +219,6 @@ class Pruner:
         self.database = database
         self.options = options
 
-    async def handle(self, payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG002
+    async def handle(self, _job: NoPayload) -> None:
         report = await prune(self.database, self.options, now=utcnow())
         log.info("retention removed %s", report.describe())

@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jobs import signals  # noqa: E402
-from jobs.registry import HandlerRegistry, JobContext  # noqa: E402
+from jobs.registry import HandlerRegistry, RawKind  # noqa: E402
 from jobs.runner import run_worker_process  # noqa: E402
 from jobs.store import ATTEMPT, JOB  # noqa: E402
 from jobs.worker import Worker  # noqa: E402
@@ -77,8 +77,8 @@ def noop_registry(
 ) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    @registry.handler(KIND)
-    async def noop(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+    @registry.handler(RawKind(KIND))
+    async def noop(_payload: dict[str, Any]) -> None:
         if on_run is not None:
             on_run()
         if work_seconds:
@@ -424,8 +424,8 @@ TIMER_KIND = "bench.timer"
 def with_timers(registry: HandlerRegistry, lateness: list[float]) -> HandlerRegistry:
     """Adds the timers' kind: each records how late it started after its due time."""
 
-    @registry.handler(TIMER_KIND)
-    async def timer(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+    @registry.handler(RawKind(TIMER_KIND))
+    async def timer(payload: dict[str, Any]) -> None:
         due = datetime.fromisoformat(payload["due"])
         lateness.append((utcnow() - due).total_seconds())
 

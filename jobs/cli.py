@@ -1,4 +1,8 @@
-"""`leadrelay jobs`: see what the queue holds, why a job failed, and retry or discard the dead."""
+"""`jobs`: see what the queue holds, why a job failed, and retry or discard the dead.
+
+`build_app` makes the commands for the caller's CLI (`leadrelay jobs`), which says where the
+database is.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from config.settings import ConfigError, get_settings
 from jobs.signals import publish
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus
@@ -18,20 +21,30 @@ from storage.queries import jobs as queries
 
 T = TypeVar("T")
 
-app = typer.Typer(
-    name="jobs",
-    help="Inspect the job queue; retry or discard dead jobs.",
-    no_args_is_help=True,
-    add_completion=False,
-)
+
+def build_app(database_url: Callable[[], str]) -> typer.Typer:
+    """The commands, on the database `database_url()` names: asked when one runs, so that
+    the caller reads its configuration (and refuses a wrong one) only then."""
+    app = typer.Typer(
+        name="jobs",
+        help="Inspect the job queue; retry or discard dead jobs.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def connect(context: typer.Context) -> None:
+        context.obj = database_url
+
+    app.command("list")(list_jobs)
+    for command in (show, retry, discard):
+        app.command()(command)
+    return app
 
 
-def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
-    try:
-        url = get_settings().database_url
-    except ConfigError as exc:
-        typer.secho(f"Invalid configuration:\n{exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+def _with_database(context: typer.Context, work: Callable[[Database], Awaitable[T]]) -> T:
+    database_url: Callable[[], str] = context.obj
+    url = database_url()
 
     async def main() -> T:
         database = Database(url)
@@ -55,8 +68,8 @@ def _line(job: Job) -> str:
     ).rstrip()
 
 
-@app.command("list")
 def list_jobs(
+    context: typer.Context,
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
@@ -71,7 +84,7 @@ def list_jobs(
             )
         return counts, jobs
 
-    counts, jobs = _with_database(work)
+    counts, jobs = _with_database(context, work)
     totals = {state.value: 0 for state in JobStatus}
     for count in counts:
         totals[count.status] = totals.get(count.status, 0) + count.count
@@ -87,8 +100,9 @@ def list_jobs(
         typer.echo(_line(job))
 
 
-@app.command()
-def show(job_id: Annotated[int, typer.Argument(help="The job's id.")]) -> None:
+def show(
+    context: typer.Context, job_id: Annotated[int, typer.Argument(help="The job's id.")]
+) -> None:
     """Show a job, its payload and every attempt with its error."""
 
     async def work(database: Database) -> tuple[Job | None, list[JobAttempt]]:
@@ -97,7 +111,7 @@ def show(job_id: Annotated[int, typer.Argument(help="The job's id.")]) -> None:
             attempts = await queries.job_attempts(session, job_id) if job else []
         return job, attempts
 
-    job, attempts = _with_database(work)
+    job, attempts = _with_database(context, work)
     if job is None:
         typer.secho(f"No job {job_id}.", fg="red", err=True)
         raise typer.Exit(1)
@@ -129,8 +143,8 @@ def show(job_id: Annotated[int, typer.Argument(help="The job's id.")]) -> None:
             typer.echo(f"       {attempt.error}")
 
 
-@app.command()
 def retry(
+    context: typer.Context,
     job_id: Annotated[int | None, typer.Argument(help="The dead job to retry.")] = None,
     all_dead: Annotated[bool, typer.Option("--all-dead", help="Retry every dead job.")] = False,
 ) -> None:
@@ -146,22 +160,23 @@ def retry(
             await publish(database)
         return revived
 
-    revived = _with_database(work)
+    revived = _with_database(context, work)
     if job_id is not None and not revived:
         typer.secho(f"Job {job_id} is not dead (or does not exist).", fg="red", err=True)
         raise typer.Exit(1)
     typer.echo(f"{revived} job(s) will run again.")
 
 
-@app.command()
-def discard(job_id: Annotated[int, typer.Argument(help="The dead job to delete.")]) -> None:
+def discard(
+    context: typer.Context, job_id: Annotated[int, typer.Argument(help="The dead job to delete.")]
+) -> None:
     """Delete a dead job and its attempts, for good."""
 
     async def work(database: Database) -> bool:
         async with database.write() as session:
             return await queries.discard_dead(session, job_id)
 
-    if not _with_database(work):
+    if not _with_database(context, work):
         typer.secho(f"Job {job_id} is not dead (or does not exist).", fg="red", err=True)
         raise typer.Exit(1)
     typer.echo(f"Job {job_id} discarded.")

@@ -1,9 +1,11 @@
-"""Rate limits as GCRA ("generic cell rate algorithm") arithmetic, and the keys jobs use.
+"""Rate limits as GCRA ("generic cell rate algorithm") arithmetic.
 
 A key's state is one number, its theoretical arrival time (`tat`, Unix seconds): a call is
 allowed at `now` when `now >= tat - tolerance`, and moves `tat` to `max(tat, now) +
 interval`. One number per key is what lets the state live in one database row that every
-worker process updates in its claim transaction (see `jobs.buckets`).
+worker process updates in its claim transaction (see `jobs.buckets`). Which keys a job
+spends is its registration's (`jobs.registry`), which rate a key has the `RateLimits` the
+worker is given.
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 log = logging.getLogger(__name__)
-
-TELEGRAM_GLOBAL_KEY = "tg:global"
-TELEGRAM_CHAT_PREFIX = "tg:chat:"
-FLEXBE_SITE_PREFIX = "flexbe:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,45 +50,26 @@ def consume(tat: float, now: float, rate: Rate) -> float:
     return max(tat, now) + rate.interval
 
 
+class RateLimits(Protocol):
+    """Which rate applies to a key; None: the key is not limited."""
+
+    def rate_for(self, key: str, /) -> Rate | None: ...
+
+
 @dataclass(frozen=True, slots=True)
-class RateLimits:
-    """Which rate applies to a key. Defaults follow Telegram's and Flexbe's documents.
+class RateTable:
+    """`rates` maps exact keys, or prefixes ending in ":", to their rates: an exact key
+    first, then the first prefix that matches. A key it does not name is not limited."""
 
-    Telegram: about one message a second per chat, 20 a minute per group (negative chat
-    ids), 30 a second overall (we keep to 25). Flexbe: 100 API requests a minute per site.
-    `custom` maps exact keys, or prefixes ending in ":", to rates of their own.
-    """
+    rates: Mapping[str, Rate] = field(default_factory=dict)
 
-    telegram_chat: Rate = Rate(1, 1.0)
-    telegram_group: Rate = Rate(20, 60.0)
-    telegram_global: Rate = Rate(25, 1.0)
-    flexbe_site: Rate = Rate(100, 60.0)
-    custom: Mapping[str, Rate] = field(default_factory=dict)
-
-    def rate_for(self, key: str) -> Rate | None:
-        if key in self.custom:
-            return self.custom[key]
-        for prefix, rate in self.custom.items():
+    def rate_for(self, key: str, /) -> Rate | None:
+        if key in self.rates:
+            return self.rates[key]
+        for prefix, rate in self.rates.items():
             if prefix.endswith(":") and key.startswith(prefix):
                 return rate
-        if key == TELEGRAM_GLOBAL_KEY:
-            return self.telegram_global
-        if key.startswith(TELEGRAM_CHAT_PREFIX):
-            chat = key.removeprefix(TELEGRAM_CHAT_PREFIX)
-            return self.telegram_group if chat.startswith("-") else self.telegram_chat
-        if key.startswith(FLEXBE_SITE_PREFIX):
-            return self.flexbe_site
         return None
-
-
-def telegram_keys(chat_id: int) -> list[str]:
-    """What one Telegram call to `chat_id` consumes: its chat's budget and the bot's."""
-    return [f"{TELEGRAM_CHAT_PREFIX}{chat_id}", TELEGRAM_GLOBAL_KEY]
-
-
-def flexbe_keys(site_key: str) -> list[str]:
-    """What one Flexbe API request for a site consumes."""
-    return [f"{FLEXBE_SITE_PREFIX}{site_key}"]
 
 
 @dataclass(slots=True)

@@ -21,15 +21,15 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from jobs import heartbeats, metrics, signals, store
 from jobs.listener import listen
 from jobs.policy import MAX_POSTPONEMENTS, Backoff, Decision, Verdict, decide
-from jobs.ratelimit import RateLimits
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.ratelimit import RateLimits, RateTable
+from jobs.registry import HandlerRegistry, JobContext, OnDead, running
 from jobs.signals import Wakeup
 from jobs.store import ClaimedJob, ClaimResult, Finished
 from storage.clock import utcnow
@@ -47,6 +47,8 @@ ERROR_PAUSE_SECONDS = 1.0
 
 
 HOST = socket.gethostname()
+# A payload not read yet (or that could not be).
+_UNREAD: Any = object()
 
 
 def default_worker_name() -> str:
@@ -59,7 +61,8 @@ class Worker:
     `concurrency` handlers at most run at once; `batch_size` caps one claim; `liveness` is
     how long (seconds) the worker may go without a heartbeat before others take its jobs;
     `lease` is how long a claimed job stays its own without a lease renewal, the backstop;
-    `shutdown_timeout` is how long running jobs get to finish on stop. `clock`, `rand` and
+    `shutdown_timeout` is how long running jobs get to finish on stop; `rate_limits` the rate
+    of each key a job spends (without: none is limited). `clock`, `rand` and
     `run_once` are for tests: with them, no test waits for real time.
     """
 
@@ -97,7 +100,7 @@ class Worker:
             SQLITE_POLL_SECONDS if database.is_sqlite else POSTGRES_POLL_SECONDS
         )
         self.shutdown_timeout = shutdown_timeout
-        self.rate_limits = rate_limits or RateLimits()
+        self.rate_limits = rate_limits if rate_limits is not None else RateTable()
         self.backoff = backoff or Backoff()
         self.max_postponements = max_postponements
         self.clock = clock
@@ -357,9 +360,13 @@ class Worker:
             metrics.QUEUE_LATENCY.labels(job.kind).observe(max(delay, 0.0))
         began = time.perf_counter()
         error: Exception | None = None
+        payload: Any = _UNREAD
         try:
             async with asyncio.timeout(registration.timeout):
-                await registration.handler(job.payload, context)
+                # Read once, as the kind's: one that cannot be read fails the attempt.
+                payload = registration.kind.parse(job.payload)
+                with running(context):
+                    await registration.handler(payload)
         except Exception as exc:
             error = exc
         metrics.RUN_DURATION.labels(job.kind).observe(time.perf_counter() - began)
@@ -377,12 +384,22 @@ class Worker:
         if error is not None:
             self._log_failure(job, decision)
             if decision.exhausted and registration.on_dead is not None:
-                try:
-                    await registration.on_dead(job.payload, error)
-                except Exception:
-                    log.exception("job %s (%s): its on_dead hook failed", job.id, job.kind)
+                await self._tell_dead(job, registration.on_dead, payload, error)
         self._finished.append(Finished(job, decision, now))
         self._flush_wanted.set()
+
+    async def _tell_dead(
+        self, job: ClaimedJob, on_dead: OnDead[Any], payload: Any, error: Exception
+    ) -> None:
+        if payload is _UNREAD:
+            log.error(
+                "job %s (%s): its payload cannot be read, nor its on_dead told", job.id, job.kind
+            )
+            return
+        try:
+            await on_dead(payload, error)
+        except Exception:
+            log.exception("job %s (%s): its on_dead hook failed", job.id, job.kind)
 
     def _log_failure(self, job: ClaimedJob, decision: Decision) -> None:
         verdict = decision.verdict

@@ -14,11 +14,11 @@ import typer
 
 from actions.clients import flexbe_client_for
 from actions.sync import parse_since, sync_site
-from config.settings import ConfigError, Settings, SiteConfig, load_settings
+from config.settings import ConfigError, Settings, SiteConfig, get_settings, load_settings
 from domain.statuses import LeadStatus
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
-from jobs.cli import app as jobs_app
+from jobs.cli import build_app as build_jobs_app
 from leadrelay.first_run import write_first_env
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
@@ -371,7 +371,17 @@ async def _check_database(settings: Settings) -> CheckResult:
     return CheckResult(name, True, f"reachable, schema {head_revision()}")
 
 
-app.add_typer(jobs_app, name="jobs", help="List, inspect, retry or discard jobs.")
+def _database_url() -> str:
+    try:
+        return get_settings().database_url
+    except ConfigError as exc:
+        typer.secho(f"Invalid configuration:\n{exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+app.add_typer(
+    build_jobs_app(_database_url), name="jobs", help="List, inspect, retry or discard jobs."
+)
 
 
 def main() -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from actions.clients import flexbe_client_for
 from actions.executors import LeadActions
@@ -34,15 +33,20 @@ from domain.jobs import (
     STATS_CHART,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
-    JobKind,
-    LeadEditPayload,
-    P,
+    ActionFailedPayload,
+    BlockedAlertPayload,
+    ChartPayload,
+    RecoveredPayload,
+    SyncReportPayload,
+    ToChat,
+    UpdatePayload,
+    flexbe_keys,
+    telegram_keys,
 )
 from integrations.retries import Sleep
-from jobs.notifier import LoggingNotifier, register_notify
-from jobs.ratelimit import flexbe_keys, telegram_keys
-from jobs.registry import Handler, HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry
 from jobs.worker import Clock
+from leadrelay.notify import LoggingNotifier, register_notify
 from storage.clock import utcnow
 from storage.database import Database
 
@@ -79,24 +83,22 @@ def build_registry(
         sleep=sleep,
     )
 
-    async def change_status(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        await actions.change_status(payload)
-
+    # The buttons' calls out and the manager's edits: Flexbe's budget for the site.
     registry.register(
-        FLEXBE_STATUS.name,
-        change_status,
+        FLEXBE_STATUS,
+        actions.change_status,
         max_attempts=6,
-        limits=lambda payload: flexbe_keys(FLEXBE_STATUS.parse(payload).site),
+        limits=lambda job: flexbe_keys(job.site),
         on_dead=actions.fail,
         timeout=120,
     )
     for edit in LEAD_EDIT_KINDS:
         registry.register(
-            edit.name,
-            _payload_only(actions.edit_lead),
+            edit,
+            actions.edit_lead,
             max_attempts=6,
-            limits=lambda payload: flexbe_keys(LeadEditPayload.parse(payload).site),
-            on_dead=actions.fail,
+            limits=lambda job: flexbe_keys(job.site),
+            on_dead=lambda job, error: actions.fail(job.as_action(), error),
             timeout=120,
         )
     for kind, run in (
@@ -104,9 +106,7 @@ def build_registry(
         (CALL, actions.queue_call),
         (CANCEL_CALL, actions.cancel_call),
     ):
-        registry.register(
-            kind.name, _payload_only(run), max_attempts=6, on_dead=actions.fail, timeout=120
-        )
+        registry.register(kind, run, max_attempts=6, on_dead=actions.fail, timeout=120)
     reconciler = Reconciler(
         database=database,
         settings=settings,
@@ -114,14 +114,14 @@ def build_registry(
         flexbe_client=flexbe_client_for,
     )
     registry.register(
-        RECONCILE.name,
+        RECONCILE,
         reconciler.handle,
         max_attempts=3,
         timeout=30 * 60,
-        limits=lambda payload: flexbe_keys(RECONCILE.parse(payload).site),
+        limits=lambda job: flexbe_keys(job.site),
     )
     pruner = Pruner(database=database, options=RetentionSettings.from_settings(settings))
-    registry.register(PRUNE.name, pruner.handle, max_attempts=3, timeout=60 * 60)
+    registry.register(PRUNE, pruner.handle, max_attempts=3, timeout=60 * 60)
     if telegram is None:
         register_notify(registry, LoggingNotifier())
         return registry
@@ -131,18 +131,9 @@ def build_registry(
     return registry
 
 
-def _chat_limits(kind: JobKind[Any]) -> Callable[[dict[str, Any]], list[str]]:
-    """The Telegram budgets a message job of `kind` spends: its chat's and the bot's."""
-    return lambda payload: telegram_keys(kind.parse(payload).chat_id)
-
-
-def _payload_only(
-    run: Callable[[dict[str, Any]], Awaitable[None]],
-) -> Callable[[dict[str, Any], JobContext], Awaitable[None]]:
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        await run(payload)
-
-    return handle
+def _chat_limits(message: ToChat) -> list[str]:
+    """The Telegram budgets a message to a chat spends: its chat's and the bot's."""
+    return telegram_keys(message.chat_id)
 
 
 def _register_telegram(
@@ -169,20 +160,18 @@ def _register_telegram(
     )
     register_notify(registry, notifier)
 
-    async def handle_update(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        update_id = TELEGRAM_UPDATE.parse(payload).update_id
+    async def handle_update(update: UpdatePayload) -> None:
         async with database.read() as session:
-            stored = await session.get(TelegramUpdate, update_id)
+            stored = await session.get(TelegramUpdate, update.update_id)
         if stored is None or stored.handled_at is not None:
             return
         await telegram.dispatcher.feed_raw_update(telegram.bot, stored.payload)
         async with database.write() as session:
-            await mark_handled(session, update_id)
+            await mark_handled(session, update.update_id)
 
-    registry.register(TELEGRAM_UPDATE.name, handle_update, max_attempts=3, timeout=60)
+    registry.register(TELEGRAM_UPDATE, handle_update, max_attempts=3, timeout=60)
 
-    async def alert(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        blocked = BLOCKED_ALERT.parse(payload)
+    async def alert(blocked: BlockedAlertPayload) -> None:
         await send_alert(
             bot=telegram.bot,
             database=database,
@@ -191,16 +180,12 @@ def _register_telegram(
             blocked_chat=blocked.blocked_chat,
         )
 
-    async def action_failed(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+    async def action_failed(failed: ActionFailedPayload) -> None:
         await send_action_failed(
-            bot=telegram.bot,
-            database=database,
-            i18n=telegram.i18n,
-            payload=ACTION_FAILED.parse(payload),
+            bot=telegram.bot, database=database, i18n=telegram.i18n, payload=failed
         )
 
-    async def recovered(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        summary = RECOVERED.parse(payload)
+    async def recovered(summary: RecoveredPayload) -> None:
         message_id = await send_recovered(
             bot=telegram.bot,
             database=database,
@@ -212,39 +197,25 @@ def _register_telegram(
         )
         await notifier.listed(summary.chat_id, message_id, summary.lead_ids)
 
-    async def report(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+    async def report(counts: SyncReportPayload) -> None:
         await send_sync_report(
-            bot=telegram.bot,
-            database=database,
-            i18n=telegram.i18n,
-            payload=SYNC_REPORT.parse(payload),
+            bot=telegram.bot, database=database, i18n=telegram.i18n, payload=counts
         )
-
-    async def summary(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        await notifier.send_summary(BURST_SUMMARY.parse(payload))
 
     zone = BotConfig.from_settings(settings).zone
 
-    async def chart(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
+    async def chart(asked: ChartPayload) -> None:
         await send_chart(
-            bot=telegram.bot,
-            database=database,
-            i18n=telegram.i18n,
-            zone=zone,
-            payload=STATS_CHART.parse(payload),
+            bot=telegram.bot, database=database, i18n=telegram.i18n, zone=zone, payload=asked
         )
 
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
-    messages: tuple[tuple[JobKind[Any], Handler], ...] = (
-        (BLOCKED_ALERT, alert),
-        (ACTION_FAILED, action_failed),
-        (RECOVERED, recovered),
-        (SYNC_REPORT, report),
-        (BURST_SUMMARY, summary),
-        (STATS_CHART, chart),
-    )
-    for kind, handler in messages:
-        registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))
+    registry.register(BLOCKED_ALERT, alert, max_attempts=5, limits=_chat_limits)
+    registry.register(ACTION_FAILED, action_failed, max_attempts=5, limits=_chat_limits)
+    registry.register(RECOVERED, recovered, max_attempts=5, limits=_chat_limits)
+    registry.register(SYNC_REPORT, report, max_attempts=5, limits=_chat_limits)
+    registry.register(BURST_SUMMARY, notifier.send_summary, max_attempts=5, limits=_chat_limits)
+    registry.register(STATS_CHART, chart, max_attempts=5, limits=_chat_limits)
     _register_timers(registry, settings=settings, database=database, telegram=telegram, clock=clock)
 
 
@@ -270,26 +241,11 @@ def _register_timers(
     digests = Digests(
         bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
     )
-    registry.register(SLA_REMIND.name, _typed(SLA_REMIND, timers.remind), max_attempts=5)
-    registry.register(SLA_ESCALATE.name, _typed(SLA_ESCALATE, timers.escalate), max_attempts=5)
-    registry.register(DIGEST.name, _typed(DIGEST, digests.due), max_attempts=5)
+    registry.register(SLA_REMIND, timers.remind, max_attempts=5)
+    registry.register(SLA_ESCALATE, timers.escalate, max_attempts=5)
+    registry.register(DIGEST, digests.due, max_attempts=5)
     rules = LeadRules(database=database, config=config, clock=clock)
-    registry.register(RULES_APPLY.name, _typed(RULES_APPLY, rules.apply), max_attempts=5)
-    messages = (
-        (SLA_REMINDER, _typed(SLA_REMINDER, timers.send_reminder)),
-        (SLA_ALERT, _typed(SLA_ALERT, timers.send_alert)),
-        (DIGEST_MESSAGE, _typed(DIGEST_MESSAGE, digests.send)),
-    )
-    for kind, handler in messages:
-        registry.register(kind.name, handler, max_attempts=5, limits=_chat_limits(kind))
-
-
-def _typed(
-    kind: JobKind[P], run: Callable[[P], Awaitable[None]]
-) -> Callable[[dict[str, Any], JobContext], Awaitable[None]]:
-    """A handler that reads the stored payload as `kind`'s and hands it to `run`."""
-
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        await run(kind.parse(payload))
-
-    return handle
+    registry.register(RULES_APPLY, rules.apply, max_attempts=5)
+    registry.register(SLA_REMINDER, timers.send_reminder, max_attempts=5, limits=_chat_limits)
+    registry.register(SLA_ALERT, timers.send_alert, max_attempts=5, limits=_chat_limits)
+    registry.register(DIGEST_MESSAGE, digests.send, max_attempts=5, limits=_chat_limits)

@@ -21,9 +21,9 @@ from config.telegram_webhook import derive_webhook_secrets
 from domain.statuses import SETTABLE_STATUSES
 from jobs import signals
 from jobs.metrics import render_metrics
-from jobs.ratelimit import Rate, RateLimits
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
+from leadrelay.limits import rate_limits
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
@@ -158,15 +158,6 @@ def _freeze_startup_heap() -> None:
     of webhook latency."""
     gc.collect()
     gc.freeze()
-
-
-def rate_limits(settings: Settings) -> RateLimits:
-    return RateLimits(
-        telegram_chat=Rate(settings.telegram_chat_per_second, 1.0),
-        telegram_group=Rate(settings.telegram_group_per_minute, 60.0),
-        telegram_global=Rate(settings.telegram_per_second, 1.0),
-        flexbe_site=Rate(settings.flexbe_per_minute, 60.0),
-    )
 
 
 async def _together(parts: list[Callable[[], Awaitable[None]]], stop: asyncio.Event) -> None:

@@ -41,7 +41,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "webhooks": frozenset({"actions", "integrations", "storage", "config"}),
     "bot": frozenset({"integrations", "storage", "config", "domain"}),
     "actions": frozenset({"jobs", "integrations", "storage", "config", "domain"}),
-    "jobs": frozenset({"integrations", "storage", "config", "domain"}),
+    "jobs": frozenset({"storage"}),
     "integrations": frozenset({"storage", "config", "domain"}),
     "storage": frozenset({"domain"}),
     "config": frozenset(),

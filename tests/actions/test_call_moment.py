@@ -56,7 +56,7 @@ async def test_a_late_job_sends_what_is_left_and_a_past_moment_rings_now(
             call_at=int((tapped + timedelta(hours=1)).timestamp()),
             action="call:3600",
         )
-        await actions.queue_call(late.dump())
+        await actions.queue_call(late)
         # Asked for a moment already gone: at once, not the site's own delay.
         gone = ActionPayload(
             lead_id=lead_id,
@@ -65,7 +65,7 @@ async def test_a_late_job_sends_what_is_left_and_a_past_moment_rings_now(
             call_at=int((utcnow() - timedelta(minutes=1)).timestamp()),
             action="call:600",
         )
-        await actions.queue_call(gone.dump())
+        await actions.queue_call(gone)
 
     [first, second] = [call.body for call in fake.calls("lead/add")]
     assert 40 * 60 - 10 <= first["delays"] <= 40 * 60

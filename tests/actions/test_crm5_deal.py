@@ -48,7 +48,7 @@ def made(crm5: Crm5Fake) -> tuple[int, int, int, int]:
     return len(crm5.deals), len(crm5.companies), len(crm5.contacts), len(crm5.tasks)
 
 
-async def prepare(database: Database) -> dict[str, object]:
+async def prepare(database: Database) -> ActionPayload:
     async with database.write() as session:
         session.add(Manager(telegram_id=MAX, name="Max"))
     snapshot = LeadSnapshot(
@@ -62,10 +62,9 @@ async def prepare(database: Database) -> dict[str, object]:
         await link_crm5_manager(
             session, telegram_id=MAX, crm5_manager_id=2, crm5_manager_name="Петрова", linked_by=1
         )
-    payload = ActionPayload(
+    return ActionPayload(
         lead_id=lead_id, site="okna", actor=MAX, action="deal", action_id=action.id
     )
-    return payload.dump()
 
 
 async def test_a_job_that_dies_midway_resumes_and_makes_each_once(
@@ -93,14 +92,14 @@ async def test_a_job_that_dies_midway_resumes_and_makes_each_once(
     everything = (*crm5_fake.deals, *crm5_fake.contacts, *crm5_fake.tasks)
     assert {one["manager_id"] for one in everything} == {"2"}
     async with database.read() as session:
-        lead_id = int(str(payload["lead_id"]))
+        lead_id = payload.lead_id
         assert set(await crm5_progress(session, lead_id=lead_id)) == {
             "deal",
             "company",
             "contact",
             "task",
         }
-        action = await session.get(Action, int(str(payload["action_id"])))
+        action = await session.get(Action, payload.action_id)
         assert action is not None and action.outcome == "ok"
         assert action.detail.startswith("5crm:created:")
 
@@ -113,7 +112,7 @@ async def test_progress_goes_with_the_lead(database: Database, crm5_fake: Crm5Fa
     payload = await prepare(database)
     actions = LeadActions(database=database, settings=settings_for(crm5_fake), sleep=no_sleep)
     await actions.create_deal(payload)
-    lead_id = int(str(payload["lead_id"]))
+    lead_id = payload.lead_id
 
     async with database.write() as session:
         lead = await session.get(Lead, lead_id)

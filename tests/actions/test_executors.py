@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from actions.executors import LeadActions, appended_note
 from config.settings import Settings, SiteConfig
-from domain.jobs import ACTION_FAILED, LeadEditPayload
+from domain.jobs import ACTION_FAILED, ActionPayload, LeadEditPayload
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
 from storage.models import Action, Job, Lead
@@ -64,7 +64,7 @@ async def test_status_change_reaches_flexbe_and_refreshes_the_card(
     lead_id, action_id = await prepare(database)
     actions = LeadActions(database=database, settings=settings_for(api_url, fake.api_key))
 
-    await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
+    await actions.change_status(ActionPayload(lead_id=lead_id, status=2, action_id=action_id))
 
     assert fake.leads[1414]["status"]["code"] == "2"
     [request] = fake.calls("changeLead")
@@ -86,7 +86,7 @@ async def test_refused_key_is_written_on_the_card_and_not_retried(
     actions = LeadActions(database=database, settings=settings_for(api_url, "wrong-key"))
 
     with pytest.raises(InvalidApiKey) as raised:
-        await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
+        await actions.change_status(ActionPayload(lead_id=lead_id, status=2, action_id=action_id))
 
     assert raised.value.retryable is False
     assert fake.leads[1414]["status"]["code"] == "0"
@@ -106,7 +106,7 @@ async def test_final_failure_tells_each_admin_once(
     actions = LeadActions(
         database=database, settings=settings_for(api_url, "wrong-key"), alert_admins=(11, 22, 11)
     )
-    payload = {"lead_id": lead_id, "status": 2, "action_id": action_id, "action": "status:2"}
+    payload = ActionPayload(lead_id=lead_id, status=2, action_id=action_id, action="status:2")
 
     with pytest.raises(InvalidApiKey) as raised:
         await actions.change_status(payload)
@@ -130,7 +130,7 @@ async def test_final_failure_without_telegram_is_logged(
     actions = LeadActions(database=database, settings=settings_for(api_url, "wrong-key"))
 
     with pytest.raises(InvalidApiKey):
-        await actions.change_status({"lead_id": lead_id, "status": 2, "action_id": action_id})
+        await actions.change_status(ActionPayload(lead_id=lead_id, status=2, action_id=action_id))
 
     [record] = [r for r in caplog.records if "failed for good" in r.getMessage()]
     assert record.levelname == "ERROR" and "flexbe:invalid_key" in record.getMessage()
@@ -155,9 +155,9 @@ async def test_a_note_is_appended_once_even_when_its_job_runs_again(
     first = LeadEditPayload(lead_id=lead_id, site="okna", action="note", note="10:00 Max: раз")
     second = LeadEditPayload(lead_id=lead_id, site="okna", action="note", note="10:01 Ada: два")
 
-    await actions.edit_lead(first.dump())
-    await actions.edit_lead(first.dump())  # the same job again (its success was not recorded)
-    await actions.edit_lead(second.dump())
+    await actions.edit_lead(first)
+    await actions.edit_lead(first)  # the same job again (its success was not recorded)
+    await actions.edit_lead(second)
 
     expected = "Из Flexbe\n10:00 Max: раз\n10:01 Ada: два"
     assert fake.leads[1414]["note"] == expected

@@ -14,25 +14,15 @@ from sqlmodel import select
 
 from actions.reconcile import Reconciler, ReconcileSettings, schedule_reconciles
 from config.settings import Settings, SiteConfig
+from domain.jobs import ReconcilePayload
 from integrations.flexbe import FlexbeClient
 from integrations.ratelimit import SlidingWindowLimiter
-from jobs.registry import JobContext
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxEvent, Job, Lead
 from storage.queries.sites import ensure_sites
 
 CHATS = (-100, 42)
-CONTEXT = JobContext(
-    job_id=1,
-    kind="flexbe.reconcile",
-    attempt=1,
-    max_attempts=3,
-    queue=None,
-    dedupe_key="k",
-    enqueued_at=utcnow(),
-    worker="test",
-)
 
 
 @pytest.fixture
@@ -93,7 +83,7 @@ async def test_three_missed_leads_get_three_cards_each_chat(
     fake, worker = okna
     missed(fake, 1, 2, 3)
 
-    await worker.handle({"site": "okna"}, CONTEXT)
+    await worker.handle(ReconcilePayload(site="okna"))
 
     async with database.read() as session:
         leads = (await session.exec(select(Lead))).all()
@@ -111,7 +101,7 @@ async def test_fifty_missed_leads_make_one_summary_per_chat(
     fake, worker = okna
     missed(fake, *range(1, 51))
 
-    await worker.handle({"site": "okna"}, CONTEXT)
+    await worker.handle(ReconcilePayload(site="okna"))
 
     queued = await jobs(database)
     assert [job.kind for job in queued] == ["telegram.recovered"] * len(CHATS)
@@ -126,9 +116,9 @@ async def test_concurrent_reconciles_recover_each_lead_once(
     fake.add_lead(9, time=recent(1))
 
     await asyncio.gather(
-        *(worker.handle({"site": "okna", "report_to": 7}, CONTEXT) for _ in range(2))
+        *(worker.handle(ReconcilePayload(site="okna", report_to=7)) for _ in range(2))
     )
-    await worker.handle({"site": "okna"}, CONTEXT)
+    await worker.handle(ReconcilePayload(site="okna"))
 
     async with database.read() as session:
         assert len((await session.exec(select(Lead))).all()) == 1
@@ -156,10 +146,10 @@ async def test_status_changed_in_flexbe_updates_the_lead_and_its_cards(
 ) -> None:
     fake, worker = okna
     fake.add_lead(5, time=recent(3))
-    await worker.handle({"site": "okna"}, CONTEXT)
+    await worker.handle(ReconcilePayload(site="okna"))
     fake.set_status(5, 2)
 
-    await worker.handle({"site": "okna", "report_to": 42}, CONTEXT)
+    await worker.handle(ReconcilePayload(site="okna", report_to=42))
 
     async with database.read() as session:
         lead = (await session.exec(select(Lead))).one()
@@ -180,9 +170,9 @@ async def test_a_lead_that_does_not_parse_stops_neither_the_run_nor_the_others(
 
     # Two runs at once, then a third: the broken lead is counted each time, listed once.
     await asyncio.gather(
-        *(worker.handle({"site": "okna", "report_to": 7}, CONTEXT) for _ in range(2))
+        *(worker.handle(ReconcilePayload(site="okna", report_to=7)) for _ in range(2))
     )
-    await worker.handle({"site": "okna", "report_to": 7}, CONTEXT)
+    await worker.handle(ReconcilePayload(site="okna", report_to=7))
 
     async with database.read() as session:
         leads = (await session.exec(select(Lead))).all()

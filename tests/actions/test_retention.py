@@ -149,7 +149,7 @@ async def test_old_history_goes_and_everything_a_repeat_needs_stays(
     assert await schedule_prune(database, options, now=utcnow())
     assert not await schedule_prune(database, options, now=utcnow())
     registry = HandlerRegistry()
-    registry.register(PRUNE.name, Pruner(database=database, options=options).handle)
+    registry.register(PRUNE, Pruner(database=database, options=options).handle)
     with caplog.at_level(logging.INFO, logger="actions.retention"):
         await make_worker(
             database, registry, FakeClock(utcnow() + timedelta(seconds=1))
@@ -209,6 +209,7 @@ def test_every_job_kind_is_pruned_or_kept_on_purpose(database: Database) -> None
     # Every kind the worker runs is in the catalogue, where it says pruned or kept, and
     # the catalogue names no kind that nothing runs.
     assert registry.kinds | telegram_only == catalogue
+    assert not registry.kinds & telegram_only, "without the bot, none of the bot's kinds"
     assert not PRUNED_KINDS & KEPT_KINDS
     assert catalogue == PRUNED_KINDS | KEPT_KINDS
     # The buttons' calls out stay for ever: a pruned key would let a tap repeat the call.

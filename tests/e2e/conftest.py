@@ -21,7 +21,8 @@ from integrations.retries import Sleep
 from jobs import signals
 from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
-from leadrelay.runtime import _build_telegram, _poll, rate_limits
+from leadrelay.limits import rate_limits
+from leadrelay.runtime import _build_telegram, _poll
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database

@@ -8,13 +8,15 @@ from typing import Any
 from sqlmodel import col, select
 
 from jobs.policy import Backoff
-from jobs.registry import HandlerRegistry
+from jobs.registry import HandlerRegistry, RawKind
 from jobs.worker import Worker
 from storage.database import Database
 from storage.models import Job, JobAttempt
 from storage.queries.jobs import enqueue
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# The kind these tests enqueue (`add_job`'s default) and register: its payload as stored.
+TEST = RawKind("test")
 
 
 class FakeClock:
@@ -34,7 +36,7 @@ class FakeClock:
 
 async def add_job(
     database: Database,
-    kind: str = "test",
+    kind: str = TEST.name,
     payload: dict[str, Any] | None = None,
     *,
     key: str,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from config.settings import get_settings
-from jobs.cli import app
+from jobs.cli import build_app
 from storage.database import Database
 from storage.models import Job, JobAttempt
 from tests.jobs.conftest import START
@@ -18,11 +17,14 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("LEADRELAY_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
+def url(database_url: str) -> str:
+    return database_url
+
+
+@pytest.fixture
+def app(url: str) -> typer.Typer:
+    """The commands on the test's database, as the caller's CLI gives it."""
+    return build_app(lambda: url)
 
 
 def _seed(url: str) -> dict[str, int]:
@@ -78,7 +80,7 @@ def _job(url: str, job_id: int) -> Job | None:
     return asyncio.run(get())
 
 
-def test_list_counts_by_state_and_filters(url: str) -> None:
+def test_list_counts_by_state_and_filters(url: str, app: typer.Typer) -> None:
     ids = _seed(url)
 
     everything = runner.invoke(app, ["list"])
@@ -93,7 +95,7 @@ def test_list_counts_by_state_and_filters(url: str) -> None:
     assert "FlexbeError: code 0" in row
 
 
-def test_show_gives_every_attempt_and_its_error(url: str) -> None:
+def test_show_gives_every_attempt_and_its_error(url: str, app: typer.Typer) -> None:
     ids = _seed(url)
 
     result = runner.invoke(app, ["show", str(ids["dead"])])
@@ -105,7 +107,7 @@ def test_show_gives_every_attempt_and_its_error(url: str) -> None:
     assert runner.invoke(app, ["show", "999999"]).exit_code == 1
 
 
-def test_retry_revives_a_dead_job_only(url: str) -> None:
+def test_retry_revives_a_dead_job_only(url: str, app: typer.Typer) -> None:
     ids = _seed(url)
 
     refused = runner.invoke(app, ["retry", str(ids["pending"])])
@@ -118,7 +120,7 @@ def test_retry_revives_a_dead_job_only(url: str) -> None:
     assert (job.status, job.attempts, job.finished_at) == ("pending", 0, None)
 
 
-def test_retry_all_dead(url: str) -> None:
+def test_retry_all_dead(url: str, app: typer.Typer) -> None:
     ids = _seed(url)
 
     result = runner.invoke(app, ["retry", "--all-dead"])
@@ -130,7 +132,7 @@ def test_retry_all_dead(url: str) -> None:
     assert runner.invoke(app, ["retry"]).exit_code == 2
 
 
-def test_discard_deletes_a_dead_job_only(url: str) -> None:
+def test_discard_deletes_a_dead_job_only(url: str, app: typer.Typer) -> None:
     ids = _seed(url)
 
     assert runner.invoke(app, ["discard", str(ids["done"])]).exit_code == 1

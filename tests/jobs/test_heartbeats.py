@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from jobs.heartbeats import WORKER
 from jobs.metrics import render_metrics
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry, current_job
 from jobs.worker import Worker
 from storage.clock import utcnow
 from storage.database import Database
-from tests.jobs.conftest import FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.conftest import TEST, FakeClock, add_job, attempts_of, get_job, make_worker
 
 LEASE = 60.0  # the backstop: far longer than anything below
 LIVENESS = 10.0
@@ -38,10 +38,10 @@ class Slow:
     def registry(self) -> HandlerRegistry:
         registry = HandlerRegistry()
 
-        @registry.handler("test")
-        async def handle(payload: dict[str, Any], context: JobContext) -> None:
-            self.ran.append(context.attempt)
-            if self.hold is None or context.attempt in self.hold:
+        @registry.handler(TEST)
+        async def handle(payload: dict[str, Any]) -> None:
+            self.ran.append(current_job().attempt)
+            if self.hold is None or current_job().attempt in self.hold:
                 self.started.set()
                 await self.finish.wait()
             if self.fails:
@@ -165,9 +165,9 @@ async def test_live_workers_are_counted_in_metrics_and_a_stopped_one_leaves(
 def _recording(ran: list[int]) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    @registry.handler("test")
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:
-        ran.append(context.attempt)
+    @registry.handler(TEST)
+    async def handle(payload: dict[str, Any]) -> None:
+        ran.append(current_job().attempt)
 
     return registry
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from jobs import store
 from jobs.policy import Decision, Verdict
-from jobs.ratelimit import RateLimits
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.ratelimit import RateTable
+from jobs.registry import HandlerRegistry, current_job
 from storage.database import Database
-from tests.jobs.conftest import START, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.conftest import START, TEST, FakeClock, add_job, attempts_of, get_job, make_worker
 
 LEASE = timedelta(seconds=30)
 
@@ -19,9 +19,9 @@ LEASE = timedelta(seconds=30)
 def _registry(ran: list[int]) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    @registry.handler("test")
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:
-        ran.append(context.attempt)
+    @registry.handler(TEST)
+    async def handle(payload: dict[str, Any]) -> None:
+        ran.append(current_job().attempt)
 
     return registry
 
@@ -37,7 +37,7 @@ async def _claim_and_die(database: Database, clock: FakeClock, worker: str) -> s
             lease=LEASE,
             kinds={"test"},
             limit_keys=lambda kind, payload: [],
-            limits=RateLimits(),
+            limits=RateTable(),
         )
     )
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jobs.errors import PermanentFailure
 from jobs.metrics import render_metrics
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry, RawKind
 from storage.clock import utcnow
 from storage.database import Database
 from storage.queries.jobs import oldest_due_query, prefer_indexes, queue_depth_query
@@ -33,8 +33,8 @@ async def test_metrics_show_depth_by_state_and_the_oldest_due_job(database: Data
     now = utcnow()
     registry = HandlerRegistry()
 
-    @registry.handler("metrics.test")
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:
+    @registry.handler(RawKind("metrics.test"))
+    async def handle(payload: dict[str, Any]) -> None:
         if payload.get("fail"):
             raise PermanentFailure("no")
 

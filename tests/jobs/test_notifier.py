@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from domain.jobs import NOTIFY
-from jobs.notifier import LoggingNotifier, register_notify
 from jobs.registry import HandlerRegistry
+from leadrelay.notify import LoggingNotifier, register_notify
 from storage.database import Database
 from tests.jobs.conftest import FakeClock, add_job, get_job, make_worker
 
@@ -38,7 +38,7 @@ async def test_a_notify_job_reaches_the_notifier(database: Database) -> None:
 async def test_the_logging_notifier_names_ids_and_reason_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="jobs.notifier"):
+    with caplog.at_level(logging.INFO, logger="leadrelay.notify"):
         await LoggingNotifier().notify(lead_id=7, chat_id=4242, reason="new")
 
     (record,) = caplog.records

@@ -9,18 +9,18 @@ from typing import Any
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry
 from jobs.store import _UNQUEUED_DUE_SQLITE
 from storage.database import Database
-from tests.jobs.conftest import FakeClock, add_job, get_job, make_worker
+from tests.jobs.conftest import TEST, FakeClock, add_job, get_job, make_worker
 
 
 def _recording(ran: list[str], fail: set[str] | None = None) -> HandlerRegistry:
     registry = HandlerRegistry()
     failing = fail if fail is not None else set()
 
-    @registry.handler("test")
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:
+    @registry.handler(TEST)
+    async def handle(payload: dict[str, Any]) -> None:
         ran.append(payload["name"])
         if payload["name"] in failing:
             raise RuntimeError("try again")
@@ -92,8 +92,8 @@ async def test_two_workers_never_overlap_or_reorder_a_queue(database: Database) 
     overlaps: list[str] = []
     registry = HandlerRegistry()
 
-    @registry.handler("test")
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:
+    @registry.handler(TEST)
+    async def handle(payload: dict[str, Any]) -> None:
         queue = payload["queue"]
         if running.get(queue):
             overlaps.append(queue)

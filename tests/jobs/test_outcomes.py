@@ -8,9 +8,9 @@ from typing import Any
 
 from integrations.errors import APIStatusError
 from jobs.errors import PermanentFailure, RetryLater
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry, current_job
 from storage.database import Database
-from tests.jobs.conftest import START, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.conftest import START, TEST, FakeClock, add_job, attempts_of, get_job, make_worker
 
 
 class Script:
@@ -21,8 +21,8 @@ class Script:
         self.outcomes = list(outcomes)
         self.calls: list[tuple[float, int]] = []  # (seconds since START, attempt)
 
-    async def __call__(self, payload: dict[str, Any], context: JobContext) -> None:
-        self.calls.append(((self.clock() - START).total_seconds(), context.attempt))
+    async def __call__(self, payload: dict[str, Any]) -> None:
+        self.calls.append(((self.clock() - START).total_seconds(), current_job().attempt))
         outcome = self.outcomes.pop(0)
         if outcome is not None:
             raise outcome
@@ -44,7 +44,7 @@ async def test_failures_are_retried_on_the_backoff_schedule_then_dead(database: 
     clock = FakeClock()
     script = Script(clock, *[RuntimeError(f"boom {n}") for n in range(1, 6)])
     registry = HandlerRegistry()
-    registry.register("test", script)
+    registry.register(TEST, script)
     job_id = await add_job(database, key="k", max_attempts=5)
 
     await _run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
@@ -68,7 +68,7 @@ async def test_a_job_is_not_run_before_its_retry_is_due(database: Database) -> N
     clock = FakeClock()
     script = Script(clock, RuntimeError("boom"), None)
     registry = HandlerRegistry()
-    registry.register("test", script)
+    registry.register(TEST, script)
     job_id = await add_job(database, key="k")
     worker = make_worker(database, registry, clock)
 
@@ -85,7 +85,7 @@ async def test_retry_after_is_honoured_without_using_attempts(database: Database
     rate_limited = APIStatusError("429", status_code=429, body="", retry_after=30.0)
     script = Script(clock, rate_limited, RetryLater(5.0, "chat busy"), None)
     registry = HandlerRegistry()
-    registry.register("test", script)
+    registry.register(TEST, script)
     job_id = await add_job(database, key="k", max_attempts=1)
 
     await _run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
@@ -110,7 +110,7 @@ async def test_a_permanent_failure_is_dead_at_once(database: Database) -> None:
 
     registry = HandlerRegistry()
     registry.register(
-        "test",
+        TEST,
         Script(clock, PermanentFailure("lead 7 is gone")),
         on_dead=on_dead,
     )
@@ -130,7 +130,7 @@ async def test_a_permanent_failure_is_dead_at_once(database: Database) -> None:
 async def test_a_non_retryable_integration_error_is_dead_at_once(database: Database) -> None:
     clock = FakeClock()
     registry = HandlerRegistry()
-    registry.register("test", Script(clock, APIStatusError("400", status_code=400, body="")))
+    registry.register(TEST, Script(clock, APIStatusError("400", status_code=400, body="")))
     job_id = await add_job(database, key="k")
 
     await make_worker(database, registry, clock).run_until_idle()
@@ -147,7 +147,7 @@ async def test_on_dead_hears_once_when_attempts_run_out(database: Database) -> N
 
     registry = HandlerRegistry()
     registry.register(
-        "test",
+        TEST,
         Script(clock, RuntimeError("one"), RuntimeError("two")),
         max_attempts=2,  # the kind's limit overrides the row's 8
         on_dead=on_dead,
@@ -163,11 +163,11 @@ async def test_on_dead_hears_once_when_attempts_run_out(database: Database) -> N
 async def test_a_handler_over_its_timeout_is_a_failed_attempt(database: Database) -> None:
     clock = FakeClock()
 
-    async def hangs(payload: dict[str, Any], context: JobContext) -> None:
+    async def hangs(payload: dict[str, Any]) -> None:
         await asyncio.Event().wait()
 
     registry = HandlerRegistry()
-    registry.register("test", hangs, timeout=0.001)
+    registry.register(TEST, hangs, timeout=0.001)
     job_id = await add_job(database, key="k")
 
     await make_worker(database, registry, clock).run_until_idle()
@@ -179,7 +179,7 @@ async def test_a_handler_over_its_timeout_is_a_failed_attempt(database: Database
 async def test_only_registered_kinds_are_claimed(database: Database) -> None:
     clock = FakeClock()
     registry = HandlerRegistry()
-    registry.register("test", Script(clock, None))
+    registry.register(TEST, Script(clock, None))
     other = await add_job(database, "other", key="other")
     mine = await add_job(database, "test", key="mine")
 

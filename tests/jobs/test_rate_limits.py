@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from jobs.notifier import register_notify
-from jobs.ratelimit import Rate, RateLimits
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.ratelimit import Rate
+from jobs.registry import HandlerRegistry, RawKind
 from jobs.worker import Worker
+from leadrelay.limits import ServiceRates
+from leadrelay.notify import register_notify
 from storage.database import Database
 from tests.jobs.conftest import START, FakeClock, add_job, attempts_of, make_worker
 
@@ -53,6 +54,21 @@ async def _drive(workers: list[Worker], sends: Sends, clock: FakeClock, *, jobs:
     raise AssertionError(f"only {len(sends.log)} of {jobs} jobs ran")
 
 
+def _card_workers(
+    databases: list[Database], sends: Sends, limits: ServiceRates | None = None
+) -> list[Worker]:
+    """A worker per database, named "one", "two"…, sending cards to `sends` within the
+    Telegram limits (by default, the documented ones)."""
+    registry = HandlerRegistry()
+    register_notify(registry, sends)
+    names = ("one", "two")
+    rates = limits or ServiceRates()
+    return [
+        make_worker(database, registry, sends.clock, name=name, rate_limits=rates)
+        for database, name in zip(databases, names, strict=False)
+    ]
+
+
 def _gaps(times: list[float]) -> list[float]:
     return [round(later - earlier, 6) for earlier, later in zip(times, times[1:], strict=False)]
 
@@ -72,13 +88,8 @@ async def test_two_workers_keep_one_message_a_second_per_chat(
 ) -> None:
     clock = FakeClock()
     sends = Sends(clock)
-    registry = HandlerRegistry()
-    register_notify(registry, sends)
     ids = await _notify_jobs(database, [101, 202], per_chat=6)
-    workers = [
-        make_worker(database, registry, clock, name="one"),
-        make_worker(second_database, registry, clock, name="two"),
-    ]
+    workers = _card_workers([database, second_database], sends)
 
     await _drive(workers, sends, clock, jobs=12)
 
@@ -97,13 +108,8 @@ async def test_group_chats_get_twenty_a_minute(
 ) -> None:
     clock = FakeClock()
     sends = Sends(clock)
-    registry = HandlerRegistry()
-    register_notify(registry, sends)
     await _notify_jobs(database, [-1001234], per_chat=4)
-    workers = [
-        make_worker(database, registry, clock, name="one"),
-        make_worker(second_database, registry, clock, name="two"),
-    ]
+    workers = _card_workers([database, second_database], sends)
 
     await _drive(workers, sends, clock, jobs=4)
 
@@ -115,14 +121,9 @@ async def test_the_bots_overall_limit_spans_all_chats(
 ) -> None:
     clock = FakeClock()
     sends = Sends(clock)
-    registry = HandlerRegistry()
-    register_notify(registry, sends)
     await _notify_jobs(database, list(range(1, 21)), per_chat=1)
-    limits = RateLimits(telegram_global=Rate(5, 1.0))
-    workers = [
-        make_worker(database, registry, clock, name="one", rate_limits=limits),
-        make_worker(second_database, registry, clock, name="two", rate_limits=limits),
-    ]
+    limits = ServiceRates(telegram_global=Rate(5, 1.0))
+    workers = _card_workers([database, second_database], sends, limits)
 
     await _drive(workers, sends, clock, jobs=20)
 
@@ -139,14 +140,14 @@ async def test_a_payload_can_name_the_keys_it_consumes(database: Database) -> No
     ran: list[float] = []
     registry = HandlerRegistry()
 
-    @registry.handler("flexbe.change")
-    async def change(payload: dict[str, Any], context: JobContext) -> None:
+    @registry.handler(RawKind("flexbe.change"))
+    async def change(payload: dict[str, Any]) -> None:
         ran.append((clock() - START).total_seconds())
 
     for n in range(3):
         payload = {"limits": ["flexbe:okna"]}
         await add_job(database, "flexbe.change", payload, key=f"c{n}")
-    limits = RateLimits(flexbe_site=Rate(100, 60.0))
+    limits = ServiceRates(flexbe_site=Rate(100, 60.0))
     worker = make_worker(database, registry, clock, rate_limits=limits)
 
     for _ in range(20):
@@ -160,10 +161,8 @@ async def test_a_payload_can_name_the_keys_it_consumes(database: Database) -> No
 async def test_a_job_waiting_for_its_turn_is_not_claimed_again_early(database: Database) -> None:
     clock = FakeClock()
     sends = Sends(clock)
-    registry = HandlerRegistry()
-    register_notify(registry, sends)
     await _notify_jobs(database, [101], per_chat=2)
-    worker = make_worker(database, registry, clock)
+    [worker] = _card_workers([database], sends)
 
     assert await worker.run_once() == 1
     # The second card is rescheduled to its turn: claiming again now finds nothing due.

@@ -5,9 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobs.ratelimit import Rate, RateLimits, admit, flexbe_keys, telegram_keys
+from domain.jobs import Budget, flexbe_keys, telegram_keys
+from jobs.ratelimit import Rate, RateTable, admit
+from leadrelay.limits import ServiceRates
 
-LIMITS = RateLimits()
+LIMITS = ServiceRates()
 
 
 def test_default_rates_follow_telegram_and_flexbe() -> None:
@@ -19,11 +21,25 @@ def test_default_rates_follow_telegram_and_flexbe() -> None:
 
 
 def test_custom_rates_by_key_or_prefix_come_first() -> None:
-    limits = RateLimits(custom={"tg:chat:7": Rate(5, 1.0), "crm5:": Rate(2, 1.0)})
+    limits = ServiceRates(custom={"tg:chat:7": Rate(5, 1.0), "crm5:": Rate(2, 1.0)})
 
     assert limits.rate_for("tg:chat:7") == Rate(5, 1.0)
     assert limits.rate_for("tg:chat:8") == Rate(1, 1.0)
     assert limits.rate_for("crm5:deal") == Rate(2, 1.0)
+
+
+def test_the_engines_table_knows_only_the_keys_and_prefixes_it_names() -> None:
+    table = RateTable({"crm5:deal": Rate(5, 1.0), "crm5:": Rate(2, 1.0), "tg": Rate(1, 1.0)})
+
+    assert table.rate_for("crm5:deal") == Rate(5, 1.0)
+    assert table.rate_for("crm5:task") == Rate(2, 1.0)
+    assert table.rate_for("tg:chat:1") is None, "a prefix ends in ':'"
+    assert RateTable().rate_for("tg:global") is None
+
+
+def test_every_budget_is_a_rate_of_the_service() -> None:
+    for budget in Budget:
+        assert isinstance(getattr(LIMITS, budget.value), Rate)
 
 
 def test_jobs_for_one_chat_wait_their_turn_one_interval_apart() -> None:
@@ -37,7 +53,7 @@ def test_jobs_for_one_chat_wait_their_turn_one_interval_apart() -> None:
 
 
 def test_a_job_needs_every_one_of_its_keys() -> None:
-    limits = RateLimits(telegram_global=Rate(2, 1.0))
+    limits = ServiceRates(telegram_global=Rate(2, 1.0))
     requests = [(job, telegram_keys(job)) for job in (1, 2, 3)]  # three chats
 
     admission = admit(requests, {}, limits, now=0.0)
@@ -47,7 +63,7 @@ def test_a_job_needs_every_one_of_its_keys() -> None:
 
 
 def test_a_burst_lets_that_many_through_back_to_back() -> None:
-    limits = RateLimits(custom={"k": Rate(10, 1.0, burst=3)})
+    limits = RateTable({"k": Rate(10, 1.0, burst=3)})
 
     admission = admit([(n, ["k"]) for n in range(5)], {}, limits, now=0.0)
 
@@ -75,7 +91,7 @@ def test_no_window_ever_holds_more_than_the_rate_allows(
     gaps: list[float], count: int, burst: int
 ) -> None:
     rate = Rate(count, 1.0, burst=burst)
-    limits = RateLimits(custom={"k": rate})
+    limits = RateTable({"k": rate})
     tats: dict[str, float] = {}
     now, allowed_at = 0.0, []
     for job, gap in enumerate(gaps):

@@ -12,12 +12,12 @@ from sqlalchemy import Connection, insert
 
 from jobs import signals, store
 from jobs.errors import RetryLater
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry
 from jobs.store import JOB, ClaimResult
 from jobs.worker import Worker
 from storage.clock import utcnow
 from storage.database import Database
-from tests.jobs.conftest import add_job, attempts_of, get_job
+from tests.jobs.conftest import TEST, add_job, attempts_of, get_job
 
 # Long enough that a test passing within WAIT proves the worker did not poll its way there.
 POLL = 60.0
@@ -38,8 +38,8 @@ async def running(worker: Worker) -> AsyncIterator[asyncio.Event]:
 def _signalling_registry(on_run: Callable[[dict[str, Any]], Any]) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    @registry.handler("test")
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:
+    @registry.handler(TEST)
+    async def handle(payload: dict[str, Any]) -> None:
         result = on_run(payload)
         if asyncio.iscoroutine(result):
             await result

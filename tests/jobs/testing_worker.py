@@ -18,12 +18,13 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert
 
-from jobs.registry import HandlerRegistry, JobContext
+from jobs.registry import HandlerRegistry, RawKind, current_job
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
 from storage.database import Database
 
 KIND = "probe"
+PROBE = RawKind(KIND)
 EXECUTION = Table(
     "job_execution",
     MetaData(),
@@ -40,9 +41,11 @@ def _record(connection: Connection, *, job_id: int, worker: str) -> None:
 def build_registry(database: Database, *, work_seconds: float) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    @registry.handler(KIND)
-    async def probe(payload: dict[str, Any], context: JobContext) -> None:
-        record = functools.partial(_record, job_id=context.job_id, worker=context.worker)
+    @registry.handler(PROBE)
+    async def probe(payload: dict[str, Any]) -> None:
+        record = functools.partial(
+            _record, job_id=current_job().job_id, worker=current_job().worker
+        )
         await database.run_in_transaction(record)
         if work_seconds:
             await asyncio.sleep(work_seconds)

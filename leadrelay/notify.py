@@ -1,18 +1,17 @@
 """The `notify` jobs intake writes (a lead's card for one chat), and who handles them.
 
-Intake enqueues a `domain.jobs.CardPayload` in the chat's queue; the handler
-hands them to a `Notifier`: the bot's card notifier once Telegram is configured, until
-then `LoggingNotifier`. Each consumes the chat's and the bot's Telegram rate limits.
+Intake enqueues a `domain.jobs.CardPayload` in the chat's queue; the handler hands it to a
+`Notifier`: the bot's card notifier once Telegram is configured, until then
+`LoggingNotifier`. Each consumes the chat's and the bot's Telegram rate limits.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Protocol
 
-from domain.jobs import NOTIFY
-from jobs.ratelimit import telegram_keys
-from jobs.registry import HandlerRegistry, JobContext
+from domain.jobs import NOTIFY, CardPayload, telegram_keys
+from jobs.registry import HandlerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +27,15 @@ class LoggingNotifier:
         log.info("lead %s: card for chat %s (%s); Telegram is off", lead_id, chat_id, reason)
 
 
-def notify_limits(payload: dict[str, Any]) -> list[str]:
-    return telegram_keys(NOTIFY.parse(payload).chat_id)
-
-
 def register_notify(
     registry: HandlerRegistry, notifier: Notifier, *, max_attempts: int | None = None
 ) -> None:
-    async def handle(payload: dict[str, Any], context: JobContext) -> None:  # noqa: ARG001
-        card = NOTIFY.parse(payload)
+    async def handle(card: CardPayload) -> None:
         await notifier.notify(lead_id=card.lead_id, chat_id=card.chat_id, reason=card.reason)
 
-    registry.register(NOTIFY.name, handle, max_attempts=max_attempts, limits=notify_limits)
+    registry.register(
+        NOTIFY,
+        handle,
+        max_attempts=max_attempts,
+        limits=lambda card: telegram_keys(card.chat_id),
+    )

@@ -1,0 +1,108 @@
+"""Timers: a lead's SLA reminder and escalation, a chat's daily digest and a new lead's
+rules, and the messages they send.
+
+A timer is not on a chat's queue (a future job at a queue's head would hold the chat's
+cards back): when it runs and still applies, it enqueues its messages (or actions). A done
+timer is history (its lead or day has passed), and a pruned key is never enqueued again (a
+reminder is enqueued with a lead's first card, a digest for a day ahead, the rules with a
+new lead, which is new once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.jobs.kind import JobKind, ToChat
+from domain.jobs.payload import StoredPayload
+
+# A lead's timers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTimerPayload(StoredPayload):
+    """`sla.remind`, `sla.escalate`: a lead's timer, due after its wait in working time;
+    `rules.apply`: a new lead's speed-to-lead rules, due at once."""
+
+    lead_id: int
+
+
+SLA_REMIND = JobKind("sla.remind", LeadTimerPayload, pruned_after_retention=True, needs_bot=True)
+SLA_ESCALATE = JobKind(
+    "sla.escalate", LeadTimerPayload, pruned_after_retention=True, needs_bot=True
+)
+# The actions the rules enqueue keep their own keys for ever.
+RULES_APPLY = JobKind("rules.apply", LeadTimerPayload, pruned_after_retention=True, needs_bot=True)
+
+
+def sla_remind_key(lead_id: int) -> str:
+    """A lead's one reminder timer."""
+    return f"sla.remind:{lead_id}"
+
+
+def sla_escalate_key(lead_id: int) -> str:
+    """A lead's one escalation timer."""
+    return f"sla.escalate:{lead_id}"
+
+
+def rules_key(lead_id: int) -> str:
+    """A lead's one application of its site's rules."""
+    return f"rules:{lead_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadMessagePayload(ToChat):
+    """`telegram.sla_reminder` (a reply to the lead's card in `chat_id`) and
+    `telegram.sla_alert` (an alert to admin `chat_id`)."""
+
+    chat_id: int
+    lead_id: int
+
+
+SLA_REMINDER = JobKind(
+    "telegram.sla_reminder", LeadMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+SLA_ALERT = JobKind(
+    "telegram.sla_alert", LeadMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def sla_reminder_key(lead_id: int, chat_id: int) -> str:
+    """The reminder's one reply in one chat."""
+    return f"sla.remind:{lead_id}:{chat_id}"
+
+
+def sla_alert_key(lead_id: int, admin: int) -> str:
+    """The escalation's one alert to one admin."""
+    return f"sla.escalate:{lead_id}:{admin}"
+
+
+# The daily digest ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPayload(StoredPayload):
+    """`digest` (the timer, unqueued) and `telegram.digest` (the message): chat
+    `chat_id`'s digest of local working day `day` (ISO date), sent the next working day."""
+
+    chat_id: int
+    day: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMessagePayload(DigestPayload, ToChat):
+    """The digest as a message: on the chat's queue."""
+
+
+DIGEST = JobKind("digest", DigestPayload, pruned_after_retention=True, needs_bot=True)
+DIGEST_MESSAGE = JobKind(
+    "telegram.digest", DigestMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def digest_key(chat_id: int, day: str) -> str:
+    """A chat's one digest of one working day (`day`: ISO date)."""
+    return f"digest:{chat_id}:{day}"
+
+
+def digest_message_key(chat_id: int, day: str) -> str:
+    return f"digest:{chat_id}:{day}:message"
