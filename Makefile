@@ -39,9 +39,11 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Re-extract translatable strings and merge them into both catalogs; then translate ru.
+# Re-extract translatable strings, the bot's and the console's (locales/babel.cfg says where),
+# and merge them into both catalogs; then translate ru. PYTHONPATH: the console's extractors.
 locales: $(STAMP)
-	$(BIN)/pybabel extract -k _ -k __ --no-location --width=100 -o locales/messages.pot \
-		--project=leadrelay --version=0.1 --copyright-holder=leadrelay bot
+	PYTHONPATH=. $(BIN)/pybabel extract -F locales/babel.cfg -k _ -k __ --no-location \
+		--width=100 -o locales/messages.pot --project=leadrelay --version=0.1 \
+		--copyright-holder=leadrelay .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --width=100 \
 		--no-fuzzy-matching

@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 from testkit.factories import lead_event  # noqa: E402
 from testkit.fakes.telegram import TelegramFake  # noqa: E402
 from testkit.service import Service, service_environment  # noqa: E402
-from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-pages-token-0123456789"
 GROUP, ADMIN = -1001, 11
@@ -78,12 +77,7 @@ async def one_lead(
 ) -> dict[str, float]:
     num = 1 + index
     event = lead_event(5_000 + num, num=num)
-    response = await http.post(
-        f"{service.url}/flexbe/{TOKEN}",
-        content=encode_form(event),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    response.raise_for_status()
+    await service.post_event(http, TOKEN, event)
     await until(lambda: card(fake, GROUP, num) is not None and card(fake, ADMIN, num) is not None)
     group = card(fake, GROUP, num)
     assert group is not None

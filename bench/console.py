@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +29,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import psutil
 from sqlalchemy import text
@@ -39,12 +36,13 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.metrics import free_port  # noqa: E402
+from bench.pg_database import drop_database, recreate_database  # noqa: E402
+from bench.server_process import ServerProcess  # noqa: E402
+from console.filters import cursor  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from webhooks.console.filters import cursor  # noqa: E402
+from testkit.service import LEADRELAY, free_port, service_environment  # noqa: E402
 
-LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
 BENCH_DATABASE = "leadrelay_bench_console"
 ADMIN_TOKEN = "bench-console-admin-Token-0123456789"
 WEBHOOK_TOKEN = "bench-console-webhook-Token-0123456789"
@@ -136,49 +134,22 @@ async def fill(url: str, leads: int) -> float:
         await database.dispose()
 
 
-class Service:
-    def __init__(self, url: str, workdir: Path) -> None:
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
-        env.update(
-            LEADRELAY_DATABASE_URL=url,
-            LEADRELAY_LOG_LEVEL="WARNING",
-            LEADRELAY_ADMIN_TOKEN=ADMIN_TOKEN,
-            LEADRELAY_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
-            LEADRELAY_CONFIG=str(workdir / "sites.toml"),
-        )
-        (workdir / "sites.toml").write_text(
-            '[[sites]]\nkey = "dveri"\nname = "Двери"\n'
-            'webhook_token = "bench-console-dveri-Token-0123456789"\n'
-        )
-        self.process = subprocess.Popen(
-            [LEADRELAY, "serve", "--role", "web", "--port", str(self.port)],
-            env=env,
-            cwd=workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, client: httpx.Client) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited with {self.process.returncode}")
-            try:
-                if client.get("/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("service did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def web_service(url: str, workdir: Path) -> ServerProcess:
+    """`leadrelay serve --role web` on `url`, its console on, with one site."""
+    port = free_port()
+    env = service_environment(
+        LEADRELAY_DATABASE_URL=url,
+        LEADRELAY_LOG_LEVEL="WARNING",
+        LEADRELAY_ADMIN_TOKEN=ADMIN_TOKEN,
+        LEADRELAY_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+        LEADRELAY_CONFIG=str(workdir / "sites.toml"),
+    )
+    (workdir / "sites.toml").write_text(
+        '[[sites]]\nkey = "dveri"\nname = "Двери"\n'
+        'webhook_token = "bench-console-dveri-Token-0123456789"\n'
+    )
+    argv = [LEADRELAY, "serve", "--role", "web", "--port", str(port)]
+    return ServerProcess(argv, port=port, cwd=workdir, env=env)
 
 
 def _login_form(page: httpx.Response) -> dict[str, str]:
@@ -279,33 +250,13 @@ def pages(lead_id: int, today: date) -> list[str]:
     ]
 
 
-class BarePage:
+def bare_page() -> ServerProcess:
     """bench/bare_app.py under uvicorn, served as the service is (uvloop, no access lines)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(self.port)]
-            + ["--log-level", "warning"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, client: httpx.Client) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if client.get("/page").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError("the bare app did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(15)
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port)]
+    return ServerProcess(
+        [*argv, "--log-level", "warning"], port=port, cwd=ROOT, name="the bare app"
+    )
 
 
 def _load() -> str:
@@ -316,14 +267,14 @@ def _load() -> str:
 def run(url: str, label: str, leads: int, requests: int, workdir: Path) -> None:
     seconds = asyncio.run(fill(url, leads))
     print(f"\n{label}: {leads:,} leads, their events and 100,500 jobs filled in {seconds:.1f} s")
-    service, bare_app = Service(url, workdir), BarePage()
+    service, bare_app = web_service(url, workdir), bare_page()
     try:
         with (
             httpx.Client(base_url=service.base, timeout=60) as client,
             httpx.Client(base_url=bare_app.base, timeout=60) as bare,
         ):
-            service.wait_ready(client)
-            bare_app.wait_ready(bare)
+            service.wait_ready(client, "/healthz", 60)
+            bare_app.wait_ready(bare, "/page", 30)
             log_in(client)
             print(f"  load average before: {_load()}")
             print(f"  {'page':<52} {'p50':>7} {'p95':>7}   bare p50/p95    p95 ÷ bare p95")
@@ -353,28 +304,6 @@ def run(url: str, label: str, leads: int, requests: int, workdir: Path) -> None:
         bare_app.stop()
 
 
-async def _on_server(url: str, *statements: str) -> None:
-    """Runs `statements` on the server of `url`, from its own database (whose tables are
-    never touched): the bench's database is created and dropped beside it."""
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-async def _recreate(url: str) -> str:
-    await _drop(url)
-    await _on_server(url, f'CREATE DATABASE "{BENCH_DATABASE}"')
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-
-
-async def _drop(url: str) -> None:
-    await _on_server(url, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=100_000)
@@ -386,11 +315,11 @@ def main() -> None:
         url = f"sqlite+aiosqlite:///{workdir}/bench.db"
         run(url, "SQLite", options.leads, options.requests, workdir)
         if options.postgres_url:
-            pg = asyncio.run(_recreate(options.postgres_url))
+            pg = asyncio.run(recreate_database(options.postgres_url, BENCH_DATABASE))
             try:
                 run(pg, "PostgreSQL", options.leads, options.requests, workdir)
             finally:
-                asyncio.run(_drop(options.postgres_url))
+                asyncio.run(drop_database(options.postgres_url, BENCH_DATABASE))
 
 
 if __name__ == "__main__":

@@ -35,16 +35,16 @@ from datetime import UTC, datetime  # noqa: E402
 
 from bench.console import (  # noqa: E402
     ADMIN_TOKEN,
+    BENCH_DATABASE,
     WEBHOOK_TOKEN,
-    _drop,
-    _recreate,
     fill,
     log_in_async,
     pages,
 )
+from bench.pg_database import drop_database, recreate_database  # noqa: E402
 from config.settings import Settings, SiteConfig  # noqa: E402
+from leadrelay.web import create_app  # noqa: E402
 from storage.database import Database  # noqa: E402
-from webhooks.app import create_app  # noqa: E402
 
 # A plan step that reads a big table whole: SQLite's `SCAN lead` (not `SCAN … USING
 # COVERING INDEX`, which is a range when bounded), PostgreSQL's `Seq Scan on lead`.
@@ -135,11 +135,11 @@ def main() -> None:
             url = f"sqlite+aiosqlite:///{Path(folder)}/plans.db"
             asyncio.run(survey(url, "SQLite", options.leads))
         if options.postgres_url:
-            pg = asyncio.run(_recreate(options.postgres_url))
+            pg = asyncio.run(recreate_database(options.postgres_url, BENCH_DATABASE))
             try:
                 asyncio.run(survey(pg, "PostgreSQL", options.leads))
             finally:
-                asyncio.run(_drop(options.postgres_url))
+                asyncio.run(drop_database(options.postgres_url, BENCH_DATABASE))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,35 +39,26 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.server_process import ServerProcess  # noqa: E402
 from testkit.factories import lead_event  # noqa: E402
+from testkit.service import free_port  # noqa: E402
 from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Served:
+class Served(ServerProcess):
     """A server subprocess and its peak resident memory."""
 
     def __init__(self, argv: list[str], env: dict[str, str], port: int, cwd: Path = ROOT) -> None:
-        self.port = port
-        self.process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        super().__init__(argv, port=port, cwd=cwd, env=env, name="server")
         self.peak_rss = 0
 
-    async def wait_ready(self) -> None:
+    async def wait_listening(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
+            self.check_running()
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
                 writer.close()
@@ -87,13 +77,6 @@ class Served:
         except psutil.Error:
             return
         self.peak_rss = max(self.peak_rss, rss)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def bodies(start: int) -> Callable[[], str]:
@@ -274,7 +257,7 @@ async def main() -> None:
         sampler = asyncio.create_task(sample_rss(servers, stop_sampling))
         try:
             for served in servers:
-                await served.wait_ready()
+                await served.wait_listening()
             await sustained(tallies, args)
             for tally in tallies:
                 await latency(tally, args)
@@ -282,7 +265,7 @@ async def main() -> None:
             stop_sampling.set()
             await sampler
             for served in servers:
-                served.stop()
+                served.stop(grace=10)
     for tally in tallies:
         report(tally, args)
     if len(tallies) == 3:

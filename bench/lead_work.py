@@ -35,7 +35,6 @@ from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
 from testkit.fakes.server import serve_app  # noqa: E402
 from testkit.fakes.telegram import TelegramFake  # noqa: E402
 from testkit.service import Service, service_environment  # noqa: E402
-from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-lead-work-token-0123456789"
 GROUP = -1001000
@@ -100,12 +99,7 @@ async def measure(service: Service, telegram: TelegramFake, flexbe: FlexbeFake, 
             num = lead_id % 1000
             event = lead_event(lead_id)
             flexbe.leads[lead_id] = event["data"]
-            response = await http.post(
-                f"{service.url}/flexbe/{TOKEN}",
-                content=encode_form(event),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            response.raise_for_status()
+            await service.post_event(http, TOKEN, event)
             await until(lambda: card(telegram, num) is not None)  # noqa: B023
             shown = card(telegram, num)
             assert shown is not None

@@ -24,17 +24,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy import text
 
@@ -42,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actions.retention import RetentionSettings, prune  # noqa: E402
+from bench.pg_database import drop_database, recreate_database  # noqa: E402
 from domain.jobs import (  # noqa: E402
     CRM5_DEAL,
     FLEXBE_STATUS,
@@ -52,19 +49,12 @@ from domain.jobs import (  # noqa: E402
 from storage.clock import utcnow  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
+from testkit.service import Service, service_environment  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "leadrelay_bench_metrics"
-LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
 LIVE_KINDS = tuple(kind.name for kind in (NOTIFY, FLEXBE_STATUS, CRM5_DEAL, TELEGRAM_UPDATE))
 OLD_DEPTH_QUERY = "SELECT kind, status, count(*) FROM job GROUP BY kind, status"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _fill_sql(postgres: bool, count: int) -> list[str]:
@@ -135,41 +125,6 @@ async def timed_sql(database: Database, sql: str, runs: int = 5) -> float:
     return statistics.median(times) * 1000
 
 
-class Service:
-    def __init__(self, url: str) -> None:
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
-        env.update(LEADRELAY_DATABASE_URL=url, LEADRELAY_LOG_LEVEL="WARNING")
-        self.process = subprocess.Popen(
-            [LEADRELAY, "serve", "--role", "web", "--port", str(self.port)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    async def wait_ready(self, client: httpx.AsyncClient) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service exited with {self.process.returncode}")
-            try:
-                if (await client.get(f"{self.base}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-        raise RuntimeError("service did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 async def median_ms(client: httpx.AsyncClient, url: str, scrapes: int) -> float:
     for _ in range(10):  # warm: the pool's connections, their prepared statements
         await client.get(url)
@@ -209,11 +164,13 @@ async def bench(name: str, url: str, args: argparse.Namespace) -> None:
     database = Database(url)
     await upgrade(database)
     await add_live_jobs(database)
-    service = Service(url)
+    workdir = tempfile.TemporaryDirectory(prefix="leadrelay-bench-metrics-")
+    env = service_environment(LEADRELAY_DATABASE_URL=url, LEADRELAY_LOG_LEVEL="WARNING")
+    service = Service(env, Path(workdir.name), "--role", "web")
     try:
+        await service.start()
         async with httpx.AsyncClient(timeout=60) as client:
-            await service.wait_ready(client)
-            metrics, health = f"{service.base}/metrics", f"{service.base}/healthz"
+            metrics, health = f"{service.url}/metrics", f"{service.url}/healthz"
             base = await median_ms(client, metrics, args.scrapes)
             trivial = await median_ms(client, health, args.scrapes)
             seconds = await fill(database, args.done)
@@ -229,7 +186,8 @@ async def bench(name: str, url: str, args: argparse.Namespace) -> None:
                 rows.append((f"{args.done:,} done, after ANALYZE", analysed))
             old = await timed_sql(database, OLD_DEPTH_QUERY)
     finally:
-        service.stop()
+        await service.stop()
+        workdir.cleanup()
     print(f"  /healthz median {trivial:.1f} ms (a trivial endpoint, for scale)")
     for label, value in rows:
         print(f"  /metrics median {value:6.1f} ms  ratio {value / base:4.2f}  [{label}]")
@@ -247,21 +205,11 @@ async def bench(name: str, url: str, args: argparse.Namespace) -> None:
 
 
 async def with_postgres(url: str, args: argparse.Namespace) -> None:
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    admin = await asyncpg.connect(dsn)
+    own = await recreate_database(url, BENCH_DATABASE)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        await bench("PostgreSQL", own, args)
     finally:
-        await admin.close()
-    try:
-        await bench("PostgreSQL", url.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}", args)
-    finally:
-        admin = await asyncpg.connect(dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await drop_database(url, BENCH_DATABASE)
 
 
 async def main() -> None:

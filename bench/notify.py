@@ -42,7 +42,6 @@ from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
 from testkit.fakes.server import serve_app  # noqa: E402
 from testkit.fakes.telegram import Limits, TelegramFake  # noqa: E402
 from testkit.service import Service, service_environment  # noqa: E402
-from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-notify-token-0123456789"
 CHATS = (101, 102, 103)
@@ -54,12 +53,7 @@ def cards_for(fake: TelegramFake, num: int) -> list[dict[str, object]]:
 
 
 async def post(http: httpx.AsyncClient, service: Service, lead_id: int) -> None:
-    response = await http.post(
-        f"{service.url}/flexbe/{TOKEN}",
-        content=encode_form(lead_event(lead_id)),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    response.raise_for_status()
+    await service.post_event(http, TOKEN, lead_event(lead_id))
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -24,12 +24,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.pg_database import recreate_database  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Lead  # noqa: E402
@@ -119,17 +119,6 @@ async def _run(url: str, count: int, samples: int) -> None:
         await database.dispose()
 
 
-async def _fresh_postgres(url: str) -> str:
-    server = url.replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(server)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    finally:
-        await connection.close()
-    return url.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=200_000)
@@ -141,7 +130,8 @@ def main() -> None:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'repeats.db'}"
         asyncio.run(_run(url, args.leads, args.samples))
     if not args.no_postgres:
-        asyncio.run(_run(asyncio.run(_fresh_postgres(args.postgres_url)), args.leads, args.samples))
+        own = asyncio.run(recreate_database(args.postgres_url, BENCH_DATABASE))
+        asyncio.run(_run(own, args.leads, args.samples))
 
 
 if __name__ == "__main__":

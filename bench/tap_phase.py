@@ -14,7 +14,6 @@ from testkit.factories import lead_event
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.telegram import TelegramFake
 from testkit.service import Service
-from webhooks.forms import encode_form
 
 ADMIN = 4242  # LEADRELAY_TELEGRAM_ADMINS: a manager the service knows from the start
 FIRST_NUM = 5000
@@ -56,12 +55,7 @@ async def tap_latency(
             lead_id, num = 30_000 + index, FIRST_NUM + index
             event = lead_event(lead_id, num=num, time=int(time.time()))
             flexbe.leads[lead_id] = event["data"]
-            response = await http.post(
-                f"{service.url}/flexbe/{token}",
-                content=encode_form(event),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            response.raise_for_status()
+            await service.post_event(http, token, event)
             await _until(lambda num=num: _card(fake, chat, num) is not None, "the card")
             card = _card(fake, chat, num)
             assert card is not None

@@ -1,4 +1,5 @@
-"""The lead card: one HTML message per lead per chat, edited in place as the lead changes.
+"""The lead card's text: one HTML message per lead per chat, edited in place as the lead
+changes (its buttons are `bot.keyboards`', its data `bot.card_view`'s).
 
 Every value that came from outside is escaped. The text stays within Telegram's 4096
 characters by shortening long values, then listing fewer form fields and history lines;
@@ -9,70 +10,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
-from urllib.parse import urlsplit
 
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import Act
-from bot.keyboards import card_keyboard
-from config.regions import DEFAULT_REGION
+from bot.card_view import CardView, RepeatBadge
 from domain.statuses import LeadStatus, PayStatus
 from integrations.amounts import amount_text
 from integrations.phones import normalize_phone
-from storage.models import Lead, Manager
-from storage.queries.repeats import Repeat
+from storage.models import Lead
 
 MAX_MESSAGE_UTF16 = 4096
 # Tried in order until the card fits: (characters per value, form fields, history lines).
 _BUDGETS = ((300, 50, 20), (120, 30, 10), (60, 20, 5), (30, 10, 3), (16, 5, 2))
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryLine:
-    at: datetime
-    text: str
-    ok: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class RepeatBadge:
-    """The client wrote before: `repeat` from `storage.queries.repeats`, and the title of
-    the site of the latest earlier lead."""
-
-    repeat: Repeat
-    site_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class CardView:
-    lead: Lead
-    site_name: str
-    history: Sequence[HistoryLine] = ()
-    can_deal: bool = False
-    can_call: bool = False
-    retry: Act | None = None
-    timezone: tzinfo = UTC
-    # Where the site's visitors dial from: how a national number becomes a tel: link.
-    region: str = DEFAULT_REGION
-    repeat: RepeatBadge | None = None
-    # Who gave the lead to its owner, when an admin assigned it (none: the owner took it).
-    assigned_by: str | None = None
-    # The hour of the site's "next working morning" calls, for their button.
-    morning_hour: int = 9
-    # The manager whose private chat shows the card (None: a group, read by anyone): the
-    # buttons they may not use are left out.
-    reader: Manager | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedCard:
-    text: str
-    keyboard: InlineKeyboardMarkup
 
 
 def status_label(code: int) -> str:
@@ -96,36 +47,18 @@ def pay_status_label(code: int | None) -> str:
     return labels.get(code if code is not None else -1, _("unknown"))
 
 
-def site_title(lead: Lead, configured_name: str | None) -> str:
-    """The site's own name: the configuration's, else the webhook's `site` block (name, then
-    domain), else the domain of the lead's page; the bare key only when nothing names it."""
-    for name in (configured_name, lead.site_name, lead.site_domain, _host(lead.page_url)):
-        if name and name.strip():
-            return name.strip()
-    return lead.site_key
-
-
-def _host(url: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        return ""
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-
-
-def render_card(view: CardView) -> RenderedCard:
-    keyboard = card_keyboard(view)
+def render_text(view: CardView) -> str:
+    """The card's HTML, within Telegram's length (its buttons are `bot.keyboards`')."""
     for value_limit, max_fields, max_history in _BUDGETS:
         text = _render_text(view, value_limit, max_fields, max_history)
         if utf16_length(text) <= MAX_MESSAGE_UTF16:
-            return RenderedCard(text, keyboard)
-    return RenderedCard(text, keyboard)  # the smallest budget always fits: a fixed-size card
+            return text
+    return text  # the smallest budget always fits: a fixed-size card
 
 
 def render_plain(view: CardView) -> str:
     """The card without markup, for when Telegram still rejects the HTML."""
-    text = render_card(view).text
+    text = render_text(view)
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text)
 

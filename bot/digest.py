@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cards import status_label
 from bot.config import BotConfig
+from bot.senders import Sender
 from bot.stats import compute
 from config.settings import SiteTimers
 from domain.jobs import (
@@ -40,7 +39,6 @@ from storage.models import Lead
 from storage.queries.jobs import enqueue_job
 from storage.queries.reports import leads_between
 
-Clock = Callable[[], datetime]
 TOP_SOURCES = 3
 # Characters of a manager's name or a UTM source shown.
 NAME_SHOWN = 40
@@ -109,16 +107,7 @@ async def schedule_digests(database: Database, config: BotConfig, *, now: dateti
     return created
 
 
-class Digests:
-    def __init__(
-        self, *, bot: Bot, database: Database, i18n: I18n, config: BotConfig, clock: Clock
-    ) -> None:
-        self.bot = bot
-        self.database = database
-        self.i18n = i18n
-        self.config = config
-        self.clock = clock
-
+class Digests(Sender):
     async def due(self, timer: DigestPayload) -> None:
         """The timer: enqueue the message and set the next working day's timer, together.
         A timer found after its day (the service was down for days) sends nothing: the

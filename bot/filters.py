@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import BaseMiddleware
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 
-from bot.middlewares import is_admin
+from bot.middlewares import Handler
+from bot.scope import ChatScope, chat_scope, not_here
+from domain.team import is_admin
 
 
 class IsManager(Filter):
@@ -18,3 +21,33 @@ class IsManager(Filter):
 class IsAdmin(Filter):
     async def __call__(self, _event: TelegramObject, **data: Any) -> bool:
         return is_admin(data.get("manager"))
+
+
+class InChatScope(BaseMiddleware):
+    """The router's handlers are handed `scope`: the sites whose leads this chat may show
+    the manager (`bot.scope`). In a chat that may show none, the handler does not run and
+    the manager is told so (`not_here`), by message or, for a tap, by an alert.
+
+    A middleware rather than a filter: a filter that fails hands the update on to the next
+    routers, and the refusal must come from the router whose command it is. Set as an inner
+    middleware, after `IsManager`: it runs only for an update one of the handlers takes."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat = _chat_of(event)
+        scope = chat_scope(data["config"], data["manager"], chat) if chat else ChatScope()
+        if scope.empty:
+            if isinstance(event, CallbackQuery):
+                await event.answer(not_here(), show_alert=True)
+            elif isinstance(event, Message):
+                await event.answer(not_here())
+            return None
+        data["scope"] = scope
+        return await handler(event, data)
+
+
+def _chat_of(event: TelegramObject) -> Chat | None:
+    if isinstance(event, Message):
+        return event.chat
+    if isinstance(event, CallbackQuery) and event.message is not None:
+        return event.message.chat
+    return None

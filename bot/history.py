@@ -7,7 +7,8 @@ from datetime import UTC, datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.cards import HistoryLine, status_label
+from bot.card_view import HistoryLine
+from bot.cards import status_label
 from bot.outcomes import explain
 from domain.calls import CALL_AT_MARK
 from domain.owners import ASSIGN, RELEASE, TAKE, is_ownership

@@ -1,6 +1,6 @@
-"""The jobs the bot writes: card reposts, and one job per external action (their kinds are
-in `domain.jobs`; the refresh of a lead's cards is `storage.queries.cards.refresh_cards`,
-as actions write it too).
+"""The jobs the bot writes: card reposts, and one job per external action or edit of the
+lead, logged in its history (`start_logged`; their kinds are in `domain.jobs`; the refresh
+of a lead's cards is `storage.queries.cards.refresh_cards`, as actions write it too).
 
 Dedupe keys make taps idempotent: two taps on one button, or two managers tapping,
 find the job already there and nothing more happens. A speed-to-lead rule (`bot.rules`)
@@ -10,6 +10,7 @@ plans its actions with the same builders, so a tap after the rule finds its job 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,13 +23,14 @@ from domain.jobs import (
     ActionPayload,
     CardPayload,
     JobKind,
+    LeadEditPayload,
     call_key,
     cancel_call_key,
     deal_key,
     repost_card_key,
     status_key,
 )
-from storage.models import Action, Job
+from storage.models import Action
 from storage.queries.cards import refresh_cards, start_action
 from storage.queries.jobs import enqueue_job
 
@@ -42,12 +44,6 @@ async def repost_card(session: AsyncSession, *, lead_id: int, chat_id: int, requ
         card,
         dedupe_key=repost_card_key(lead_id, chat_id, request),
     )
-
-
-async def action_job(
-    session: AsyncSession, *, kind: JobKind[ActionPayload], dedupe_key: str, payload: ActionPayload
-) -> tuple[Job, bool]:
-    return await enqueue_job(session, kind, payload, dedupe_key=dedupe_key, max_attempts=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +83,32 @@ async def start_planned(
 ) -> Action | None:
     """Enqueue the action's job, log it (pending) and refresh the lead's cards; None when
     its dedupe key finds it asked for already (by a tap or a rule)."""
-    payload = planned.payload
-    job, created = await action_job(
-        session, kind=planned.kind, dedupe_key=planned.dedupe_key, payload=payload
+    return await start_logged(
+        session,
+        planned.kind,
+        planned.payload,
+        dedupe_key=planned.dedupe_key,
+        actor_id=actor_id,
+        actor_name=actor_name,
     )
+
+
+# A job that the lead's history logs: a button's call out, or an edit of the lead in Flexbe.
+Logged = TypeVar("Logged", ActionPayload, LeadEditPayload)
+
+
+async def start_logged(
+    session: AsyncSession,
+    kind: JobKind[Logged],
+    payload: Logged,
+    *,
+    dedupe_key: str,
+    actor_id: int | None,
+    actor_name: str,
+) -> Action | None:
+    """Enqueue the job, log it in the lead's history (pending; the job knows its row) and
+    refresh the lead's cards; None when the dedupe key finds it asked for already."""
+    job, created = await enqueue_job(session, kind, payload, dedupe_key=dedupe_key, max_attempts=6)
     if not created:
         return None
     action = await start_action(

@@ -8,7 +8,7 @@ Each page is built from the card's view alone, so the bot can redraw either at a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,13 +16,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import Act, AssignTo, CardPage, LeadAction, LeadWork, OpenLead, Page, Work
-from bot.middlewares import is_admin
+from bot.card_view import CardView
 from domain.statuses import LeadStatus, PayStatus
+from domain.team import is_admin
 from integrations.phones import normalize_phone
 from storage.models import Manager
-
-if TYPE_CHECKING:
-    from bot.cards import CardView
 
 # The status a lead usually moves to next: its button stays in view, the others are on "More…".
 NEXT_STATUS: dict[int, Act] = {LeadStatus.NEW: Act.PROCESSED, LeadStatus.PROCESSED: Act.FULFILLED}
@@ -33,7 +31,7 @@ STATUS_BUTTONS = (
 )
 Rows: TypeAlias = list[list[InlineKeyboardButton]]
 # A part of the "More…" page: its rows of buttons for this card.
-Section: TypeAlias = Callable[["CardView"], Rows]
+Section: TypeAlias = Callable[[CardView], Rows]
 # Telegram copies at most 256 characters; a name on a button is cut to stay readable.
 COPY_TEXT_MAX = 256
 NAME_ON_BUTTON_MAX = 32

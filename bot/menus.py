@@ -23,8 +23,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel import col, select
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from domain.team import ManagerRole
 from storage.database import Database
-from storage.models import Manager, ManagerRole
+from storage.models import Manager
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.i18n import pick_language
 from storage.database import Database
-from storage.models import Manager, ManagerRole
+from storage.models import Manager
 from storage.queries.team import get_manager, note_app_language
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -48,7 +48,3 @@ class TeamI18nMiddleware(I18nMiddleware):
             return manager.language
         user: User | None = data.get("event_from_user")
         return pick_language(user.language_code if user else None)
-
-
-def is_admin(manager: Manager | None) -> bool:
-    return manager is not None and manager.role == ManagerRole.ADMIN.value

@@ -11,21 +11,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
-from aiogram import Bot
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.cards import CardView, RenderedCard, render_card, render_plain, site_title
-from bot.config import BotConfig
+from bot.card_view import CardView, RenderedCard
+from bot.cards import render_plain, render_text
+from bot.keyboards import card_keyboard
+from bot.senders import Sender
 from bot.sla import schedule_lead_timers, schedule_listed_timers, sets_timers
 from bot.summaries import render_summary
-from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat
+from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat, site_name
 from domain.jobs import (
     ASSIGNED,
     BLOCKED_ALERT,
@@ -35,8 +34,6 @@ from domain.jobs import (
 )
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
-from storage.clock import utcnow
-from storage.database import Database
 from storage.models import Lead
 from storage.queries import bursts
 from storage.queries import cards as card_queries
@@ -50,23 +47,7 @@ NEW_MESSAGE = frozenset({"repost", ASSIGNED})
 AMOUNT_SHOWN = 40
 
 
-class CardNotifier:
-    def __init__(
-        self,
-        *,
-        bot: Bot,
-        database: Database,
-        i18n: I18n,
-        config: BotConfig,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        """`clock`: the worker's, for whether a lead's reminder is due already."""
-        self.bot = bot
-        self.database = database
-        self.i18n = i18n
-        self.config = config
-        self.clock = clock
-
+class CardNotifier(Sender):
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
         if reason == "new":
             await self._summarise_backlog(chat_id, lead_id)
@@ -139,7 +120,10 @@ class CardNotifier:
             return
         with self.i18n.context(), self.i18n.use_locale(reader.language):
             rendered = render_summary(
-                summary, leads, site_name=self._site_name, zone=self.config.zone
+                summary,
+                leads,
+                site_name=functools.partial(site_name, config=self.config),
+                zone=self.config.zone,
             )
             try:
                 sent = await self.bot.send_message(
@@ -186,9 +170,6 @@ class CardNotifier:
             )
         if summarised:
             log.info("chat %s: %s waiting cards sent as a summary", chat_id, summarised)
-
-    def _site_name(self, lead: Lead) -> str:
-        return site_title(lead, self.config.configured_names.get(lead.site_key))
 
     async def _post(
         self, chat_id: int, message_id: int | None, view: CardView, rendered: RenderedCard
@@ -270,6 +251,11 @@ class CardNotifier:
                     alert,
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
+
+
+def render_card(view: CardView) -> RenderedCard:
+    """The card as it goes out: its text (`bot.cards`) and its buttons (`bot.keyboards`)."""
+    return RenderedCard(render_text(view), card_keyboard(view))
 
 
 def _hash(rendered: RenderedCard) -> str:

@@ -8,9 +8,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.keyboards import manager_label
-from bot.middlewares import is_admin
 from domain.jobs import ASSIGNED, NOTIFY, CardPayload, assigned_card_key
 from domain.owners import RELEASE, TAKE, assign_action
+from domain.team import is_admin
 from storage.models import Action, ActionOutcome, Lead, Manager
 from storage.queries.cards import (
     assign_lead,

@@ -18,17 +18,16 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.cards import CardView, site_title
-from bot.config import BotConfig
+from bot.card_view import CardView
 from bot.keyboards import card_keyboard
+from bot.senders import Sender
 from bot.summaries import lead_number, open_keyboard
+from bot.views import chat_reader, site_name
 from config.settings import SiteTimers
 from domain.jobs import (
     SLA_ALERT,
@@ -43,16 +42,13 @@ from domain.jobs import (
     sla_reminder_key,
 )
 from domain.statuses import LeadStatus
-from storage.database import Database
 from storage.models import Lead, LeadOrigin
 from storage.queries import cards as card_queries
 from storage.queries.jobs import enqueue_job
 from storage.queries.listed import listed_in, listing, record_listed
 from storage.queries.sla import waiting_lead
-from storage.queries.team import get_manager
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
 
 def starts_timers(lead: Lead, timers: SiteTimers) -> bool:
@@ -132,17 +128,8 @@ def waited_text(waited: timedelta) -> str:
     return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
-class LeadTimers:
+class LeadTimers(Sender):
     """The handlers of the two timers and of the messages they send."""
-
-    def __init__(
-        self, *, bot: Bot, database: Database, i18n: I18n, config: BotConfig, clock: Clock
-    ) -> None:
-        self.bot = bot
-        self.database = database
-        self.i18n = i18n
-        self.config = config
-        self.clock = clock
 
     async def remind(self, timer: LeadTimerPayload) -> None:
         """A reply under each of the lead's cards, or the summary listing it in a chat
@@ -183,12 +170,12 @@ class LeadTimers:
                 session, lead_id=message.lead_id, chat_id=message.chat_id
             )
             listed = await listing(session, lead_id=message.lead_id, chat_id=message.chat_id)
-            language = await self._language(session, message.chat_id)
+            reader = await chat_reader(session, message.chat_id, self.config)
         # Taken between the timer and its message: the reminder no longer applies.
         if lead is None:
             return
         keyboard: InlineKeyboardMarkup | None = None
-        with self.i18n.context(), self.i18n.use_locale(language):
+        with self.i18n.context(), self.i18n.use_locale(reader.language):
             waited = waited_text(self._waited(lead))
             if card is not None and card.message_id is not None:
                 reply_to = card.message_id
@@ -217,11 +204,11 @@ class LeadTimers:
     async def send_alert(self, message: LeadMessagePayload) -> None:
         async with self.database.read() as session:
             lead = await waiting_lead(session, lead_id=message.lead_id)
-            language = await self._language(session, message.chat_id)
+            reader = await chat_reader(session, message.chat_id, self.config)
         if lead is None:
             return
-        site = site_title(lead, self.config.configured_names.get(lead.site_key))
-        with self.i18n.context(), self.i18n.use_locale(language):
+        site = site_name(lead, self.config)
+        with self.i18n.context(), self.i18n.use_locale(reader.language):
             text = _(
                 "🚨 Lead {lead} of {site} has waited {waited} and nobody has taken it."
             ).format(
@@ -249,10 +236,3 @@ class LeadTimers:
         hours = self.config.timers_of(lead.site_key).hours
         now: datetime = self.clock()
         return hours.working_between(lead.received_at, now)
-
-    async def _language(self, session: AsyncSession, chat_id: int) -> str:
-        if chat_id > 0:
-            manager = await get_manager(session, chat_id)
-            if manager is not None:
-                return manager.language
-        return self.config.group_language

@@ -16,7 +16,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import OpenLead
-from bot.cards import MAX_MESSAGE_UTF16, RenderedCard, utf16_length
+from bot.card_view import RenderedCard
+from bot.cards import MAX_MESSAGE_UTF16, utf16_length
 from domain.jobs import BurstSummaryPayload
 from storage.models import Lead
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import Act
-from bot.cards import CardView, RepeatBadge, site_title
+from bot.card_view import CardView, RepeatBadge, site_title
 from bot.config import BotConfig
 from bot.history import assigned_by, history_lines
 from domain.owners import is_ownership
@@ -26,13 +26,9 @@ def card_view(
     repeat: Repeat | None = None,
 ) -> CardView:
     """Call inside the reader's locale: the history lines are written in it."""
-
-    def site_name(of: Lead) -> str:
-        return site_title(of, config.configured_names.get(of.site_key))
-
     return CardView(
         lead=lead,
-        site_name=site_name(lead),
+        site_name=site_name(lead, config),
         history=history_lines(actions, config.zone),
         can_deal=config.can_deal,
         can_call=config.can_call,
@@ -42,8 +38,15 @@ def card_view(
         assigned_by=assigned_by(actions) if lead.taken_by is not None else None,
         morning_hour=config.morning_hour(lead.site_key),
         reader=reader,
-        repeat=RepeatBadge(repeat, site_name(repeat.latest)) if repeat is not None else None,
+        repeat=(
+            RepeatBadge(repeat, site_name(repeat.latest, config)) if repeat is not None else None
+        ),
     )
+
+
+def site_name(lead: Lead, config: BotConfig) -> str:
+    """The title of the lead's site, as its card and messages name it."""
+    return site_title(lead, config.configured_names.get(lead.site_key))
 
 
 async def lead_repeat(session: AsyncSession, lead: Lead, config: BotConfig) -> Repeat | None:

@@ -113,64 +113,44 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Comunik8Result:
+    """One documented answer; each kind names its `outcome` and `queued` in its class line."""
+
     outcome: ClassVar[Outcome]
     # Whether, after this answer, a call for the number waits in the dialler.
     queued: ClassVar[bool]
     body: Mapping[str, Any] = field(default_factory=dict)
 
+    def __init_subclass__(cls, *, outcome: Outcome, queued: bool, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.outcome, cls.queued = outcome, queued
 
-@dataclass(frozen=True)
-class LeadQueued(Comunik8Result):
+
+class LeadQueued(Comunik8Result, outcome=Outcome.QUEUED, queued=True):
     """Saved and accepted as a new lead: a call is scheduled."""
 
-    outcome: ClassVar[Outcome] = Outcome.QUEUED
-    queued: ClassVar[bool] = True
 
-
-@dataclass(frozen=True)
-class ExistingContact(Comunik8Result):
+class ExistingContact(Comunik8Result, outcome=Outcome.EXISTING_CONTACT, queued=False):
     """Saved, but the number is a contact the dialler already has: no new call."""
 
-    outcome: ClassVar[Outcome] = Outcome.EXISTING_CONTACT
-    queued: ClassVar[bool] = False
 
-
-@dataclass(frozen=True)
-class CallAlreadyScheduled(Comunik8Result):
+class CallAlreadyScheduled(Comunik8Result, outcome=Outcome.ALREADY_SCHEDULED, queued=True):
     """Saved, but a call to this number is already scheduled (a repeat is harmless)."""
 
-    outcome: ClassVar[Outcome] = Outcome.ALREADY_SCHEDULED
-    queued: ClassVar[bool] = True
 
-
-@dataclass(frozen=True)
-class DryRunPassed(Comunik8Result):
+class DryRunPassed(Comunik8Result, outcome=Outcome.TEST_OK, queued=False):
     """`test: true`: the request is valid; nothing was saved."""
 
-    outcome: ClassVar[Outcome] = Outcome.TEST_OK
-    queued: ClassVar[bool] = False
+
+class Cancelled(Comunik8Result, outcome=Outcome.CANCELLED, queued=False):
+    """Taken back: the number will not be dialled."""
 
 
-@dataclass(frozen=True)
-class Cancelled(Comunik8Result):
-    outcome: ClassVar[Outcome] = Outcome.CANCELLED
-    queued: ClassVar[bool] = False
-
-
-@dataclass(frozen=True)
-class LeadNotFound(Comunik8Result):
+class LeadNotFound(Comunik8Result, outcome=Outcome.NOT_FOUND, queued=False):
     """Nothing to cancel for this number and type."""
 
-    outcome: ClassVar[Outcome] = Outcome.NOT_FOUND
-    queued: ClassVar[bool] = False
 
-
-@dataclass(frozen=True)
-class AlreadyProcessed(Comunik8Result):
+class AlreadyProcessed(Comunik8Result, outcome=Outcome.ALREADY_PROCESSED, queued=False):
     """Too late to cancel: the number has been dialled."""
-
-    outcome: ClassVar[Outcome] = Outcome.ALREADY_PROCESSED
-    queued: ClassVar[bool] = False
 
 
 AddLeadResult = LeadQueued | ExistingContact | CallAlreadyScheduled | DryRunPassed

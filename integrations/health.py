@@ -65,6 +65,11 @@ def _mask(text: str, *secrets: str | None) -> str:
     return text
 
 
+def _skipped(name: str, detail: str, setting: str) -> CheckResult:
+    """Not configured, so not checked; `setting` is what would turn it on."""
+    return CheckResult(name, True, detail, setting, skipped=True)
+
+
 def _unreachable(service: str, url: str, error: IntegrationError) -> str:
     return f"cannot reach {service} at {_redact.redact_url(url)} ({type(error).__name__})"
 
@@ -78,7 +83,7 @@ async def check_flexbe(
     name = f"flexbe:{site.key}"
     url_setting, key_setting = _site_setting(site, "api_url"), _site_setting(site, "api_key")
     if site.flexbe_api_url is None:
-        return CheckResult(name, True, "no Flexbe API URL: sync is off", url_setting, True)
+        return _skipped(name, "no Flexbe API URL: sync is off", url_setting)
     if site.flexbe_api_key is None:
         return CheckResult(name, False, "a Flexbe API URL but no API key", key_setting)
     url, key = str(site.flexbe_api_url), site.flexbe_api_key.get_secret_value()
@@ -113,19 +118,12 @@ async def check_crm5(
     http_client: httpx.AsyncClient | None = None,
     timeout: float = CHECK_TIMEOUT_SECONDS,
 ) -> CheckResult:
+    """The public token by listing the funnels; the secret token, when given, by listing the
+    managers (a refusal names the token of the step refused)."""
     name = "5crm"
     if not public_token:
-        return CheckResult(
-            name, True, "not configured: deals are off", _env("crm5_public_token"), True
-        )
-    client = Crm5Client(
-        public_token,
-        secret_token=secret_token,
-        base_url=api_url,
-        max_retries=0,
-        timeout=timeout,
-        http_client=http_client,
-    )
+        return _skipped(name, "not configured: deals are off", _env("crm5_public_token"))
+    client = _crm5_client(api_url, public_token, secret_token, http_client, timeout)
     step, setting = "funnels", _env("crm5_public_token")
     try:
         async with client:
@@ -161,14 +159,7 @@ async def check_crm5_sites(
     sites = [site for site in sites if configured(site.crm5)]
     if not public_token or not sites:
         return []
-    client = Crm5Client(
-        public_token,
-        secret_token=secret_token,
-        base_url=api_url,
-        max_retries=0,
-        timeout=timeout,
-        http_client=http_client,
-    )
+    client = _crm5_client(api_url, public_token, secret_token, http_client, timeout)
     try:
         async with client:
             funnels = await client.get_funnels()
@@ -204,6 +195,24 @@ async def check_crm5_sites(
     return results
 
 
+def _crm5_client(
+    api_url: str,
+    public_token: str,
+    secret_token: str | None,
+    http_client: httpx.AsyncClient | None,
+    timeout: float,
+) -> Crm5Client:
+    """A client for one look, without retries: a check says what it found at once."""
+    return Crm5Client(
+        public_token,
+        secret_token=secret_token,
+        base_url=api_url,
+        max_retries=0,
+        timeout=timeout,
+        http_client=http_client,
+    )
+
+
 def _crm5_setting(site: SiteConfig, name: str) -> str:
     return f"{_env('config')}: sites.{site.key}.crm5.{name}"
 
@@ -219,7 +228,7 @@ async def check_comunik8(
     name = "comunik8"
     if not api_url or not api_key:
         setting = _env("comunik8_api_url" if not api_url else "comunik8_api_key")
-        return CheckResult(name, True, "not configured: calls are off", setting, True)
+        return _skipped(name, "not configured: calls are off", setting)
     if not lead_type:
         return CheckResult(name, False, "no lead type to send", _env("comunik8_lead_type"))
     # Validated by the dialler, never saved.
@@ -264,9 +273,7 @@ async def check_telegram(
 ) -> CheckResult:
     name = "telegram"
     if not token:
-        return CheckResult(
-            name, True, "no bot token: Telegram is off", _env("telegram_bot_token"), True
-        )
+        return _skipped(name, "no bot token: Telegram is off", _env("telegram_bot_token"))
     url = f"{api_url.rstrip('/')}/bot{token}/getMe"
     http = http_client or httpx.AsyncClient()
     try:

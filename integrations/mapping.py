@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -145,6 +145,27 @@ def _utm(lead: LeadBase) -> dict[str, str]:
     }
 
 
+class _UtmMarks(TypedDict):
+    """The UTM marks of 5CRM's deals, contacts and forms (`integrations.crm5.Utm`)."""
+
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+
+
+def _utm_marks(lead: LeadBase) -> _UtmMarks:
+    utm = _utm(lead)
+    return _UtmMarks(
+        utm_source=utm.get("utm_source"),
+        utm_medium=utm.get("utm_medium"),
+        utm_campaign=utm.get("utm_campaign"),
+        utm_term=utm.get("utm_term"),
+        utm_content=utm.get("utm_content"),
+    )
+
+
 def _email(lead: LeadBase) -> str | None:
     email = lead.client_email.strip()
     return email if email and len(email) <= TEXT_LIMIT and "@" in email else None
@@ -176,7 +197,6 @@ def crm5_deal(
     manager_id: int | None = None,
 ) -> DealAddRequest:
     """`manager_id`: who the deal is credited to; none: the site's `manager_id`."""
-    utm = _utm(lead)
     custom = {number: resolve(lead, source) for number, source in mapping.custom_fields.items()}
     return DealAddRequest(
         stage_id=mapping.stage_id,
@@ -196,11 +216,7 @@ def crm5_deal(
         phone=_crm5_phone(lead, region),
         client_name=lead.client_name or None,
         custom_fields={number: text for number, text in custom.items() if text},
-        utm_source=utm.get("utm_source"),
-        utm_medium=utm.get("utm_medium"),
-        utm_campaign=utm.get("utm_campaign"),
-        utm_term=utm.get("utm_term"),
-        utm_content=utm.get("utm_content"),
+        **_utm_marks(lead),
     )
 
 
@@ -212,7 +228,6 @@ def crm5_contact(
     manager_id: int | None = None,
 ) -> ContactAddRequest:
     name = split_name(lead.client_name, mapping.name_order)
-    utm = _utm(lead)
     return ContactAddRequest(
         name=name.first or None,
         surname=name.last or None,
@@ -222,11 +237,7 @@ def crm5_contact(
         manager_id=_manager(mapping, manager_id),
         author_id=mapping.author_id,
         gaid=_gaid(lead),
-        utm_source=utm.get("utm_source"),
-        utm_medium=utm.get("utm_medium"),
-        utm_campaign=utm.get("utm_campaign"),
-        utm_term=utm.get("utm_term"),
-        utm_content=utm.get("utm_content"),
+        **_utm_marks(lead),
     )
 
 
@@ -254,7 +265,6 @@ def crm5_task(
 
 def crm5_form(lead: LeadBase, *, region: str = DEFAULT_REGION) -> FormSendRequest:
     """`ctm/form/send`: what the visitor filled in; 5CRM routes it (no ids, no manager)."""
-    utm = _utm(lead)
     return FormSendRequest(
         url=lead.page_url or None,
         email=_email(lead),
@@ -263,11 +273,7 @@ def crm5_form(lead: LeadBase, *, region: str = DEFAULT_REGION) -> FormSendReques
         sum=_whole_amount(lead.pay_summ),
         description=_summary(lead) or None,
         gaid=_gaid(lead),
-        utm_source=utm.get("utm_source"),
-        utm_medium=utm.get("utm_medium"),
-        utm_campaign=utm.get("utm_campaign"),
-        utm_term=utm.get("utm_term"),
-        utm_content=utm.get("utm_content"),
+        **_utm_marks(lead),
     )
 
 

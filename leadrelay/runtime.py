@@ -24,12 +24,12 @@ from jobs.metrics import render_metrics
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
 from leadrelay.limits import rate_limits
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.migrate import current_revision, head_revision
 from storage.queries.sites import ensure_sites
 from storage.queries.team import ensure_admins, list_managers
-from webhooks.app import create_app
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher

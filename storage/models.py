@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from domain.statuses import LeadStatus
+from domain.team import ManagerRole as ManagerRole  # re-exported: named with the table
 from storage.clock import utcnow
 from storage.types import UTCDateTime, json_type
 
@@ -303,11 +304,6 @@ class RateBucket(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=160)
     tat: float = 0.0
-
-
-class ManagerRole(StrEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
 
 
 class Manager(SQLModel, table=True):

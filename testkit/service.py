@@ -9,10 +9,12 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from testkit.logs import FORBIDDEN_IN_LOGS
+from webhooks.forms import encode_form
 
 # Settings whose values must never reach a log line.
 _SECRET_SETTINGS = ("TOKEN", "KEY", "SECRET")
@@ -98,6 +100,16 @@ class Service:
                 await asyncio.sleep(0.1)
         tail = self.log.read_text(errors="replace").splitlines()[-15:]
         raise RuntimeError("service did not become healthy; its log ends:\n" + "\n".join(tail))
+
+    async def post_event(self, http: httpx.AsyncClient, token: str, event: dict[str, Any]) -> None:
+        """POST a Flexbe event (`testkit.factories`) to the intake as Flexbe sends one, a
+        PHP-style form; an error status raises."""
+        response = await http.post(
+            f"{self.url}/flexbe/{token}",
+            content=encode_form(event),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response.raise_for_status()
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, whatever was in flight stays as it was."""

@@ -1,5 +1,6 @@
 """The packages import only downwards (`tools/import_graph.py`'s table): no package below
-`leadrelay` reaches back up at the composition root, and no two packages import each other."""
+`leadrelay` reaches back up at the composition root, and no two packages import each other;
+`docs/ARCHITECTURE.md` prints the graph the tool prints."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TOOL = REPO / "tools" / "import_graph.py"
+ARCHITECTURE = REPO / "docs" / "ARCHITECTURE.md"
+GRAPH_MARKER = "The graph as `tools/import_graph.py` prints it"
 
 
 def run_tool(root: Path) -> subprocess.CompletedProcess[str]:
@@ -28,6 +31,32 @@ def test_the_project_imports_only_downwards() -> None:
     graph = dict(line.split(" -> ") for line in result.stdout.splitlines())
     assert graph["config"] == "(nothing)"
     assert "leadrelay" not in "".join(value for key, value in graph.items() if key != "leadrelay")
+
+
+def graph_on_the_page() -> str:
+    """The fenced block that follows the marker line in docs/ARCHITECTURE.md."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    assert GRAPH_MARKER in text
+    after = text.split(GRAPH_MARKER, 1)[1]
+    opening = after.index("```\n")
+    block = after[opening + len("```\n") :]
+    return block[: block.index("```")]
+
+
+def test_the_architecture_page_prints_the_graph_of_the_code() -> None:
+    result = run_tool(REPO)
+
+    assert result.returncode == 0, result.stderr
+    assert graph_on_the_page() == result.stdout, "copy the tool's output into the page"
+
+
+def test_the_console_and_the_web_app_do_not_import_each_other() -> None:
+    result = run_tool(REPO)
+
+    graph = dict(line.split(" -> ") for line in result.stdout.splitlines())
+    assert "webhooks" not in graph["console"].split(", ")
+    assert "console" not in graph["webhooks"].split(", ")
+    assert "console" in graph["leadrelay"].split(", ")  # the composition root mounts it
 
 
 def write(root: Path, relative: str, text: str) -> None:

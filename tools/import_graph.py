@@ -1,9 +1,11 @@
 """The package-level import graph of leadrelay, checked against the layering.
 
 Prints each package and the project packages it imports, then every import that goes up
-the layers (or to a package that is not a layer) and every cycle; exits 1 if there is any.
+the layers (or to a package that is not a layer) and every cycle, between packages or
+between the modules of one package; exits 1 if there is any.
 Every import counts, also one inside a function or under `TYPE_CHECKING`: a lazy import is
-still a dependency. `tests/test_layers.py` runs it, so the layering cannot regress.
+still a dependency. `tests/test_layers.py` runs it, so the layering cannot regress, and
+checks that `docs/ARCHITECTURE.md` shows the graph it prints.
 
     python tools/import_graph.py [--root DIR]
 """
@@ -17,18 +19,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 # Top to bottom: each package may import only the packages listed for it (all below it).
-# To add a package or allow an edge, edit this table; everything else follows from it.
+# The table holds the edges the code has, no more: a new one is a decision, made here.
+# `console` and `webhooks` sit side by side and do not import each other (`leadrelay`
+# mounts the console on the web app). `docs/ARCHITECTURE.md` prints the graph
+# (`tests/test_layers.py` fails when the page and this tool disagree).
 ALLOWED: dict[str, frozenset[str]] = {
     "leadrelay": frozenset(
-        {"webhooks", "bot", "actions", "jobs", "integrations", "storage", "config", "domain"}
+        {
+            "console",
+            "webhooks",
+            "bot",
+            "actions",
+            "jobs",
+            "integrations",
+            "storage",
+            "config",
+            "domain",
+        }
     ),
-    "webhooks": frozenset({"actions", "jobs", "integrations", "storage", "config", "domain"}),
-    "bot": frozenset({"actions", "jobs", "integrations", "storage", "config", "domain"}),
+    "console": frozenset({"integrations", "storage", "config", "domain"}),
+    "webhooks": frozenset({"actions", "integrations", "storage", "config"}),
+    "bot": frozenset({"integrations", "storage", "config", "domain"}),
     "actions": frozenset({"jobs", "integrations", "storage", "config", "domain"}),
     "jobs": frozenset({"storage"}),
     "integrations": frozenset({"storage", "config", "domain"}),
-    "storage": frozenset({"config", "domain"}),
-    "config": frozenset({"domain"}),
+    "storage": frozenset({"domain"}),
+    "config": frozenset(),
     "domain": frozenset(),
 }
 # First-party top-level names that no layer may import (they sit on top of everything).
@@ -99,6 +115,38 @@ def cycles(graph: Graph) -> list[list[str]]:
     return found
 
 
+def module_graph(root: Path, package: str) -> Graph:
+    """The imports between the modules of one package: `from bot import jobs` and
+    `from bot.jobs import x` both lead to `bot.jobs`. A module's import of its own package
+    (its `__init__`) counts as any other; Python's running of the parents' `__init__` first
+    does not."""
+    modules: dict[str, Path] = {}
+    for path in sorted((root / package).rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: Graph = {module: {} for module in modules}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        package_parts = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = package_parts[: len(package_parts) - node.level + 1] if node.level else []
+                source = ".".join([*base, node.module] if node.module else base)
+                names = [
+                    f"{source}.{alias.name}" if f"{source}.{alias.name}" in modules else source
+                    for alias in node.names
+                ]
+            else:
+                continue
+            for name in names:
+                if name in modules and name != module:
+                    where = f"{path.relative_to(root)}:{node.lineno}"
+                    graph[module].setdefault(name, []).append(where)
+    return graph
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
@@ -107,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     for package in ALLOWED:
         print(f"{package} -> {', '.join(sorted(graph[package])) or '(nothing)'}")
     problems = violations(graph) + ["cycle: " + " -> ".join(cycle) for cycle in cycles(graph)]
+    for package in ALLOWED:
+        problems += [
+            "module cycle: " + " -> ".join(cycle)
+            for cycle in cycles(module_graph(args.root, package))
+        ]
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

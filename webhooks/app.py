@@ -1,8 +1,11 @@
-"""The FastAPI application: Flexbe intake, admin API and console, health."""
+"""The FastAPI application: Flexbe intake, admin API, health, the Telegram webhook.
+
+The composition root mounts more on it (`leadrelay/web.py`: the admin console).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
@@ -11,11 +14,14 @@ from config.settings import Settings
 from config.telegram_webhook import derive_webhook_secrets
 from storage.database import Database
 from webhooks import routes_api, routes_flexbe, routes_health, routes_telegram
-from webhooks.console.install import install_console
 from webhooks.deps import MetricsAuthDep
 from webhooks.fast_path import IntakeFirstApp
 from webhooks.intake import Intake
 from webhooks.sites import SiteRegistry
+
+# Something the caller mounts on the app, given the app's intake and sites. Mounts go after
+# the app's own routes and before `/metrics`, so the routes keep one order.
+Mount = Callable[[FastAPI, Intake, SiteRegistry], None]
 
 
 def _metrics_endpoint(
@@ -34,6 +40,7 @@ def create_app(
     database: Database,
     on_jobs_enqueued: Callable[[], None] | None = None,
     metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None,
+    mounts: Sequence[Mount] = (),
 ) -> FastAPI:
     """Build the app; the caller owns the database and disposes of it."""
     intake = Intake(database, on_jobs_enqueued=on_jobs_enqueued)
@@ -74,7 +81,8 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_health.router)
     app.include_router(routes_telegram.router)
-    install_console(app, settings=settings, database=database, intake=intake, sites=sites)
+    for mount in mounts:
+        mount(app, intake, sites)
     if metrics is not None:
         app.add_api_route(
             "/metrics",

@@ -31,13 +31,7 @@ async def require_admin(
             status.HTTP_403_FORBIDDEN,
             "the admin API is off: set LEADRELAY_ADMIN_TOKEN to enable it",
         )
-    given = credentials.credentials if credentials else ""
-    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    _check_bearer(credentials, expected)
 
 
 _metrics_bearer = HTTPBearer(auto_error=False, description="LEADRELAY_METRICS_TOKEN")
@@ -51,6 +45,11 @@ async def require_metrics_token(
     expected: str | None = request.app.state.metrics_token
     if expected is None:
         return
+    _check_bearer(credentials, expected)
+
+
+def _check_bearer(credentials: HTTPAuthorizationCredentials | None, expected: str) -> None:
+    """401 unless the bearer token is `expected` (compared in constant time)."""
     given = credentials.credentials if credentials else ""
     if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
         raise HTTPException(

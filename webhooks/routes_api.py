@@ -17,20 +17,22 @@ from webhooks.schemas import (
     LeadPage,
     LeadPublic,
     PaymentPublic,
-    Problem,
     decode_cursor,
     encode_cursor,
+    problems,
 )
 
 router = APIRouter(
     prefix="/api",
     tags=["admin"],
     dependencies=[AdminDep],
-    responses={
-        400: {"model": Problem, "description": "A parameter has the right type but no meaning."},
-        401: {"model": Problem, "description": "Missing or wrong bearer token."},
-        403: {"model": Problem, "description": "The admin API is off (no LEADRELAY_ADMIN_TOKEN)."},
-    },
+    responses=problems(
+        {
+            400: "A parameter has the right type but no meaning.",
+            401: "Missing or wrong bearer token.",
+            403: "The admin API is off (no LEADRELAY_ADMIN_TOKEN).",
+        }
+    ),
 )
 
 MAX_ID = 2**63 - 1  # the database's integer range
@@ -76,7 +78,7 @@ async def list_leads(
     "/leads/{lead_id}",
     response_model=LeadDetail,
     summary="One lead with its payment history and every event received for it",
-    responses={404: {"model": Problem, "description": "No such lead."}},
+    responses=problems({404: "No such lead."}),
 )
 async def get_lead(
     lead_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The lead's id.")],

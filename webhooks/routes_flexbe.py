@@ -17,7 +17,7 @@ from storage.batch_writer import WriterUnavailable
 from storage.models import InboxOutcome
 from webhooks.body import read_limited_body
 from webhooks.intake import Intake, RejectedEvent
-from webhooks.schemas import Problem
+from webhooks.schemas import INVALID_LENGTH, TOO_LARGE, problems
 from webhooks.sites import SiteRegistry
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,15 @@ _FORM_BODY: dict[str, Any] = {
     INTAKE_PREFIX + "{site_token}",
     summary="Receive a Flexbe webhook event",
     response_model=EventAccepted,
-    responses={
-        400: {"model": Problem, "description": "Invalid Content-Length header."},
-        404: {"model": Problem, "description": "No site has this token; nothing is stored."},
-        413: {"model": Problem, "description": "Body larger than 1 MiB."},
-        422: {"model": Problem, "description": "Malformed event, stored raw as rejected."},
-        503: {"model": Problem, "description": "Storage unavailable; nothing was stored."},
-    },
+    responses=problems(
+        {
+            400: INVALID_LENGTH,
+            404: "No site has this token; nothing is stored.",
+            413: TOO_LARGE,
+            422: "Malformed event, stored raw as rejected.",
+            503: "Storage unavailable; nothing was stored.",
+        }
+    ),
     openapi_extra=_FORM_BODY,
 )
 async def receive_flexbe_event(request: Request, site_token: str) -> Response:

@@ -21,7 +21,7 @@ from storage.ranges import is_unstorable_value
 from webhooks.body import read_limited_body
 from webhooks.deps import DatabaseDep
 from webhooks.forms import FormError
-from webhooks.schemas import Problem
+from webhooks.schemas import INVALID_LENGTH, TOO_LARGE, problems
 from webhooks.telegram_update import parse_update
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,15 @@ def _same(given: str, expected: str) -> bool:
     summary="Receive a Telegram update (webhook mode)",
     response_model=TelegramAnswer,
     responses={
-        400: {"model": Problem, "description": "Invalid Content-Length header."},
-        403: {"model": Problem, "description": "Wrong X-Telegram-Bot-Api-Secret-Token."},
-        404: {"model": Problem, "description": "Webhook mode is off, or the path is wrong."},
-        413: {"model": Problem, "description": "Body larger than 1 MiB."},
-        422: {"model": Problem, "description": "Not a Telegram update we can store."},
+        **problems(
+            {
+                400: INVALID_LENGTH,
+                403: "Wrong X-Telegram-Bot-Api-Secret-Token.",
+                404: "Webhook mode is off, or the path is wrong.",
+                413: TOO_LARGE,
+                422: "Not a Telegram update we can store.",
+            }
+        ),
         503: {"model": TelegramAnswer, "description": "Storage unavailable; sent again later."},
     },
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,16 @@ class Problem(BaseModel):
 
     detail: str
     event_id: int | None = None
+
+
+# The webhook routes' answers to a body they do not read (`webhooks.forms`).
+INVALID_LENGTH = "Invalid Content-Length header."
+TOO_LARGE = "Body larger than 1 MiB."
+
+
+def problems(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's OpenAPI `responses`: each status answered with a `Problem`, as described."""
+    return {code: {"model": Problem, "description": text} for code, text in descriptions.items()}
 
 
 def _without_defaults(schema: dict[str, Any]) -> None:

@@ -18,7 +18,8 @@ from bot.config import BotConfig
 from bot.filters import IsAdmin
 from bot.handlers.crm5_team import extend_team_view
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
-from storage.models import JobStatus, Manager, ManagerRole
+from domain.team import ManagerRole
+from storage.models import JobStatus, Manager
 from storage.queries.console_logins import LOGIN_LINK_LIFETIME, create_login_link
 from storage.queries.jobs import discard_dead, enqueue_job, list_jobs, retry_dead
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active

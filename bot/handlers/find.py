@@ -15,11 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import OpenLead
 from bot.config import BotConfig
-from bot.filters import IsManager
+from bot.filters import InChatScope, IsManager
 from bot.handlers.leads import lead_line
-from bot.scope import ChatScope, chat_scope, not_here
+from bot.scope import ChatScope
 from integrations.phones import normalize_phone
-from storage.models import Manager
 from storage.queries.search import LeadQuery, find_leads
 
 MAX_QUERY = 100  # characters: longer than any phone, e-mail or name anyone types
@@ -82,13 +81,9 @@ async def find(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    manager: Manager,
+    scope: ChatScope,
     config: BotConfig,
 ) -> None:
-    scope = chat_scope(config, manager, message.chat)
-    if scope.empty:
-        await message.answer(not_here())
-        return
     try:
         query = parse_query(command.args or "", _regions(scope, config))
     except QueryProblem as problem:
@@ -120,5 +115,6 @@ async def find(
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsManager())
+    router.message.middleware(InChatScope())
     router.message.register(find, Command("find"))
     return router

@@ -28,9 +28,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.callbacks import LeadWork, Work
 from bot.config import BotConfig
 from bot.filters import IsManager
+from bot.jobs import start_logged
 from bot.keyboards import client_field_keyboard
-from bot.middlewares import is_admin
-from bot.scope import chat_scope
+from bot.scope import chat_scope, not_yours, tapped_lead
 from domain.jobs import (
     FLEXBE_CLIENT,
     FLEXBE_INVOICE,
@@ -42,12 +42,11 @@ from domain.jobs import (
     pay_status_key,
 )
 from domain.statuses import PayStatus
+from domain.team import is_admin
 from integrations.amounts import format_amount, parse_amount
 from integrations.phones import normalize_phone
 from storage.clock import utcnow
 from storage.models import Lead, Manager, PendingReply
-from storage.queries.cards import refresh_cards, start_action
-from storage.queries.jobs import enqueue_job
 from storage.queries.lead_work import (
     await_reply,
     awaited_reply,
@@ -83,15 +82,10 @@ async def tap(
     config: BotConfig,
     bot: Bot,
 ) -> None:
-    lead = await session.get(Lead, callback_data.lead_id)
+    lead = await tapped_lead(query, callback_data.lead_id, session, manager, config)
     message = query.message
-    if (
-        lead is None
-        or lead.id is None
-        or message is None
-        or not chat_scope(config, manager, message.chat).shows(lead.site_key)
-    ):
-        await query.answer(_("This lead is not yours to act on."), show_alert=True)
+    if lead is None or lead.id is None or message is None:
+        await query.answer(not_yours(), show_alert=True)
         return
     if lead.site_key not in config.flexbe_sites:
         await query.answer(_("The Flexbe API is not set up for this site."), show_alert=True)
@@ -248,7 +242,7 @@ async def _apply(
     """Check the answer and queue its edit; True when queued (or queued before)."""
     assert lead.id is not None
     if not chat_scope(config, manager, message.chat).shows(lead.site_key):
-        await message.reply(_esc(_("This lead is not yours to act on.")))
+        await message.reply(_esc(not_yours()))
         return False
     if lead.site_key not in config.flexbe_sites:
         await message.reply(_esc(_("The Flexbe API is not set up for this site.")))
@@ -386,21 +380,15 @@ async def _enqueue(
     manager: Manager,
 ) -> bool:
     """Queue the edit with its entry in the lead's history; False if the key was taken."""
-    job, created = await enqueue_job(session, kind, payload, dedupe_key=key, max_attempts=6)
-    if not created:
-        return False
-    action = await start_action(
+    started = await start_logged(
         session,
-        lead_id=payload.lead_id,
-        kind=payload.action,
+        kind,
+        payload,
+        dedupe_key=key,
         actor_id=manager.telegram_id,
         actor_name=manager.name,
     )
-    job.payload = replace(payload, action_id=action.id).dump()
-    action.job_id = job.id
-    session.add_all([job, action])
-    await refresh_cards(session, lead_id=payload.lead_id, cause=f"a{action.id}")
-    return True
+    return started is not None
 
 
 def _esc(text: str) -> str:

@@ -16,13 +16,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.arguments import asked_here, sites_here
 from bot.callbacks import LeadsNav, LeadsPage, OpenLead
 from bot.cards import status_label
 from bot.config import BotConfig
-from bot.filters import IsManager
+from bot.filters import InChatScope, IsManager
 from bot.jobs import repost_card
 from bot.periods import window
-from bot.scope import ChatScope, chat_scope, not_here
+from bot.scope import ChatScope, not_here, tapped_lead
 from domain.statuses import LeadStatus
 from storage.clock import utcnow
 from storage.models import Lead, Manager
@@ -33,7 +34,6 @@ LIST_PERIODS = ("today", "yesterday", "week", "month", "new", "unpaid")
 # Reached by the button of a recovery summary, not typed.
 PAGED_PERIODS = (*LIST_PERIODS, "recovered")
 MINE = "mine"
-MAX_ARGUMENTS = 200  # characters: two words and some space
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,25 +44,11 @@ class ListSpec:
     subset: str = ""
 
 
-def parse_list_arguments(arguments: str, config: BotConfig) -> ListSpec | str:
-    """The list asked for, or the word that is neither a period nor a site."""
-    period, subset = "today", ""
-    for word in arguments.lower().split():
-        if word in LIST_PERIODS:
-            period = word
-        elif word == MINE or word in config.site_names:
-            subset = word
-        else:
-            return word
-    return ListSpec(period, subset)
-
-
 def usage(scope: ChatScope, config: BotConfig) -> str:
-    sites = [key for key in sorted(config.site_names) if scope.shows(key)]
     return _(
         "Use /leads [today|yesterday|week|month|new|unpaid] [mine|site], "
         "e.g. /leads week mine. Sites here: {sites}."
-    ).format(sites=", ".join(sites) or "—")
+    ).format(sites=sites_here(scope, config))
 
 
 async def list_leads(
@@ -70,23 +56,21 @@ async def list_leads(
     command: CommandObject,
     session: AsyncSession,
     manager: Manager,
+    scope: ChatScope,
     config: BotConfig,
 ) -> None:
-    scope = chat_scope(config, manager, message.chat)
-    if scope.empty:
-        await message.answer(not_here())
+    asked = await asked_here(
+        message,
+        command.args or "",
+        scope,
+        config,
+        periods=LIST_PERIODS,
+        subsets=(MINE,),
+        usage=usage,
+    )
+    if asked is None:
         return
-    arguments = command.args or ""
-    spec = parse_list_arguments(arguments, config) if len(arguments) <= MAX_ARGUMENTS else ""
-    if isinstance(spec, str):
-        unknown = _("Unknown period or site: {word}.").format(word=spec[:32]) + " " if spec else ""
-        await message.answer(unknown + usage(scope, config), parse_mode=None)
-        return
-    if spec.subset not in ("", MINE) and not scope.shows(spec.subset):
-        await message.answer(
-            _("Leads of {site} are not shown in this chat.").format(site=spec.subset)
-        )
-        return
+    spec = ListSpec(*asked)
     text, keyboard = await _page(session, spec, scope, manager, config, cursor=None, newer=False)
     await message.answer(text, reply_markup=keyboard)
 
@@ -96,12 +80,11 @@ async def open_list(
     callback_data: LeadsPage,
     session: AsyncSession,
     manager: Manager,
+    scope: ChatScope,
     config: BotConfig,
 ) -> None:
     """A list from its start, as a new message (a recovery summary's "Show them")."""
-    if query.message is None or (scope := chat_scope(config, manager, query.message.chat)).empty:
-        await query.answer(not_here(), show_alert=True)
-        return
+    assert query.message is not None, "InChatScope lets no tap without its message through"
     await query.answer()
     if callback_data.period not in PAGED_PERIODS:
         return
@@ -117,12 +100,11 @@ async def turn_page(
     callback_data: LeadsNav,
     session: AsyncSession,
     manager: Manager,
+    scope: ChatScope,
     config: BotConfig,
 ) -> None:
     message = query.message
-    if message is None or (scope := chat_scope(config, manager, message.chat)).empty:
-        await query.answer(not_here(), show_alert=True)
-        return
+    assert message is not None, "InChatScope lets no tap without its message through"
     spec = ListSpec(callback_data.period, callback_data.subset)
     subset_ok = spec.subset in ("", MINE) or (
         spec.subset in config.site_names and scope.shows(spec.subset)
@@ -252,12 +234,8 @@ async def open_lead(
     manager: Manager,
     config: BotConfig,
 ) -> None:
-    lead = await session.get(Lead, callback_data.lead_id)
-    if (
-        lead is None
-        or query.message is None
-        or not chat_scope(config, manager, query.message.chat).shows(lead.site_key)
-    ):
+    lead = await tapped_lead(query, callback_data.lead_id, session, manager, config)
+    if lead is None or query.message is None:
         await query.answer(_("No such lead."))
         return
     await repost_card(
@@ -270,13 +248,8 @@ async def show_lead(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    manager: Manager,
-    config: BotConfig,
+    scope: ChatScope,
 ) -> None:
-    scope = chat_scope(config, manager, message.chat)
-    if scope.empty:
-        await message.answer(not_here())
-        return
     argument = (command.args or "").strip().lstrip("#")
     # ASCII digits only: "²" is a digit to `isdigit` but not to `int`; 18 fit in 64 bits.
     if not (argument.isascii() and argument.isdigit()) or len(argument) > 18:
@@ -295,9 +268,15 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsManager())
     router.callback_query.filter(IsManager())
-    router.message.register(list_leads, Command("leads"))
-    router.callback_query.register(open_list, LeadsPage.filter())
-    router.callback_query.register(turn_page, LeadsNav.filter())
+    # A lead's button: "No such lead." for one this chat may not show, in any chat.
     router.callback_query.register(open_lead, OpenLead.filter())
-    router.message.register(show_lead, Command("lead"))
+    # The lists and `/lead`: refused in a chat that may show none of the manager's leads.
+    in_scope = Router(name=f"{__name__}.in_scope")
+    in_scope.message.middleware(InChatScope())
+    in_scope.callback_query.middleware(InChatScope())
+    in_scope.message.register(list_leads, Command("leads"))
+    in_scope.callback_query.register(open_list, LeadsPage.filter())
+    in_scope.callback_query.register(turn_page, LeadsNav.filter())
+    in_scope.message.register(show_lead, Command("lead"))
+    router.include_router(in_scope)
     return router

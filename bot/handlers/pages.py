@@ -18,10 +18,10 @@ from bot.callbacks import CardPage, Page
 from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.keyboards import assign_keyboard, card_keyboard, more_keyboard
-from bot.middlewares import is_admin
 from bot.owners import assignable
 from bot.scope import not_yours, tapped_lead
 from bot.views import card_view, chat_reader, lead_repeat
+from domain.team import is_admin
 from storage.models import Manager
 from storage.queries.cards import history_of
 

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.filters import IsManager
 from bot.i18n import LANGUAGES, pick_language
 from bot.menus import set_admin_menus
-from bot.middlewares import is_admin
+from domain.team import is_admin
 from storage.models import Manager
 from storage.queries.team import redeem_invite, set_language
 

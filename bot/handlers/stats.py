@@ -13,43 +13,28 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.arguments import asked_here, sites_here
 from bot.cards import status_label
 from bot.config import BotConfig
-from bot.filters import IsManager
+from bot.filters import InChatScope, IsManager
 from bot.periods import window
-from bot.scope import ChatScope, chat_scope, not_here
+from bot.scope import ChatScope
 from bot.stats import Stats, compute
 from domain.jobs import STATS_CHART, ChartPayload, stats_chart_key
 from integrations.amounts import format_amount
 from storage.clock import utcnow
-from storage.models import Manager
 from storage.queries import reports
 from storage.queries.jobs import enqueue_job
 
 STATS_PERIODS = ("today", "yesterday", "week", "month")
-MAX_ARGUMENTS = 200
 # Lines, so that the answer stays within Telegram's 4,096 characters whatever the setup.
 MAX_SITES = 20
 MAX_MANAGERS = 30
 
 
-def parse_stats_arguments(arguments: str, config: BotConfig) -> tuple[str, str] | str:
-    """(period, site or ""), or the word that is neither."""
-    period, site = "today", ""
-    for word in arguments.lower().split():
-        if word in STATS_PERIODS:
-            period = word
-        elif word in config.site_names:
-            site = word
-        else:
-            return word
-    return period, site
-
-
 def usage(scope: ChatScope, config: BotConfig) -> str:
-    sites = [key for key in sorted(config.site_names) if scope.shows(key)]
     return _("Use /stats [today|yesterday|week|month] [site]. Sites here: {sites}.").format(
-        sites=", ".join(sites) or "—"
+        sites=sites_here(scope, config)
     )
 
 
@@ -57,26 +42,16 @@ async def stats(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    manager: Manager,
+    scope: ChatScope,
     config: BotConfig,
     i18n: I18n,
 ) -> None:
-    scope = chat_scope(config, manager, message.chat)
-    if scope.empty:
-        await message.answer(not_here())
-        return
-    arguments = command.args or ""
-    asked = parse_stats_arguments(arguments, config) if len(arguments) <= MAX_ARGUMENTS else ""
-    if isinstance(asked, str):
-        unknown = (
-            _("Unknown period or site: {word}.").format(word=asked[:32]) + " " if asked else ""
-        )
-        await message.answer(unknown + usage(scope, config), parse_mode=None)
+    asked = await asked_here(
+        message, command.args or "", scope, config, periods=STATS_PERIODS, usage=usage
+    )
+    if asked is None:
         return
     period, site = asked
-    if site and not scope.shows(site):
-        await message.answer(_("Leads of {site} are not shown in this chat.").format(site=site))
-        return
     now = utcnow()
     bounds = window(period, now=now, zone=config.zone)
     assert bounds is not None and bounds.since is not None, "every stats period has a start"
@@ -151,5 +126,6 @@ def _numbers(numbers: Stats, config: BotConfig, *, by_site: bool) -> list[str]:
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(IsManager())
+    router.message.middleware(InChatScope())
     router.message.register(stats, Command("stats"))
     return router

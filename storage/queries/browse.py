@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import InboxEvent, Lead, Payment
 from storage.queries.fragments import fold, folded_contains
 
+_Ids = TypeVar("_Ids", bound=SelectOfScalar[Any])
 _FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -66,14 +70,13 @@ async def list_leads(
         ids = ids.where(col(Lead.created_at) >= since)
     if until is not None:
         ids = ids.where(col(Lead.created_at) < until)
-    if status is not None:
-        ids = ids.where(Lead.status_code == status)
-    if site_key is not None:
-        ids = ids.where(Lead.site_key == site_key)
-    if origin is not None:
-        ids = ids.where(Lead.origin == origin)
-    if taken_by is not None:
-        ids = ids.where(Lead.taken_by == taken_by)
+    ids = _where_equal(
+        ids,
+        (col(Lead.status_code), status),
+        (col(Lead.site_key), site_key),
+        (col(Lead.origin), origin),
+        (col(Lead.taken_by), taken_by),
+    )
     condition = search.condition() if search is not None else None
     if condition is not None:
         ids = ids.where(condition)
@@ -119,10 +122,9 @@ async def list_inbox(
         order = (col(InboxEvent.id) + 0).desc()
     if before_id is not None:
         ids = ids.where(col(InboxEvent.id) < before_id)
-    if outcome is not None:
-        ids = ids.where(InboxEvent.outcome == outcome)
-    if site_key is not None:
-        ids = ids.where(InboxEvent.site_key == site_key)
+    ids = _where_equal(
+        ids, (col(InboxEvent.outcome), outcome), (col(InboxEvent.site_key), site_key)
+    )
     # The page's ids first (from the index alone), then their rows: the bodies are not
     # carried through the sort.
     page = list((await session.exec(ids.order_by(order).limit(limit))).all())
@@ -136,3 +138,11 @@ async def list_inbox(
 
 async def get_event(session: AsyncSession, event_id: int) -> InboxEvent | None:
     return await session.get(InboxEvent, event_id)
+
+
+def _where_equal(ids: _Ids, *filters: tuple[Mapped[Any], object]) -> _Ids:
+    """`ids` narrowed to `column == value` for each filter given (a value not None)."""
+    for column, value in filters:
+        if value is not None:
+            ids = ids.where(column == value)
+    return ids

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     CursorResult,
     Executable,
@@ -50,21 +51,40 @@ def _old_done_jobs(kind: str, before: datetime) -> ColumnElement[bool]:
     return and_(_JOB.c.kind == kind, text(DONE_SQL), _JOB.c.finished_at < before)
 
 
+def _old_inbox(outcome: str, before: datetime) -> ColumnElement[bool]:
+    return and_(_INBOX.c.outcome == outcome, _INBOX.c.received_at < before)
+
+
+async def _oldest(
+    session: AsyncSession,
+    key: ColumnElement[Any],
+    old: ColumnElement[bool],
+    age: ColumnElement[Any],
+    limit: int,
+) -> list[Any]:
+    """One batch: the keys of the `limit` oldest rows (by `age`) that are `old`."""
+    query = select(key).where(old).order_by(age).limit(limit)
+    return list((await _run(session, query)).scalars())
+
+
+async def _delete(session: AsyncSession, table: Table, key: Column[Any], ids: list[Any]) -> Removed:
+    if not ids:
+        return Removed(0)
+    result = await _run(session, delete(table).where(key.in_(ids)))
+    return Removed(result.rowcount)
+
+
+async def _count(session: AsyncSession, table: Table, old: ColumnElement[bool]) -> int:
+    query = select(func.count()).select_from(table).where(old)
+    return int((await _run(session, query)).scalar_one())
+
+
 async def prune_done_jobs(
     session: AsyncSession, *, kind: str, before: datetime, limit: int
 ) -> Removed:
     """Delete up to `limit` jobs of `kind` done before `before`, with their attempts."""
-    ids = list(
-        (
-            await _run(
-                session,
-                select(_JOB.c.id)
-                .where(_old_done_jobs(kind, before))
-                .order_by(_JOB.c.finished_at)
-                .limit(limit),
-            )
-        ).scalars()
-    )
+    old = _old_done_jobs(kind, before)
+    ids = await _oldest(session, _JOB.c.id, old, _JOB.c.finished_at, limit)
     if not ids:
         return Removed(0)
     attempts = await _run(session, delete(_ATTEMPT).where(_ATTEMPT.c.job_id.in_(ids)))
@@ -73,59 +93,28 @@ async def prune_done_jobs(
 
 
 async def count_done_jobs(session: AsyncSession, *, kind: str, before: datetime) -> int:
-    query = select(func.count()).select_from(_JOB).where(_old_done_jobs(kind, before))
-    return int((await _run(session, query)).scalar_one())
+    return await _count(session, _JOB, _old_done_jobs(kind, before))
 
 
 async def prune_inbox(
     session: AsyncSession, *, outcome: str, before: datetime, limit: int
 ) -> Removed:
     """Delete up to `limit` inbox events of `outcome` received before `before`."""
-    ids = list(
-        (
-            await _run(
-                session,
-                select(_INBOX.c.id)
-                .where(_INBOX.c.outcome == outcome, _INBOX.c.received_at < before)
-                .order_by(_INBOX.c.received_at)
-                .limit(limit),
-            )
-        ).scalars()
-    )
-    if not ids:
-        return Removed(0)
-    result = await _run(session, delete(_INBOX).where(_INBOX.c.id.in_(ids)))
-    return Removed(result.rowcount)
+    old = _old_inbox(outcome, before)
+    ids = await _oldest(session, _INBOX.c.id, old, _INBOX.c.received_at, limit)
+    return await _delete(session, _INBOX, _INBOX.c.id, ids)
 
 
 async def count_inbox(session: AsyncSession, *, outcome: str, before: datetime) -> int:
-    query = (
-        select(func.count())
-        .select_from(_INBOX)
-        .where(_INBOX.c.outcome == outcome, _INBOX.c.received_at < before)
-    )
-    return int((await _run(session, query)).scalar_one())
+    return await _count(session, _INBOX, _old_inbox(outcome, before))
 
 
 async def prune_telegram_updates(session: AsyncSession, *, before: datetime, limit: int) -> Removed:
     """Delete up to `limit` Telegram updates handled before `before` (unhandled ones stay)."""
-    ids = list(
-        (
-            await _run(
-                session,
-                select(_UPDATE.c.update_id)
-                .where(_UPDATE.c.handled_at < before)
-                .order_by(_UPDATE.c.handled_at)
-                .limit(limit),
-            )
-        ).scalars()
-    )
-    if not ids:
-        return Removed(0)
-    result = await _run(session, delete(_UPDATE).where(_UPDATE.c.update_id.in_(ids)))
-    return Removed(result.rowcount)
+    old = _UPDATE.c.handled_at < before
+    ids = await _oldest(session, _UPDATE.c.update_id, old, _UPDATE.c.handled_at, limit)
+    return await _delete(session, _UPDATE, _UPDATE.c.update_id, ids)
 
 
 async def count_telegram_updates(session: AsyncSession, *, before: datetime) -> int:
-    query = select(func.count()).select_from(_UPDATE).where(_UPDATE.c.handled_at < before)
-    return int((await _run(session, query)).scalar_one())
+    return await _count(session, _UPDATE, _UPDATE.c.handled_at < before)

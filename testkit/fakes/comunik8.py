@@ -34,7 +34,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from testkit.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
+from testkit.fakes.cues import cued_answer
+from testkit.fakes.server import Down, FakeApp, Outage, Scripted
 
 REQUIRED = {
     "email": "Email",
@@ -100,12 +101,9 @@ class Comunik8Fake:
             body = raw.decode(errors="replace")
         path = request.url.path
         self.requests.append(Comunik8Call(path, dict(request.query_params), body))
-        down = self.outage.intercept()
-        if down is not None:
-            return down
-        if self.scripted:
-            scripted = self.scripted.pop(0)
-            return scripted if isinstance(scripted, Down) else scripted_response(scripted)
+        cued = cued_answer(self.outage, self.scripted)
+        if cued is not None:
+            return cued
         if path not in {"/lead/add", "/lead/cancel"}:
             return JSONResponse({"name": "Not Found", "status": 404}, status_code=404)
         if request.method != "POST":

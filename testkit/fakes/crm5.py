@@ -28,7 +28,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from testkit.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
+from testkit.fakes.cues import cued_answer
+from testkit.fakes.server import Down, FakeApp, Outage, Scripted, answer_with
 
 INTEGER = "integer"
 # Field name → INTEGER, or the maximum length of a string (None: a string of any length).
@@ -168,15 +169,11 @@ class Crm5Fake:
             fields.update(parse_qsl((await request.body()).decode(), keep_blank_values=True))
         path = request.url.path
         self.requests.append(Crm5Call(path, request.method, fields))
-        down = self.outage.intercept()
-        if down is not None:
-            return down
-        if self.scripted:
-            scripted = self.scripted.pop(0)
-            return scripted if isinstance(scripted, Down) else scripted_response(scripted)
+        cued = cued_answer(self.outage, self.scripted)
+        if cued is not None:
+            return cued
         if self.scripted_on.get(path):
-            scripted = self.scripted_on[path].pop(0)
-            return scripted if isinstance(scripted, Down) else scripted_response(scripted)
+            return answer_with(self.scripted_on[path].pop(0))
         route = self._routes.get(path)
         if route is None:
             return JSONResponse({"message": "Not Found"}, status_code=404)

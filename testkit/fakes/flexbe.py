@@ -22,7 +22,8 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from testkit.fakes.server import Down, FakeApp, Outage, Scripted, scripted_response
+from testkit.fakes.cues import cued_answer
+from testkit.fakes.server import Down, FakeApp, Outage, Scripted
 from webhooks.forms import encode_form, parse_form
 
 STATUS_NAMES = {0: "Новый", 1: "Обработан", 2: "Выполнен", 10: "Отменен", 11: "Удален"}
@@ -123,12 +124,9 @@ class FlexbeFake:
             fields.update(parse_form(await request.body()))
         method = str(fields.get("method", ""))
         self.requests.append(FlexbeRequest(method, fields))
-        down = self.outage.intercept()
-        if down is not None:
-            return down
-        if self.scripted:
-            scripted = self.scripted.pop(0)
-            return scripted if isinstance(scripted, Down) else scripted_response(scripted)
+        cued = cued_answer(self.outage, self.scripted)
+        if cued is not None:
+            return cued
         if fields.get("api_key") != self.api_key:
             return _error(0, "Invalid api_key")
         if not self._within_rate_limit():

@@ -636,7 +636,37 @@ class TelegramFake:
         plain, entities = _render(params)
         markup = _check_markup(params.get("reply_markup"))
         reply_to = self._reply_target(chat_id, params)
-        self._pace("sendMessage", chat_id)
+        state = self._post(
+            "sendMessage",
+            chat_id,
+            params,
+            text=params["text"],
+            plain=plain,
+            entities=entities,
+            markup=markup,
+            reply_to=reply_to,
+            reply_parameters=params.get("reply_parameters"),
+        )
+        self.sent.append(dict(state))
+        return self._api_message(state)
+
+    def _post(
+        self,
+        method: str,
+        chat_id: int,
+        params: dict[str, Any],
+        *,
+        text: str,
+        plain: str,
+        entities: list[dict[str, Any]],
+        markup: Any,
+        reply_to: int | None,
+        reply_parameters: Any,
+        **more: Any,
+    ) -> dict[str, Any]:
+        """Pace the chat, then keep a new message of the bot's there: its state, which the
+        edits change."""
+        self._pace(method, chat_id)
         message_id = self._new_message_id(chat_id)
         state: dict[str, Any] = {
             "message_id": message_id,
@@ -644,20 +674,20 @@ class TelegramFake:
             "chat": _chat(chat_id),
             "chat_id": chat_id,
             "from": BOT_USER,
-            "text": params["text"],
+            "text": text,
             "parse_mode": params.get("parse_mode"),
             "plain": plain,
             "entities": entities,
             "reply_markup": markup,
             "reply_to": reply_to,
-            "reply_parameters": params.get("reply_parameters"),
+            "reply_parameters": reply_parameters,
             "at": self.clock(),
             "edited_at": None,
             "edit_date": None,
+            **more,
         }
         self._messages[(chat_id, message_id)] = state
-        self.sent.append(dict(state))
-        return self._api_message(state)
+        return state
 
     async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         """An uploaded PNG or JPEG within Telegram's limits (size, sides, ratio), with an
@@ -680,31 +710,22 @@ class TelegramFake:
         if utf16_length(plain) > MAX_CAPTION:
             raise ApiError(400, "Bad Request: message caption is too long")
         markup = _check_markup(params.get("reply_markup"))
-        self._pace("sendPhoto", chat_id)
-        message_id = self._new_message_id(chat_id)
-        state: dict[str, Any] = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": _chat(chat_id),
-            "chat_id": chat_id,
-            "from": BOT_USER,
-            "text": caption or "",
-            "parse_mode": params.get("parse_mode"),
-            "plain": plain,
-            "entities": entities,
-            "reply_markup": markup,
-            "reply_to": None,
-            "reply_parameters": None,
-            "at": self.clock(),
-            "edited_at": None,
-            "edit_date": None,
-            "photo": {"width": width, "height": height, "size": len(photo.data)},
-        }
-        self._messages[(chat_id, message_id)] = state
+        state = self._post(
+            "sendPhoto",
+            chat_id,
+            params,
+            text=caption or "",
+            plain=plain,
+            entities=entities,
+            markup=markup,
+            reply_to=None,
+            reply_parameters=None,
+            photo={"width": width, "height": height, "size": len(photo.data)},
+        )
         self.photos.append(
             {
                 "chat_id": chat_id,
-                "message_id": message_id,
+                "message_id": state["message_id"],
                 "caption": caption,
                 "filename": photo.filename,
                 "content_type": photo.content_type,

@@ -26,13 +26,16 @@ CHATS = (-100, 42)
 
 
 @pytest.fixture
-async def flexbe() -> AsyncIterator[tuple[Any, str]]:
+async def okna(database: Database) -> AsyncIterator[tuple[Any, Reconciler]]:
+    """The site `okna` stored, its Flexbe fake served, and a reconciler of it."""
     from testkit.fakes.flexbe import FlexbeFake
     from testkit.fakes.server import serve_app
 
+    async with database.write() as session:
+        await ensure_sites(session, [("okna", "Окна")])
     fake = FlexbeFake()
     async with serve_app(fake.app) as base_url:
-        yield fake, f"{base_url}/mod/api/"
+        yield fake, reconciler(database, fake, f"{base_url}/mod/api/")
 
 
 def reconciler(database: Database, fake: Any, api_url: str) -> Reconciler:
@@ -59,6 +62,12 @@ def reconciler(database: Database, fake: Any, api_url: str) -> Reconciler:
     )
 
 
+def missed(fake: Any, *lead_ids: int) -> None:
+    """Leads on Flexbe that no webhook brought, lead N made N minutes ago."""
+    for lead_id in lead_ids:
+        fake.add_lead(lead_id, time=recent(lead_id))
+
+
 def recent(minutes: int) -> int:
     return int((utcnow() - timedelta(minutes=minutes)).timestamp())
 
@@ -68,20 +77,13 @@ async def jobs(database: Database) -> list[Job]:
         return list((await session.exec(select(Job).order_by(Job.id))).all())  # type: ignore[arg-type]
 
 
-async def prepare(database: Database) -> None:
-    async with database.write() as session:
-        await ensure_sites(session, [("okna", "Окна")])
-
-
 async def test_three_missed_leads_get_three_cards_each_chat(
-    database: Database, flexbe: tuple[Any, str]
+    database: Database, okna: tuple[Any, Reconciler]
 ) -> None:
-    fake, api_url = flexbe
-    await prepare(database)
-    for lead_id in (1, 2, 3):
-        fake.add_lead(lead_id, time=recent(lead_id))
+    fake, worker = okna
+    missed(fake, 1, 2, 3)
 
-    await reconciler(database, fake, api_url).handle(ReconcilePayload(site="okna"))
+    await worker.handle(ReconcilePayload(site="okna"))
 
     async with database.read() as session:
         leads = (await session.exec(select(Lead))).all()
@@ -94,14 +96,12 @@ async def test_three_missed_leads_get_three_cards_each_chat(
 
 
 async def test_fifty_missed_leads_make_one_summary_per_chat(
-    database: Database, flexbe: tuple[Any, str]
+    database: Database, okna: tuple[Any, Reconciler]
 ) -> None:
-    fake, api_url = flexbe
-    await prepare(database)
-    for lead_id in range(1, 51):
-        fake.add_lead(lead_id, time=recent(lead_id))
+    fake, worker = okna
+    missed(fake, *range(1, 51))
 
-    await reconciler(database, fake, api_url).handle(ReconcilePayload(site="okna"))
+    await worker.handle(ReconcilePayload(site="okna"))
 
     queued = await jobs(database)
     assert [job.kind for job in queued] == ["telegram.recovered"] * len(CHATS)
@@ -110,12 +110,10 @@ async def test_fifty_missed_leads_make_one_summary_per_chat(
 
 
 async def test_concurrent_reconciles_recover_each_lead_once(
-    database: Database, flexbe: tuple[Any, str]
+    database: Database, okna: tuple[Any, Reconciler]
 ) -> None:
-    fake, api_url = flexbe
-    await prepare(database)
+    fake, worker = okna
     fake.add_lead(9, time=recent(1))
-    worker = reconciler(database, fake, api_url)
 
     await asyncio.gather(
         *(worker.handle(ReconcilePayload(site="okna", report_to=7)) for _ in range(2))
@@ -144,12 +142,10 @@ async def test_one_reconcile_per_site_per_interval(database: Database) -> None:
 
 
 async def test_status_changed_in_flexbe_updates_the_lead_and_its_cards(
-    database: Database, flexbe: tuple[Any, str]
+    database: Database, okna: tuple[Any, Reconciler]
 ) -> None:
-    fake, api_url = flexbe
-    await prepare(database)
+    fake, worker = okna
     fake.add_lead(5, time=recent(3))
-    worker = reconciler(database, fake, api_url)
     await worker.handle(ReconcilePayload(site="okna"))
     fake.set_status(5, 2)
 
@@ -166,14 +162,11 @@ async def test_status_changed_in_flexbe_updates_the_lead_and_its_cards(
 
 
 async def test_a_lead_that_does_not_parse_stops_neither_the_run_nor_the_others(
-    database: Database, flexbe: tuple[Any, str]
+    database: Database, okna: tuple[Any, Reconciler]
 ) -> None:
-    fake, api_url = flexbe
-    await prepare(database)
-    for lead_id in (1, 2, 3):
-        fake.add_lead(lead_id, time=recent(lead_id))
+    fake, worker = okna
+    missed(fake, 1, 2, 3)
     fake.add_broken_lead(4, at=recent(4), client={"name": ["not", "text"]}, status="новый")
-    worker = reconciler(database, fake, api_url)
 
     # Two runs at once, then a third: the broken lead is counted each time, listed once.
     await asyncio.gather(

@@ -27,6 +27,7 @@ from domain.jobs import (
 )
 from jobs.registry import HandlerRegistry
 from leadrelay.handlers import build_registry
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxEvent, Job, JobAttempt, Lead, TelegramUpdate
@@ -35,7 +36,6 @@ from storage.queries.sites import ensure_sites
 from testkit.factories import lead_event
 from tests.jobs.conftest import FakeClock, make_worker
 from tests.webhooks.conftest import CHATS, TOKEN, make_settings
-from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

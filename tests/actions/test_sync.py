@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,25 +17,25 @@ from sqlmodel import col, func, select
 from actions.sync import SyncSummary, parse_since, sync_site
 from integrations.flexbe import RATE_LIMITED_PAUSE_SECONDS, FlexbeClient, LeadsPage
 from integrations.ratelimit import SlidingWindowLimiter
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, Lead
 from storage.queries.sites import ensure_sites
 from testkit.factories import lead_event
+from testkit.fakes.fixtures import Sleeps
 from testkit.fakes.flexbe import FlexbeFake, send_webhook
 from testkit.fakes.server import serve_app
+from testkit.service import service_environment
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
-from webhooks.app import create_app
 
 OLD = 1_700_000_000  # 2023: far outside any card window
 
 
-class NoSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
+def old_leads(fake: FlexbeFake, count: int) -> None:
+    """Leads 1 to `count` on Flexbe, from before any card window."""
+    for lead_id in range(1, count + 1):
+        fake.add_lead(lead_id, time=OLD + lead_id)
 
 
 @pytest.fixture
@@ -44,6 +43,17 @@ async def flexbe() -> AsyncIterator[tuple[FlexbeFake, str]]:
     fake = FlexbeFake()
     async with serve_app(fake.app) as base_url:
         yield fake, f"{base_url}/mod/api/"
+
+
+def sync_environment(database_url: str, flexbe: tuple[FlexbeFake, str]) -> dict[str, str]:
+    """The command's settings: this test's database, the Flexbe fake as the one site."""
+    fake, api_url = flexbe
+    return service_environment(
+        LEADRELAY_DATABASE_URL=database_url,
+        LEADRELAY_WEBHOOK_TOKEN="cli-sync-token-0123456789",
+        LEADRELAY_FLEXBE_API_URL=api_url,
+        LEADRELAY_FLEXBE_API_KEY=fake.api_key,
+    )
 
 
 async def sync_command(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
@@ -62,12 +72,12 @@ async def sync_command(env: dict[str, str], cwd: Path, *args: str) -> tuple[int,
 
 
 async def run_sync(
-    database: Database, api_url: str, fake: FlexbeFake, sleep: NoSleep | None = None
+    database: Database, api_url: str, fake: FlexbeFake, sleep: Sleeps | None = None
 ) -> SyncSummary:
     async with database.write() as session:
         await ensure_sites(session, [("okna", "Окна")])
     client = FlexbeClient(
-        api_url, fake.api_key, limiter=SlidingWindowLimiter(10_000, 60), sleep=sleep or NoSleep()
+        api_url, fake.api_key, limiter=SlidingWindowLimiter(10_000, 60), sleep=sleep or Sleeps()
     )
     async with client:
         return await sync_site(
@@ -84,8 +94,7 @@ async def test_backfill_of_2000_old_leads_posts_no_card(
     database: Database, flexbe: tuple[FlexbeFake, str]
 ) -> None:
     fake, api_url = flexbe
-    for lead_id in range(1, 2001):
-        fake.add_lead(lead_id, time=OLD + lead_id)
+    old_leads(fake, 2000)
 
     summary = await run_sync(database, api_url, fake)
 
@@ -102,8 +111,7 @@ async def test_rerun_changes_nothing_and_a_status_change_is_picked_up(
     database: Database, flexbe: tuple[FlexbeFake, str]
 ) -> None:
     fake, api_url = flexbe
-    for lead_id in range(1, 31):
-        fake.add_lead(lead_id, time=OLD + lead_id)
+    old_leads(fake, 30)
     await run_sync(database, api_url, fake)
     fake.set_status(7, 2)
 
@@ -136,12 +144,11 @@ async def test_rate_limit_error_backs_off_and_the_sync_completes(
     database: Database, flexbe: tuple[FlexbeFake, str]
 ) -> None:
     fake, api_url = flexbe
-    for lead_id in range(1, 1501):
-        fake.add_lead(lead_id, time=OLD + lead_id)
+    old_leads(fake, 1500)
     fake.rate_limit = 1  # the second page is refused with code 1 until the minute passes
     now = [0.0]
     fake.clock = lambda: now[0]
-    sleep = NoSleep()
+    sleep = Sleeps()
 
     async def wait(seconds: float) -> None:
         await sleep(seconds)
@@ -162,8 +169,8 @@ async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
     from pydantic import SecretStr
 
     from config.settings import Settings, SiteConfig
+    from leadrelay.web import create_app
     from testkit.fakes.server import serve_app as serve
-    from webhooks.app import create_app
 
     fake, api_url = flexbe
     token = "sync-token-0123456789abcdef"
@@ -191,16 +198,10 @@ async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
 async def test_sync_command_reports_a_summary(
     database_url: str, flexbe: tuple[FlexbeFake, str], tmp_path: Path
 ) -> None:
-    fake, api_url = flexbe
+    fake, _ = flexbe
     for lead_id in range(1, 41):
         fake.add_lead(lead_id, time=int((utcnow() - timedelta(days=2)).timestamp()) + lead_id)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
-    env.update(
-        LEADRELAY_DATABASE_URL=database_url,
-        LEADRELAY_WEBHOOK_TOKEN="cli-sync-token-0123456789",
-        LEADRELAY_FLEXBE_API_URL=api_url,
-        LEADRELAY_FLEXBE_API_KEY=fake.api_key,
-    )
+    env = sync_environment(database_url, flexbe)
     code, out, err = await sync_command(env, tmp_path, "--since", "7d")
     assert code == 0, err
     assert "40 new, 0 updated, 0 unchanged, 0 failed" in out
@@ -222,15 +223,14 @@ async def test_interrupted_sync_resumed_leaves_no_duplicates(
     database: Database, flexbe: tuple[FlexbeFake, str]
 ) -> None:
     fake, api_url = flexbe
-    for lead_id in range(1, 2501):
-        fake.add_lead(lead_id, time=OLD + lead_id)
+    old_leads(fake, 2500)
     async with database.write() as session:
         await ensure_sites(session, [("okna", "Окна")])
     client = FlexbeClient(
         api_url,
         fake.api_key,
         limiter=SlidingWindowLimiter(10_000, 60),
-        sleep=NoSleep(),
+        sleep=Sleeps(),
         max_retries=0,
     )
     # The connection drops on the second page: the run stops part-way.
@@ -330,17 +330,10 @@ async def test_leads_that_do_not_parse_are_kept_raw_and_the_rest_stored(
 async def test_sync_command_names_each_lead_that_does_not_parse(
     database_url: str, flexbe: tuple[FlexbeFake, str], tmp_path: Path
 ) -> None:
-    fake, api_url = flexbe
-    for lead_id in range(1, 6):
-        fake.add_lead(lead_id, time=OLD + lead_id)
+    fake, _ = flexbe
+    old_leads(fake, 5)
     fake.add_broken_lead(3, at=OLD + 3, status={"code": "новый"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
-    env.update(
-        LEADRELAY_DATABASE_URL=database_url,
-        LEADRELAY_WEBHOOK_TOKEN="cli-sync-token-0123456789",
-        LEADRELAY_FLEXBE_API_URL=api_url,
-        LEADRELAY_FLEXBE_API_KEY=fake.api_key,
-    )
+    env = sync_environment(database_url, flexbe)
     code, out, err = await sync_command(env, tmp_path, "--since", "2020-01-01")
 
     assert code == 1, "a lead not stored is a failure to report"

@@ -12,17 +12,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.callbacks import Act, CardPage, LeadAction, LeadWork, Work
-from bot.cards import (
-    CardView,
-    HistoryLine,
-    RenderedCard,
-    render_card,
-    render_plain,
-    site_title,
-    utf16_length,
-)
+from bot.card_view import CardView, HistoryLine, RenderedCard, site_title
+from bot.cards import render_plain, utf16_length
 from bot.i18n import build_i18n
 from bot.keyboards import more_keyboard
+from bot.notifier import render_card
 from storage.models import Lead
 
 HOSTILE = '<b>Tom & "Jerry"</b> <script>alert(1)</script>'

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.callbacks import AssignTo, CardPage, Page
-from bot.cards import CardView
+from bot.card_view import CardView
 from bot.i18n import build_i18n
 from bot.keyboards import assign_keyboard, card_keyboard, manager_label, more_keyboard
 from storage.models import Lead, Manager

@@ -23,6 +23,7 @@ from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
 from leadrelay.limits import rate_limits
 from leadrelay.runtime import _build_telegram, _poll
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Manager, ManagerRole
@@ -33,13 +34,12 @@ from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import bound_socket, serve_app
 from testkit.fakes.telegram import TelegramFake
-from webhooks.app import create_app
-from webhooks.forms import encode_form
 
-TOKEN = "e2e-site-token-0123456789"
-ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
-GROUP = -1001000
-ADMIN, MANAGER, RUSSIAN, OUTSIDER = 11, 22, 33, 999
+# tests/browser takes these two from here.
+from tests.e2e.team import ADMIN as ADMIN
+from tests.e2e.team import ADMIN_TOKEN as ADMIN_TOKEN
+from tests.e2e.team import GROUP, MANAGER, RUSSIAN, TOKEN
+from webhooks.forms import encode_form
 
 
 @dataclass
@@ -61,12 +61,27 @@ class Stack:
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
 
-    async def new_lead(self, lead_id: int = 1414, **kwargs: Any) -> dict[str, Any]:
-        event = lead_event(lead_id, **kwargs)
-        self.flexbe.leads[lead_id] = event["data"]
+    async def post_lead(self, event: dict[str, Any]) -> None:
+        """Flexbe holds the lead of `event` and sends its webhook, which is answered 200."""
+        self.flexbe.leads[int(event["data"]["id"])] = event["data"]
         response = await self.webhook(event)
         assert response.status_code == 200, response.text
+
+    async def new_lead(self, lead_id: int = 1414, **kwargs: Any) -> dict[str, Any]:
+        event = lead_event(lead_id, **kwargs)
+        await self.post_lead(event)
         return event
+
+    async def new_card(
+        self, chat: int = GROUP, *, event: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Lead #414 comes in (as `event` has it, or as `lead_event` makes it): its card,
+        once `chat` has it."""
+        await self.post_lead(event or lead_event(1414))
+        await eventually(lambda: card_of(self.telegram, chat) is not None)
+        card = card_of(self.telegram, chat)
+        assert card is not None
+        return card
 
 
 async def eventually(check: Callable[[], bool], *, timeout: float = 10.0) -> None:
@@ -82,6 +97,11 @@ def card_of(telegram: TelegramFake, chat_id: int, num: int = 414) -> dict[str, A
         if f"#{num}</b>" in message["text"] or f"№{num}</b>" in message["text"]:
             return message
     return None
+
+
+def card_text(stack: Stack, chat: int = GROUP, num: int = 414) -> str:
+    """The card's text as the bot sent it (HTML), "" while the chat has none."""
+    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -109,6 +129,43 @@ async def more_of(
     opened = card_of(stack.telegram, chat_id, num)
     assert opened is not None
     return opened
+
+
+async def tap(
+    stack: Stack, label: str, *, user: int = MANAGER, chat: int = GROUP, num: int = 414
+) -> dict[str, Any]:
+    """`user` taps `label` on the card in `chat` (on its "More…" page when the first page
+    has no such button): the answer to the tap, once it is given."""
+    card = card_of(stack.telegram, chat, num)
+    assert card is not None, f"no card #{num} in chat {chat}"
+    if label not in buttons(card):
+        card = await more_of(stack, chat, user=user, num=num, showing=label)
+    answered = len(stack.telegram.callback_answers)
+    stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
+    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
+    return stack.telegram.callback_answers[answered]
+
+
+async def tap_at_once(stack: Stack, label: str, *users: int) -> None:
+    """Each of `users` taps `label` on the card's "More…" page in the group, one right after
+    the other (a double tap, two managers together): nothing waits for an answer."""
+    card = await more_of(stack, GROUP)
+    data = buttons(card)[label]
+    for user in users:
+        stack.telegram.callback_update(user, GROUP, card["message_id"], data)
+
+
+def last_text(stack: Stack, chat: int) -> str:
+    """The text of the chat's last message ("" in an empty chat)."""
+    messages = stack.telegram.chat(chat)
+    return str(messages[-1]["text"]) if messages else ""
+
+
+async def invite_code(stack: Stack) -> str:
+    """The admin asks for `/invite`: the code of the link the bot answers with."""
+    stack.telegram.message_update(ADMIN, "/invite")
+    await eventually(lambda: "t.me/leadrelay_test_bot?start=" in last_text(stack, ADMIN))
+    return last_text(stack, ADMIN).rsplit("start=", 1)[1].strip()
 
 
 class AheadClock:

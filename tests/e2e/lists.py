@@ -3,7 +3,6 @@ to a command, told from the lead cards that come on their own."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,28 +10,16 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from storage.database import Database
-from storage.models import Lead, LeadOrigin
-from storage.queries.ingest import IncomingEvent, store
+from storage.models import Lead
+from storage.queries.ingest import store
 from storage.queries.leads import LeadSnapshot
 from tests.e2e.conftest import Stack, eventually
+from tests.storage.test_leads import sync_event
 
 
 async def put_leads(database: Database, snapshots: list[LeadSnapshot]) -> list[int]:
     """Stored as a sync stores them: no card is sent. Answers the leads' ids."""
-    events = [
-        IncomingEvent(
-            site_key="okna",
-            chats=(),
-            event="sync",
-            content_type="",
-            body=None,
-            dedupe_key=f"test:{uuid.uuid4().hex}",
-            snapshot=snapshot,
-            origin=LeadOrigin.SYNC,
-        )
-        for snapshot in snapshots
-    ]
-    stored = await store(database, events)
+    stored = await store(database, [sync_event(snapshot) for snapshot in snapshots])
     return [event.lead_id for event in stored if event.lead_id is not None]
 
 

@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from storage.database import Database
-from tests.e2e.conftest import GROUP, MANAGER, Stack, buttons, card_of, eventually, open_stack
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, open_stack
+from tests.e2e.team import GROUP, MANAGER
 
 # Telegram's limits as production runs them: a group takes 20 messages a minute.
 PRODUCTION = {
@@ -113,9 +114,7 @@ async def test_a_burst_becomes_a_summary_within_seconds_and_loses_no_lead(
         card = card_of(stack.telegram, GROUP, last)
         assert card is not None
         stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["✋ Take"])
-        await eventually(
-            lambda: "Taken by Max" in (card_of(stack.telegram, GROUP, last) or {}).get("text", "")
-        )
+        await eventually(lambda: "Taken by Max" in card_text(stack, GROUP, last))
         assert (card_of(stack.telegram, GROUP, last) or {})["message_id"] == card["message_id"]
 
 

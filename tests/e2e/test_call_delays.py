@@ -11,25 +11,12 @@ import pytest
 from domain.calls import next_working_morning
 from storage.clock import utcnow
 from storage.database import Database
-from tests.e2e.conftest import (
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, open_stack
+from tests.e2e.team import GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-
-
-def text_in(stack: Stack, chat: int) -> str:
-    return str((card_of(stack.telegram, chat) or {}).get("text", ""))
 
 
 def sent_delays(stack: Stack) -> list[int]:
@@ -51,11 +38,11 @@ async def test_call_in_an_hour(stack: Stack) -> None:
 
     await tap_more(stack, "⏰ Call in 1 hour")
 
-    await eventually(lambda: "Call in 1 h: done" in text_in(stack, GROUP))
+    await eventually(lambda: "Call in 1 h: done" in card_text(stack, GROUP))
     [delay] = sent_delays(stack)
     assert 3590 <= delay <= 3600, "an hour from the tap"
     assert stack.telegram.callback_answers[-1]["text"] == "Queuing the call…"
-    await eventually(lambda: "Звонок через 1 ч: готово" in text_in(stack, RUSSIAN))
+    await eventually(lambda: "Звонок через 1 ч: готово" in card_text(stack, RUSSIAN))
 
 
 async def test_next_working_morning_at_the_sites_hour_and_one_call_per_double_tap(
@@ -74,17 +61,17 @@ async def test_next_working_morning_at_the_sites_hour_and_one_call_per_double_ta
 
         expected = next_working_morning(tapped_at, MOSCOW, 7)
         shown = expected.strftime("%d.%m %H:%M")
-        await eventually(lambda: f"Call at {shown}: done" in text_in(stack, GROUP))
+        await eventually(lambda: f"Call at {shown}: done" in card_text(stack, GROUP))
         [delay] = sent_delays(stack)
         assert abs(delay - (expected - tapped_at).total_seconds()) <= 10
         assert expected.hour == 7 and expected.weekday() < 5
         answers = sorted(a["text"] for a in stack.telegram.callback_answers[1:])
         assert answers == ["Already done or in progress.", "Queuing the call…"]
-        await eventually(lambda: f"Звонок в {shown}: готово" in text_in(stack, RUSSIAN))
+        await eventually(lambda: f"Звонок в {shown}: готово" in card_text(stack, RUSSIAN))
 
         # Cancelled, it may be asked for again: a new call.
         await tap_more(stack, "✖️ Cancel call")
-        await eventually(lambda: "Max: cancel call: done" in text_in(stack, GROUP))
+        await eventually(lambda: "Max: cancel call: done" in card_text(stack, GROUP))
         await tap_more(stack, "⏰ Call in 10 min")
         await eventually(lambda: len(stack.comunik8.calls("lead/add")) == 2)
         assert 590 <= sent_delays(stack)[-1] <= 600

@@ -8,16 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import (
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of
+from tests.e2e.team import GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -31,8 +23,7 @@ def rows(message: dict[str, Any] | None) -> list[list[str]]:
 
 
 async def test_more_and_back_edit_the_keyboard_in_place(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
     # A copy: the fake edits its message in place.
     first = copy.deepcopy(card_of(stack.telegram, GROUP))
     assert first is not None
@@ -102,17 +93,11 @@ async def test_the_pages_speak_the_chats_language(stack: Stack) -> None:
 
 
 async def test_a_taken_lead_shows_the_next_status_and_offers_release(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = card_of(stack.telegram, GROUP)
-    assert card is not None
+    card = await stack.new_card()
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["Processed"])
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["✋ Take"])
     await eventually(
-        lambda: (
-            "Status: Processed" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-            and "Taken by Max" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-        )
+        lambda: "Status: Processed" in card_text(stack) and "Taken by Max" in card_text(stack)
     )
 
     assert rows(card_of(stack.telegram, GROUP))[0] == ["Fulfilled"], "the next status now"

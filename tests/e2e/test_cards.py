@@ -8,18 +8,8 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Job
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    OUTSIDER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, tap_at_once
+from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 HOSTILE = '<b>Tom & "Jerry"</b> <script>'
 
@@ -42,17 +32,12 @@ async def test_webhook_in_card_out_in_every_chat_and_language(stack: Stack) -> N
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_status_button_changes_flexbe_and_edits_the_card(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = card_of(stack.telegram, GROUP)
-    assert card is not None
+    card = await stack.new_card()
 
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["Processed"])
 
     await eventually(lambda: bool(stack.flexbe.calls("changeLead")))
-    await eventually(
-        lambda: "Status: Processed" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-    )
+    await eventually(lambda: "Status: Processed" in card_text(stack))
     [call] = stack.flexbe.calls("changeLead")
     assert (call.fields["id"], call.fields["status"]) == ("1414", "1")
     assert stack.telegram.callback_answers[0]["text"] == "Sending to Flexbe…"
@@ -62,18 +47,12 @@ async def test_status_button_changes_flexbe_and_edits_the_card(stack: Stack) -> 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_double_tap_and_two_managers_make_one_call(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = await more_of(stack, GROUP)
-    data = buttons(card)["Fulfilled"]
+    await stack.new_card()
 
-    for user in (MANAGER, MANAGER, ADMIN):
-        stack.telegram.callback_update(user, GROUP, card["message_id"], data)
+    await tap_at_once(stack, "Fulfilled", MANAGER, MANAGER, ADMIN)
 
     await eventually(lambda: len(stack.telegram.callback_answers) == 4)
-    await eventually(
-        lambda: "Status: Fulfilled" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-    )
+    await eventually(lambda: "Status: Fulfilled" in card_text(stack))
     assert len(stack.flexbe.calls("changeLead")) == 1
     # The first answer is the "More…" tap's.
     answers = [answer["text"] for answer in stack.telegram.callback_answers[1:]]
@@ -86,10 +65,7 @@ async def test_double_tap_and_two_managers_make_one_call(stack: Stack) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_take_first_tap_wins(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = card_of(stack.telegram, GROUP)
-    assert card is not None
+    card = await stack.new_card()
     data = buttons(card)["✋ Take"]
 
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], data)
@@ -98,17 +74,14 @@ async def test_take_first_tap_wins(stack: Stack) -> None:
     await eventually(lambda: len(stack.telegram.callback_answers) == 2)
     answers = sorted(answer["text"] for answer in stack.telegram.callback_answers)
     assert answers == ["Already taken by Max.", "The lead is yours."]
-    await eventually(
-        lambda: "Taken by Max" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-    )
+    await eventually(lambda: "Taken by Max" in card_text(stack))
     refreshed = card_of(stack.telegram, GROUP)
     assert refreshed is not None and "✋ Take" not in buttons(refreshed)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_outsider_tap_does_nothing(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
     card = await more_of(stack, GROUP)
     async with stack.database.read() as session:
         jobs_before = len((await session.exec(select(Job))).all())
@@ -143,10 +116,7 @@ async def test_hostile_client_name_is_rendered_escaped(stack: Stack) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_flexbe_failure_shows_on_the_card_and_retry_works(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = card_of(stack.telegram, GROUP)
-    assert card is not None
+    card = await stack.new_card()
     stack.flexbe.scripted.append({"error": {"code": 0, "msg": "Invalid api_key"}})
 
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["Processed"])
@@ -164,9 +134,7 @@ async def test_flexbe_failure_shows_on_the_card_and_retry_works(stack: Stack) ->
         MANAGER, GROUP, failed["message_id"], buttons(failed)["🔁 Retry"]
     )
 
-    await eventually(
-        lambda: "Status: Processed" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-    )
+    await eventually(lambda: "Status: Processed" in card_text(stack))
     assert len(stack.flexbe.calls("changeLead")) == 2
     final = card_of(stack.telegram, GROUP)
     assert final is not None and "🔁 Retry" not in buttons(final)

@@ -8,7 +8,8 @@ from sqlmodel import col, select
 
 from bot.callbacks import LeadsPage, OpenLead
 from storage.models import Invite, Job, Lead
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, buttons, card_of, eventually
+from tests.e2e.conftest import Stack, buttons, card_of, eventually
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

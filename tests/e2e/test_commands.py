@@ -8,14 +8,10 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Manager
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN, Stack, card_of, eventually
+from tests.e2e.conftest import Stack, card_of, card_text, eventually, invite_code, last_text
+from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def last_text(stack: Stack, chat: int) -> str:
-    messages = stack.telegram.chat(chat)
-    return messages[-1]["text"] if messages else ""
 
 
 async def test_leads_today_and_stats(stack: Stack) -> None:
@@ -53,9 +49,7 @@ async def test_lead_command_posts_the_card_again(stack: Stack) -> None:
 
 
 async def test_invite_makes_a_manager_once(stack: Stack) -> None:
-    stack.telegram.message_update(ADMIN, "/invite")
-    await eventually(lambda: "t.me/leadrelay_test_bot?start=" in last_text(stack, ADMIN))
-    code = last_text(stack, ADMIN).rsplit("start=", 1)[1].strip()
+    code = await invite_code(stack)
 
     stack.telegram.message_update(555, f"/start {code}", language_code="ru-RU", first_name="Ольга")
     await eventually(lambda: "Добро пожаловать" in last_text(stack, 555))
@@ -116,9 +110,7 @@ async def test_failed_lists_dead_jobs_and_retry_runs_them_again(stack: Stack) ->
         if b["text"] == "Processed"
     ]
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], data[0]["callback_data"])
-    await eventually(
-        lambda: "Flexbe refused" in str((card_of(stack.telegram, GROUP) or {}).get("text"))
-    )
+    await eventually(lambda: "Flexbe refused" in card_text(stack))
 
     def failed_listing() -> dict[str, Any] | None:
         # Found by its title: the admin's chat also gets the failure's alert, in any order.
@@ -142,9 +134,7 @@ async def test_failed_lists_dead_jobs_and_retry_runs_them_again(stack: Stack) ->
     await eventually(
         lambda: any(a["text"] == "Queued again." for a in stack.telegram.callback_answers)
     )
-    await eventually(
-        lambda: "Status: Processed" in str((card_of(stack.telegram, GROUP) or {}).get("text"))
-    )
+    await eventually(lambda: "Status: Processed" in card_text(stack))
     assert len(stack.flexbe.calls("changeLead")) == 2
 
 

@@ -8,15 +8,11 @@ import httpx
 import pytest
 
 from storage.database import Database
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, eventually, open_stack
+from tests.e2e.conftest import Stack, eventually, last_text, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def last_text(stack: Stack, chat: int) -> str:
-    messages = stack.telegram.chat(chat)
-    return messages[-1]["text"] if messages else ""
 
 
 async def use_link(http: httpx.AsyncClient, link: str) -> httpx.Response:

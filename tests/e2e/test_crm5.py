@@ -3,7 +3,7 @@ and the follow-up task, each once per lead, credited to the manager who tapped."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,18 +17,8 @@ from storage.models import Manager
 from storage.queries.crm5 import crm5_link_of
 from testkit.factories import lead_event
 from testkit.fakes.crm5 import Crm5Fake
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, open_stack, tap
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -64,25 +54,10 @@ async def lead_with_company(
         "value": company,
         "type": "text",
     }
-    stack.flexbe.leads[lead_id] = event["data"]
-    response = await stack.webhook(event)
-    assert response.status_code == 200, response.text
+    await stack.post_lead(event)
     num = int(event["data"]["num"])
     await eventually(lambda: card_of(stack.telegram, GROUP, num) is not None)
     return num
-
-
-def card_text(stack: Stack, chat: int = GROUP, num: int = 414) -> str:
-    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
-
-
-async def tap(stack: Stack, user: int, chat: int, label: str, num: int = 414) -> None:
-    """Tap `label` on the card, opening its "More…" page first when the button is there."""
-    card = card_of(stack.telegram, chat, num)
-    assert card is not None, f"no card #{num} in chat {chat}"
-    if label not in buttons(card):
-        card = await more_of(stack, chat, user=user, num=num, showing=label)
-    stack.telegram.callback_update(user, chat, card["message_id"], buttons(card)[label])
 
 
 def made(crm5: Crm5Fake) -> tuple[int, int, int, int]:
@@ -92,7 +67,7 @@ def made(crm5: Crm5Fake) -> tuple[int, int, int, int]:
 async def test_the_deal_button_makes_deal_company_contact_and_task(stack: Stack) -> None:
     await lead_with_company(stack)
 
-    await tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, DEAL_EN)
 
     await eventually(lambda: MADE_EN in card_text(stack))
     [deal], [company], [contact], [task] = (
@@ -121,7 +96,7 @@ async def test_russian_manager_sees_the_deal_in_russian(stack: Stack) -> None:
     await lead_with_company(stack)
     await eventually(lambda: card_of(stack.telegram, RUSSIAN) is not None)
 
-    await tap(stack, RUSSIAN, RUSSIAN, DEAL_RU)
+    await tap(stack, DEAL_RU, user=RUSSIAN, chat=RUSSIAN)
 
     await eventually(lambda: MADE_RU in card_text(stack, RUSSIAN))
     await eventually(lambda: "Иван: 5CRM deal: done — made in 5CRM" in card_text(stack))
@@ -132,7 +107,7 @@ async def test_a_double_tap_makes_one_of_each(stack: Stack) -> None:
     await lead_with_company(stack)
 
     for user in (MANAGER, ADMIN, MANAGER, ADMIN):
-        await tap(stack, user, GROUP, DEAL_EN)
+        await tap(stack, DEAL_EN, user=user)
 
     await eventually(lambda: "5CRM deal: done" in card_text(stack))
     assert made(stack.crm5) == (1, 1, 1, 1)
@@ -144,7 +119,7 @@ async def test_a_retry_resumes_after_the_steps_done(stack: Stack) -> None:
     await lead_with_company(stack)
     stack.crm5.fail_next_on("public/contact/add", {"ans": "false", "error": "no"})
 
-    await tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, DEAL_EN)
 
     await eventually(lambda: "🔁 Retry" in buttons(card_of(stack.telegram, GROUP) or {}))
     assert (
@@ -154,7 +129,7 @@ async def test_a_retry_resumes_after_the_steps_done(stack: Stack) -> None:
     assert made(stack.crm5) == (1, 1, 0, 0), "nothing after the refused step"
     await eventually(lambda: "5CRM" in stack.telegram.chat(ADMIN)[-1]["text"])
 
-    await tap(stack, MANAGER, GROUP, "🔁 Retry")
+    await tap(stack, "🔁 Retry")
 
     await eventually(lambda: MADE_EN in card_text(stack))
     assert made(stack.crm5) == (1, 1, 1, 1)
@@ -171,7 +146,7 @@ async def test_refused_fields_are_named_in_both_languages(stack: Stack) -> None:
     }
     stack.crm5.fail_next_on("public/task/add", (422, laravel))
 
-    await tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, DEAL_EN)
 
     await eventually(lambda: "5CRM refused the lead — date_expired" in card_text(stack))
     assert "The date expired is not a valid date." in card_text(stack)
@@ -183,17 +158,16 @@ async def test_company_id_reaches_the_contact_when_5crm_sends_one(stack: Stack) 
     stack.crm5.answer_ids = True
     await lead_with_company(stack)
 
-    await tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, DEAL_EN)
 
     await eventually(lambda: MADE_EN in card_text(stack))
     assert stack.crm5.contacts[0]["company_id"] == "1"
 
 
 async def test_no_company_field_no_company(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
 
-    await tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, DEAL_EN)
 
     await eventually(lambda: "made in 5CRM: deal, contact, task" in card_text(stack))
     assert made(stack.crm5) == (1, 0, 1, 1)
@@ -204,7 +178,7 @@ async def test_form_mode_sends_ctm_form_send(database: Database) -> None:
     async with open_stack(database, crm5_mapping=form_mode) as stack:
         await lead_with_company(stack)
 
-        await tap(stack, MANAGER, GROUP, DEAL_EN)
+        await tap(stack, DEAL_EN)
 
         await eventually(lambda: "made in 5CRM: form, company, task" in card_text(stack))
         [form] = stack.crm5.forms
@@ -216,51 +190,55 @@ async def test_form_mode_sends_ctm_form_send(database: Database) -> None:
         assert len(stack.crm5.tasks) == 1
 
 
-async def last_message_after(stack: Stack, chat: int, before: int) -> dict[str, Any]:
-    await eventually(lambda: len(stack.telegram.chat(chat)) > before)
-    return stack.telegram.chat(chat)[-1]
+async def next_to_admin(stack: Stack, act: Callable[[], object]) -> dict[str, Any]:
+    """What the bot sends the admin next, after `act` (the admin's message or tap)."""
+    before = len(stack.telegram.chat(ADMIN))
+    act()
+    await eventually(lambda: len(stack.telegram.chat(ADMIN)) > before)
+    return stack.telegram.chat(ADMIN)[-1]
+
+
+async def admin_says(stack: Stack, text: str) -> dict[str, Any]:
+    """The bot's answer to the admin's message."""
+    return await next_to_admin(stack, lambda: stack.telegram.message_update(ADMIN, text))
+
+
+async def admin_taps(stack: Stack, message: dict[str, Any], label: str) -> dict[str, Any]:
+    """The bot's next message to the admin after a tap of `label` on `message`."""
+    data = buttons(message)[label]
+    return await next_to_admin(
+        stack, lambda: stack.telegram.callback_update(ADMIN, ADMIN, message["message_id"], data)
+    )
+
+
+async def admin_picks(stack: Stack, message: dict[str, Any], label: str, says: str) -> None:
+    """The admin taps `label` on `message`, which is then edited to say `says`."""
+    stack.telegram.callback_update(ADMIN, ADMIN, message["message_id"], buttons(message)[label])
+    await eventually(lambda: says in stack.telegram.message(ADMIN, message["message_id"])["plain"])
 
 
 async def test_admin_links_a_manager_to_5crm_and_their_deals_follow(stack: Stack) -> None:
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.message_update(ADMIN, "/managers")
-    team = await last_message_after(stack, ADMIN, before)
+    team = await admin_says(stack, "/managers")
     assert "Max → the site's manager" in team["text"]
 
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.callback_update(
-        ADMIN, ADMIN, team["message_id"], buttons(team)["🔗 5CRM managers"]
-    )
-    members = await last_message_after(stack, ADMIN, before)
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.callback_update(ADMIN, ADMIN, members["message_id"], buttons(members)["Max"])
-    accounts = await last_message_after(stack, ADMIN, before)
+    members = await admin_taps(stack, team, "🔗 5CRM managers")
+    accounts = await admin_taps(stack, members, "Max")
     assert "Max's deals" in accounts["text"]
     assert set(buttons(accounts)) == {"Ivanov", "Петрова", "The site's manager"}, "managers/get"
     assert stack.crm5.calls("public/managers/get")[0].fields["secret_token"]
 
-    stack.telegram.callback_update(
-        ADMIN, ADMIN, accounts["message_id"], buttons(accounts)["Петрова"]
-    )
-    await eventually(
-        lambda: (
-            "Max's deals are credited to Петрова in 5CRM."
-            in stack.telegram.message(ADMIN, accounts["message_id"])["plain"]
-        )
-    )
+    await admin_picks(stack, accounts, "Петрова", "Max's deals are credited to Петрова in 5CRM.")
 
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.message_update(ADMIN, "/managers")
-    assert "Max → Петрова" in (await last_message_after(stack, ADMIN, before))["text"]
+    assert "Max → Петрова" in (await admin_says(stack, "/managers"))["text"]
 
     await lead_with_company(stack)
-    await tap(stack, MANAGER, GROUP, DEAL_EN)
+    await tap(stack, DEAL_EN)
     await eventually(lambda: f"{MADE_EN}; manager Петрова" in card_text(stack))
     assert {made["manager_id"] for made in (*stack.crm5.deals, *stack.crm5.contacts)} == {"2"}
     assert {made["manager_id"] for made in (*stack.crm5.companies, *stack.crm5.tasks)} == {"2"}
 
     await lead_with_company(stack, lead_id=1415)
-    await tap(stack, ADMIN, GROUP, DEAL_EN, num=415)
+    await tap(stack, DEAL_EN, user=ADMIN, num=415)
     await eventually(lambda: "5CRM deal: done" in card_text(stack, num=415))
     assert stack.crm5.deals[1]["manager_id"] == "7", "Ada is not linked: the site's manager"
 
@@ -284,30 +262,14 @@ async def test_the_links_speak_russian_to_a_russian_admin(stack: Stack) -> None:
         admin.language, admin.language_chosen = "ru", True
         session.add(admin)
 
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.message_update(ADMIN, "/managers")
-    team = await last_message_after(stack, ADMIN, before)
+    team = await admin_says(stack, "/managers")
     assert "Max → менеджер сайта" in team["text"]
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.callback_update(
-        ADMIN, ADMIN, team["message_id"], buttons(team)["🔗 Менеджеры 5CRM"]
-    )
-    members = await last_message_after(stack, ADMIN, before)
+    members = await admin_taps(stack, team, "🔗 Менеджеры 5CRM")
     assert "Кому назначить менеджера 5CRM?" in members["text"]
-    before = len(stack.telegram.chat(ADMIN))
-    stack.telegram.callback_update(ADMIN, ADMIN, members["message_id"], buttons(members)["Max"])
-    accounts = await last_message_after(stack, ADMIN, before)
+    accounts = await admin_taps(stack, members, "Max")
     assert "На кого в 5CRM записывать сделки Max?" in accounts["text"]
 
-    stack.telegram.callback_update(
-        ADMIN, ADMIN, accounts["message_id"], buttons(accounts)["Ivanov"]
-    )
-    await eventually(
-        lambda: (
-            "Сделки Max записываются в 5CRM на Ivanov."
-            in stack.telegram.message(ADMIN, accounts["message_id"])["plain"]
-        )
-    )
+    await admin_picks(stack, accounts, "Ivanov", "Сделки Max записываются в 5CRM на Ivanov.")
     async with stack.database.read() as session:
         link = await crm5_link_of(session, MANAGER)
     assert link is not None and (link.crm5_manager_id, link.linked_by) == (1, ADMIN)

@@ -15,16 +15,8 @@ from jobs import signals
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job
-from tests.e2e.conftest import (
-    GROUP,
-    MANAGER,
-    AheadClock,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    open_stack,
-)
+from tests.e2e.conftest import AheadClock, Stack, buttons, card_of, eventually, open_stack
+from tests.e2e.team import GROUP, MANAGER
 
 
 def digests(stack: Stack) -> list[dict[str, Any]]:

@@ -18,16 +18,15 @@ from storage.clock import utcnow
 from storage.database import Database
 from testkit.factories import lead_event
 from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    RUSSIAN,
     AheadClock,
     Stack,
     buttons,
     card_of,
+    card_text,
     eventually,
     open_stack,
 )
+from tests.e2e.team import ADMIN, GROUP, RUSSIAN
 from tests.e2e.test_sla import SLA, alerts, jobs_of, reminders, settle
 
 # A group that takes 5 messages a minute: a burst of 10 leads is mostly a summary.
@@ -198,12 +197,7 @@ async def test_a_recovered_lead_gets_its_rule_and_its_reminder_once(database: Da
         missed_lead(stack, 4141, 441)
         await reconcile(stack)
 
-        await eventually(
-            lambda: (
-                "Rule «Speed»: Call now: done"
-                in (card_of(stack.telegram, GROUP, 441) or {}).get("text", "")
-            )
-        )
+        await eventually(lambda: "Rule «Speed»: Call now: done" in card_text(stack, GROUP, 441))
         assert len(stack.comunik8.calls("lead/add")) == 1
         card = card_of(stack.telegram, GROUP, 441)
         assert card is not None

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from storage.queries.leads import LeadSnapshot
-from tests.e2e.conftest import GROUP, MANAGER, RUSSIAN, Stack, buttons, card_of, eventually
+from tests.e2e.conftest import Stack, buttons, card_of, eventually
 from tests.e2e.lists import answers, ask, put_leads
+from tests.e2e.team import GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from storage.models import Job
 from storage.ranges import INT32_MAX
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, buttons, card_of, eventually
+from tests.e2e.conftest import Stack, buttons, card_text, eventually
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 FORGED = [
     (MANAGER, f"la:take:{INT32_MAX + 1}"),
@@ -23,10 +24,7 @@ FORGED = [
 
 
 async def test_forged_ids_in_callback_data_are_out_of_date_buttons(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = card_of(stack.telegram, GROUP)
-    assert card is not None
+    card = await stack.new_card()
     async with stack.database.read() as session:
         jobs_before = len((await session.exec(select(Job))).all())
 
@@ -41,9 +39,7 @@ async def test_forged_ids_in_callback_data_are_out_of_date_buttons(stack: Stack)
 
     # The same chat's real button still works afterwards.
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["✋ Take"])
-    await eventually(
-        lambda: "Taken by Max" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-    )
+    await eventually(lambda: "Taken by Max" in card_text(stack))
 
 
 async def test_lead_command_with_no_plain_number_gets_the_usage(stack: Stack) -> None:

@@ -6,23 +6,16 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, buttons, card_of, eventually, more_of
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, tap, tap_at_once
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def card_text(stack: Stack) -> str:
-    return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
-
-
 async def test_deal_button_creates_one_deal(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = await more_of(stack, GROUP)
-    deal = buttons(card)["📇 5CRM deal"]
+    await stack.new_card()
 
-    for user in (MANAGER, ADMIN, MANAGER):
-        stack.telegram.callback_update(user, GROUP, card["message_id"], deal)
+    await tap_at_once(stack, "📇 5CRM deal", MANAGER, ADMIN, MANAGER)
 
     await eventually(lambda: "5CRM deal: done" in card_text(stack))
     [call] = stack.crm5.calls("public/deal/add")
@@ -31,13 +24,9 @@ async def test_deal_button_creates_one_deal(stack: Stack) -> None:
 
 
 async def test_call_now_later_and_cancel(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = await more_of(stack, GROUP)
+    await stack.new_card()
 
-    stack.telegram.callback_update(
-        MANAGER, GROUP, card["message_id"], buttons(card)["⏰ Call in 10 min"]
-    )
+    await tap(stack, "⏰ Call in 10 min")
     await eventually(lambda: "Call in 10 min: done" in card_text(stack))
     [added] = stack.comunik8.calls("lead/add")
     body = added.body if isinstance(added.body, dict) else json.loads(added.body)
@@ -45,22 +34,15 @@ async def test_call_now_later_and_cancel(stack: Stack) -> None:
     assert body["mobile"] == "+79991234567" and 590 <= body["delays"] <= 600
     assert body["type"] == "callback"
 
-    current = await more_of(stack, GROUP)
-    stack.telegram.callback_update(
-        MANAGER, GROUP, current["message_id"], buttons(current)["✖️ Cancel call"]
-    )
+    await tap(stack, "✖️ Cancel call")
     await eventually(lambda: "Max: cancel call: done" in card_text(stack))
     assert len(stack.comunik8.calls("lead/cancel")) == 1
 
 
 async def test_cancel_with_nothing_scheduled_says_so(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = await more_of(stack, GROUP)
+    await stack.new_card()
 
-    stack.telegram.callback_update(
-        MANAGER, GROUP, card["message_id"], buttons(card)["✖️ Cancel call"]
-    )
+    await tap(stack, "✖️ Cancel call")
 
     await eventually(lambda: "no scheduled call to cancel" in card_text(stack))
     final = card_of(stack.telegram, GROUP)

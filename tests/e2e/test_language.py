@@ -9,27 +9,21 @@ from storage.database import Database
 from storage.models import Manager
 from storage.queries.team import ensure_admins
 from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
     Stack,
     buttons,
-    card_of,
     eventually,
+    invite_code,
+    last_text,
     more_of,
     open_stack,
 )
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 HELP_EN = "Lead cards come here"
 HELP_RU = "Сюда приходят карточки заявок"
 NEW_ADMIN = 44
-
-
-def last_text(stack: Stack, chat: int) -> str:
-    messages = stack.telegram.chat(chat)
-    return messages[-1]["text"] if messages else ""
 
 
 async def language_of(stack: Stack, telegram_id: int) -> tuple[str, bool]:
@@ -60,9 +54,7 @@ async def choose(stack: Stack, user: int, name: str, language_code: str) -> None
 
 
 async def test_invited_manager_is_answered_in_the_app_language(stack: Stack) -> None:
-    stack.telegram.message_update(ADMIN, "/invite")
-    await eventually(lambda: "start=" in last_text(stack, ADMIN))
-    code = last_text(stack, ADMIN).rsplit("start=", 1)[1].strip()
+    code = await invite_code(stack)
 
     stack.telegram.message_update(555, f"/start {code}", language_code="ru", first_name="Ольга")
     await eventually(lambda: "Добро пожаловать" in last_text(stack, 555))
@@ -94,8 +86,7 @@ async def test_admin_alerts_speak_the_chosen_or_last_seen_language(database: Dat
         assert await language_of(stack, NEW_ADMIN) == ("ru", False)
         assert await language_of(stack, ADMIN) == ("en", True)
 
-        await stack.new_lead()
-        await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+        await stack.new_card()
         stack.crm5.outage.start((401, {"ans": "false", "error": "Invalid public_token"}))
         card = await more_of(stack, GROUP)
         stack.telegram.callback_update(

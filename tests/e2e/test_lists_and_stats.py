@@ -10,8 +10,9 @@ import pytest
 
 from storage.clock import utcnow
 from storage.queries.leads import LeadSnapshot
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, RUSSIAN, Stack, buttons, eventually
+from tests.e2e.conftest import Stack, buttons, eventually
 from tests.e2e.lists import answers, ask, put_leads, set_taken
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -11,7 +11,8 @@ from aiogram.types import BotCommandScopeAllGroupChats, BotCommandScopeChat, Bot
 
 from bot.app import set_commands
 from storage.models import Manager, ManagerRole
-from tests.e2e.conftest import ADMIN, RUSSIAN, Stack, eventually
+from tests.e2e.conftest import Stack, eventually
+from tests.e2e.team import ADMIN, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

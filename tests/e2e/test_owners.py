@@ -12,24 +12,10 @@ from sqlmodel import col, select
 
 from bot.callbacks import AssignTo
 from storage.models import Action, Job, Lead, Manager
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    OUTSIDER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of
+from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 OTHER_SITE, RETIRED = 44, 55
-
-
-def card_text(stack: Stack, chat: int) -> str:
-    return str((card_of(stack.telegram, chat) or {}).get("text", ""))
 
 
 def cards_in(stack: Stack, chat: int) -> list[dict[str, Any]]:
@@ -89,6 +75,13 @@ async def new_lead_everywhere(stack: Stack) -> None:
     )
 
 
+async def add_the_left_out(stack: Stack) -> None:
+    """Two managers the site's list leaves out: Dora works on another site, Rex has left."""
+    async with stack.database.write() as session:
+        session.add(Manager(telegram_id=OTHER_SITE, name="Dora", sites=["dveri"]))
+        session.add(Manager(telegram_id=RETIRED, name="Rex", active=False))
+
+
 async def open_assign_list(stack: Stack, chat: int = GROUP) -> dict[str, Any]:
     await more_of(stack, chat, user=ADMIN)
     answer = await tap(stack, ADMIN, chat, "👥 Assign…")
@@ -102,9 +95,7 @@ async def open_assign_list(stack: Stack, chat: int = GROUP) -> dict[str, Any]:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_admin_assigns_and_the_manager_gets_the_card_in_private(stack: Stack) -> None:
     await new_lead_everywhere(stack)
-    async with stack.database.write() as session:
-        session.add(Manager(telegram_id=OTHER_SITE, name="Dora", sites=["dveri"]))
-        session.add(Manager(telegram_id=RETIRED, name="Rex", active=False))
+    await add_the_left_out(stack)
 
     listed = await open_assign_list(stack)
 
@@ -211,9 +202,7 @@ async def test_owner_or_admin_releases_others_may_not_and_twice_is_once(stack: S
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_who_may_not_assign_or_whom_changes_nothing(stack: Stack) -> None:
     await new_lead_everywhere(stack)
-    async with stack.database.write() as session:
-        session.add(Manager(telegram_id=OTHER_SITE, name="Dora", sites=["dveri"]))
-        session.add(Manager(telegram_id=RETIRED, name="Rex", active=False))
+    await add_the_left_out(stack)
     lead = await the_lead(stack)
     assert lead.id is not None
     await more_of(stack, GROUP, user=MANAGER)

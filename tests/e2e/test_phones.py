@@ -15,18 +15,8 @@ from sqlmodel import col, select
 from storage.database import Database
 from storage.models import Job
 from testkit.factories import lead_event
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_text, eventually, more_of, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TEL_LINKS = re.compile(r'href="tel:([^"]*)"')
@@ -38,20 +28,10 @@ async def uk_stack(database: Database) -> AsyncIterator[Stack]:
         yield running
 
 
-def card_text(stack: Stack) -> str:
-    return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
-
-
 async def post_lead(stack: Stack, phone: str, **fields: dict[str, Any]) -> dict[str, Any]:
     event = lead_event(phone=phone)
     event["data"]["form_data"].update(fields)
-    stack.flexbe.leads[1414] = event["data"]
-    response = await stack.webhook(event)
-    assert response.status_code == 200, response.text
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
-    card = card_of(stack.telegram, GROUP)
-    assert card is not None
-    return card
+    return await stack.new_card(event=event)
 
 
 def sent_body(stack: Stack, path: str = "lead/add") -> dict[str, Any]:

@@ -12,25 +12,13 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.repeats import find_repeat
-from tests.e2e.conftest import (
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, open_stack
+from tests.e2e.team import GROUP, MANAGER, RUSSIAN
 
 
 def _cards(stack: Stack, chat: int, num: int) -> list[dict[str, Any]]:
     marks = (f"#{num}</b>", f"№{num}</b>")
     return [m for m in stack.telegram.chat(chat) if any(mark in m["text"] for mark in marks)]
-
-
-def _text(stack: Stack, chat: int, num: int) -> str:
-    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
 
 
 async def _lead_id(stack: Stack, flexbe_id: int) -> int:
@@ -51,18 +39,18 @@ async def test_a_repeat_shows_its_badge_and_opens_the_earlier_card(stack: Stack)
         3002, num=1021, phone="8 (999) 123-45-67", time=int((now - timedelta(days=5)).timestamp())
     )
     await eventually(lambda: card_of(stack.telegram, GROUP, 1021) is not None)
-    assert "🔁" not in _text(stack, GROUP, 1019), "the first request is no repeat"
-    assert "🔁" not in _text(stack, GROUP, 1020), "the one before is 200 days back"
-    assert "🔁 2nd request since" in _text(stack, GROUP, 1021)
+    assert "🔁" not in card_text(stack, GROUP, 1019), "the first request is no repeat"
+    assert "🔁" not in card_text(stack, GROUP, 1020), "the one before is 200 days back"
+    assert "🔁 2nd request since" in card_text(stack, GROUP, 1021)
     # #1021 is taken and processed by Max: the badge of the next says so.
     card = card_of(stack.telegram, GROUP, 1021)
     assert card is not None
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["✋ Take"])
-    await eventually(lambda: "Taken by Max" in _text(stack, GROUP, 1021))
+    await eventually(lambda: "Taken by Max" in card_text(stack, GROUP, 1021))
     card = card_of(stack.telegram, GROUP, 1021)
     assert card is not None
     stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["Processed"])
-    await eventually(lambda: "Status: Processed" in _text(stack, GROUP, 1021))
+    await eventually(lambda: "Status: Processed" in card_text(stack, GROUP, 1021))
 
     await stack.new_lead(
         3003, num=1022, phone="", email="  IVAN@Example.RU ", time=int(now.timestamp())
@@ -123,9 +111,9 @@ async def test_the_window_of_the_setting_and_a_hostile_site_name(database: Datab
         await stack.new_lead(3101, num=1101, time=int((now - timedelta(hours=1)).timestamp()))
         await stack.new_lead(3102, num=1102, time=int(now.timestamp()))
         await eventually(lambda: card_of(stack.telegram, GROUP, 1102) is not None)
-        text = _text(stack, GROUP, 1102)
+        text = card_text(stack, GROUP, 1102)
         # One earlier lead within the day; the one two days back is out of the window.
         assert "🔁 2nd request since" in text
         assert "— &lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt; #1101, New" in text
         assert hostile not in text
-        assert "🔁" not in _text(stack, GROUP, 1100)
+        assert "🔁" not in card_text(stack, GROUP, 1100)

@@ -18,19 +18,17 @@ from storage.clock import utcnow
 from storage.database import Database
 from testkit.factories import lead_event
 from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    TOKEN,
     AheadClock,
     Stack,
     buttons,
     card_of,
+    card_text,
     eventually,
     more_of,
     open_stack,
+    tap,
 )
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN, TOKEN
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -63,13 +61,7 @@ async def send(
         event["data"]["page"]["url"] = page
     if utm_source is not None:
         event["data"]["utm"]["utm_source"] = utm_source
-    stack.flexbe.leads[lead_id] = event["data"]
-    response = await stack.webhook(event)
-    assert response.status_code == 200, response.text
-
-
-def text(stack: Stack, chat: int, num: int) -> str:
-    return str((card_of(stack.telegram, chat, num) or {}).get("text", ""))
+    await stack.post_lead(event)
 
 
 def call_delays(stack: Stack) -> list[int | None]:
@@ -80,35 +72,23 @@ def call_delays(stack: Stack) -> list[int | None]:
     return [None if "delays" not in body else int(body["delays"]) for body in bodies]
 
 
-async def tap(stack: Stack, num: int, label: str, *, user: int = MANAGER) -> str:
-    """Tap a button of the card (first page, else "More…") and return the tap's answer."""
-    card = card_of(stack.telegram, GROUP, num)
-    assert card is not None
-    if label not in buttons(card):
-        card = await more_of(stack, GROUP, user=user, num=num)
-    answered = len(stack.telegram.callback_answers)
-    stack.telegram.callback_update(user, GROUP, card["message_id"], buttons(card)[label])
-    await eventually(lambda: len(stack.telegram.callback_answers) > answered)
-    return str(stack.telegram.callback_answers[-1]["text"])
-
-
 async def test_an_auto_call_rings_once_shows_the_rule_and_can_be_cancelled(
     database: Database,
 ) -> None:
     async with ruled(database, {"name": "Speed", "do": ["call"]}) as stack:
         await send(stack, 501)
 
-        await eventually(lambda: "Rule «Speed»: Call now: done" in text(stack, GROUP, 501))
+        await eventually(lambda: "Rule «Speed»: Call now: done" in card_text(stack, GROUP, 501))
         assert call_delays(stack) == [None], "at once: the site's own delays"
         await eventually(
-            lambda: "Правило «Speed»: Позвонить сейчас: готово" in text(stack, RUSSIAN, 501)
+            lambda: "Правило «Speed»: Позвонить сейчас: готово" in card_text(stack, RUSSIAN, 501)
         )
 
         # The manager's tap finds the rule's call: no second one.
-        assert await tap(stack, 501, "📞 Call now") == "Already done or in progress."
+        assert (await tap(stack, "📞 Call now", num=501))["text"] == "Already done or in progress."
         # Undone from the card, as a tap's call is.
-        assert await tap(stack, 501, "✖️ Cancel call") == "Cancelling the call…"
-        await eventually(lambda: "Max: cancel call: done" in text(stack, GROUP, 501))
+        assert (await tap(stack, "✖️ Cancel call", num=501))["text"] == "Cancelling the call…"
+        await eventually(lambda: "Max: cancel call: done" in card_text(stack, GROUP, 501))
         assert len(stack.comunik8.calls("lead/add")) == 1
         assert len(stack.comunik8.calls("lead/cancel")) == 1
 
@@ -117,9 +97,11 @@ async def test_a_delayed_call_and_a_status_and_the_tap_after_them(database: Data
     async with ruled(database, {"name": "Later", "do": ["call:10m", "status:1"]}) as stack:
         await send(stack, 502)
 
-        await eventually(lambda: "Rule «Later»: Call in 10 min: done" in text(stack, GROUP, 502))
         await eventually(
-            lambda: "Rule «Later»: status → Processed: done" in text(stack, GROUP, 502)
+            lambda: "Rule «Later»: Call in 10 min: done" in card_text(stack, GROUP, 502)
+        )
+        await eventually(
+            lambda: "Rule «Later»: status → Processed: done" in card_text(stack, GROUP, 502)
         )
         [delay] = call_delays(stack)
         assert delay is not None and 590 <= delay <= 600
@@ -127,7 +109,8 @@ async def test_a_delayed_call_and_a_status_and_the_tap_after_them(database: Data
         # Processed already: the card offers the next status, not this one again.
         assert "Fulfilled" in buttons(card_of(stack.telegram, GROUP, 502) or {})
         assert "Processed" not in buttons(await more_of(stack, GROUP, num=502))
-        assert await tap(stack, 502, "⏰ Call in 10 min") == "Already done or in progress."
+        answer = await tap(stack, "⏰ Call in 10 min", num=502)
+        assert answer["text"] == "Already done or in progress."
         assert len(stack.flexbe.changes(502)) == 1 and len(call_delays(stack)) == 1
 
 
@@ -135,8 +118,8 @@ async def test_a_deal_once_whoever_asks(database: Database) -> None:
     async with ruled(database, {"name": "CRM", "do": ["deal"]}) as stack:
         await send(stack, 503)
 
-        await eventually(lambda: "Rule «CRM»: 5CRM deal: done" in text(stack, GROUP, 503))
-        assert await tap(stack, 503, "📇 5CRM deal") == "Already done or in progress."
+        await eventually(lambda: "Rule «CRM»: 5CRM deal: done" in card_text(stack, GROUP, 503))
+        assert (await tap(stack, "📇 5CRM deal", num=503))["text"] == "Already done or in progress."
         assert len(stack.crm5.deals) == 1
 
 
@@ -145,9 +128,9 @@ async def test_assigned_to_a_manager_who_gets_the_card_in_private(database: Data
         await send(stack, 504)
 
         await eventually(
-            lambda: "Rule «To Max» assigned the lead to Max" in text(stack, GROUP, 504)
+            lambda: "Rule «To Max» assigned the lead to Max" in card_text(stack, GROUP, 504)
         )
-        assert "👤 Assigned to Max by Rule «To Max» at " in text(stack, GROUP, 504)
+        assert "👤 Assigned to Max by Rule «To Max» at " in card_text(stack, GROUP, 504)
         # Max's private chat: the card, then the one that says it is his.
         await eventually(
             lambda: (
@@ -158,7 +141,7 @@ async def test_assigned_to_a_manager_who_gets_the_card_in_private(database: Data
             )
         )
         await eventually(
-            lambda: "Правило «To Max» назначило заявку на Max" in text(stack, RUSSIAN, 504)
+            lambda: "Правило «To Max» назначило заявку на Max" in card_text(stack, RUSSIAN, 504)
         )
         card = card_of(stack.telegram, GROUP, 504)
         assert card is not None and "✋ Take" not in buttons(card)
@@ -170,14 +153,14 @@ async def test_a_repeat_goes_to_the_earlier_leads_owner(database: Database) -> N
         now = int(utcnow().timestamp())
         await send(stack, 505, time=now - 3600)
         await eventually(lambda: card_of(stack.telegram, GROUP, 505) is not None)
-        assert await tap(stack, 505, "✋ Take") == "The lead is yours."
+        assert (await tap(stack, "✋ Take", num=505))["text"] == "The lead is yours."
 
         await send(stack, 506, time=now)
 
         await eventually(
-            lambda: "Rule «Returning» assigned the lead to Max" in text(stack, GROUP, 506)
+            lambda: "Rule «Returning» assigned the lead to Max" in card_text(stack, GROUP, 506)
         )
-        assert "Rule" not in text(stack, GROUP, 505), "the first request matched no rule"
+        assert "Rule" not in card_text(stack, GROUP, 505), "the first request matched no rule"
 
 
 async def test_each_kind_of_condition_and_the_first_match_wins(database: Database) -> None:
@@ -208,7 +191,7 @@ async def test_each_kind_of_condition_and_the_first_match_wins(database: Databas
             604: "Rule «Catch-all»: 5CRM deal: done",
         }
         await eventually(
-            lambda: all(line in text(stack, GROUP, num) for num, line in expected.items())
+            lambda: all(line in card_text(stack, GROUP, num) for num, line in expected.items())
         )
         assert [c.get("status") for c in stack.flexbe.changes(602)] == ["2"]
         assert len(stack.crm5.deals) == 1, "only the lead no other rule took"
@@ -233,7 +216,9 @@ async def test_outside_working_hours_the_call_waits_for_the_next_working_minute(
         await send(stack, 701)
 
         shown = opens.strftime("%d.%m %H:%M")
-        await eventually(lambda: f"Rule «Night»: Call at {shown}: done" in text(stack, GROUP, 701))
+        await eventually(
+            lambda: f"Rule «Night»: Call at {shown}: done" in card_text(stack, GROUP, 701)
+        )
         [delay] = call_delays(stack)
         assert delay is not None
         assert abs(delay - (opens - utcnow()).total_seconds()) <= 10, "rings at 09:00"
@@ -242,7 +227,7 @@ async def test_outside_working_hours_the_call_waits_for_the_next_working_minute(
         # Once the worker's clock is inside working time, a call goes at once.
         clock.to(opens + timedelta(minutes=5))
         await send(stack, 702, phone="+7 999 000-00-09", email="z@example.ru")
-        await eventually(lambda: "Rule «Night»: Call now: done" in text(stack, GROUP, 702))
+        await eventually(lambda: "Rule «Night»: Call now: done" in card_text(stack, GROUP, 702))
         assert call_delays(stack)[-1] is None
 
 
@@ -253,10 +238,10 @@ async def test_a_duplicate_webhook_applies_no_rule_again(database: Database) -> 
         for _ in range(3):
             assert (await stack.webhook(event)).status_code == 200
 
-        await eventually(lambda: "Rule «Speed»: 5CRM deal: done" in text(stack, GROUP, 801))
-        await eventually(lambda: "Rule «Speed»: Call now: done" in text(stack, GROUP, 801))
+        await eventually(lambda: "Rule «Speed»: 5CRM deal: done" in card_text(stack, GROUP, 801))
+        await eventually(lambda: "Rule «Speed»: Call now: done" in card_text(stack, GROUP, 801))
         assert len(stack.comunik8.calls("lead/add")) == 1 and len(stack.crm5.deals) == 1
-        assert text(stack, GROUP, 801).count("Rule «Speed»") == 2
+        assert card_text(stack, GROUP, 801).count("Rule «Speed»") == 2
 
 
 async def test_a_rule_naming_someone_who_is_no_manager_is_refused_at_start(

@@ -7,7 +7,8 @@ import pytest
 
 from storage.database import Database
 from testkit.factories import lead_event
-from tests.e2e.conftest import GROUP, card_of, eventually, open_stack
+from tests.e2e.conftest import card_of, eventually, open_stack
+from tests.e2e.team import GROUP
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -18,17 +18,15 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Card, Job
 from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
     AheadClock,
     Stack,
     buttons,
     card_of,
+    card_text,
     eventually,
     open_stack,
 )
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 SLA = {"sla_remind_after": "15m", "sla_escalate_after": "30m"}
 REMINDER = "⏰ Nobody has taken this lead for"
@@ -138,7 +136,16 @@ async def test_untaken_lead_gets_one_reminder_then_one_alert_per_admin(
 
         # The alert's buttons act on the lead: taking it from there shows on the card.
         stack.telegram.callback_update(ADMIN, ADMIN, alert["message_id"], buttons(alert)["✋ Take"])
-        await eventually(lambda: "Ada" in (card_of(stack.telegram, GROUP) or {}).get("text", ""))
+        await eventually(lambda: "Ada" in card_text(stack))
+
+
+async def an_hour_passes_quietly(stack: Stack, clock: AheadClock) -> None:
+    """An hour later, once the timers have run: no reminder and no alert."""
+    clock.advance(3600)
+    await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
+
+    assert reminders(stack) == []
+    assert alerts(stack) == []
 
 
 async def test_taking_the_lead_stops_both(database: Database) -> None:
@@ -148,11 +155,7 @@ async def test_taking_the_lead_stops_both(database: Database) -> None:
         stack.telegram.callback_update(MANAGER, GROUP, card["message_id"], buttons(card)["✋ Take"])
         await eventually(lambda: "✋ Take" not in buttons(card_of(stack.telegram, GROUP) or {}))
 
-        clock.advance(3600)
-        await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
-
-        assert reminders(stack) == []
-        assert alerts(stack) == []
+        await an_hour_passes_quietly(stack, clock)
         assert await jobs_of(database, SLA_REMINDER.name) == []
 
 
@@ -165,11 +168,7 @@ async def test_a_status_tap_stops_both(database: Database) -> None:
         )
         await eventually(lambda: bool(stack.flexbe.calls("changeLead")))
 
-        clock.advance(3600)
-        await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
-
-        assert reminders(stack) == []
-        assert alerts(stack) == []
+        await an_hour_passes_quietly(stack, clock)
 
 
 async def test_a_status_change_seen_by_reconcile_stops_both(database: Database) -> None:
@@ -184,15 +183,9 @@ async def test_a_status_change_seen_by_reconcile_stops_both(database: Database) 
             stack.database, list(stack.settings.sites), ReconcileSettings(), now=utcnow()
         )
         signals.notify_enqueued()
-        await eventually(
-            lambda: "Status: Processed" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-        )
+        await eventually(lambda: "Status: Processed" in card_text(stack))
 
-        clock.advance(3600)
-        await settle(stack, SLA_REMIND.name, SLA_ESCALATE.name)
-
-        assert reminders(stack) == []
-        assert alerts(stack) == []
+        await an_hour_passes_quietly(stack, clock)
 
 
 async def test_outside_working_hours_the_wait_starts_next_morning(database: Database) -> None:

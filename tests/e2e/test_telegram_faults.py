@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from testkit.factories import pay_event
-from tests.e2e.conftest import ADMIN, GROUP, MANAGER, Stack, card_of, eventually
+from tests.e2e.conftest import Stack, card_of, card_text, eventually
+from tests.e2e.team import ADMIN, GROUP, MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -67,9 +68,7 @@ async def test_payment_edits_the_card_and_replies_to_it(stack: Stack) -> None:
     response = await stack.webhook(pay_event(1414, summ="4990.00"))
 
     assert response.json()["status"] == "accepted"
-    await eventually(
-        lambda: "4990.00 — paid" in (card_of(stack.telegram, GROUP) or {}).get("text", "")
-    )
+    await eventually(lambda: "4990.00 — paid" in card_text(stack))
     await eventually(
         lambda: any(
             m["reply_to"] == card["message_id"] and "Paid: 4990.00" in m["text"]

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from leadrelay.runtime import _run_bot
-from tests.e2e.conftest import MANAGER, Stack, eventually
+from tests.e2e.conftest import Stack, eventually
+from tests.e2e.team import MANAGER
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 SETTING = "Hq3v0Zk_UyW7rE2bN9xLm4TfA6sJd1Pc"
@@ -35,8 +36,8 @@ async def test_bot_sets_the_webhook_and_updates_arrive_through_the_web_role(
     assert len({path, header, SETTING}) == 3
 
     # The web role of this stack was built without the secret: rebuild its view of it.
+    from leadrelay.web import create_app
     from testkit.fakes.server import serve_app
-    from webhooks.app import create_app
 
     app = create_app(settings=settings, database=stack.database)
     async with serve_app(app) as web:

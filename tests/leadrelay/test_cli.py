@@ -14,15 +14,39 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testkit.service import service_environment
+
 LEADRELAY = str(Path(sys.executable).with_name("leadrelay"))
 TOKEN = "cli-token-0123456789abcdef"
 
 
 def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
-    env["LEADRELAY_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
-    env.update(settings)
-    return env
+    database = {"LEADRELAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db"}
+    return service_environment(**database, **settings)
+
+
+def run(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`leadrelay ARGS` run to its end: its exit code, output and errors."""
+    return subprocess.run(
+        [LEADRELAY, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+def migrate(env: dict[str, str], tmp_path: Path) -> None:
+    migrated = run(env, tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+
+
+def serving(env: dict[str, str], tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """`leadrelay serve ARGS` started without a terminal, its output and errors in one pipe."""
+    return subprocess.Popen(
+        [LEADRELAY, "serve", *args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def free_port() -> int:
@@ -48,9 +72,7 @@ def read_until(fd: int, needle: str, timeout: float = 20) -> str:
 
 def test_migrate_then_serve_prints_webhook_url_and_telegram_off(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
-    migrated = subprocess.run(
-        [LEADRELAY, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    migrated = run(env, tmp_path, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert "schema" in migrated.stdout
 
@@ -94,15 +116,8 @@ def _wait_healthy(port: int) -> object:
 
 def test_serve_without_terminal_does_not_print_the_secret(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
-    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [LEADRELAY, "serve", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    migrate(env, tmp_path)
+    server = serving(env, tmp_path, "--port", str(free_port()))
     try:
         time.sleep(0.01)
         assert server.stdout is not None
@@ -117,14 +132,7 @@ def test_serve_without_terminal_does_not_print_the_secret(tmp_path: Path) -> Non
 def test_webhook_urls_prints_every_site(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
 
-    result = subprocess.run(
-        [LEADRELAY, "webhook-urls", "--base-url", "https://leads.example.ru/"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run(env, tmp_path, "webhook-urls", "--base-url", "https://leads.example.ru/")
 
     assert result.returncode == 0
     assert result.stdout.strip() == f"default\thttps://leads.example.ru/flexbe/{TOKEN}"
@@ -133,14 +141,7 @@ def test_webhook_urls_prints_every_site(tmp_path: Path) -> None:
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
 
-    result = subprocess.run(
-        [LEADRELAY, "serve", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run(env, tmp_path, "serve", "--port", str(free_port()))
 
     assert result.returncode == 1
     assert "leadrelay migrate" in result.stderr
@@ -149,9 +150,7 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_TELEGRAM_CHATS="12,abc")
 
-    result = subprocess.run(
-        [LEADRELAY, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    result = run(env, tmp_path, "serve")
 
     assert result.returncode == 2
     assert "LEADRELAY_TELEGRAM_CHATS" in result.stderr
@@ -160,9 +159,7 @@ def test_invalid_configuration_stops_with_the_setting_named(tmp_path: Path) -> N
 def test_an_unknown_phone_region_stops_start_up(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN, LEADRELAY_DEFAULT_REGION="XX")
 
-    result = subprocess.run(
-        [LEADRELAY, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    result = run(env, tmp_path, "serve")
 
     assert result.returncode == 2
     assert "LEADRELAY_DEFAULT_REGION" in result.stderr and "unknown region" in result.stderr
@@ -170,7 +167,7 @@ def test_an_unknown_phone_region_stops_start_up(tmp_path: Path) -> None:
 
 def test_send_test_lead_reaches_the_running_service_and_its_jobs_run(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN, LEADRELAY_TELEGRAM_CHATS="-100,42")
-    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    migrate(env, tmp_path)
     port = free_port()
     server = subprocess.Popen(
         [LEADRELAY, "serve", "--port", str(port)],
@@ -181,14 +178,7 @@ def test_send_test_lead_reaches_the_running_service_and_its_jobs_run(tmp_path: P
     )
     try:
         _wait_healthy(port)
-        sent = subprocess.run(
-            [LEADRELAY, "send-test-lead", "--base-url", f"http://127.0.0.1:{port}"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        sent = run(env, tmp_path, "send-test-lead", "--base-url", f"http://127.0.0.1:{port}")
         done = _wait_for_metric(
             port, 'leadrelay_job_attempts_total{kind="notify",outcome="done"} 2.0'
         )
@@ -198,9 +188,7 @@ def test_send_test_lead_reaches_the_running_service_and_its_jobs_run(tmp_path: P
     assert sent.returncode == 0, sent.stderr
     assert "Sent a test lead to default: accepted, lead id 1." in sent.stdout
     assert done, "the worker ran both chats' card jobs (Telegram off: logged)"
-    listed = subprocess.run(
-        [LEADRELAY, "jobs", "list"], env=env, cwd=tmp_path, capture_output=True, text=True
-    )
+    listed = run(env, tmp_path, "jobs", "list")
     # Both cards, and the retention's prune the worker schedules when it starts.
     assert "pending: 0  running: 0  done: 3  dead: 0" in listed.stdout
     assert "retention.prune" in listed.stdout
@@ -218,14 +206,7 @@ def _wait_for_metric(port: int, line: str) -> bool:
 def test_send_test_lead_says_when_the_service_is_down(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_WEBHOOK_TOKEN=TOKEN)
 
-    sent = subprocess.run(
-        [LEADRELAY, "send-test-lead", "--base-url", f"http://127.0.0.1:{free_port()}"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    sent = run(env, tmp_path, "send-test-lead", "--base-url", f"http://127.0.0.1:{free_port()}")
 
     assert sent.returncode == 1
     assert "Cannot reach leadrelay" in sent.stderr
@@ -234,12 +215,7 @@ def test_send_test_lead_says_when_the_service_is_down(tmp_path: Path) -> None:
 def test_prune_dry_run_counts_then_prune_removes(tmp_path: Path) -> None:
     env = environment(tmp_path, LEADRELAY_RETENTION_DAYS="7")
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [LEADRELAY, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
-        )
-
-    assert run("migrate").returncode == 0
+    assert run(env, tmp_path, "migrate").returncode == 0
 
     with sqlite3.connect(tmp_path / "cli.db") as db:
         db.execute(
@@ -250,10 +226,10 @@ def test_prune_dry_run_counts_then_prune_removes(tmp_path: Path) -> None:
             " '2020-01-01 00:00:00.000000', 0)"
         )
 
-    dry = run("prune", "--dry-run")
+    dry = run(env, tmp_path, "prune", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would remove older than" in dry.stdout and "done jobs 1 (notify 1)" in dry.stdout
-    done = run("prune")
+    done = run(env, tmp_path, "prune")
     assert done.returncode == 0, done.stderr
     assert "removed older than" in done.stdout and "done jobs 1 (notify 1)" in done.stdout
-    assert "done jobs 0" in run("prune", "--dry-run").stdout
+    assert "done jobs 0" in run(env, tmp_path, "prune", "--dry-run").stdout

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shutil
 import stat
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import httpx
 
 from config.secrets import weakness
 from leadrelay.first_run import write_first_env
-from tests.leadrelay.test_cli import LEADRELAY, environment, free_port
+from tests.leadrelay.test_cli import environment, free_port, migrate, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -24,14 +23,7 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 def serve_once(tmp_path: Path, env: dict[str, str], until: str) -> str:
     """Start `leadrelay serve` without a terminal, read its output up to `until`, stop it."""
     port = free_port()
-    server = subprocess.Popen(
-        [LEADRELAY, "serve", "--first-run", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = serving(env, tmp_path, "--first-run", "--port", str(port))
     seen = ""
     try:
         assert server.stdout is not None
@@ -71,7 +63,7 @@ def _log_in_with_the_printed_link(output: str, port: int) -> None:
 
 def test_a_fresh_clone_gets_an_env_file_and_a_way_in(tmp_path: Path) -> None:
     env = environment(tmp_path)
-    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    migrate(env, tmp_path)
 
     output = serve_once(tmp_path, env, until="log in once")
 
@@ -93,15 +85,8 @@ def test_a_fresh_clone_gets_an_env_file_and_a_way_in(tmp_path: Path) -> None:
 
 def test_serve_without_first_run_writes_nothing(tmp_path: Path) -> None:
     env = environment(tmp_path)
-    subprocess.run([LEADRELAY, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [LEADRELAY, "serve", "--port", str(free_port())],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    migrate(env, tmp_path)
+    server = serving(env, tmp_path, "--port", str(free_port()))
     try:
         assert server.stdout is not None
         output = "".join(server.stdout.readline() for _ in range(2))

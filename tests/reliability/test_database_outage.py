@@ -4,6 +4,7 @@ says why, and intake comes back by itself when the database does."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -11,13 +12,13 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from leadrelay.web import create_app
 from storage.database import Database
 from storage.models import InboxEvent, Lead
 from storage.queries.sites import ensure_sites
 from testkit.factories import lead_event
 from tests.reliability.proxy import OutageProxy
 from tests.webhooks.conftest import TOKEN, make_settings
-from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 pytestmark = [
@@ -37,6 +38,24 @@ async def proxy(postgres_url: str) -> AsyncIterator[tuple[OutageProxy, str]]:
     await outage.cut()
 
 
+@contextlib.asynccontextmanager
+async def intake_through(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The intake on the database reached at `url` (the proxy), and a client of it; once
+    the client is done, the intake closed (what it holds written) and the database left."""
+    through_proxy = Database(url)
+    async with through_proxy.write() as session:
+        await ensure_sites(session, [("okna", "Окна"), ("dveri", "Двери")])
+    app = create_app(settings=make_settings(), database=through_proxy)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            yield client
+    finally:
+        await app.state.intake.aclose()
+        await through_proxy.dispose()
+
+
 async def post(client: httpx.AsyncClient, lead_id: int) -> httpx.Response:
     return await client.post(
         f"/flexbe/{TOKEN}", content=encode_form(lead_event(lead_id)), headers=FORM
@@ -47,12 +66,7 @@ async def test_outage_is_503_then_intake_recovers(
     proxy: tuple[OutageProxy, str], database: Database, database_url: str
 ) -> None:
     outage, url = proxy
-    through_proxy = Database(url)
-    async with through_proxy.write() as session:
-        await ensure_sites(session, [("okna", "Окна"), ("dveri", "Двери")])
-    app = create_app(settings=make_settings(), database=through_proxy)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with intake_through(url) as client:
         before = await post(client, 1)
         await outage.cut()
         during = [await post(client, 2) for _ in range(3)]
@@ -61,8 +75,6 @@ async def test_outage_is_503_then_intake_recovers(
         after = await post(client, 3)
         again = await post(client, 2)
         healthy = await client.get("/healthz")
-    await app.state.intake.aclose()
-    await through_proxy.dispose()
 
     assert before.status_code == 200
     assert [r.status_code for r in during] == [503, 503, 503]
@@ -83,13 +95,8 @@ async def test_outage_while_many_webhooks_wait_never_answers_200_for_lost_ones(
     proxy: tuple[OutageProxy, str], database: Database, database_url: str
 ) -> None:
     outage, url = proxy
-    through_proxy = Database(url)
-    async with through_proxy.write() as session:
-        await ensure_sites(session, [("okna", "Окна"), ("dveri", "Двери")])
-    app = create_app(settings=make_settings(), database=through_proxy)
-    transport = httpx.ASGITransport(app=app)
     answers: list[httpx.Response] = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with intake_through(url) as client:
         # Waves of 10 concurrent webhooks; the database goes away after the fifth wave,
         # while the sixth is on its way.
         for wave in range(20):
@@ -99,8 +106,6 @@ async def test_outage_while_many_webhooks_wait_never_answers_200_for_lost_ones(
             else:
                 results = await asyncio.gather(*batch)
             answers.extend(results)
-    await app.state.intake.aclose()
-    await through_proxy.dispose()
 
     accepted = {100 + i for i, r in enumerate(answers) if r.status_code == 200}
     assert {r.status_code for r in answers} <= {200, 503}

@@ -25,18 +25,8 @@ from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus
 from testkit.fakes.server import DOWN
 from testkit.logs import FORBIDDEN_IN_LOGS
-from tests.e2e.conftest import (
-    ADMIN,
-    GROUP,
-    MANAGER,
-    RUSSIAN,
-    Stack,
-    buttons,
-    card_of,
-    eventually,
-    more_of,
-    open_stack,
-)
+from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of, open_stack
+from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 
 OUTAGE_SECONDS = 60.0
 # Attempts the buttons' jobs get (leadrelay.handlers): enough to ride out a minute.
@@ -86,10 +76,6 @@ async def stack(database: Database, clock: SimulatedClock) -> AsyncIterator[Stac
         lease=24 * 3600,
     ) as running:
         yield running
-
-
-def card_text(stack: Stack) -> str:
-    return str((card_of(stack.telegram, GROUP) or {}).get("text", ""))
 
 
 ON_MORE_PAGE = frozenset({"📇 5CRM deal", "✖️ Cancel call"})
@@ -194,8 +180,7 @@ async def tapped_through(
 
 
 async def lead_with_card(stack: Stack) -> None:
-    await stack.new_lead()
-    await eventually(lambda: card_of(stack.telegram, GROUP) is not None)
+    await stack.new_card()
 
 
 async def test_5crm_down_for_a_minute_deal_created_once(

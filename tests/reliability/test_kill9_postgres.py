@@ -16,7 +16,7 @@ from sqlalchemy import distinct
 from sqlmodel import col, func, select
 
 from storage.database import Database
-from storage.models import Job, JobAttempt, JobStatus, JobWorker, Lead
+from storage.models import Job, JobAttempt, JobStatus, Lead
 from testkit.fakes.telegram import TelegramFake
 from testkit.service import Service
 from tests.reliability.load import (
@@ -26,6 +26,7 @@ from tests.reliability.load import (
     kill_test_environment,
     takeover_delays,
 )
+from tests.reliability.waits import worker_registered
 
 pytestmark = [
     pytest.mark.slow,
@@ -77,7 +78,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
             await web.start()
             await _warm_up(web, telegram)
             for worker in workers:
-                await _worker_registered(database, worker)
+                await worker_registered(database, worker)
             sending = asyncio.create_task(sender.run(give_up_at=time.monotonic() + SEND_SECONDS))
             last_kill = time.monotonic()
             killed_at: list[float] = []
@@ -93,7 +94,7 @@ async def test_worker_killed_three_times_on_postgres_loses_nothing(
                 kills += 1
                 await victim.start(serves_http=False)
                 # Not to kill it again before it works, leaving no worker at all.
-                await _worker_registered(database, victim)
+                await worker_registered(database, victim)
             await sending
             burst_end = time.monotonic()
             # The burst's cards and the warm-up lead's.
@@ -192,22 +193,6 @@ async def _busy_worker(workers: list[Service], database: Database) -> Service:
                 return worker
         await asyncio.sleep(0.05)
     return workers[0]
-
-
-async def _worker_registered(database: Database, service: Service) -> None:
-    """Until the service's worker heartbeats: it is taking over and running jobs."""
-    assert service.process is not None
-    pattern = f"%:{service.process.pid}:%"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        async with database.read() as session:
-            found = (
-                await session.exec(select(JobWorker.name).where(col(JobWorker.name).like(pattern)))
-            ).first()
-        if found is not None:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the restarted worker never began")
 
 
 async def _wait_for_jobs(database: Database, *, timeout: float) -> int:

@@ -17,9 +17,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from leadrelay.web import create_app
 from storage.database import Database
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
-from webhooks.app import create_app
 
 # No 500, every status documented, every body as its schema says. (Not "schema-valid input
 # is accepted": a cursor or a webhook body can be a valid string and still mean nothing.)

@@ -8,7 +8,6 @@ import asyncio
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from testkit.fakes.telegram import TelegramFake
 from testkit.service import Service
 from tests.reliability.load import Sender, kill_test_environment
+from tests.reliability.waits import until
 
 pytestmark = pytest.mark.slow
 TOKEN = "timers-kill9-token-0123456789"
@@ -46,7 +46,7 @@ async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path:
         try:
             sender = Sender(f"{service.url}/flexbe/{TOKEN}", LEADS, 100.0)
             await sender.run(give_up_at=time.monotonic() + 30)
-            await _until(lambda: _count(database, "sla.escalate") == LEADS, timeout=30)
+            await until(lambda: _count(database, "sla.escalate") == LEADS, timeout=30)
             await service.kill()
             killed = time.monotonic()
             assert _reminders(telegram) == Counter() and _alerts(telegram) == []
@@ -54,14 +54,14 @@ async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path:
             await asyncio.sleep(DOWN_SECONDS)
             await service.start()
             restarted = time.monotonic()
-            await _until(
+            await until(
                 lambda: (
                     sum(_reminders(telegram).values()) >= LEADS and len(_alerts(telegram)) >= LEADS
                 ),
                 timeout=60,
             )
             out = time.monotonic() - restarted
-            await _until(lambda: _unfinished(database) == 0, timeout=60)
+            await until(lambda: _unfinished(database) == 0, timeout=60)
         finally:
             await service.stop()
 
@@ -102,11 +102,3 @@ def _unfinished(database: Path) -> int:
                 "SELECT count(*) FROM job WHERE status IN ('pending', 'running')"
             ).fetchone()[0]
         )
-
-
-async def _until(check: Callable[[], bool], *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("not reached in time")
-        await asyncio.sleep(0.1)

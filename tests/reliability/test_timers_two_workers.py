@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, func, select
 
 from storage.database import Database
-from storage.models import Card, Job, JobAttempt, JobWorker
+from storage.models import Card, Job, JobAttempt
 from testkit.fakes.telegram import TelegramFake
 from testkit.service import Service
 from tests.reliability.load import Sender, kill_test_environment
+from tests.reliability.waits import until, worker_registered
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,11 +52,11 @@ async def test_two_workers_send_each_reminder_alert_and_digest_once(
                 await worker.start(serves_http=False)
             await web.start(timeout=180)
             for worker in workers:
-                await _worker_registered(database, worker)
+                await worker_registered(database, worker)
             sender = Sender(f"{web.url}/flexbe/{TOKEN}", LEADS, 50.0)
             await sender.run(give_up_at=time.monotonic() + 60)
             try:
-                await _until(
+                await until(
                     lambda: (
                         sum(_reminders(telegram).values()) >= LEADS
                         and len(_alerts(telegram)) >= LEADS
@@ -108,26 +108,3 @@ def _reminders(telegram: TelegramFake) -> Counter[int]:
 
 def _alerts(telegram: TelegramFake) -> list[str]:
     return [m["text"] for m in telegram.chat(ADMIN) if m["text"].startswith("🚨")]
-
-
-async def _worker_registered(database: Database, service: Service) -> None:
-    assert service.process is not None
-    pattern = f"%:{service.process.pid}:%"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        async with database.read() as session:
-            found = (
-                await session.exec(select(JobWorker.name).where(col(JobWorker.name).like(pattern)))
-            ).first()
-        if found is not None:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the worker never began")
-
-
-async def _until(check: Callable[[], bool], *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("not reached in time")
-        await asyncio.sleep(0.1)

@@ -3,7 +3,9 @@ on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
 from storage.database import Database
@@ -24,29 +26,26 @@ async def a_lead(database: Database) -> int:
         return lead.id
 
 
+async def ask(session: AsyncSession, lead_id: int, awaits: str, prompt: int, now: datetime) -> None:
+    """The bot asks USER in CHAT for `awaits` with message `prompt`: the answer is due in 30 min."""
+    await await_reply(
+        session,
+        chat_id=CHAT,
+        user_id=USER,
+        lead_id=lead_id,
+        awaits=awaits,
+        prompt_message_id=prompt,
+        expires_at=now + timedelta(minutes=30),
+    )
+
+
 async def test_a_question_is_replaced_expires_and_is_forgotten(database: Database) -> None:
     lead_id = await a_lead(database)
     now = utcnow()
     async with database.write() as session:
-        await await_reply(
-            session,
-            chat_id=CHAT,
-            user_id=USER,
-            lead_id=lead_id,
-            awaits="note",
-            prompt_message_id=5,
-            expires_at=now + timedelta(minutes=30),
-        )
+        await ask(session, lead_id, "note", 5, now)
     async with database.write() as session:
-        await await_reply(
-            session,
-            chat_id=CHAT,
-            user_id=USER,
-            lead_id=lead_id,
-            awaits="phone",
-            prompt_message_id=9,
-            expires_at=now + timedelta(minutes=30),
-        )
+        await ask(session, lead_id, "phone", 9, now)
     async with database.write() as session:
         pending = await awaited_reply(session, chat_id=CHAT, user_id=USER, now=now)
         assert pending is not None and (pending.awaits, pending.prompt_message_id) == ("phone", 9)
@@ -57,15 +56,7 @@ async def test_a_question_is_replaced_expires_and_is_forgotten(database: Databas
         assert await session.get(PendingReply, (CHAT, USER)) is None, "expired: removed"
 
     async with database.write() as session:
-        await await_reply(
-            session,
-            chat_id=CHAT,
-            user_id=USER,
-            lead_id=lead_id,
-            awaits="note",
-            prompt_message_id=11,
-            expires_at=now + timedelta(minutes=30),
-        )
+        await ask(session, lead_id, "note", 11, now)
         await forget_reply(session, chat_id=CHAT, user_id=USER)
     async with database.read() as session:
         assert await session.get(PendingReply, (CHAT, USER)) is None

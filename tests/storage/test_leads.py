@@ -21,10 +21,10 @@ async def prepare(database: Database) -> None:
         await ensure_sites(session, [("okna", "Окна")])
 
 
-async def put(
-    database: Database, snapshot: LeadSnapshot, origin: LeadOrigin = LeadOrigin.SYNC
-) -> StoredEvent:
-    event = IncomingEvent(
+def sync_event(snapshot: LeadSnapshot, origin: LeadOrigin = LeadOrigin.SYNC) -> IncomingEvent:
+    """`snapshot` of a lead of site `okna`, to be stored as a sync stores it: for no chat,
+    under a key of its own."""
+    return IncomingEvent(
         site_key="okna",
         chats=(),
         event="sync",
@@ -34,7 +34,12 @@ async def put(
         snapshot=snapshot,
         origin=origin,
     )
-    [stored] = await store(database, [event])
+
+
+async def put(
+    database: Database, snapshot: LeadSnapshot, origin: LeadOrigin = LeadOrigin.SYNC
+) -> StoredEvent:
+    [stored] = await store(database, [sync_event(snapshot, origin)])
     return stored
 
 

@@ -14,6 +14,15 @@ from tests.storage.test_leads import lead_row, prepare, put
 LONG_AGO = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
+async def a_lead(database: Database, *, flexbe_id: int, num: int) -> int:
+    """A new lead of site `okna`, as a sync stores it: its id."""
+    await prepare(database)
+    await put(database, LeadSnapshot(flexbe_id=flexbe_id, num=num, status_code=0))
+    lead_id = (await lead_row(database, flexbe_id)).id
+    assert lead_id is not None
+    return lead_id
+
+
 async def _dead_job(database: Database, key: str) -> int:
     """A job that was postponed by rate limits, then used up its attempts and died."""
     async with database.write() as session:
@@ -42,10 +51,7 @@ async def _job(database: Database, job_id: int) -> Job:
 
 
 async def test_the_cards_retry_resets_a_dead_job_like_the_cli(database: Database) -> None:
-    await prepare(database)
-    await put(database, LeadSnapshot(flexbe_id=7, num=1, status_code=0))
-    lead_id = (await lead_row(database, 7)).id
-    assert lead_id is not None
+    lead_id = await a_lead(database, flexbe_id=7, num=1)
     from_card = await _dead_job(database, "card")
     from_cli = await _dead_job(database, "cli")
     async with database.write() as session:
@@ -73,10 +79,7 @@ async def test_the_cards_retry_resets_a_dead_job_like_the_cli(database: Database
 
 
 async def test_nothing_to_retry_when_the_job_is_not_dead(database: Database) -> None:
-    await prepare(database)
-    await put(database, LeadSnapshot(flexbe_id=8, num=2, status_code=0))
-    lead_id = (await lead_row(database, 8)).id
-    assert lead_id is not None
+    lead_id = await a_lead(database, flexbe_id=8, num=2)
     job_id = await _dead_job(database, "running")
     async with database.write() as session:
         job = await session.get(Job, job_id)

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from config.settings import Settings, SiteConfig
+from leadrelay.web import create_app
 from storage.database import Database
 from storage.queries.sites import ensure_sites
-from webhooks.app import create_app
 
 TOKEN = "site-token-0123456789abcdef"
 OTHER_TOKEN = "other-token-0123456789abcdef"

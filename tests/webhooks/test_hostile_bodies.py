@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leadrelay.web import create_app
 from storage.database import Database
 from storage.queries.sites import ensure_sites
 from tests.webhooks.conftest import TOKEN, make_settings
-from webhooks.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,11 @@ async def post_form(
     return await client.post(f"/flexbe/{token}", content=encode_form(event), headers=FORM)
 
 
+async def post_raw(client: httpx.AsyncClient, content: Any) -> httpx.Response:
+    """`content` posted as it is, under the form's content type."""
+    return await client.post(f"/flexbe/{TOKEN}", content=content, headers=FORM)
+
+
 async def count(database: Database, model: Any, *where: Any) -> int:
     async with database.read() as session:
         result = await session.exec(select(func.count()).select_from(model).where(*where))
@@ -214,9 +219,7 @@ async def test_each_site_gets_its_own_lead_and_chats(
 async def test_unknown_event_is_stored_raw_and_ignored(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    response = await client.post(
-        f"/flexbe/{TOKEN}", content="event=callback&data%5Bphone%5D=1", headers=FORM
-    )
+    response = await post_raw(client, "event=callback&data%5Bphone%5D=1")
 
     assert response.status_code == 200
     assert response.json()["status"] == "ignored"
@@ -282,7 +285,7 @@ async def test_body_over_limit_without_content_length_is_413(
         for _ in range(20):
             yield b"a" * 65536
 
-    response = await client.post(f"/flexbe/{TOKEN}", content=chunks(), headers=FORM)
+    response = await post_raw(client, chunks())
 
     assert response.status_code == 413
     assert await count(database, InboxEvent) == 0
@@ -291,9 +294,7 @@ async def test_body_over_limit_without_content_length_is_413(
 async def test_malformed_event_is_422_with_reason_and_kept_as_rejected(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    response = await client.post(
-        f"/flexbe/{TOKEN}", content="event=lead&data%5Bid%5D=abc", headers=FORM
-    )
+    response = await post_raw(client, "event=lead&data%5Bid%5D=abc")
 
     assert response.status_code == 422
     assert "data.id" in response.json()["detail"]
@@ -304,7 +305,7 @@ async def test_malformed_event_is_422_with_reason_and_kept_as_rejected(
 
 
 async def test_event_without_data_is_422(client: httpx.AsyncClient, database: Database) -> None:
-    response = await client.post(f"/flexbe/{TOKEN}", content="event=lead", headers=FORM)
+    response = await post_raw(client, "event=lead")
 
     assert response.status_code == 422
     assert "data" in response.json()["detail"]
@@ -314,7 +315,7 @@ async def test_event_without_data_is_422(client: httpx.AsyncClient, database: Da
 async def test_invalid_utf8_and_broken_json_are_422_never_500(
     client: httpx.AsyncClient, database: Database
 ) -> None:
-    bad_utf8 = await client.post(f"/flexbe/{TOKEN}", content=b"event=lead&x=\xff\xfe", headers=FORM)
+    bad_utf8 = await post_raw(client, b"event=lead&x=\xff\xfe")
     bad_json = await client.post(
         f"/flexbe/{TOKEN}",
         content=b'{"event": "lead", ',
@@ -362,7 +363,7 @@ async def test_form_with_literal_brackets_and_list_values(
         "event=lead&site[id]=1&data[id]=5&data[client][name]=%D0%AF%20%26%20%3D"
         "&data[form_data][f1][id]=f1&data[form_data][f1][value][]=a&data[form_data][f1][value][]=b"
     )
-    response = await client.post(f"/flexbe/{TOKEN}", content=body, headers=FORM)
+    response = await post_raw(client, body)
 
     assert response.status_code == 200, response.text
     [lead] = await all_rows(database, Lead)

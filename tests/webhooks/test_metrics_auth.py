@@ -7,10 +7,10 @@ import pytest
 from pydantic import SecretStr
 
 from jobs.metrics import render_metrics
+from leadrelay.web import create_app
 from storage.database import Database
 from testkit.fakes.server import serve_app
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
-from webhooks.app import create_app
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 METRICS_TOKEN = "metrics-Zk3v0Hq_UyW7rE2bN9xLm4Tf"

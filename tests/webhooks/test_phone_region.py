@@ -10,11 +10,11 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from config.settings import Settings, SiteConfig
+from leadrelay.web import create_app
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.sites import ensure_sites
 from testkit.factories import lead_event
-from webhooks.app import create_app
 from webhooks.forms import encode_form
 
 UK_TOKEN = "uk-site-token-0123456789abcdef"

@@ -12,8 +12,9 @@ import pytest
 from aiogram.utils.i18n import I18n
 from sqlmodel import select
 
-from bot.cards import CardView, render_card, site_title
+from bot.card_view import CardView, site_title
 from bot.i18n import build_i18n
+from bot.notifier import render_card
 from config.mappings import Crm5Mapping
 from integrations.mapping import crm5_deal, form_fields, resolve
 from storage.database import Database

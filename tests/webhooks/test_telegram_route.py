@@ -11,10 +11,10 @@ from pydantic import SecretStr
 from sqlmodel import func, select
 
 from config.telegram_webhook import derive_webhook_secrets
+from leadrelay.web import create_app
 from storage.database import Database
 from storage.models import Job, TelegramUpdate
 from tests.webhooks.conftest import make_settings
-from webhooks.app import create_app
 
 SETTING = "Hq3v0Zk_UyW7rE2bN9xLm4TfA6sJd1Pc"
 DERIVED = derive_webhook_secrets(SETTING)

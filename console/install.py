@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
+from console import routes_auth, routes_ops, routes_view
+from console.access import Console, FormRefused, LoginRequired
+from console.render import STATIC, Renderer
+from console.reprocessing import Reprocess
+from console.security import FailedLogins, SessionSigner
 from storage.database import Database
-from webhooks.console import routes_auth, routes_ops, routes_view
-from webhooks.console.access import Console, FormRefused, LoginRequired
-from webhooks.console.i18n import translator
-from webhooks.console.render import STATIC, Renderer, language_of
-from webhooks.console.security import COOKIE, FailedLogins, SessionSigner
-from webhooks.intake import Intake
-from webhooks.sites import SiteRegistry
 
 PREFIX = "/admin"
 
@@ -29,8 +25,7 @@ def install_console(
     *,
     settings: Settings,
     database: Database,
-    intake: Intake,
-    sites: SiteRegistry,
+    reprocess: Reprocess,
 ) -> None:
     if settings.admin_token is None:
         return
@@ -46,8 +41,7 @@ def install_console(
         database=database,
         renderer=renderer,
         failed_logins=FailedLogins(),
-        sites=sites,
-        intake=intake,
+        reprocess=reprocess,
     )
     app.state.console = console
     app.include_router(routes_auth.router)
@@ -57,22 +51,16 @@ def install_console(
 
     async def to_login(request: Request, _exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        response = RedirectResponse(
-            f"{PREFIX}/login?next={quote(target, safe='')}", status_code=303
-        )
-        renderer.secure(response, request)
-        return response
+        return renderer.redirect(request, f"{PREFIX}/login?next={quote(target, safe='')}")
 
     async def form_refused(request: Request, _exc: Exception) -> Response:
-        _ = translator(language_of(request, renderer.default_language))
-        session = renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
-        visitor = session or renderer.signer.new(authenticated=False, now=time.time())
-        return renderer.page(
+        _ = renderer.gettext(request)
+        visitor, new = renderer.visitor(renderer.session_of(request))
+        return renderer.message(
             request,
-            "message.html",
             session=visitor,
             status_code=403,
-            set_session=session is None,
+            set_session=new,
             heading=_("This form has expired"),
             message=_(
                 "The form did not come from this page or your session has changed. Go back, "
@@ -85,14 +73,13 @@ def install_console(
         assert isinstance(exc, RequestValidationError)
         if not request.url.path.startswith(PREFIX + "/"):
             return await request_validation_exception_handler(request, exc)
-        _ = translator(language_of(request, renderer.default_language))
-        session = renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
+        _ = renderer.gettext(request)
+        session = renderer.session_of(request)
         if session is None or not session.authenticated:
             return await to_login(request, exc)
         where = ", ".join(str(error["loc"][-1]) for error in exc.errors())
-        return renderer.page(
+        return renderer.message(
             request,
-            "message.html",
             session=session,
             status_code=400,
             heading=_("Something in the address is wrong"),

@@ -9,19 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
+from console.access import AdminSession, Console, ConsoleDep
+from console.chart import bar_chart
+from console.export import CSV, XLSX, ExportFile
+from console.filters import LeadFilters, read_filters
+from console.labels import Labels
+from console.security import Session
 from domain.statuses import PayStatus
 from storage.clock import utcnow
 from storage.models import JobStatus, LeadBase
 from storage.queries import browse, cards, overview, team
 from storage.queries.jobs import oldest_due, queue_depth
-from webhooks.console.access import AdminSession, Console, ConsoleDep
-from webhooks.console.chart import bar_chart
-from webhooks.console.export import stream_csv, stream_xlsx
-from webhooks.console.filters import LeadFilters, read_filters
-from webhooks.console.i18n import translator
-from webhooks.console.labels import Labels
-from webhooks.console.render import language_of
-from webhooks.console.security import Session
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE_SIZE = 50
@@ -31,7 +29,7 @@ MAX_ID = 2**63 - 1
 
 
 def _labels(request: Request, console: Console) -> Labels:
-    return Labels(translator(language_of(request, console.renderer.default_language)))
+    return Labels(console.renderer.gettext(request))
 
 
 @dataclass
@@ -113,13 +111,12 @@ async def overview_page(request: Request, console: ConsoleDep, session: AdminSes
 
 
 def _filters(request: Request, console: Console) -> LeadFilters:
-    gettext = translator(language_of(request, console.renderer.default_language))
     return read_filters(
         request.query_params,
         zone=console.renderer.zone,
         sites={site.key for site in console.settings.sites},
         region=console.settings.default_region,
-        gettext=gettext,
+        gettext=console.renderer.gettext(request),
     )
 
 
@@ -131,18 +128,7 @@ async def leads_page(request: Request, console: ConsoleDep, session: AdminSessio
     async with console.database.read() as db:
         managers = await team.list_managers(db)
         if not filters.problems:
-            leads = await browse.list_leads(
-                db,
-                limit=PAGE_SIZE,
-                before_id=filters.before_id,
-                since=filters.since,
-                until=filters.until,
-                status=filters.status,
-                site_key=filters.site,
-                origin=filters.origin,
-                taken_by=filters.manager,
-                search=filters.search,
-            )
+            leads = await filters.leads(db, limit=PAGE_SIZE, before_id=filters.before_id)
     last_id = leads[-1].id if len(leads) == PAGE_SIZE else None
     return console.renderer.page(
         request,
@@ -162,52 +148,37 @@ async def leads_page(request: Request, console: ConsoleDep, session: AdminSessio
     )
 
 
-def _export_refused(
-    request: Request, console: Console, session: Session, filters: LeadFilters
-) -> Response:
-    _ = _labels(request, console).gettext
-    return console.renderer.page(
-        request,
-        "message.html",
-        session=session,
-        status_code=400,
-        heading=_("The export cannot run"),
-        message=" ".join(filters.problems),
-        back="/admin/leads",
-    )
-
-
-def _download(name: str) -> dict[str, str]:
+def _export(request: Request, console: Console, session: Session, file: ExportFile) -> Response:
+    """The filtered leads as a file to download, or a page saying why the filters are wrong."""
+    filters = _filters(request, console)
+    if filters.problems:
+        _ = console.renderer.gettext(request)
+        return console.renderer.message(
+            request,
+            session=session,
+            status_code=400,
+            heading=_("The export cannot run"),
+            message=" ".join(filters.problems),
+            back="/admin/leads",
+        )
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    return {"Content-Disposition": f'attachment; filename="leads-{stamp}.{name}"'}
+    response = StreamingResponse(
+        file.stream(console.database, filters, console.renderer.when),
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="leads-{stamp}.{file.suffix}"'},
+    )
+    console.renderer.secure(response, request)
+    return response
 
 
 @router.get("/leads/export.csv")
 async def export_csv(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
-    filters = _filters(request, console)
-    if filters.problems:
-        return _export_refused(request, console, session, filters)
-    response = StreamingResponse(
-        stream_csv(console.database, filters, console.renderer.when),
-        media_type="text/csv; charset=utf-8",
-        headers=_download("csv"),
-    )
-    console.renderer.secure(response, request)
-    return response
+    return _export(request, console, session, CSV)
 
 
 @router.get("/leads/export.xlsx")
 async def export_xlsx(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
-    filters = _filters(request, console)
-    if filters.problems:
-        return _export_refused(request, console, session, filters)
-    response = StreamingResponse(
-        stream_xlsx(console.database, filters, console.renderer.when),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=_download("xlsx"),
-    )
-    console.renderer.secure(response, request)
-    return response
+    return _export(request, console, session, XLSX)
 
 
 @router.get("/leads/{lead_id}")
@@ -222,9 +193,8 @@ async def lead_page(
     async with console.database.read() as db:
         lead = await browse.get_lead_by_id(db, lead_id)
         if lead is None:
-            return console.renderer.page(
+            return console.renderer.message(
                 request,
-                "message.html",
                 session=session,
                 status_code=404,
                 heading=_("No such lead"),

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from webhooks.console.i18n import LANGUAGES, translator
-from webhooks.console.security import COOKIE, SECURITY_HEADERS, Session, SessionSigner
+from console.i18n import LANGUAGES, translator
+from console.security import COOKIE, SECURITY_HEADERS, Session, SessionSigner
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -88,6 +88,48 @@ class Renderer:
             self.set_session(response, request, session)
         return response
 
+    def message(
+        self,
+        request: Request,
+        *,
+        session: Session,
+        status_code: int,
+        heading: str,
+        message: str,
+        back: str,
+        set_session: bool = False,
+    ) -> HTMLResponse:
+        """A page that says one thing (why something cannot be done) and links back."""
+        return self.page(
+            request,
+            "message.html",
+            session=session,
+            status_code=status_code,
+            set_session=set_session,
+            heading=heading,
+            message=message,
+            back=back,
+        )
+
+    def gettext(self, request: Request) -> Callable[[str], str]:
+        """`_` in the visitor's language."""
+        return translator(language_of(request, self.default_language))
+
+    def session_of(self, request: Request) -> Session | None:
+        """The session the visitor's cookie holds, if it is valid and not expired."""
+        return self.signer.load(request.cookies.get(COOKIE), now=time.time())
+
+    def visitor(self, session: Session | None) -> tuple[Session, bool]:
+        """The visitor's session, or a new anonymous one (then it must be set as a cookie)."""
+        if session is not None:
+            return session, False
+        return self.signer.new(authenticated=False, now=time.time()), True
+
+    def redirect(self, request: Request, target: str) -> Response:
+        response = RedirectResponse(target, status_code=303)
+        self.secure(response, request)
+        return response
+
     def when(self, moment: datetime | None) -> str:
         """A time in the configured time zone, to the second."""
         if moment is None:
@@ -102,13 +144,20 @@ class Renderer:
     def is_https(self, request: Request) -> bool:
         return self.secure_cookies or request.url.scheme == "https"
 
-    def set_session(self, response: Response, request: Request, session: Session) -> None:
+    def set_cookie(
+        self, response: Response, request: Request, name: str, value: str, *, max_age: int
+    ) -> None:
+        """A cookie of the console's pages only, out of scripts' and other sites' reach."""
         response.set_cookie(
-            COOKIE,
-            self.signer.dump(session),
-            max_age=max(0, session.expires - int(time.time())),
+            name,
+            value,
+            max_age=max_age,
             path="/admin",
             httponly=True,
             samesite="strict",
             secure=self.is_https(request),
         )
+
+    def set_session(self, response: Response, request: Request, session: Session) -> None:
+        max_age = max(0, session.expires - int(time.time()))
+        self.set_cookie(response, request, COOKIE, self.signer.dump(session), max_age=max_age)

@@ -6,13 +6,12 @@ import hmac
 import time
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
 
+from console.access import Console, ConsoleDep, Form, MaybeSession
+from console.i18n import LANGUAGES
+from console.render import LANGUAGE_COOKIE
+from console.security import COOKIE, Session
 from storage.queries.console_logins import redeem_login_link
-from webhooks.console.access import Console, ConsoleDep, Form, MaybeSession
-from webhooks.console.i18n import LANGUAGES, translator
-from webhooks.console.render import LANGUAGE_COOKIE, language_of
-from webhooks.console.security import COOKIE, Session
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -24,18 +23,6 @@ def safe_next(target: str) -> str:
     return "/admin"
 
 
-def _visitor(console: Console, session: Session | None) -> tuple[Session, bool]:
-    """The visitor's session, or a new anonymous one (then it must be set as a cookie)."""
-    if session is not None:
-        return session, False
-    return console.renderer.signer.new(authenticated=False, now=time.time()), True
-
-
-def _loaded(request: Request, console: Console) -> Session | None:
-    """The session the form's CSRF check passed with (it may expire just after)."""
-    return console.renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
-
-
 def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
@@ -44,15 +31,34 @@ def _logged_in(request: Request, console: Console, target: str) -> Response:
     console.failed_logins.succeeded(_client(request))
     # A new session id: whatever id the visitor had before is worth nothing now.
     session = console.renderer.signer.new(authenticated=True, now=time.time())
-    response = RedirectResponse(safe_next(target), status_code=303)
-    console.renderer.secure(response, request)
+    response = console.renderer.redirect(request, safe_next(target))
     console.renderer.set_session(response, request, session)
     return response
 
 
+def _login_again(
+    request: Request,
+    console: Console,
+    session: Session,
+    form: dict[str, str],
+    *,
+    status_code: int,
+    problem: str,
+) -> Response:
+    """The login page once more, saying why the last try failed."""
+    return console.renderer.page(
+        request,
+        "login.html",
+        session=session,
+        status_code=status_code,
+        next=safe_next(form.get("next", "")),
+        problem=problem,
+    )
+
+
 @router.get("/login")
 async def login_page(request: Request, console: ConsoleDep, session: MaybeSession) -> Response:
-    visitor, new = _visitor(console, session)
+    visitor, new = console.renderer.visitor(session)
     return console.renderer.page(
         request,
         "login.html",
@@ -65,17 +71,12 @@ async def login_page(request: Request, console: ConsoleDep, session: MaybeSessio
 @router.post("/login")
 async def login(request: Request, console: ConsoleDep, form: Form) -> Response:
     address = _client(request)
-    session, _new = _visitor(console, _loaded(request, console))
-    _ = translator(language_of(request, console.renderer.default_language))
+    # The session the form's CSRF check passed with (it may expire just after).
+    session, _new = console.renderer.visitor(console.renderer.session_of(request))
+    _ = console.renderer.gettext(request)
     if console.failed_logins.locked_out(address):
-        return console.renderer.page(
-            request,
-            "login.html",
-            session=session,
-            status_code=429,
-            next=safe_next(form.get("next", "")),
-            problem=_("Too many failed logins: wait a quarter of an hour and try again."),
-        )
+        problem = _("Too many failed logins: wait a quarter of an hour and try again.")
+        return _login_again(request, console, session, form, status_code=429, problem=problem)
     expected = console.settings.admin_token
     given = form.get("token", "")[:256]
     if expected is not None and hmac.compare_digest(
@@ -83,14 +84,8 @@ async def login(request: Request, console: ConsoleDep, form: Form) -> Response:
     ):
         return _logged_in(request, console, form.get("next", "/admin"))
     await console.failed_logins.failed(address)
-    return console.renderer.page(
-        request,
-        "login.html",
-        session=session,
-        status_code=401,
-        next=safe_next(form.get("next", "")),
-        problem=_("Wrong admin token."),
-    )
+    problem = _("Wrong admin token.")
+    return _login_again(request, console, session, form, status_code=401, problem=problem)
 
 
 @router.get("/link/{link}")
@@ -98,7 +93,7 @@ async def link_page(
     link: str, request: Request, console: ConsoleDep, session: MaybeSession
 ) -> Response:
     """A page with one button: a link preview fetching the URL must not use the link up."""
-    visitor, new = _visitor(console, session)
+    visitor, new = console.renderer.visitor(session)
     return console.renderer.page(
         request, "login_link.html", session=visitor, set_session=new, link=link[:128]
     )
@@ -107,17 +102,16 @@ async def link_page(
 @router.post("/link")
 async def use_link(request: Request, console: ConsoleDep, form: Form) -> Response:
     address = _client(request)
-    session, _new = _visitor(console, _loaded(request, console))
-    _ = translator(language_of(request, console.renderer.default_language))
+    session, _new = console.renderer.visitor(console.renderer.session_of(request))
+    _ = console.renderer.gettext(request)
     if not console.failed_logins.locked_out(address):
         async with console.database.write() as db:
             valid = await redeem_login_link(db, token=form.get("link", ""))
         if valid:
             return _logged_in(request, console, "/admin")
         await console.failed_logins.failed(address)
-    return console.renderer.page(
+    return console.renderer.message(
         request,
-        "message.html",
         session=session,
         status_code=410,
         heading=_("This login link cannot be used"),
@@ -131,8 +125,7 @@ async def use_link(request: Request, console: ConsoleDep, form: Form) -> Respons
 
 @router.post("/logout")
 async def logout(request: Request, console: ConsoleDep, _form: Form) -> Response:
-    response = RedirectResponse("/admin/login", status_code=303)
-    console.renderer.secure(response, request)
+    response = console.renderer.redirect(request, "/admin/login")
     response.delete_cookie(COOKIE, path="/admin")
     return response
 
@@ -140,16 +133,9 @@ async def logout(request: Request, console: ConsoleDep, _form: Form) -> Response
 @router.get("/lang")
 async def choose_language(request: Request, console: ConsoleDep) -> Response:
     chosen = request.query_params.get("to", "")
-    response = RedirectResponse(safe_next(request.query_params.get("next", "/admin")), 303)
-    console.renderer.secure(response, request)
+    response = console.renderer.redirect(
+        request, safe_next(request.query_params.get("next", "/admin"))
+    )
     if chosen in LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            chosen,
-            max_age=365 * 86400,
-            path="/admin",
-            httponly=True,
-            samesite="strict",
-            secure=console.renderer.is_https(request),
-        )
+        console.renderer.set_cookie(response, request, LANGUAGE_COOKIE, chosen, max_age=365 * 86400)
     return response

@@ -5,28 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from console.i18n import N_
 from domain.statuses import LeadStatus
 from storage.models import InboxEvent, InboxOutcome, LeadOrigin
 
 MAX_RAW_SHOWN = 64 * 1024
 
 STATUS_WORDS: dict[int, str] = {
-    LeadStatus.NEW: "New",
-    LeadStatus.PROCESSED: "Processed",
-    LeadStatus.FULFILLED: "Fulfilled",
-    LeadStatus.CANCELLED: "Cancelled",
-    LeadStatus.DELETED: "Deleted",
+    LeadStatus.NEW: N_("New"),
+    LeadStatus.PROCESSED: N_("Processed"),
+    LeadStatus.FULFILLED: N_("Fulfilled"),
+    LeadStatus.CANCELLED: N_("Cancelled"),
+    LeadStatus.DELETED: N_("Deleted"),
 }
 ORIGIN_WORDS: dict[str, str] = {
-    LeadOrigin.WEBHOOK: "webhook",
-    LeadOrigin.RECOVERED: "recovered",
-    LeadOrigin.SYNC: "sync",
+    LeadOrigin.WEBHOOK: N_("webhook"),
+    LeadOrigin.RECOVERED: N_("recovered"),
+    LeadOrigin.SYNC: N_("sync"),
 }
 OUTCOME_WORDS: dict[str, str] = {
-    InboxOutcome.ACCEPTED: "accepted",
-    InboxOutcome.DUPLICATE: "duplicate",
-    InboxOutcome.REJECTED: "rejected",
-    InboxOutcome.IGNORED: "ignored",
+    InboxOutcome.ACCEPTED: N_("accepted"),
+    InboxOutcome.DUPLICATE: N_("duplicate"),
+    InboxOutcome.REJECTED: N_("rejected"),
+    InboxOutcome.IGNORED: N_("ignored"),
 }
 
 

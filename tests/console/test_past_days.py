@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from console.past_days import KEEP_SECONDS, PastDays
 from storage.database import Database
 from storage.models import Lead
 from storage.queries.sites import ensure_sites
-from webhooks.console.past_days import KEEP_SECONDS, PastDays
 
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
 DAYS = [DAY0 + timedelta(days=n) for n in range(4)]  # three days: two past, today

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import parse_qs
@@ -10,12 +9,11 @@ from urllib.parse import parse_qs
 from fastapi import Depends, Request
 
 from config.settings import Settings
+from console.past_days import PastDays
+from console.render import Renderer
+from console.reprocessing import Reprocess
+from console.security import FailedLogins, Session
 from storage.database import Database
-from webhooks.console.past_days import PastDays
-from webhooks.console.render import Renderer
-from webhooks.console.security import COOKIE, FailedLogins, Session
-from webhooks.intake import Intake
-from webhooks.sites import SiteRegistry
 
 MAX_FORM_BYTES = 64 * 1024
 
@@ -34,8 +32,7 @@ class Console:
     database: Database
     renderer: Renderer
     failed_logins: FailedLogins
-    sites: SiteRegistry
-    intake: Intake
+    reprocess: Reprocess
     past_days: PastDays = field(default_factory=PastDays)
 
     def base_url(self, request: Request) -> str:
@@ -52,19 +49,15 @@ async def get_console(request: Request) -> Console:
 ConsoleDep = Annotated[Console, Depends(get_console)]
 
 
-def session_of(request: Request, console: Console) -> Session | None:
-    return console.renderer.signer.load(request.cookies.get(COOKIE), now=time.time())
-
-
 async def require_session(request: Request, console: ConsoleDep) -> Session:
-    session = session_of(request, console)
+    session = console.renderer.session_of(request)
     if session is None or not session.authenticated:
         raise LoginRequired
     return session
 
 
 async def any_session(request: Request, console: ConsoleDep) -> Session | None:
-    return session_of(request, console)
+    return console.renderer.session_of(request)
 
 
 AdminSession = Annotated[Session, Depends(require_session)]
@@ -73,7 +66,7 @@ MaybeSession = Annotated[Session | None, Depends(any_session)]
 
 async def read_form(request: Request, console: Console) -> dict[str, str]:
     """The posted fields (first value of each), once the CSRF token matched the session."""
-    session = session_of(request, console)
+    session = console.renderer.session_of(request)
     body = b""
     async for chunk in request.stream():
         body += chunk

@@ -1,4 +1,5 @@
-"""The console over HTTP: log in as a browser would, reading the CSRF token from the page."""
+"""The console over HTTP, on the web app as the service mounts it: log in as a browser
+would, reading the CSRF token from the page."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from console.access import Console
+from tests.webhooks import conftest as web_tests
 from tests.webhooks.conftest import ADMIN_TOKEN, TOKEN
-from webhooks.console.access import Console
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+# The web tests' app (the console mounted on it, as the service does) and its client.
+app = web_tests.app
+client = web_tests.client
 
 
 def csrf_of(page: httpx.Response) -> str:

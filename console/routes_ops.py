@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import RedirectResponse
 
+from console.access import AdminSession, Console, ConsoleDep, Form
+from console.filters import cursor, read_cursor
+from console.labels import Labels
+from console.reprocessing import SiteGone, StillUnreadable
+from console.security import Session
 from integrations.health import check_all
 from storage.models import InboxOutcome, JobStatus
 from storage.queries import browse, inbox, team
 from storage.queries import jobs as job_queries
-from webhooks.console.access import AdminSession, Console, ConsoleDep, Form
-from webhooks.console.filters import cursor, read_cursor
-from webhooks.console.i18n import translator
-from webhooks.console.labels import Labels
-from webhooks.console.render import language_of
-from webhooks.intake import Unreadable
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 MAX_ID = 2**63 - 1
@@ -27,43 +25,39 @@ PAGE_SIZE = 50
 JOBS_SHOWN = 50
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 SHOWN_OUTCOMES = (InboxOutcome.REJECTED.value, InboxOutcome.IGNORED.value)
-
-
-def _gettext(request: Request, console: Console) -> Callable[[str], str]:
-    return translator(language_of(request, console.renderer.default_language))
+NOTICE_COOKIE = "leadrelay_console_notice"
 
 
 def _back(request: Request, console: Console, target: str, notice: str) -> Response:
     """After a change: back to the page, which says what was done (once, by a cookie)."""
-    response = RedirectResponse(target, status_code=303)
-    console.renderer.secure(response, request)
-    response.set_cookie(
-        "leadrelay_console_notice",
-        notice[:300].encode("utf-8").hex(),
-        max_age=60,
-        path="/admin",
-        httponly=True,
-        samesite="strict",
-        secure=console.renderer.is_https(request),
-    )
+    response = console.renderer.redirect(request, target)
+    hexed = notice[:300].encode("utf-8").hex()
+    console.renderer.set_cookie(response, request, NOTICE_COOKIE, hexed, max_age=60)
     return response
-
-
-def pop_notice(request: Request, response: Response) -> None:
-    if "leadrelay_console_notice" in request.cookies:
-        response.delete_cookie("leadrelay_console_notice", path="/admin")
 
 
 def notice_of(request: Request) -> str:
     try:
-        return bytes.fromhex(request.cookies.get("leadrelay_console_notice", "")[:600]).decode()
+        return bytes.fromhex(request.cookies.get(NOTICE_COOKIE, "")[:600]).decode()
     except (ValueError, UnicodeDecodeError):
         return ""
 
 
+def _page(
+    request: Request, console: Console, template: str, *, session: Session, **context: Any
+) -> Response:
+    """A page of this module: it says what the last change did (`_back`'s notice), once."""
+    response = console.renderer.page(
+        request, template, session=session, notice=notice_of(request), **context
+    )
+    if NOTICE_COOKIE in request.cookies:
+        response.delete_cookie(NOTICE_COOKIE, path="/admin")
+    return response
+
+
 @router.get("/inbox")
 async def inbox_page(request: Request, console: ConsoleDep, session: AdminSession) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     outcome = request.query_params.get("outcome", "")
     raw_cursor = request.query_params.get("cursor", "")
     before_id = read_cursor(raw_cursor[:64]) if raw_cursor else None
@@ -85,49 +79,46 @@ async def inbox_page(request: Request, console: ConsoleDep, session: AdminSessio
     next_query = ""
     if len(events) == PAGE_SIZE and events[-1].id is not None:
         next_query = f"outcome={outcome}&cursor={cursor(events[-1].id)}"
-    response = console.renderer.page(
+    return _page(
         request,
+        console,
         "inbox.html",
         session=session,
         status_code=400 if problems else 200,
         problem=" ".join(problems),
-        notice=notice_of(request),
         events=events,
         outcome=outcome,
         next_query=next_query,
         helpers=Labels(_).functions(),
     )
-    pop_notice(request, response)
-    return response
 
 
 @router.post("/inbox/{event_id}/reprocess")
 async def reprocess(
     event_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, _form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     async with console.database.read() as db:
         kept = await browse.get_event(db, event_id)
     if kept is None or kept.outcome not in SHOWN_OUTCOMES:
         return _back(request, console, "/admin/inbox", _("There is no such rejected event."))
     if kept.reprocessed_as is not None:
         return _back(request, console, "/admin/inbox", _("This event was re-processed already."))
-    site = console.sites.by_key(kept.site_key or "")
-    if site is None:
+    try:
+        stored = await console.reprocess(kept)
+    except SiteGone:
         return _back(
             request,
             console,
             "/admin/inbox",
             _("The site {site} is no longer configured.").format(site=kept.site_key or "?"),
         )
-    try:
-        stored = await console.intake.reprocess(site, kept)
-    except Unreadable as exc:
+    except StillUnreadable as exc:
         return _back(
             request,
             console,
             "/admin/inbox",
-            _("Event #{id} still cannot be read: {reason}").format(id=event_id, reason=exc.message),
+            _("Event #{id} still cannot be read: {reason}").format(id=event_id, reason=exc.reason),
         )
     async with console.database.write() as db:
         await inbox.mark_reprocessed(db, event_id=event_id, became=stored.event_id)
@@ -161,25 +152,23 @@ async def jobs_page(request: Request, console: ConsoleDep, session: AdminSession
         }
         for kind, counts in sorted(kinds.items())
     ]
-    response = console.renderer.page(
+    return _page(
         request,
+        console,
         "jobs.html",
         session=session,
-        notice=notice_of(request),
         kinds=rows,
         dead_jobs=dead,
         failing_jobs=failing,
         attempts=attempts,
     )
-    pop_notice(request, response)
-    return response
 
 
 @router.post("/jobs/{job_id}/retry")
 async def retry_job(
     job_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, _form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     async with console.database.write() as db:
         revived = await job_queries.retry_dead(db, job_id=job_id)
     message = _("Job #{id} is queued again.") if revived else _("There is no dead job #{id}.")
@@ -190,7 +179,7 @@ async def retry_job(
 async def discard_job(
     job_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, _form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     async with console.database.write() as db:
         removed = await job_queries.discard_dead(db, job_id)
     message = _("Job #{id} is discarded.") if removed else _("There is no dead job #{id}.")
@@ -201,7 +190,7 @@ async def discard_job(
 async def retry_kind(
     request: Request, console: ConsoleDep, _session: AdminSession, form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     kind = form.get("kind", "")[:64]
     async with console.database.write() as db:
         revived = await job_queries.retry_dead(db, kind=kind)
@@ -213,7 +202,7 @@ async def retry_kind(
 async def discard_kind(
     request: Request, console: ConsoleDep, _session: AdminSession, form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     kind = form.get("kind", "")[:64]
     async with console.database.write() as db:
         removed = await job_queries.discard_dead_of_kind(db, kind=kind)
@@ -238,22 +227,20 @@ async def _sites_page(
     revealed: tuple[str, str] | None = None,
     checks: list[object] | None = None,
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     async with console.database.read() as db:
         managers = await team.list_managers(db)
-    response = console.renderer.page(
+    return _page(
         request,
+        console,
         "sites.html",
         session=session,
-        notice=notice_of(request),
         sites=console.settings.sites,
         revealed=revealed,
         checks=checks or [],
         telegram=_telegram_state(console, _),
         managers=managers,
     )
-    pop_notice(request, response)
-    return response
 
 
 @router.get("/sites")
@@ -278,7 +265,7 @@ async def reveal_webhook_url(
     _form: Form,
 ) -> Response:
     """The one secret the console shows, to the admin who asked, in a page not cached."""
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     site = next((s for s in console.settings.sites if s.key == key), None)
     if site is None:
         return _back(request, console, "/admin/sites", _("No such site."))
@@ -290,7 +277,7 @@ async def reveal_webhook_url(
 async def switch_manager(
     telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     active = form.get("active") == "1"
     async with console.database.write() as db:
         changed = await team.set_active(db, telegram_id, active=active)
@@ -305,7 +292,7 @@ async def switch_manager(
 async def manager_sites(
     telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, form: Form
 ) -> Response:
-    _ = _gettext(request, console)
+    _ = console.renderer.gettext(request)
     known = {site.key for site in console.settings.sites}
     chosen = [name.removeprefix("site:") for name in form if name.startswith("site:")]
     sites = [key for key in chosen if key in known]

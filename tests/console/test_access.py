@@ -9,14 +9,14 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from console.security import FAILURE_LIMIT
+from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
 from storage.models import ConsoleLogin
 from storage.queries.console_logins import create_login_link, hash_token
+from tests.console.conftest import Delays, csrf_of, log_in, post_form
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
-from tests.webhooks.console.conftest import Delays, csrf_of, log_in, post_form
-from webhooks.app import create_app
-from webhooks.console.security import FAILURE_LIMIT
 
 PAGES = ["/admin", "/admin/leads", "/admin/leads/1", "/admin/inbox", "/admin/jobs", "/admin/sites"]
 

@@ -14,15 +14,15 @@ import json
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import xlsxwriter
 
+from console.filters import LeadFilters
 from storage.database import Database
 from storage.models import Lead
-from storage.queries import browse
-from webhooks.console.filters import LeadFilters
 
 BATCH = 1000
 CHUNK = 64 * 1024
@@ -68,18 +68,7 @@ async def batches(database: Database, filters: LeadFilters) -> AsyncIterator[lis
     before_id = filters.before_id
     while True:
         async with database.read() as session:
-            rows = await browse.list_leads(
-                session,
-                limit=BATCH,
-                before_id=before_id,
-                since=filters.since,
-                until=filters.until,
-                status=filters.status,
-                site_key=filters.site,
-                origin=filters.origin,
-                taken_by=filters.manager,
-                search=filters.search,
-            )
+            rows = await filters.leads(session, limit=BATCH, before_id=before_id)
         if not rows:
             return
         yield rows
@@ -139,3 +128,19 @@ async def stream_xlsx(
                 yield chunk
     finally:
         os.unlink(path)
+
+
+Stream = Callable[[Database, LeadFilters, Callable[[datetime | None], str]], AsyncIterator[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    suffix: str
+    media_type: str
+    stream: Stream
+
+
+CSV = ExportFile("csv", "text/csv; charset=utf-8", stream_csv)
+XLSX = ExportFile(
+    "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", stream_xlsx
+)

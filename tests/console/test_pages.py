@@ -16,8 +16,8 @@ from storage.database import Database
 from storage.models import InboxEvent, InboxOutcome, Job, JobStatus, Lead, Manager
 from storage.queries.jobs import enqueue_job
 from testkit.factories import lead_event
+from tests.console.conftest import deliver, post_form
 from tests.webhooks.conftest import ADMIN_TOKEN, OTHER_TOKEN, TOKEN
-from tests.webhooks.console.conftest import deliver, post_form
 from webhooks.forms import encode_form
 
 DAY = 86_400
@@ -185,6 +185,29 @@ async def test_reprocess_what_still_does_not_parse(admin: httpx.AsyncClient) -> 
     page = await admin.get("/admin/inbox")
     assert f"Event #{event_id} still cannot be read" in page.text
     assert page.text.count(f'id="event-{event_id}"') == 1  # nothing stored again
+
+
+async def test_reprocess_an_event_of_a_site_no_longer_configured(
+    admin: httpx.AsyncClient, database: Database
+) -> None:
+    async with database.write() as session:
+        kept = InboxEvent(
+            site_key="closed",
+            content_type="application/x-www-form-urlencoded",
+            body=encode_form(lead_event(4343)).encode(),
+            outcome=InboxOutcome.REJECTED.value,
+            error="old parser",
+        )
+        session.add(kept)
+        await session.flush()
+        kept_id = kept.id
+    response = await post_form(admin, "/admin/inbox", f"/admin/inbox/{kept_id}/reprocess")
+    assert response.status_code == 303
+    page = await admin.get("/admin/inbox")
+    assert "The site closed is no longer configured." in page.text
+    assert f'id="reprocess-{kept_id}"' in page.text  # nothing stored: it can be tried again
+    async with database.read() as session:
+        assert (await session.exec(select(Lead).where(Lead.flexbe_id == 4343))).all() == []
 
 
 async def _dead_job(database: Database, chat: int) -> int:

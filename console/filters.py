@@ -12,10 +12,12 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
-from storage.models import LeadOrigin
-from storage.queries.browse import LeadSearch
+from storage.models import Lead, LeadOrigin
+from storage.queries.browse import LeadSearch, list_leads
 
 MAX_SEARCH = 100
 MAX_ID = 2**63 - 1
@@ -43,6 +45,23 @@ class LeadFilters:
 
     def next_query(self, last_id: int) -> str:
         return urlencode({**{n: v for n, v in self.form.items() if v}, "cursor": cursor(last_id)})
+
+    async def leads(
+        self, session: AsyncSession, *, limit: int, before_id: int | None
+    ) -> list[Lead]:
+        """The leads these filters match, newest first: `limit` of them before `before_id`."""
+        return await list_leads(
+            session,
+            limit=limit,
+            before_id=before_id,
+            since=self.since,
+            until=self.until,
+            status=self.status,
+            site_key=self.site,
+            origin=self.origin,
+            taken_by=self.manager,
+            search=self.search,
+        )
 
 
 def cursor(last_id: int) -> str:
