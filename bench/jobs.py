@@ -65,7 +65,7 @@ from jobs.worker import Worker  # noqa: E402
 from storage.clock import utcnow  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.queries.jobs import enqueue  # noqa: E402
+from storage.queries.jobs import enqueue, job_row  # noqa: E402
 
 KIND = "bench.noop"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -90,18 +90,7 @@ def noop_registry(
 async def add_jobs(database: Database, count: int) -> None:
     now = utcnow()
     rows = [
-        {
-            "kind": KIND,
-            "payload": {"n": n},
-            "dedupe_key": f"bench:{n}:{now.timestamp()}",
-            "status": "pending",
-            "attempts": 0,
-            "max_attempts": 8,
-            "run_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n in range(count)
+        job_row(KIND, {"n": n}, f"bench:{n}:{now.timestamp()}", None, now) for n in range(count)
     ]
     async with database.writer.begin() as connection:
         for start in range(0, count, 5000):
@@ -438,19 +427,10 @@ async def add_timers(database: Database, count: int, *, first: datetime, spread:
     rows = []
     for n in range(count):
         due = first + timedelta(seconds=spread * n / count)
-        rows.append(
-            {
-                "kind": TIMER_KIND,
-                "payload": {"due": due.isoformat()},
-                "dedupe_key": f"timer:{n}:{now.timestamp()}",
-                "status": "pending",
-                "attempts": 0,
-                "max_attempts": 8,
-                "run_at": due,
-                "created_at": now,
-                "updated_at": now,
-            }
+        row = job_row(
+            TIMER_KIND, {"due": due.isoformat()}, f"timer:{n}:{now.timestamp()}", None, now
         )
+        rows.append({**row, "run_at": due})
     async with database.writer.begin() as connection:
         for start in range(0, count, 5000):
             await connection.execute(insert(JOB), rows[start : start + 5000])

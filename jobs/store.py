@@ -205,6 +205,12 @@ _MINE = and_(
     JOB.c.status == JobStatus.RUNNING.value,
     JOB.c.locked_by == bindparam("b_worker"),
 )
+# What every outcome writes: no worker holds the job any more.
+_UNLOCKED: dict[str, Any] = {
+    "updated_at": bindparam("b_now"),
+    "lease_until": None,
+    "locked_by": None,
+}
 # The common case in one statement: status and locked_by fence off a late worker.
 _MARK_DONE = (
     update(JOB)
@@ -212,10 +218,8 @@ _MARK_DONE = (
     .values(
         status=JobStatus.DONE.value,
         finished_at=bindparam("b_now"),
-        updated_at=bindparam("b_now"),
-        lease_until=None,
-        locked_by=None,
         last_error=None,
+        **_UNLOCKED,
     )
     .returning(JOB.c.id)
 )
@@ -229,9 +233,7 @@ _MARK_OTHERWISE = (
         postponements=bindparam("b_postponements"),
         last_error=bindparam("b_error"),
         finished_at=bindparam("b_finished_at"),
-        updated_at=bindparam("b_now"),
-        lease_until=None,
-        locked_by=None,
+        **_UNLOCKED,
     )
 )
 _OWNED = select(JOB.c.id, JOB.c.attempts).where(_MINE)
@@ -257,9 +259,7 @@ _TAKE_BACK = (
         attempts=bindparam("b_attempts"),
         finished_at=bindparam("b_finished_at"),
         last_error=bindparam("b_error"),
-        updated_at=bindparam("b_now"),
-        lease_until=None,
-        locked_by=None,
+        **_UNLOCKED,
     )
 )
 _RECORD_ATTEMPTS = insert(ATTEMPT)

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
     from aiogram.utils.i18n import I18n
 
+    from bot.config import BotConfig
+
 
 @dataclass(frozen=True, slots=True)
 class Telegram:
@@ -151,12 +153,9 @@ def _register_telegram(
     from storage.models import TelegramUpdate
     from storage.queries.updates import mark_handled
 
+    config = BotConfig.from_settings(settings)
     notifier = CardNotifier(
-        bot=telegram.bot,
-        database=database,
-        i18n=telegram.i18n,
-        config=BotConfig.from_settings(settings),
-        clock=clock,
+        bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
     )
     register_notify(registry, notifier)
 
@@ -202,11 +201,9 @@ def _register_telegram(
             bot=telegram.bot, database=database, i18n=telegram.i18n, payload=counts
         )
 
-    zone = BotConfig.from_settings(settings).zone
-
     async def chart(asked: ChartPayload) -> None:
         await send_chart(
-            bot=telegram.bot, database=database, i18n=telegram.i18n, zone=zone, payload=asked
+            bot=telegram.bot, database=database, i18n=telegram.i18n, zone=config.zone, payload=asked
         )
 
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
@@ -216,25 +213,23 @@ def _register_telegram(
     registry.register(SYNC_REPORT, report, max_attempts=5, limits=_chat_limits)
     registry.register(BURST_SUMMARY, notifier.send_summary, max_attempts=5, limits=_chat_limits)
     registry.register(STATS_CHART, chart, max_attempts=5, limits=_chat_limits)
-    _register_timers(registry, settings=settings, database=database, telegram=telegram, clock=clock)
+    _register_timers(registry, config=config, database=database, telegram=telegram, clock=clock)
 
 
 def _register_timers(
     registry: HandlerRegistry,
     *,
-    settings: Settings,
+    config: BotConfig,
     database: Database,
     telegram: Telegram,
     clock: Clock,
 ) -> None:
     """The SLA timers, the digest and the rules: jobs without a queue, which enqueue
     messages or actions."""
-    from bot.config import BotConfig
     from bot.digest import Digests
     from bot.rules import LeadRules
     from bot.sla import LeadTimers
 
-    config = BotConfig.from_settings(settings)
     timers = LeadTimers(
         bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
     )

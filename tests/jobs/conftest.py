@@ -80,3 +80,15 @@ def make_worker(
     """A worker on the fake clock, without jitter (rand 0.5) and without listening."""
     options.setdefault("backoff", Backoff(base=1.0, factor=2.0, cap=100.0, jitter=0.25))
     return Worker(database, registry, clock=clock, rand=lambda: 0.5, listen=False, **options)
+
+
+async def run_to_the_end(worker: Worker, clock: FakeClock, job_id: int, database: Database) -> None:
+    """Run the job each time it falls due, jumping the clock to its run_at in between."""
+    for _ in range(50):
+        await worker.run_until_idle()
+        job = await get_job(database, job_id)
+        if job.status in {"done", "dead"}:
+            return
+        assert job.run_at > clock(), "a due job was left unclaimed"
+        clock.to(job.run_at)
+    raise AssertionError("the job never finished")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, insert, select
 
 from jobs.store import JOB
 from storage.clock import utcnow
 from storage.database import Database
+from storage.queries.jobs import job_row
 from tests.jobs.testing_worker import EXECUTION, KIND
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,19 +58,8 @@ async def create_execution_table(database: Database) -> None:
 
 async def add_probe_jobs(database: Database, count: int, *, queues: int = 0) -> None:
     now = utcnow()
-    rows: list[dict[str, Any]] = [
-        {
-            "kind": KIND,
-            "payload": {},
-            "dedupe_key": f"probe:{n}",
-            "queue": f"q{n % queues}" if queues else None,
-            "status": "pending",
-            "attempts": 0,
-            "max_attempts": 8,
-            "run_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
+    rows = [
+        job_row(KIND, {}, f"probe:{n}", f"q{n % queues}" if queues else None, now)
         for n in range(count)
     ]
     async with database.writer.begin() as connection:

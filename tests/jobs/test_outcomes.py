@@ -10,7 +10,16 @@ from integrations.errors import APIStatusError
 from jobs.errors import PermanentFailure, RetryLater
 from jobs.registry import HandlerRegistry, current_job
 from storage.database import Database
-from tests.jobs.conftest import START, TEST, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.conftest import (
+    START,
+    TEST,
+    FakeClock,
+    add_job,
+    attempts_of,
+    get_job,
+    make_worker,
+    run_to_the_end,
+)
 
 
 class Script:
@@ -28,18 +37,6 @@ class Script:
             raise outcome
 
 
-async def _run_to_the_end(worker: Any, clock: FakeClock, job_id: int, database: Database) -> None:
-    """Run the job each time it falls due, jumping the clock to its run_at in between."""
-    for _ in range(50):
-        await worker.run_until_idle()
-        job = await get_job(database, job_id)
-        if job.status in {"done", "dead"}:
-            return
-        assert job.run_at > clock(), "a due job was left unclaimed"
-        clock.to(job.run_at)
-    raise AssertionError("the job never finished")
-
-
 async def test_failures_are_retried_on_the_backoff_schedule_then_dead(database: Database) -> None:
     clock = FakeClock()
     script = Script(clock, *[RuntimeError(f"boom {n}") for n in range(1, 6)])
@@ -47,7 +44,7 @@ async def test_failures_are_retried_on_the_backoff_schedule_then_dead(database: 
     registry.register(TEST, script)
     job_id = await add_job(database, key="k", max_attempts=5)
 
-    await _run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
+    await run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
 
     # Backoff 1, 2, 4, 8 s between attempts (base 1, factor 2, no jitter).
     assert script.calls == [(0, 1), (1, 2), (3, 3), (7, 4), (15, 5)]
@@ -88,7 +85,7 @@ async def test_retry_after_is_honoured_without_using_attempts(database: Database
     registry.register(TEST, script)
     job_id = await add_job(database, key="k", max_attempts=1)
 
-    await _run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
+    await run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
 
     assert script.calls == [(0, 1), (30, 1), (35, 1)]
     job = await get_job(database, job_id)
@@ -154,7 +151,7 @@ async def test_on_dead_hears_once_when_attempts_run_out(database: Database) -> N
     )
     job_id = await add_job(database, payload={"lead_id": 7}, key="k")
 
-    await _run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
+    await run_to_the_end(make_worker(database, registry, clock), clock, job_id, database)
 
     assert heard == [({"lead_id": 7}, "two")]
     assert (await get_job(database, job_id)).status == "dead"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,6 +45,35 @@ def _signalling_registry(on_run: Callable[[dict[str, Any]], Any]) -> HandlerRegi
             await result
 
     return registry
+
+
+async def _stop_while_it_runs(
+    database: Database,
+    handler: Callable[[dict[str, Any]], Awaitable[None]],
+    started: asyncio.Event,
+    *,
+    shutdown_timeout: float,
+    on_stop: Callable[[], None] = lambda: None,
+) -> int:
+    """One job due now, run by `handler`: the worker is stopped once `started` is set (then
+    `on_stop` is called) and waited for until it has stopped. Returns the job's id."""
+    worker = Worker(
+        database,
+        _signalling_registry(handler),
+        poll_interval=POLL,
+        shutdown_timeout=shutdown_timeout,
+        listen=False,
+    )
+    job_id = await add_job(database, key="k", run_at=None)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), WAIT)
+
+    stop.set()
+    await asyncio.sleep(0)
+    on_stop()
+    await asyncio.wait_for(task, WAIT)
+    return job_id
 
 
 async def test_an_enqueue_in_this_process_wakes_the_worker_at_once(database: Database) -> None:
@@ -103,22 +132,9 @@ async def test_shutdown_lets_running_jobs_finish(database: Database) -> None:
         started.set()
         await release.wait()
 
-    worker = Worker(
-        database,
-        _signalling_registry(slow),
-        poll_interval=POLL,
-        shutdown_timeout=WAIT,
-        listen=False,
+    job_id = await _stop_while_it_runs(
+        database, slow, started, shutdown_timeout=WAIT, on_stop=release.set
     )
-    job_id = await add_job(database, key="k", run_at=None)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    await asyncio.wait_for(started.wait(), WAIT)
-
-    stop.set()
-    await asyncio.sleep(0)
-    release.set()
-    await asyncio.wait_for(task, WAIT)
 
     assert (await get_job(database, job_id)).status == "done"
 
@@ -130,20 +146,7 @@ async def test_shutdown_hands_back_jobs_that_outlive_the_timeout(database: Datab
         started.set()
         await asyncio.Event().wait()
 
-    worker = Worker(
-        database,
-        _signalling_registry(stuck),
-        poll_interval=POLL,
-        shutdown_timeout=0.01,
-        listen=False,
-    )
-    job_id = await add_job(database, key="k", run_at=None)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    await asyncio.wait_for(started.wait(), WAIT)
-
-    stop.set()
-    await asyncio.wait_for(task, WAIT)
+    job_id = await _stop_while_it_runs(database, stuck, started, shutdown_timeout=0.01)
 
     job = await get_job(database, job_id)
     assert (job.status, job.attempts, job.locked_by) == ("pending", 0, None)
@@ -223,20 +226,7 @@ async def test_a_job_retried_at_once_runs_again_under_a_held_lease(database: Dat
         again.set()
         await asyncio.Event().wait()
 
-    worker = Worker(
-        database,
-        _signalling_registry(twice),
-        poll_interval=POLL,
-        shutdown_timeout=0.01,
-        listen=False,
-    )
-    job_id = await add_job(database, key="k", run_at=None)
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    await asyncio.wait_for(again.wait(), WAIT)
-
-    stop.set()
-    await asyncio.wait_for(task, WAIT)
+    job_id = await _stop_while_it_runs(database, twice, again, shutdown_timeout=0.01)
 
     # The second run was held like any other: handed back at shutdown, not left running.
     job = await get_job(database, job_id)
