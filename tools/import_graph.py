@@ -40,7 +40,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "console": frozenset({"integrations", "storage", "config", "domain"}),
     "webhooks": frozenset({"actions", "integrations", "storage", "config"}),
     "bot": frozenset({"integrations", "storage", "config", "domain"}),
-    "actions": frozenset({"jobs", "integrations", "storage", "config", "domain"}),
+    "actions": frozenset({"integrations", "storage", "config", "domain"}),
     "jobs": frozenset({"storage"}),
     "integrations": frozenset({"storage", "config", "domain"}),
     "storage": frozenset({"domain"}),
