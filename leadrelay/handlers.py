@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from actions.clients import flexbe_client_for
 from actions.executors import LeadActions
@@ -54,7 +54,13 @@ if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
     from aiogram.utils.i18n import I18n
 
-    from bot.config import BotConfig
+    from bot.digest import Digests
+    from bot.rules import LeadRules
+    from bot.senders import Sender
+    from bot.sla import LeadTimers
+
+# A sender of bot messages the worker builds (the card notifier, the timers, the digest).
+S = TypeVar("S", bound="Sender")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +155,21 @@ def _register_telegram(
     from bot.alerts import send_action_failed, send_alert, send_recovered, send_sync_report
     from bot.charts import send_chart
     from bot.config import BotConfig
+    from bot.digest import Digests
     from bot.notifier import CardNotifier
+    from bot.rules import LeadRules
+    from bot.sla import LeadTimers
     from storage.models import TelegramUpdate
     from storage.queries.updates import mark_handled
 
     config = BotConfig.from_settings(settings)
-    notifier = CardNotifier(
-        bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
-    )
+
+    def sender(kind: type[S]) -> S:
+        return kind(
+            bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
+        )
+
+    notifier = sender(CardNotifier)
     register_notify(registry, notifier)
 
     async def handle_update(update: UpdatePayload) -> None:
@@ -213,33 +226,22 @@ def _register_telegram(
     registry.register(SYNC_REPORT, report, max_attempts=5, limits=_chat_limits)
     registry.register(BURST_SUMMARY, notifier.send_summary, max_attempts=5, limits=_chat_limits)
     registry.register(STATS_CHART, chart, max_attempts=5, limits=_chat_limits)
-    _register_timers(registry, config=config, database=database, telegram=telegram, clock=clock)
+    _register_timers(
+        registry,
+        timers=sender(LeadTimers),
+        digests=sender(Digests),
+        rules=LeadRules(database=database, config=config, clock=clock),
+    )
 
 
 def _register_timers(
-    registry: HandlerRegistry,
-    *,
-    config: BotConfig,
-    database: Database,
-    telegram: Telegram,
-    clock: Clock,
+    registry: HandlerRegistry, *, timers: LeadTimers, digests: Digests, rules: LeadRules
 ) -> None:
     """The SLA timers, the digest and the rules: jobs without a queue, which enqueue
     messages or actions."""
-    from bot.digest import Digests
-    from bot.rules import LeadRules
-    from bot.sla import LeadTimers
-
-    timers = LeadTimers(
-        bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
-    )
-    digests = Digests(
-        bot=telegram.bot, database=database, i18n=telegram.i18n, config=config, clock=clock
-    )
     registry.register(SLA_REMIND, timers.remind, max_attempts=5)
     registry.register(SLA_ESCALATE, timers.escalate, max_attempts=5)
     registry.register(DIGEST, digests.due, max_attempts=5)
-    rules = LeadRules(database=database, config=config, clock=clock)
     registry.register(RULES_APPLY, rules.apply, max_attempts=5)
     registry.register(SLA_REMINDER, timers.send_reminder, max_attempts=5, limits=_chat_limits)
     registry.register(SLA_ALERT, timers.send_alert, max_attempts=5, limits=_chat_limits)
