@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from config.settings import Settings, SiteConfig
+from config.settings import EffectiveSite, Settings
 from integrations.comunik8 import Comunik8Client
 from integrations.crm5 import Crm5Client, Manager
 from integrations.flexbe import FlexbeClient
 from integrations.retries import Sleep
 
 
-def flexbe_client_for(site: SiteConfig, *, sleep: Sleep = asyncio.sleep) -> FlexbeClient:
+def flexbe_client_for(site: EffectiveSite, *, sleep: Sleep = asyncio.sleep) -> FlexbeClient:
     if site.flexbe_api_url is None or site.flexbe_api_key is None:
         raise LookupError(f"site {site.key} has no Flexbe API URL and key")
     return FlexbeClient(

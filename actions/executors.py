@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.mappings import Crm5Mapping
-from config.settings import Settings, SiteConfig
+from config.settings import EffectiveSite, Settings
 from domain.calls import seconds_until
 from domain.crm5 import Crm5Step
 from domain.jobs import (
@@ -81,7 +81,7 @@ def _delay_now(job: ActionPayload) -> int | None:
 
 
 class FlexbeFactory(Protocol):
-    def __call__(self, site: SiteConfig, *, sleep: Sleep = ...) -> FlexbeClient: ...
+    def __call__(self, site: EffectiveSite, *, sleep: Sleep = ...) -> FlexbeClient: ...
 
 
 class LeadActions:
@@ -173,7 +173,7 @@ class LeadActions:
         site = self.settings.site(lead.site_key)
         await self._run(job, self._deal(lead, site, job.actor))
 
-    async def _deal(self, lead: Lead, site: SiteConfig, actor: int | None) -> str:
+    async def _deal(self, lead: Lead, site: EffectiveSite, actor: int | None) -> str:
         """Every step the site's settings ask for, each once; the card's detail lists them
         and the 5CRM manager credited."""
         assert lead.id is not None
@@ -186,7 +186,7 @@ class LeadActions:
             lead,
             site.crm5,
             now=utcnow(),
-            region=self.settings.region(site.key),
+            region=site.region,
             manager_id=manager_id,
         )
         company = done.get(Crm5Step.COMPANY)
@@ -223,7 +223,7 @@ class LeadActions:
                 lead,
                 site.comunik8,
                 lead_type=self.settings.comunik8_lead_type,
-                region=self.settings.region(site.key),
+                region=site.region,
             )
             delay = _delay_now(job)
             if delay is not None:
@@ -245,7 +245,7 @@ class LeadActions:
                 lead,
                 site.comunik8,
                 lead_type=self.settings.comunik8_lead_type,
-                region=self.settings.region(site.key),
+                region=site.region,
             )
             async with comunik8_client_for(self.settings, sleep=self.sleep) as comunik8:
                 result = await comunik8.cancel_lead(request)

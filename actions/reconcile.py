@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from actions.sync import SyncSummary, sync_site
-from config.settings import Settings, SiteConfig
+from config.settings import EffectiveSite, Settings
 from domain.jobs import (
     NOTIFY,
     RECONCILE,
@@ -58,12 +58,12 @@ class ReconcileSettings:
         )
 
 
-def reconcilable(settings: Settings) -> list[SiteConfig]:
-    return [s for s in settings.sites if s.flexbe_api_url and s.flexbe_api_key]
+def reconcilable(settings: Settings) -> list[EffectiveSite]:
+    return [site for site in settings.effective_sites if site.has_flexbe_api]
 
 
 async def schedule_reconciles(
-    database: Database, sites: list[SiteConfig], options: ReconcileSettings, *, now: datetime
+    database: Database, sites: list[EffectiveSite], options: ReconcileSettings, *, now: datetime
 ) -> int:
     """Enqueue this interval's reconcile of each site; a second call in it adds nothing."""
     created = 0
@@ -82,7 +82,7 @@ async def schedule_reconciles(
 
 async def run_scheduler(
     database: Database,
-    sites: list[SiteConfig],
+    sites: list[EffectiveSite],
     options: ReconcileSettings,
     stop: asyncio.Event,
     *,
@@ -106,7 +106,7 @@ class Reconciler:
         database: Database,
         settings: Settings,
         options: ReconcileSettings,
-        flexbe_client: Callable[[SiteConfig], FlexbeClient],
+        flexbe_client: Callable[[EffectiveSite], FlexbeClient],
     ) -> None:
         self.database = database
         self.settings = settings
@@ -115,31 +115,30 @@ class Reconciler:
 
     async def handle(self, job: ReconcilePayload) -> None:
         site = self.settings.site(job.site)
-        chats = site.chats or tuple(self.settings.telegram_chats)
         since = utcnow() - self.options.window
         async with self.flexbe_client(site) as client:
             summary = await sync_site(
                 database=self.database,
                 client=client,
                 site_key=site.key,
-                chats=chats,
+                chats=site.chats,
                 # Cards for new leads are decided below, after counting them.
                 announce_new=False,
                 since=since,
                 card_window=self.options.window,
                 origin=LeadOrigin.RECOVERED,
-                region=self.settings.region(site.key),
+                region=site.region,
                 # A recovered lead is as new as a webhook's: its rule acts as at intake.
-                apply_rules=self.settings.applies_rules(site.key),
+                apply_rules=site.applies_rules,
             )
-        await self._announce(site, chats, summary, job.report_to)
+        await self._announce(site, summary, job.report_to)
 
     async def _announce(
-        self, site: SiteConfig, chats: tuple[int, ...], summary: SyncSummary, report_to: int | None
+        self, site: EffectiveSite, summary: SyncSummary, report_to: int | None
     ) -> None:
         async with self.database.write() as session:
             new_ids = summary.new_lead_ids
-            for chat_id in chats if new_ids else ():
+            for chat_id in site.chats if new_ids else ():
                 if len(new_ids) <= self.options.flood_threshold:
                     for lead_id in new_ids:
                         card = CardPayload(lead_id=lead_id, chat_id=chat_id, reason="new")

@@ -1,6 +1,6 @@
 """Speed-to-lead rules at work: the handler of `rules.apply`, enqueued with a new lead.
 
-The first of its site's rules (`config.rules`) that matches the lead acts on it, through
+The first of its site's rules (`config.rules_of`) that matches the lead acts on it, through
 the buttons' own jobs and dedupe keys (`bot.jobs`, `bot.owners`): a manager's later tap
 on the same button finds the job there and asks for nothing more, and the card's history
 says the rule did it ("Rule «Night calls»: Call now: done"); Cancel call undoes a call as
@@ -50,7 +50,7 @@ class LeadRules:
             lead = await lock_lead(session, job.lead_id)
             if lead is None or lead.id is None or not LeadOrigin(lead.origin).is_live:
                 return
-            rules = self.config.rules.get(lead.site_key, ())
+            rules = self.config.rules_of(lead.site_key)
             if not rules:
                 return
             window = self.config.repeat_window(lead.site_key)

@@ -46,7 +46,7 @@ def card_view(
 
 def site_name(lead: Lead, config: BotConfig) -> str:
     """The title of the lead's site, as its card and messages name it."""
-    return site_title(lead, config.configured_names.get(lead.site_key))
+    return site_title(lead, config.configured_name(lead.site_key))
 
 
 async def lead_repeat(session: AsyncSession, lead: Lead, config: BotConfig) -> Repeat | None:

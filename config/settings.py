@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -208,6 +209,41 @@ class SiteConfig(BaseModel):
         return self.name or self.key
 
 
+@dataclass(frozen=True, slots=True)
+class EffectiveSite:
+    """A site as every part of the service reads it: its own settings over the LEADRELAY_
+    ones, merged once when the settings load (`Settings.site`)."""
+
+    key: str
+    name: str
+    webhook_token: SecretStr
+    flexbe_api_url: AnyHttpUrl | None
+    flexbe_api_key: SecretStr | None
+    # Its own chats, else LEADRELAY_TELEGRAM_CHATS.
+    chats: tuple[int, ...]
+    # Where its national phone numbers are read, and the hour of its "morning" calls.
+    region: str
+    morning_hour: int
+    # How far back an earlier lead with the same phone or e-mail makes its lead a repeat.
+    repeat_window: timedelta
+    timers: SiteTimers
+    # Its own rules, then the top-level ones naming it, each named, in the order tried.
+    rules: tuple[Rule, ...]
+    # Whether its new leads get a `rules.apply` job.
+    applies_rules: bool
+    crm5: Crm5Mapping
+    comunik8: Comunik8Mapping
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.key
+
+    @property
+    def has_flexbe_api(self) -> bool:
+        """Whether leadrelay can call its Flexbe API (statuses, edits, reconcile)."""
+        return self.flexbe_api_url is not None and self.flexbe_api_key is not None
+
+
 class Settings(BaseSettings):
     """Every setting of the service; see `.env.example` for each one's meaning."""
 
@@ -282,6 +318,8 @@ class Settings(BaseSettings):
     # Top-level [[rules]] of the TOML, each naming its `site` (e.g. the env site, `default`);
     # they come after that site's own [[sites.rules]].
     rules: tuple[Rule, ...] = ()
+    # Each site merged over the settings above, by key (`site`), built once at load.
+    _effective: dict[str, EffectiveSite] = PrivateAttr(default_factory=dict)
 
     @field_validator("telegram_admins", "telegram_chats", mode="before")
     @classmethod
@@ -377,6 +415,11 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _merge_sites(self) -> Settings:
+        self._effective = {site.key: self._merged(site) for site in self.sites}
+        return self
+
+    @model_validator(mode="after")
     def _retention_outlasts_repeats(self) -> Settings:
         """A dedupe key pruned while its repeat can still arrive would let the repeat act."""
         look_backs = {
@@ -397,76 +440,75 @@ class Settings(BaseSettings):
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None
 
-    def site(self, key: str) -> SiteConfig:
-        for site in self.sites:
-            if site.key == key:
-                return site
-        raise KeyError(key)
+    @property
+    def effective_sites(self) -> tuple[EffectiveSite, ...]:
+        """Every site as the service reads it, in the order configured."""
+        return tuple(self._effective.values())
 
-    def repeat_window_of(self, site_key: str) -> timedelta:
-        """How far back an earlier lead makes a lead of `site_key` a repeat."""
-        site = next((site for site in self.sites if site.key == site_key), None)
-        return (site.repeat_window if site else None) or self.repeat_window
+    def site(self, key: str) -> EffectiveSite:
+        """The site `key`, its own settings over the LEADRELAY_ ones; KeyError if unknown."""
+        return self._effective[key]
 
-    def timers(self, site_key: str) -> SiteTimers:
-        """A site's working time, SLA and digest, its own settings over the LEADRELAY_ ones."""
-        site = next((site for site in self.sites if site.key == site_key), None)
-        sla = site.sla if site is not None and site.sla is not None else None
-        hours = site.working_hours if site and site.working_hours else self.working_hours
-        holidays = site.holidays if site and site.holidays is not None else self.holidays
-        remind = sla.remind_after if sla and sla.remind_after else self.sla_remind_after
-        escalate = sla.escalate_after if sla and sla.escalate_after else self.sla_escalate_after
-        digest = site.digest_at if site and site.digest_at else self.digest_at
-        return SiteTimers(
-            hours=WorkingHours.parse(hours, zone=self.timezone, holidays=holidays),
-            remind_after=parse_duration(remind, at_most=MAX_WAIT) if remind else None,
-            escalate_after=parse_duration(escalate, at_most=MAX_WAIT) if escalate else None,
-            digest_at=parse_clock(digest) if digest else None,
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        # A copy with other settings merges its sites again over them.
+        copied = super().model_copy(update=update, deep=deep)
+        copied._effective = {site.key: copied._merged(site) for site in copied.sites}
+        return copied
+
+    def _merged(self, site: SiteConfig) -> EffectiveSite:
+        sla = site.sla or SlaConfig()
+        remind = sla.remind_after or self.sla_remind_after
+        escalate = sla.escalate_after or self.sla_escalate_after
+        digest = site.digest_at or self.digest_at
+        holidays = self.holidays if site.holidays is None else site.holidays
+        rules = named_in_order((*site.rules, *(r for r in self.rules if r.site == site.key)))
+        return EffectiveSite(
+            key=site.key,
+            name=site.name,
+            webhook_token=site.webhook_token,
+            flexbe_api_url=site.flexbe_api_url,
+            flexbe_api_key=site.flexbe_api_key,
+            chats=site.chats or tuple(self.telegram_chats),
+            region=site.default_region or self.default_region,
+            morning_hour=(
+                self.call_morning_hour if site.call_morning_hour is None else site.call_morning_hour
+            ),
+            repeat_window=site.repeat_window or self.repeat_window,
+            timers=SiteTimers(
+                hours=WorkingHours.parse(
+                    site.working_hours or self.working_hours, zone=self.timezone, holidays=holidays
+                ),
+                remind_after=parse_duration(remind, at_most=MAX_WAIT) if remind else None,
+                escalate_after=parse_duration(escalate, at_most=MAX_WAIT) if escalate else None,
+                digest_at=parse_clock(digest) if digest else None,
+            ),
+            rules=rules,
+            # Rules run in the worker with the bot: without Telegram none apply.
+            applies_rules=self.telegram_enabled and bool(rules),
+            crm5=site.crm5,
+            comunik8=site.comunik8,
         )
 
-    def rules_of(self, site_key: str) -> tuple[Rule, ...]:
-        """A site's rules in the order they are tried: its own, then the top-level ones
-        naming it; each with a name (`rule 2` for the second, when it has none)."""
-        site = next((site for site in self.sites if site.key == site_key), None)
-        own = site.rules if site is not None else ()
-        return named_in_order((*own, *(rule for rule in self.rules if rule.site == site_key)))
-
-    def applies_rules(self, site_key: str) -> bool:
-        """Whether a new lead of the site gets a `rules.apply` job: it has rules, and
-        Telegram is on (rules run in the worker with the bot: without it none apply)."""
-        return self.telegram_enabled and bool(self.rules_of(site_key))
-
-    def region(self, site_key: str) -> str:
-        """The region a site's national phone numbers are read in."""
-        site = next((site for site in self.sites if site.key == site_key), None)
-        return (site.default_region if site else None) or self.default_region
-
-    def morning_hour(self, site_key: str) -> int:
-        """The hour a site's "next working morning" calls ring at."""
-        site = next((site for site in self.sites if site.key == site_key), None)
-        hour = site.call_morning_hour if site is not None else None
-        return self.call_morning_hour if hour is None else hour
-
     def secrets(self) -> list[str]:
-        """Every configured secret value, for masking and for the tests that hunt leaks."""
-        values = [
-            self.webhook_token,
-            self.flexbe_api_key,
-            self.admin_token,
-            self.metrics_token,
-            self.telegram_bot_token,
-            self.telegram_webhook_secret,
-            self.crm5_public_token,
-            self.crm5_secret_token,
-            self.comunik8_api_key,
-        ]
-        for site in self.sites:
-            values += [site.webhook_token, site.flexbe_api_key]
-        found = {v.get_secret_value() for v in values if v is not None}
+        """Every configured secret value, for masking and for the tests that hunt leaks:
+        every `SecretStr` among the settings and their sites, found by type, so that a new
+        secret setting is masked without being listed here."""
+        found = set(_secret_values(self))
         if self.telegram_webhook_secret is not None:
             derived = derive_webhook_secrets(self.telegram_webhook_secret.get_secret_value())
             found |= {derived.path, derived.header}
         return sorted(found)
+
+
+def _secret_values(value: object) -> Iterator[str]:
+    if isinstance(value, SecretStr):
+        yield value.get_secret_value()
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _secret_values(getattr(value, name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _secret_values(item)
 
 
 def _read_file(path: Path) -> dict[str, Any]:

@@ -235,7 +235,7 @@ async def _sites_page(
         console,
         "sites.html",
         session=session,
-        sites=console.settings.sites,
+        sites=console.settings.effective_sites,
         revealed=revealed,
         checks=checks or [],
         telegram=_telegram_state(console, _),
@@ -266,7 +266,7 @@ async def reveal_webhook_url(
 ) -> Response:
     """The one secret the console shows, to the admin who asked, in a page not cached."""
     _ = console.renderer.gettext(request)
-    site = next((s for s in console.settings.sites if s.key == key), None)
+    site = next((s for s in console.settings.effective_sites if s.key == key), None)
     if site is None:
         return _back(request, console, "/admin/sites", _("No such site."))
     url = f"{console.base_url(request)}/flexbe/{site.webhook_token.get_secret_value()}"
@@ -293,7 +293,7 @@ async def manager_sites(
     telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, form: Form
 ) -> Response:
     _ = console.renderer.gettext(request)
-    known = {site.key for site in console.settings.sites}
+    known = {site.key for site in console.settings.effective_sites}
     chosen = [name.removeprefix("site:") for name in form if name.startswith("site:")]
     sites = [key for key in chosen if key in known]
     async with console.database.write() as db:

@@ -93,7 +93,7 @@ async def overview_page(request: Request, console: ConsoleDep, session: AdminSes
         oldest = await oldest_due(db, now=now)
         last_webhooks = [
             (site.display_name, await overview.last_webhook_at(db, site_key=site.key))
-            for site in console.settings.sites
+            for site in console.settings.effective_sites
         ]
     return console.renderer.page(
         request,
@@ -114,7 +114,7 @@ def _filters(request: Request, console: Console) -> LeadFilters:
     return read_filters(
         request.query_params,
         zone=console.renderer.zone,
-        sites={site.key for site in console.settings.sites},
+        sites={site.key for site in console.settings.effective_sites},
         region=console.settings.default_region,
         gettext=console.renderer.gettext(request),
     )
@@ -138,7 +138,7 @@ async def leads_page(request: Request, console: ConsoleDep, session: AdminSessio
         problem=" ".join(filters.problems),
         form=filters.form,
         leads=leads,
-        sites=[(site.key, site.display_name) for site in console.settings.sites],
+        sites=[(site.key, site.display_name) for site in console.settings.effective_sites],
         statuses=labels.statuses(),
         origins=labels.origins(),
         managers=managers,

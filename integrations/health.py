@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from config.settings import DEFAULT_SITE_KEY, ENV_PREFIX, Settings, SiteConfig
+from config.settings import DEFAULT_SITE_KEY, ENV_PREFIX, EffectiveSite, Settings
 from integrations import _redact
 from integrations.comunik8 import (
     Comunik8Client,
@@ -52,7 +52,7 @@ def _env(name: str) -> str:
     return f"{ENV_PREFIX}{name.upper()}"
 
 
-def _site_setting(site: SiteConfig, name: str) -> str:
+def _site_setting(site: EffectiveSite, name: str) -> str:
     if site.key == DEFAULT_SITE_KEY:
         return _env(f"flexbe_{name}")
     return f"{_env('config')}: sites.{site.key}.flexbe_{name}"
@@ -75,7 +75,7 @@ def _unreachable(service: str, url: str, error: IntegrationError) -> str:
 
 
 async def check_flexbe(
-    site: SiteConfig,
+    site: EffectiveSite,
     *,
     http_client: httpx.AsyncClient | None = None,
     timeout: float = CHECK_TIMEOUT_SECONDS,
@@ -146,7 +146,7 @@ async def check_crm5(
 
 
 async def check_crm5_sites(
-    sites: Sequence[SiteConfig],
+    sites: Sequence[EffectiveSite],
     api_url: str,
     public_token: str | None,
     secret_token: str | None = None,
@@ -213,7 +213,7 @@ def _crm5_client(
     )
 
 
-def _crm5_setting(site: SiteConfig, name: str) -> str:
+def _crm5_setting(site: EffectiveSite, name: str) -> str:
     return f"{_env('config')}: sites.{site.key}.crm5.{name}"
 
 
@@ -310,7 +310,7 @@ async def check_all(
         return None if value is None else str(value.get_secret_value())
 
     checks: list[Awaitable[CheckResult]] = [
-        check_flexbe(site, http_client=http_client) for site in settings.sites
+        check_flexbe(site, http_client=http_client) for site in settings.effective_sites
     ]
     crm5_url = str(settings.crm5_api_url)
     crm5_public, crm5_secret = (
@@ -334,7 +334,7 @@ async def check_all(
     results, sites = await asyncio.gather(
         asyncio.gather(*checks),
         check_crm5_sites(
-            settings.sites, crm5_url, crm5_public, crm5_secret, http_client=http_client
+            settings.effective_sites, crm5_url, crm5_public, crm5_secret, http_client=http_client
         ),
     )
     # Each site's 5CRM ids right after the 5CRM check.

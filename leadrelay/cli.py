@@ -14,7 +14,7 @@ import typer
 
 from actions.clients import flexbe_client_for
 from actions.sync import parse_since, sync_site
-from config.settings import ConfigError, Settings, SiteConfig, get_settings, load_settings
+from config.settings import ConfigError, EffectiveSite, Settings, get_settings, load_settings
 from domain.statuses import LeadStatus
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
@@ -74,7 +74,7 @@ def migrate() -> None:
 def webhook_urls(settings: Settings, base_url: str) -> list[tuple[str, str]]:
     return [
         (site.display_name, f"{base_url}/flexbe/{site.webhook_token.get_secret_value()}")
-        for site in settings.sites
+        for site in settings.effective_sites
     ]
 
 
@@ -204,7 +204,7 @@ def sync(
     except ValueError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from None
-    sites = [s for s in settings.sites if s.flexbe_api_url and s.flexbe_api_key]
+    sites = [s for s in settings.effective_sites if s.has_flexbe_api]
     if site is not None:
         sites = [s for s in sites if s.key == site]
     if not sites:
@@ -222,7 +222,7 @@ def sync(
 
 
 async def _sync_sites(
-    settings: Settings, sites: list[SiteConfig], since: datetime, status: int | None
+    settings: Settings, sites: list[EffectiveSite], since: datetime, status: int | None
 ) -> int:
     database = await _migrated_database(settings)
     failed = 0
@@ -235,11 +235,11 @@ async def _sync_sites(
                         database=database,
                         client=client,
                         site_key=site.key,
-                        chats=site.chats or tuple(settings.telegram_chats),
+                        chats=site.chats,
                         since=since,
                         status=status,
                         progress=progress,
-                        region=settings.region(site.key),
+                        region=site.region,
                     )
             except IntegrationError as exc:
                 progress.close()
@@ -306,7 +306,7 @@ def send_test_lead(
 ) -> None:
     """Post a realistic Flexbe `lead` webhook to the running service, to watch the path work."""
     settings = _settings()
-    chosen = [s for s in settings.sites if site is None or s.key == site]
+    chosen = [s for s in settings.effective_sites if site is None or s.key == site]
     if not chosen:
         typer.secho(
             f"No site {site!r} is configured." if site else "No site is configured.",

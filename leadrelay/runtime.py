@@ -71,12 +71,14 @@ async def prepare_database(settings: Settings) -> Database:
             "run `leadrelay migrate` first"
         )
     async with database.write() as session:
-        await ensure_sites(session, [(site.key, site.display_name) for site in settings.sites])
+        await ensure_sites(
+            session, [(site.key, site.display_name) for site in settings.effective_sites]
+        )
         await ensure_admins(session, settings.telegram_admins)
         managers = await list_managers(session)
     try:
         check_rule_targets(
-            {site.key: settings.rules_of(site.key) for site in settings.sites},
+            {site.key: site.rules for site in settings.effective_sites},
             managers={m.telegram_id: m.sites for m in managers if m.active},
             statuses=SETTABLE_STATUSES,
         )

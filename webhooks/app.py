@@ -58,12 +58,7 @@ def create_app(
     )
     app.state.database = database
     app.state.intake = intake
-    sites = SiteRegistry(
-        settings.sites,
-        default_chats=settings.telegram_chats,
-        default_region=settings.default_region,
-        with_rules={site.key for site in settings.sites if settings.applies_rules(site.key)},
-    )
+    sites = SiteRegistry(settings.effective_sites)
     app.state.sites = sites
     app.state.on_jobs_enqueued = on_jobs_enqueued
     app.state.telegram_webhook = (

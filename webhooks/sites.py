@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
-from config.regions import DEFAULT_REGION
-from config.settings import SiteConfig
+from config.settings import EffectiveSite
 from webhooks.intake import IntakeSite
 
 
 class SiteRegistry:
-    def __init__(
-        self,
-        sites: Sequence[SiteConfig],
-        *,
-        default_chats: Sequence[int] = (),
-        default_region: str = DEFAULT_REGION,
-        with_rules: Collection[str] = (),
-    ) -> None:
-        """`with_rules`: the keys of the sites whose new leads get their rules applied."""
+    def __init__(self, sites: Sequence[EffectiveSite]) -> None:
         self._entries = [
             (
                 site.webhook_token.get_secret_value().encode(),
                 IntakeSite(
                     key=site.key,
-                    chats=tuple(site.chats or default_chats),
-                    region=site.default_region or default_region,
-                    rules=site.key in with_rules,
+                    chats=site.chats,
+                    region=site.region,
+                    rules=site.applies_rules,
                 ),
             )
             for site in sites

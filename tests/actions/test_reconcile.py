@@ -129,7 +129,8 @@ async def test_concurrent_reconciles_recover_each_lead_once(
 
 
 async def test_one_reconcile_per_site_per_interval(database: Database) -> None:
-    site = SiteConfig(key="okna", webhook_token=SecretStr("reconcile-token-0123456789"))
+    configured = SiteConfig(key="okna", webhook_token=SecretStr("reconcile-token-0123456789"))
+    site = Settings(_env_file=None, sites=(configured,)).site("okna")
     options = ReconcileSettings(interval=timedelta(minutes=5))
     now = utcnow()
 

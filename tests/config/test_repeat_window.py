@@ -52,8 +52,8 @@ def test_a_site_sets_its_own_window(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
     settings = load_settings()
 
-    assert settings.repeat_window_of("okna") == timedelta(days=30)
-    assert settings.repeat_window_of("default") == timedelta(days=7)
+    assert settings.site("okna").repeat_window == timedelta(days=30)
+    assert settings.site("default").repeat_window == timedelta(days=7)
 
 
 def test_a_bad_window_in_the_toml_names_the_site(

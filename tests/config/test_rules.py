@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from config.rules import RuleTargetError, check_rule_targets
-from config.settings import ConfigError, load_settings
+from config.settings import ConfigError, Settings, load_settings
 from domain.statuses import SETTABLE_STATUSES
 
 SITE = """
@@ -25,7 +26,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name)
 
 
-def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str) -> object:
+def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str) -> Settings:
     path = tmp_path / "sites.toml"
     path.write_text(SITE + rules, encoding="utf-8")
     monkeypatch.setenv("LEADRELAY_CONFIG", str(path))
@@ -58,12 +59,12 @@ site = "okna"
 do = ["call"]
 """,
     )
-    rules = settings.rules_of("okna")  # type: ignore[attr-defined]
+    rules = settings.site("okna").rules
     assert [rule.name for rule in rules] == ["Night", "rule 2", "rule 3"]
     night = rules[0]
     assert night.when.form == ("Callback",) and night.when.working_hours is False
     assert night.when.utm == {"utm_source": ("yandex", "google")}
-    assert [(a.kind, a.delay, a.status) for a in night.do][0][1].total_seconds() == 5400
+    assert night.do[0].delay == timedelta(minutes=90)
     assert night.do[1].status == 1 and rules[1].do[0].to_owner and rules[2].when.form == ()
 
 
@@ -120,7 +121,7 @@ def test_an_unknown_manager_or_status_is_refused_at_start_naming_the_rule(
         '[[sites.rules]]\nname = "Ghost"\ndo = ["assign:424242"]\n'
         '[[sites.rules]]\nname = "Gone"\ndo = ["status:11"]\n',
     )
-    rules = {"okna": settings.rules_of("okna")}  # type: ignore[attr-defined]
+    rules = {"okna": settings.site("okna").rules}
     managers = {7: ["okna"], 424242: ["dveri"]}
     with pytest.raises(RuleTargetError) as manager:
         check_rule_targets(rules, managers=managers, statuses=SETTABLE_STATUSES)

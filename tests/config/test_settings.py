@@ -118,14 +118,14 @@ def test_the_morning_call_hour_per_site_else_the_environments(
     )
     monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
-    assert load_settings().morning_hour("dveri") == 9, "the default"
+    assert load_settings().site("dveri").morning_hour == 9, "the default"
     monkeypatch.setenv("LEADRELAY_CALL_MORNING_HOUR", "8")
 
     settings = load_settings()
 
-    assert settings.morning_hour("okna") == 10
-    assert settings.morning_hour("dveri") == 8
-    assert settings.morning_hour("default") == 8, "the site of the environment"
+    assert settings.site("okna").morning_hour == 10
+    assert settings.site("dveri").morning_hour == 8
+    assert settings.site("default").morning_hour == 8, "the site of the environment"
 
 
 def test_a_sites_morning_hour_out_of_range_is_named(
@@ -267,9 +267,9 @@ def test_phone_region_per_site_falls_back_to_the_default(
     settings = load_settings()
 
     assert settings.default_region == "RU"
-    assert (settings.region("uk"), settings.region("ru")) == ("GB", "RU")
+    assert (settings.site("uk").region, settings.site("ru").region) == ("GB", "RU")
     monkeypatch.setenv("LEADRELAY_DEFAULT_REGION", "de")
-    assert load_settings().region("ru") == "DE"
+    assert load_settings().site("ru").region == "DE"
 
 
 def test_an_unknown_site_region_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -305,8 +305,8 @@ def test_the_example_config_reads_each_sites_region(
 
     settings = load_settings()
 
-    assert (settings.region("okna"), settings.region("dveri")) == ("RU", "GB")
-    okna, dveri = settings.timers("okna"), settings.timers("dveri")
+    assert (settings.site("okna").region, settings.site("dveri").region) == ("RU", "GB")
+    okna, dveri = settings.site("okna").timers, settings.site("dveri").timers
     assert okna.remind_after == timedelta(minutes=15)
     assert okna.escalate_after == timedelta(minutes=45)
     assert okna.digest_at == time(9, 0)
@@ -372,7 +372,7 @@ def test_timers_of_the_env_site_and_toml_sites_without_their_own(
 
     settings = load_settings()
 
-    env_site, uk = settings.timers("default"), settings.timers("uk")
+    env_site, uk = settings.site("default").timers, settings.site("uk").timers
     assert env_site.remind_after == timedelta(minutes=15)
     assert env_site.escalate_after == timedelta(hours=1)
     assert env_site.digest_at == time(8, 30)

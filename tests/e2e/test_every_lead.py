@@ -176,7 +176,7 @@ async def reconcile(stack: Stack, *, minutes_on: int = 0) -> None:
     """A reconcile run of the site now (or in a later interval)."""
     await schedule_reconciles(
         stack.database,
-        list(stack.settings.sites),
+        list(stack.settings.effective_sites),
         ReconcileSettings(),
         now=utcnow() + timedelta(minutes=minutes_on),
     )
@@ -290,7 +290,7 @@ async def test_a_sync_backfill_rings_no_one_and_reminds_no_one(database: Databas
         fresh = lead_event(5002, num=502, time=int(utcnow().timestamp()) - 600)
         stack.flexbe.leads[5001] = old["data"]
         stack.flexbe.leads[5002] = fresh["data"]
-        site = stack.settings.sites[0]
+        site = stack.settings.effective_sites[0]
         # What `leadrelay sync --since 30d` runs.
         async with flexbe_client_for(site) as client:
             summary = await sync_site(
@@ -299,7 +299,7 @@ async def test_a_sync_backfill_rings_no_one_and_reminds_no_one(database: Databas
                 site_key=site.key,
                 chats=site.chats,
                 since=utcnow() - timedelta(days=30),
-                region=stack.settings.region(site.key),
+                region=site.region,
             )
         assert summary.new == 2
         signals.notify_enqueued()

@@ -59,7 +59,7 @@ async def test_status_changed_in_flexbe_admin_shows_on_the_card(stack: Stack) ->
     stack.flexbe.set_status(1414, 2)  # a manager changed it in the Flexbe admin
 
     await schedule_reconciles(
-        stack.database, list(stack.settings.sites), ReconcileSettings(), now=utcnow()
+        stack.database, list(stack.settings.effective_sites), ReconcileSettings(), now=utcnow()
     )
     signals.notify_enqueued()
 

@@ -180,7 +180,7 @@ async def test_a_status_change_seen_by_reconcile_stops_both(database: Database) 
         stack.flexbe.set_status(1414, 1)  # processed in the Flexbe admin, no webhook
 
         await schedule_reconciles(
-            stack.database, list(stack.settings.sites), ReconcileSettings(), now=utcnow()
+            stack.database, list(stack.settings.effective_sites), ReconcileSettings(), now=utcnow()
         )
         signals.notify_enqueued()
         await eventually(lambda: "Status: Processed" in card_text(stack))

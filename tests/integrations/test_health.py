@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from config.settings import Settings, SiteConfig
+from config.settings import EffectiveSite, Settings, SiteConfig
 from integrations.health import (
     CheckResult,
     check_all,
@@ -48,7 +48,7 @@ async def telegram_url() -> AsyncIterator[str]:
         yield base_url
 
 
-def site(api_url: str | None, key: str | None, site_key: str = "default") -> SiteConfig:
+def site_config(api_url: str | None, key: str | None, site_key: str = "default") -> SiteConfig:
     return SiteConfig(
         key=site_key,
         webhook_token=SecretStr(WEBHOOK_TOKEN),
@@ -57,11 +57,16 @@ def site(api_url: str | None, key: str | None, site_key: str = "default") -> Sit
     )
 
 
+def site(api_url: str | None, key: str | None, site_key: str = "default") -> EffectiveSite:
+    configured = site_config(api_url, key, site_key)
+    return Settings(_env_file=None, sites=(configured,)).site(site_key)
+
+
 def settings_for(
     flexbe: FlexbeFake, crm5: Crm5Fake, comunik8: Comunik8Fake, telegram_url: str, **more: Any
 ) -> Settings:
     values: dict[str, Any] = {
-        "sites": (site(flexbe.api_url, flexbe.api_key, "okna"),),
+        "sites": (site_config(flexbe.api_url, flexbe.api_key, "okna"),),
         "crm5_api_url": crm5.base_url,
         "crm5_public_token": crm5.public_token,
         "crm5_secret_token": crm5.secret_token,
