@@ -13,14 +13,6 @@ from config.settings import ConfigError, load_settings
 TOKEN = "env-token-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No developer `.env` or LEADRELAY_* variable leaks into these tests."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in __import__("os").environ if n.startswith("LEADRELAY_")]:
-        monkeypatch.delenv(name)
-
-
 def test_defaults_need_nothing() -> None:
     settings = load_settings()
 
@@ -78,34 +70,6 @@ def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert settings.site("okna").chats == (-100500,)
 
 
-@pytest.mark.parametrize(
-    ("variable", "value", "expected"),
-    [
-        ("LEADRELAY_DATABASE_URL", "mysql://localhost/x", "LEADRELAY_DATABASE_URL"),
-        ("LEADRELAY_WEBHOOK_TOKEN", "short", "LEADRELAY_WEBHOOK_TOKEN"),
-        ("LEADRELAY_WEBHOOK_TOKEN", "has spaces in it but long", "LEADRELAY_WEBHOOK_TOKEN"),
-        ("LEADRELAY_DEFAULT_REGION", "UK", "LEADRELAY_DEFAULT_REGION"),
-        ("LEADRELAY_TELEGRAM_CHATS", "12,abc", "LEADRELAY_TELEGRAM_CHATS"),
-        ("LEADRELAY_TELEGRAM_API_URL", "not a url", "LEADRELAY_TELEGRAM_API_URL"),
-        ("LEADRELAY_LOG_LEVEL", "LOUD", "LEADRELAY_LOG_LEVEL"),
-        ("LEADRELAY_CONFIG", "/nonexistent/sites.toml", "LEADRELAY_CONFIG"),
-        ("LEADRELAY_CALL_MORNING_HOUR", "24", "LEADRELAY_CALL_MORNING_HOUR"),
-        ("LEADRELAY_CALL_MORNING_HOUR", "nine", "LEADRELAY_CALL_MORNING_HOUR"),
-    ],
-)
-def test_invalid_setting_is_named(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
-) -> None:
-    monkeypatch.setenv(variable, value)
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    assert expected in str(error.value)
-    if "TOKEN" in variable:
-        assert value not in str(error.value), "a bad secret is not echoed back"
-
-
 def test_the_morning_call_hour_per_site_else_the_environments(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -126,50 +90,6 @@ def test_the_morning_call_hour_per_site_else_the_environments(
     assert settings.site("okna").morning_hour == 10
     assert settings.site("dveri").morning_hour == 8
     assert settings.site("default").morning_hour == 8, "the site of the environment"
-
-
-def test_a_sites_morning_hour_out_of_range_is_named(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
-        '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
-        "call_morning_hour = -1\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    assert "sites[0]" in str(error.value) and "call_morning_hour" in str(error.value)
-
-
-def test_invalid_site_in_toml_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text('[[sites]]\nkey = "Bad Key"\nwebhook_token = "x"\n')
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    message = str(error.value)
-    assert "LEADRELAY_CONFIG" in message and "sites[0]" in message
-    assert "key" in message and "webhook_token" in message
-
-
-def test_two_sites_with_one_token_are_refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
-        '[[sites]]\nkey = "a"\nwebhook_token = "same-token-0123456789abcdef"\n'
-        '[[sites]]\nkey = "b"\nwebhook_token = "same-token-0123456789abcdef"\n'
-    )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
-
-    with pytest.raises(ConfigError, match="share a webhook token"):
-        load_settings()
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -204,24 +124,6 @@ def test_weak_secret_is_refused_naming_the_setting_and_the_cure(
     assert message.startswith(f"{variable}: ")
     assert GENERATE in message
     assert weak not in message, "a refused secret is not echoed back"
-
-
-def test_weak_site_token_in_toml_is_refused_naming_the_site(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
-        f'[[sites]]\nkey = "okna"\nwebhook_token = "{TOKEN}"\n'
-        '[[sites]]\nkey = "dveri"\nwebhook_token = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"\n'
-    )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    message = str(error.value)
-    assert "LEADRELAY_CONFIG" in message and "sites[1]" in message and "webhook_token" in message
-    assert GENERATE in message
 
 
 def test_the_example_config_is_refused_until_its_placeholders_are_replaced(
@@ -270,23 +172,6 @@ def test_phone_region_per_site_falls_back_to_the_default(
     assert (settings.site("uk").region, settings.site("ru").region) == ("GB", "RU")
     monkeypatch.setenv("LEADRELAY_DEFAULT_REGION", "de")
     assert load_settings().site("ru").region == "DE"
-
-
-def test_an_unknown_site_region_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
-        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
-        'default_region = "UK"\n'
-    )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    message = str(error.value)
-    assert "LEADRELAY_CONFIG" in message and "sites[0]" in message
-    assert "default_region" in message and "unknown region 'UK'" in message
-    assert "the United Kingdom is GB" in message
 
 
 def test_the_example_config_reads_each_sites_region(
@@ -381,42 +266,3 @@ def test_timers_of_the_env_site_and_toml_sites_without_their_own(
     # Its own hours, an empty list of holidays and reminder; the rest from the environment.
     assert uk.hours.week == {5: ((600, 720),)} and uk.hours.holidays == frozenset()
     assert (uk.remind_after, uk.escalate_after) == (timedelta(minutes=5), timedelta(hours=1))
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "says"),
-    [
-        ("LEADRELAY_WORKING_HOURS", "weekdays 9 to 7", "cannot read"),
-        ("LEADRELAY_WORKING_HOURS", "Mon-Fri 19:00-09:00", "night shift"),
-        ("LEADRELAY_HOLIDAYS", "2027-02-30", "not a date"),
-        ("LEADRELAY_SLA_REMIND_AFTER", "15 minutes", "is not a duration"),
-        ("LEADRELAY_SLA_ESCALATE_AFTER", "0s", "more than 0"),
-        ("LEADRELAY_DIGEST_AT", "9am", "time of day"),
-    ],
-)
-def test_a_malformed_timer_setting_is_refused_naming_it(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
-) -> None:
-    monkeypatch.setenv(name, value)
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    assert str(error.value).startswith(f"{name}: ") and says in str(error.value)
-
-
-def test_a_malformed_site_timer_is_named_with_its_site(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
-        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
-        '[sites.sla]\nescalate_after = "soon"\n'
-    )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    message = str(error.value)
-    assert "sites[0]" in message and "sla.escalate_after: 'soon' is not a duration" in message
