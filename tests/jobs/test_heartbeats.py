@@ -20,6 +20,7 @@ from jobs.worker import Worker
 from storage.clock import utcnow
 from storage.database import Database
 from tests.jobs.conftest import TEST, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.handlers import recording_attempts
 
 LEASE = 60.0  # the backstop: far longer than anything below
 LIVENESS = 10.0
@@ -74,7 +75,7 @@ async def test_a_worker_that_stops_heartbeating_loses_its_job_within_the_livenes
     await hung.beat()
     hung_attempt = await _start_slow_attempt(hung, stalled)
     ran: list[int] = []
-    survivor = _worker(database, _recording(ran), clock, "survivor")
+    survivor = _worker(database, recording_attempts(ran), clock, "survivor")
 
     clock.advance(LIVENESS - 1)
     assert await survivor.run_until_idle() == 0, "its heartbeat is still fresh"
@@ -101,7 +102,7 @@ async def test_a_worker_that_heartbeats_keeps_its_slow_job_past_the_liveness_tim
     await busy.beat()
     attempt = await _start_slow_attempt(busy, slow)
     ran: list[int] = []
-    other = _worker(database, _recording(ran), clock, "other")
+    other = _worker(database, recording_attempts(ran), clock, "other")
 
     for _ in range(10):  # 30 s: three liveness timeouts, half the lease
         clock.advance(busy.beat_interval + 0.5)
@@ -162,16 +163,6 @@ async def test_live_workers_are_counted_in_metrics_and_a_stopped_one_leaves(
     assert names == {"gone"}, "a stopped worker holding nothing leaves the table"
 
 
-def _recording(ran: list[int]) -> HandlerRegistry:
-    registry = HandlerRegistry()
-
-    @registry.handler(TEST)
-    async def handle(payload: dict[str, Any]) -> None:
-        ran.append(current_job().attempt)
-
-    return registry
-
-
 async def _live_workers(database: Database) -> float:
     body, _ = await render_metrics(
         database, registry=CollectorRegistry(), liveness=timedelta(seconds=LIVENESS)
@@ -192,7 +183,7 @@ async def test_a_worker_waking_from_a_stall_beats_before_it_claims(
     clock = FakeClock()
     job_id = await add_job(database, key="k")
     ran: list[int] = []
-    stalled = _worker(database, _recording(ran), clock, "stalled")
+    stalled = _worker(database, recording_attempts(ran), clock, "stalled")
     await stalled.beat()
 
     clock.advance(LIVENESS / 2)
@@ -215,7 +206,7 @@ async def test_a_claim_that_outlasts_half_the_liveness_is_handed_back_unstarted(
     clock = FakeClock()
     job_id = await add_job(database, key="k")
     ran: list[int] = []
-    slow = _worker(database, _recording(ran), clock, "slow")
+    slow = _worker(database, recording_attempts(ran), clock, "slow")
     await slow.beat()
 
     claimed = await slow._claim(10)
