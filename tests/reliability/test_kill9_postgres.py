@@ -18,15 +18,9 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
+from testkit.service import Service, kill_test_environment
 from tests.conftest import ON_POSTGRESQL_ONLY
-from tests.reliability.load import (
-    CardWatch,
-    Sender,
-    cards_sent,
-    kill_test_environment,
-    takeover_delays,
-)
+from tests.reliability.load import CardWatch, Sender, cards_sent, takeover_delays
 from tests.reliability.waits import worker_registered
 
 pytestmark = [pytest.mark.slow, *ON_POSTGRESQL_ONLY]

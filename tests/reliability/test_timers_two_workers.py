@@ -15,9 +15,9 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Card, Job, JobAttempt
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
+from testkit.service import Service, kill_test_environment
 from tests.conftest import ON_POSTGRESQL_ONLY
-from tests.reliability.load import Sender, kill_test_environment
+from tests.reliability.load import Sender
 from tests.reliability.waits import until, worker_registered
 
 pytestmark = [pytest.mark.slow, *ON_POSTGRESQL_ONLY]
