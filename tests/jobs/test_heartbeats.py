@@ -55,6 +55,11 @@ def _worker(database: Database, registry: HandlerRegistry, clock: FakeClock, nam
     return make_worker(database, registry, clock, name=name, lease=LEASE, liveness=LIVENESS)
 
 
+async def _attempt_log(database: Database, job_id: int) -> list[tuple[int, str, str]]:
+    """Each attempt of the job: its number, its outcome and the worker that made it."""
+    return [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
+
+
 async def _start_slow_attempt(worker: Worker, handler: Slow) -> asyncio.Task[int]:
     """The worker claims the job and runs it until the handler holds it."""
     running = asyncio.create_task(worker.run_once())
@@ -88,8 +93,7 @@ async def test_a_worker_that_stops_heartbeating_loses_its_job_within_the_livenes
     assert await hung_attempt == 1
     job = await get_job(database, job_id)
     assert (job.status, job.attempts, job.last_error) == ("done", 2, None)
-    attempts = [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
-    assert attempts == [(1, "lost", "hung"), (2, "done", "survivor")]
+    assert await _attempt_log(database, job_id) == [(1, "lost", "hung"), (2, "done", "survivor")]
 
 
 async def test_a_worker_that_heartbeats_keeps_its_slow_job_past_the_liveness_timeout(
@@ -114,8 +118,7 @@ async def test_a_worker_that_heartbeats_keeps_its_slow_job_past_the_liveness_tim
     assert ran == []
     job = await get_job(database, job_id)
     assert (job.status, job.attempts) == ("done", 1)
-    attempts = [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
-    assert attempts == [(1, "done", "busy")]
+    assert await _attempt_log(database, job_id) == [(1, "done", "busy")]
 
 
 async def test_a_job_taken_from_a_stalled_worker_and_claimed_by_it_again_counts_once(
@@ -140,8 +143,7 @@ async def test_a_job_taken_from_a_stalled_worker_and_claimed_by_it_again_counts_
     assert slow.ran == [1, 2]
     job = await get_job(database, job_id)
     assert (job.status, job.attempts) == ("done", 2)
-    attempts = [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
-    assert attempts == [(1, "lost", "stalled"), (2, "done", "stalled")]
+    assert await _attempt_log(database, job_id) == [(1, "lost", "stalled"), (2, "done", "stalled")]
 
 
 async def test_live_workers_are_counted_in_metrics_and_a_stopped_one_leaves(
