@@ -19,7 +19,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from testkit.factories import lead_event  # noqa: E402
 from testkit.fakes.telegram import TelegramFake  # noqa: E402
-from testkit.service import Service, service_environment  # noqa: E402
+from testkit.service import Service, served_on_sqlite, telegram_settings  # noqa: E402
 
 TOKEN = "bench-pages-token-0123456789"
 GROUP, ADMIN = -1001, 11
@@ -110,30 +109,21 @@ def p(values: list[float], q: float) -> float:
 
 async def run(args: argparse.Namespace) -> None:
     fake = TelegramFake()
-    async with fake.running():
-        with tempfile.TemporaryDirectory() as tmp:
-            env = service_environment(
-                LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/pages.db",
-                LEADRELAY_WEBHOOK_TOKEN=TOKEN,
-                LEADRELAY_TELEGRAM_BOT_TOKEN=fake.token,
-                LEADRELAY_TELEGRAM_API_URL=fake.base_url,
-                LEADRELAY_TELEGRAM_CHATS=str(GROUP),
-                LEADRELAY_TELEGRAM_ADMINS=str(ADMIN),
-                LEADRELAY_TELEGRAM_CHAT_PER_SECOND="50",
-                LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="6000",
-                LEADRELAY_LOG_LEVEL="WARNING",
-            )
-            service = Service(env, Path(tmp))
-            await service.migrate()
-            await service.start()
-            samples: dict[str, list[float]] = {}
-            try:
-                async with httpx.AsyncClient(timeout=30) as http:
-                    for index in range(args.leads):
-                        for name, seconds in (await one_lead(fake, service, http, index)).items():
-                            samples.setdefault(name, []).append(seconds)
-            finally:
-                await service.stop()
+    samples: dict[str, list[float]] = {}
+    async with (
+        fake.running(),
+        served_on_sqlite(
+            LEADRELAY_WEBHOOK_TOKEN=TOKEN,
+            **telegram_settings(fake, chats=(GROUP,), admins=(ADMIN,)),
+            LEADRELAY_TELEGRAM_CHAT_PER_SECOND="50",
+            LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="6000",
+            LEADRELAY_LOG_LEVEL="WARNING",
+        ) as service,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        for index in range(args.leads):
+            for name, seconds in (await one_lead(fake, service, http, index)).items():
+                samples.setdefault(name, []).append(seconds)
     base = p(samples["take"], 0.99)
     for name, label in (
         ("take", "Take → card edited (baseline)"),

@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.jobs import drop_postgres, fresh_postgres  # noqa: E402
-from testkit.factories import lead_event  # noqa: E402
+from testkit.factories import new_client_lead_event  # noqa: E402
 from testkit.fakes.telegram import DEFAULT_TOKEN, TelegramFake  # noqa: E402
-from testkit.service import Service, service_environment  # noqa: E402
+from testkit.service import Service, kill_test_environment  # noqa: E402
 from webhooks.forms import encode_form  # noqa: E402
 
 TOKEN = "bench-drain-token-0123456789abcdef"
@@ -68,32 +68,13 @@ class Tally:
         return statistics.median(self.cpu_per_card)
 
 
-def _environment(database_url: str, telegram: TelegramFake) -> dict[str, str]:
-    # As the kill tests run the service: the fake enforces no limits, the pace is far
-    # above the load, and access lines are logged at INFO.
-    return service_environment(
-        LEADRELAY_DATABASE_URL=database_url,
-        LEADRELAY_WEBHOOK_TOKEN=TOKEN,
-        LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-        LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
-        LEADRELAY_TELEGRAM_CHATS=",".join(str(chat) for chat in CHATS),
-        LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
-        LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
-        LEADRELAY_TELEGRAM_PER_SECOND="5000",
-        LEADRELAY_LOG_LEVEL="INFO",
-    )
-
-
-def _event(lead_id: int) -> str:
-    phone = (
-        f"+7 (999) {lead_id // 10_000 % 1000:03d}-{lead_id // 100 % 100:02d}-{lead_id % 100:02d}"
-    )
-    return encode_form(lead_event(lead_id, phone=phone, email=f"client{lead_id}@example.ru"))
-
-
 async def _drain(tally: Tally, telegram: TelegramFake, database_url: str, leads: int) -> None:
     telegram.reset()
-    env = _environment(database_url, telegram)
+    # As the kill tests run the service: the fake enforces no limits, the pace is far
+    # above the load, and access lines are logged at INFO.
+    env = kill_test_environment(
+        database_url=database_url, token=TOKEN, telegram=telegram, chats=CHATS
+    )
     with tempfile.TemporaryDirectory(prefix="leadrelay-bench-drain-") as folder:
         workdir = Path(folder)
         if database_url.startswith("sqlite"):
@@ -144,7 +125,9 @@ async def _post(url: str, leads: int) -> None:
 
         async def one(lead_id: int) -> None:
             async with slots:
-                response = await http.post(url, content=_event(lead_id), headers=FORM)
+                response = await http.post(
+                    url, content=encode_form(new_client_lead_event(lead_id)), headers=FORM
+                )
             assert response.status_code == 200, response.text
 
         await asyncio.gather(*(one(lead_id) for lead_id in range(1, leads + 1)))

@@ -19,7 +19,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +33,7 @@ from testkit.factories import lead_event  # noqa: E402
 from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
 from testkit.fakes.server import serve_app  # noqa: E402
 from testkit.fakes.telegram import TelegramFake  # noqa: E402
-from testkit.service import Service, service_environment  # noqa: E402
+from testkit.service import Service, served_on_sqlite, telegram_settings  # noqa: E402
 
 TOKEN = "bench-lead-work-token-0123456789"
 GROUP = -1001000
@@ -64,30 +63,22 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 async def run(args: argparse.Namespace) -> None:
     telegram, flexbe = TelegramFake(), FlexbeFake()
-    async with telegram.running(), serve_app(flexbe.app) as flexbe_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = service_environment(
-                LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/lead_work.db",
-                LEADRELAY_WEBHOOK_TOKEN=TOKEN,
-                LEADRELAY_FLEXBE_API_URL=f"{flexbe_url}/mod/api/",
-                LEADRELAY_FLEXBE_API_KEY=flexbe.api_key,
-                LEADRELAY_TELEGRAM_BOT_TOKEN=telegram.token,
-                LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
-                LEADRELAY_TELEGRAM_CHATS=str(GROUP),
-                LEADRELAY_TELEGRAM_ADMINS=str(ADMIN),
-                LEADRELAY_LOG_LEVEL="WARNING",
-                # The path's own cost: with Telegram's group pace (20 a minute) each of the
-                # card's two edits ("in progress", "done") waits its turn instead.
-                LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
-                LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
-            )
-            service = Service(env, Path(tmp))
-            await service.migrate()
-            await service.start()
-            try:
-                await measure(service, telegram, flexbe, args.leads)
-            finally:
-                await service.stop()
+    async with (
+        telegram.running(),
+        serve_app(flexbe.app) as flexbe_url,
+        served_on_sqlite(
+            LEADRELAY_WEBHOOK_TOKEN=TOKEN,
+            LEADRELAY_FLEXBE_API_URL=f"{flexbe_url}/mod/api/",
+            LEADRELAY_FLEXBE_API_KEY=flexbe.api_key,
+            **telegram_settings(telegram, chats=(GROUP,), admins=(ADMIN,)),
+            LEADRELAY_LOG_LEVEL="WARNING",
+            # The path's own cost: with Telegram's group pace (20 a minute) each of the
+            # card's two edits ("in progress", "done") waits its turn instead.
+            LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
+            LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
+        ) as service,
+    ):
+        await measure(service, telegram, flexbe, args.leads)
 
 
 async def measure(service: Service, telegram: TelegramFake, flexbe: FlexbeFake, n: int) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.filters import Filter
+from aiogram import BaseMiddleware, Router
+from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 
 from bot.middlewares import Handler
@@ -51,3 +52,13 @@ def _chat_of(event: TelegramObject) -> Chat | None:
     if isinstance(event, CallbackQuery) and event.message is not None:
         return event.message.chat
     return None
+
+
+def scoped_command(name: str, command: str, handler: Callable[..., Any]) -> Router:
+    """The router `name` of one manager's command that shows leads: `handler` is handed the
+    chat's `scope`, and a chat that may show none is told so."""
+    router = Router(name=name)
+    router.message.filter(IsManager())
+    router.message.middleware(InChatScope())
+    router.message.register(handler, Command(command))
+    return router

@@ -15,7 +15,7 @@ a second one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -34,6 +34,7 @@ from domain.jobs import (
     SLA_ESCALATE,
     SLA_REMIND,
     SLA_REMINDER,
+    JobKind,
     LeadMessagePayload,
     LeadTimerPayload,
     sla_alert_key,
@@ -128,6 +129,23 @@ def waited_text(waited: timedelta) -> str:
     return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
+async def _message_each(
+    session: AsyncSession,
+    kind: JobKind[LeadMessagePayload],
+    lead_id: int,
+    chats: Iterable[int],
+    key: Callable[[int, int], str],
+) -> None:
+    """One `kind` message about the lead to each of `chats`, each under its own key."""
+    for chat_id in dict.fromkeys(chats):
+        await enqueue_job(
+            session,
+            kind,
+            LeadMessagePayload(chat_id=chat_id, lead_id=lead_id),
+            dedupe_key=key(lead_id, chat_id),
+        )
+
+
 class LeadTimers(Sender):
     """The handlers of the two timers and of the messages they send."""
 
@@ -141,13 +159,7 @@ class LeadTimers(Sender):
             cards = await card_queries.cards_of(session, lead_id)
             chats = [card.chat_id for card in cards if card.message_id is not None]
             chats += [entry.chat_id for entry in await listed_in(session, lead_id=lead_id)]
-            for chat_id in dict.fromkeys(chats):
-                await enqueue_job(
-                    session,
-                    SLA_REMINDER,
-                    LeadMessagePayload(chat_id=chat_id, lead_id=lead_id),
-                    dedupe_key=sla_reminder_key(lead_id, chat_id),
-                )
+            await _message_each(session, SLA_REMINDER, lead_id, chats, sla_reminder_key)
 
     async def escalate(self, timer: LeadTimerPayload) -> None:
         """An alert to each admin."""
@@ -155,13 +167,7 @@ class LeadTimers(Sender):
         async with self.database.write() as session:
             if await waiting_lead(session, lead_id=lead_id) is None:
                 return
-            for admin in self.config.admins:
-                await enqueue_job(
-                    session,
-                    SLA_ALERT,
-                    LeadMessagePayload(chat_id=admin, lead_id=lead_id),
-                    dedupe_key=sla_alert_key(lead_id, admin),
-                )
+            await _message_each(session, SLA_ALERT, lead_id, self.config.admins, sla_alert_key)
 
     async def send_reminder(self, message: LeadMessagePayload) -> None:
         async with self.database.read() as session:

@@ -63,6 +63,16 @@ def lead_event(
     return {"event": "lead", "site": copy.deepcopy(SITE), "data": data}
 
 
+def new_client_lead_event(lead_id: int) -> dict[str, Any]:
+    """A lead from a client of its own (phone and e-mail made of its id), as a real burst
+    brings: the same client thousands of times would make every card count that client's
+    earlier requests (the repeat badge)."""
+    phone = (
+        f"+7 (999) {lead_id // 10_000 % 1000:03d}-{lead_id // 100 % 100:02d}-{lead_id % 100:02d}"
+    )
+    return lead_event(lead_id, phone=phone, email=f"client{lead_id}@example.ru")
+
+
 def pay_event(
     lead_id: int = 1414,
     *,

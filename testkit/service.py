@@ -8,11 +8,15 @@ import os
 import signal
 import socket
 import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from testkit.fakes.telegram import TelegramFake
 from testkit.logs import FORBIDDEN_IN_LOGS
 from webhooks.forms import encode_form
 
@@ -33,6 +37,39 @@ def service_environment(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADRELAY_")}
     env.update(settings)
     return env
+
+
+def telegram_settings(
+    telegram: TelegramFake, *, chats: Iterable[int], admins: Iterable[int] = ()
+) -> dict[str, str]:
+    """The settings that point the service at `telegram`, its cards going to `chats`."""
+    settings = {
+        "LEADRELAY_TELEGRAM_BOT_TOKEN": telegram.token,
+        "LEADRELAY_TELEGRAM_API_URL": telegram.base_url,
+        "LEADRELAY_TELEGRAM_CHATS": ",".join(str(chat) for chat in chats),
+    }
+    if admins:
+        settings["LEADRELAY_TELEGRAM_ADMINS"] = ",".join(str(admin) for admin in admins)
+    return settings
+
+
+def kill_test_environment(
+    *, database_url: str, token: str, telegram: TelegramFake, chats: tuple[int, ...]
+) -> dict[str, str]:
+    """The service's settings in the kill tests (and the benchmark of their drain): the
+    default lease (a minute), so a killed worker's jobs must be taken over by the
+    heartbeats' liveness check, not by the lease; the Telegram fake's pace far above the load."""
+    return service_environment(
+        LEADRELAY_DATABASE_URL=database_url,
+        LEADRELAY_WEBHOOK_TOKEN=token,
+        **telegram_settings(telegram, chats=chats),
+        # The fake enforces no limits here: only the queue's own pace matters.
+        LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
+        LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
+        LEADRELAY_TELEGRAM_PER_SECOND="5000",
+        # INFO: every access-log line goes through the tests' scan for secrets.
+        LEADRELAY_LOG_LEVEL="INFO",
+    )
 
 
 class Service:
@@ -138,3 +175,21 @@ class Service:
             return []
         lines = self.log.read_text(errors="replace").splitlines()
         return [line[:200] for line in lines if any(needle in line for needle in needles)]
+
+
+@asynccontextmanager
+async def served_on_sqlite(**settings: str) -> AsyncIterator[Service]:
+    """The service with all its roles on a new SQLite database in a folder of its own,
+    migrated and healthy; stopped at the end."""
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        env = service_environment(
+            LEADRELAY_DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/leadrelay.db", **settings
+        )
+        service = Service(env, workdir)
+        await service.migrate()
+        await service.start()
+        try:
+            yield service
+        finally:
+            await service.stop()

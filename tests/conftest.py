@@ -25,6 +25,12 @@ POSTGRES_URL = os.environ.get(
 )
 REQUIRE_POSTGRES = os.environ.get("LEADRELAY_TEST_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+# A module's `pytestmark` for tests of PostgreSQL alone: marked at collection, so that
+# `-m "not postgres"` leaves them out before the database fixture runs.
+ON_POSTGRESQL_ONLY = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
 
 
 def _asyncpg_dsn(url: str) -> str:

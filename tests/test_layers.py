@@ -4,24 +4,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-TOOL = REPO / "tools" / "import_graph.py"
+from tests.import_graph_tool import REPO, run_tool, write
+
 ARCHITECTURE = REPO / "docs" / "ARCHITECTURE.md"
 GRAPH_MARKER = "The graph as `tools/import_graph.py` prints it"
-
-
-def run_tool(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(TOOL), "--root", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
 
 
 def test_the_project_imports_only_downwards() -> None:
@@ -57,12 +45,6 @@ def test_the_console_and_the_web_app_do_not_import_each_other() -> None:
     assert "webhooks" not in graph["console"].split(", ")
     assert "console" not in graph["webhooks"].split(", ")
     assert "console" in graph["leadrelay"].split(", ")  # the composition root mounts it
-
-
-def write(root: Path, relative: str, text: str) -> None:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def test_an_upward_import_is_refused(tmp_path: Path) -> None:

@@ -3,17 +3,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "import_graph.py"
-
-
-def write(root: Path, relative: str, text: str) -> None:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+from tests.import_graph_tool import run_tool, write
 
 
 def test_a_cycle_between_modules_of_a_package_is_refused(tmp_path: Path) -> None:
@@ -27,13 +19,7 @@ def test_a_cycle_between_modules_of_a_package_is_refused(tmp_path: Path) -> None
     # Importing the package, or another module of it, is no cycle.
     write(tmp_path, "bot/views.py", "import bot\nfrom bot import cards\n")
 
-    result = subprocess.run(
-        [sys.executable, str(TOOL), "--root", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = run_tool(tmp_path)
 
     assert result.returncode == 1
     assert result.stderr.splitlines() == ["module cycle: bot.cards -> bot.keyboards -> bot.cards"]

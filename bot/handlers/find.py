@@ -7,7 +7,7 @@ import html
 import re
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import OpenLead
 from bot.config import BotConfig
-from bot.filters import InChatScope, IsManager
+from bot.filters import scoped_command
 from bot.handlers.leads import lead_line
 from bot.scope import ChatScope
 from integrations.phones import normalize_phone
@@ -113,8 +113,4 @@ async def find(
 
 
 def build_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(IsManager())
-    router.message.middleware(InChatScope())
-    router.message.register(find, Command("find"))
-    return router
+    return scoped_command(__name__, "find", find)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.arguments import asked_here, sites_here
 from bot.cards import status_label
 from bot.config import BotConfig
-from bot.filters import InChatScope, IsManager
+from bot.filters import scoped_command
 from bot.periods import window
 from bot.scope import ChatScope
 from bot.stats import Stats, compute
@@ -124,8 +124,4 @@ def _numbers(numbers: Stats, config: BotConfig, *, by_site: bool) -> list[str]:
 
 
 def build_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(IsManager())
-    router.message.middleware(InChatScope())
-    router.message.register(stats, Command("stats"))
-    return router
+    return scoped_command(__name__, "stats", stats)

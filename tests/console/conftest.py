@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from console.access import Console
+from testkit.fakes.fixtures import Sleeps
 from tests.webhooks import conftest as web_tests
 from tests.webhooks.conftest import ADMIN_TOKEN, TOKEN
 from webhooks.forms import encode_form
@@ -30,19 +31,10 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-class Delays:
-    """Stands in for `asyncio.sleep` in the failed-login throttle: records, never waits."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
 @pytest.fixture
-def delays(app: FastAPI) -> Delays:
-    recorder = Delays()
+def delays(app: FastAPI) -> Sleeps:
+    """Stands in for `asyncio.sleep` in the failed-login throttle: records, never waits."""
+    recorder = Sleeps()
     console: Console = app.state.console
     console.failed_logins._sleep = recorder
     return recorder
@@ -65,7 +57,7 @@ async def post_form(
 
 
 @pytest.fixture
-async def admin(client: httpx.AsyncClient, delays: Delays) -> AsyncIterator[httpx.AsyncClient]:
+async def admin(client: httpx.AsyncClient, delays: Sleeps) -> AsyncIterator[httpx.AsyncClient]:
     response = await log_in(client)
     assert response.status_code == 303, response.text[:300]
     yield client

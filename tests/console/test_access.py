@@ -15,7 +15,8 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import ConsoleLogin
 from storage.queries.console_logins import create_login_link, hash_token
-from tests.console.conftest import Delays, csrf_of, log_in, post_form
+from testkit.fakes.fixtures import Sleeps
+from tests.console.conftest import csrf_of, log_in, post_form
 from tests.webhooks.conftest import ADMIN_TOKEN, make_settings
 
 PAGES = ["/admin", "/admin/leads", "/admin/leads/1", "/admin/inbox", "/admin/jobs", "/admin/sites"]
@@ -57,7 +58,7 @@ async def test_the_console_is_off_without_an_admin_token(database: Database) -> 
     assert answers == [404, 404, 404]
 
 
-async def test_log_in_with_the_admin_token(client: httpx.AsyncClient, delays: Delays) -> None:
+async def test_log_in_with_the_admin_token(client: httpx.AsyncClient, delays: Sleeps) -> None:
     wrong = await log_in(client, token="not-the-token")
     assert wrong.status_code == 401
     assert "Wrong admin token." in wrong.text
@@ -140,7 +141,7 @@ async def test_a_login_link_works_once(client: httpx.AsyncClient, database: Data
 
 
 async def test_an_expired_link_does_not_log_in(
-    client: httpx.AsyncClient, database: Database, delays: Delays
+    client: httpx.AsyncClient, database: Database, delays: Sleeps
 ) -> None:
     token = await new_link(database)
     async with database.write() as session:
@@ -165,12 +166,12 @@ async def test_links_are_stored_hashed(database: Database) -> None:
 
 
 async def test_failed_logins_are_slowed_then_refused(
-    client: httpx.AsyncClient, delays: Delays
+    client: httpx.AsyncClient, delays: Sleeps
 ) -> None:
     for _ in range(FAILURE_LIMIT):
         assert (await log_in(client, token="wrong")).status_code == 401
-    assert delays.seconds == sorted(delays.seconds)
-    assert delays.seconds[-1] > delays.seconds[0]
+    assert delays.delays == sorted(delays.delays)
+    assert delays.delays[-1] > delays.delays[0]
     refused = await log_in(client)  # even the right token, once locked out
     assert refused.status_code == 429
     assert "Too many failed logins" in refused.text

@@ -20,6 +20,7 @@ from jobs.worker import Worker
 from storage.clock import utcnow
 from storage.database import Database
 from tests.jobs.conftest import TEST, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.handlers import recording_attempts
 
 LEASE = 60.0  # the backstop: far longer than anything below
 LIVENESS = 10.0
@@ -54,6 +55,11 @@ def _worker(database: Database, registry: HandlerRegistry, clock: FakeClock, nam
     return make_worker(database, registry, clock, name=name, lease=LEASE, liveness=LIVENESS)
 
 
+async def _attempt_log(database: Database, job_id: int) -> list[tuple[int, str, str]]:
+    """Each attempt of the job: its number, its outcome and the worker that made it."""
+    return [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
+
+
 async def _start_slow_attempt(worker: Worker, handler: Slow) -> asyncio.Task[int]:
     """The worker claims the job and runs it until the handler holds it."""
     running = asyncio.create_task(worker.run_once())
@@ -74,7 +80,7 @@ async def test_a_worker_that_stops_heartbeating_loses_its_job_within_the_livenes
     await hung.beat()
     hung_attempt = await _start_slow_attempt(hung, stalled)
     ran: list[int] = []
-    survivor = _worker(database, _recording(ran), clock, "survivor")
+    survivor = _worker(database, recording_attempts(ran), clock, "survivor")
 
     clock.advance(LIVENESS - 1)
     assert await survivor.run_until_idle() == 0, "its heartbeat is still fresh"
@@ -87,8 +93,7 @@ async def test_a_worker_that_stops_heartbeating_loses_its_job_within_the_livenes
     assert await hung_attempt == 1
     job = await get_job(database, job_id)
     assert (job.status, job.attempts, job.last_error) == ("done", 2, None)
-    attempts = [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
-    assert attempts == [(1, "lost", "hung"), (2, "done", "survivor")]
+    assert await _attempt_log(database, job_id) == [(1, "lost", "hung"), (2, "done", "survivor")]
 
 
 async def test_a_worker_that_heartbeats_keeps_its_slow_job_past_the_liveness_timeout(
@@ -101,7 +106,7 @@ async def test_a_worker_that_heartbeats_keeps_its_slow_job_past_the_liveness_tim
     await busy.beat()
     attempt = await _start_slow_attempt(busy, slow)
     ran: list[int] = []
-    other = _worker(database, _recording(ran), clock, "other")
+    other = _worker(database, recording_attempts(ran), clock, "other")
 
     for _ in range(10):  # 30 s: three liveness timeouts, half the lease
         clock.advance(busy.beat_interval + 0.5)
@@ -113,8 +118,7 @@ async def test_a_worker_that_heartbeats_keeps_its_slow_job_past_the_liveness_tim
     assert ran == []
     job = await get_job(database, job_id)
     assert (job.status, job.attempts) == ("done", 1)
-    attempts = [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
-    assert attempts == [(1, "done", "busy")]
+    assert await _attempt_log(database, job_id) == [(1, "done", "busy")]
 
 
 async def test_a_job_taken_from_a_stalled_worker_and_claimed_by_it_again_counts_once(
@@ -139,8 +143,7 @@ async def test_a_job_taken_from_a_stalled_worker_and_claimed_by_it_again_counts_
     assert slow.ran == [1, 2]
     job = await get_job(database, job_id)
     assert (job.status, job.attempts) == ("done", 2)
-    attempts = [(a.attempt, a.outcome, a.worker) for a in await attempts_of(database, job_id)]
-    assert attempts == [(1, "lost", "stalled"), (2, "done", "stalled")]
+    assert await _attempt_log(database, job_id) == [(1, "lost", "stalled"), (2, "done", "stalled")]
 
 
 async def test_live_workers_are_counted_in_metrics_and_a_stopped_one_leaves(
@@ -160,16 +163,6 @@ async def test_live_workers_are_counted_in_metrics_and_a_stopped_one_leaves(
     async with database.reader.connect() as connection:
         names = set((await connection.execute(select(WORKER.c.name))).scalars())
     assert names == {"gone"}, "a stopped worker holding nothing leaves the table"
-
-
-def _recording(ran: list[int]) -> HandlerRegistry:
-    registry = HandlerRegistry()
-
-    @registry.handler(TEST)
-    async def handle(payload: dict[str, Any]) -> None:
-        ran.append(current_job().attempt)
-
-    return registry
 
 
 async def _live_workers(database: Database) -> float:
@@ -192,7 +185,7 @@ async def test_a_worker_waking_from_a_stall_beats_before_it_claims(
     clock = FakeClock()
     job_id = await add_job(database, key="k")
     ran: list[int] = []
-    stalled = _worker(database, _recording(ran), clock, "stalled")
+    stalled = _worker(database, recording_attempts(ran), clock, "stalled")
     await stalled.beat()
 
     clock.advance(LIVENESS / 2)
@@ -215,7 +208,7 @@ async def test_a_claim_that_outlasts_half_the_liveness_is_handed_back_unstarted(
     clock = FakeClock()
     job_id = await add_job(database, key="k")
     ran: list[int] = []
-    slow = _worker(database, _recording(ran), clock, "slow")
+    slow = _worker(database, recording_attempts(ran), clock, "slow")
     await slow.beat()
 
     claimed = await slow._claim(10)

@@ -9,21 +9,11 @@ from typing import Any
 from jobs import store
 from jobs.policy import Decision, Verdict
 from jobs.ratelimit import RateTable
-from jobs.registry import HandlerRegistry, current_job
 from storage.database import Database
-from tests.jobs.conftest import START, TEST, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.conftest import START, FakeClock, add_job, attempts_of, get_job, make_worker
+from tests.jobs.handlers import recording_attempts
 
 LEASE = timedelta(seconds=30)
-
-
-def _registry(ran: list[int]) -> HandlerRegistry:
-    registry = HandlerRegistry()
-
-    @registry.handler(TEST)
-    async def handle(payload: dict[str, Any]) -> None:
-        ran.append(current_job().attempt)
-
-    return registry
 
 
 async def _claim_and_die(database: Database, clock: FakeClock, worker: str) -> store.ClaimResult:
@@ -47,7 +37,7 @@ async def test_a_dead_workers_job_is_run_again_once_its_lease_expires(database: 
     job_id = await add_job(database, key="k")
     assert len((await _claim_and_die(database, clock, "crashed")).jobs) == 1
     ran: list[int] = []
-    survivor = make_worker(database, _registry(ran), clock, name="survivor", lease=30)
+    survivor = make_worker(database, recording_attempts(ran), clock, name="survivor", lease=30)
 
     clock.advance(29)
     assert await survivor.run_until_idle() == 0  # still leased to the crashed worker
@@ -64,7 +54,7 @@ async def test_a_dead_workers_job_is_run_again_once_its_lease_expires(database: 
 async def test_a_job_that_keeps_killing_its_worker_ends_dead(database: Database) -> None:
     clock = FakeClock()
     job_id = await add_job(database, key="k", max_attempts=2)
-    reaper = make_worker(database, _registry([]), clock)
+    reaper = make_worker(database, recording_attempts([]), clock)
     for _ in range(2):
         await _claim_and_die(database, clock, "crashed")
         clock.advance(31)
@@ -80,7 +70,7 @@ async def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(database: D
     job_id = await add_job(database, key="k")
     (late,) = (await _claim_and_die(database, clock, "slow")).jobs
     clock.advance(31)
-    await make_worker(database, _registry([]), clock).reap()
+    await make_worker(database, recording_attempts([]), clock).reap()
     (current,) = (await _claim_and_die(database, clock, "fresh")).jobs
 
     def finish(job: store.ClaimedJob, worker: str) -> Any:
@@ -107,7 +97,7 @@ async def test_renewing_keeps_the_lease_and_only_its_holder_can(database: Databa
     assert await database.run_in_transaction(renew("someone-else")) == set()
     assert await database.run_in_transaction(renew("busy")) == {job_id}
     clock.advance(20)  # 40 s after the claim, 20 s after the renewal
-    assert await make_worker(database, _registry([]), clock).reap() == 0
+    assert await make_worker(database, recording_attempts([]), clock).reap() == 0
     assert (await get_job(database, job_id)).locked_by == "busy"
 
 

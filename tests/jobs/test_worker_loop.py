@@ -47,6 +47,17 @@ def _signalling_registry(on_run: Callable[[dict[str, Any]], Any]) -> HandlerRegi
     return registry
 
 
+class Held:
+    """A handler that says it `started`, then runs until told to `release`."""
+
+    def __init__(self) -> None:
+        self.started, self.release = asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, payload: dict[str, Any]) -> None:
+        self.started.set()
+        await self.release.wait()
+
+
 async def _stop_while_it_runs(
     database: Database,
     handler: Callable[[dict[str, Any]], Awaitable[None]],
@@ -126,14 +137,10 @@ async def test_a_retry_wakes_the_worker_when_it_falls_due(database: Database) ->
 
 
 async def test_shutdown_lets_running_jobs_finish(database: Database) -> None:
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(payload: dict[str, Any]) -> None:
-        started.set()
-        await release.wait()
+    slow = Held()
 
     job_id = await _stop_while_it_runs(
-        database, slow, started, shutdown_timeout=WAIT, on_stop=release.set
+        database, slow, slow.started, shutdown_timeout=WAIT, on_stop=slow.release.set
     )
 
     assert (await get_job(database, job_id)).status == "done"
@@ -155,19 +162,14 @@ async def test_shutdown_hands_back_jobs_that_outlive_the_timeout(database: Datab
 
 
 async def test_a_long_job_keeps_renewing_its_lease(database: Database) -> None:
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def long(payload: dict[str, Any]) -> None:
-        started.set()
-        await release.wait()
-
+    long = Held()
     worker = Worker(
         database, _signalling_registry(long), lease=0.3, poll_interval=POLL, listen=False
     )
     job_id = await add_job(database, key="k", run_at=None)
 
     async with running(worker):
-        await asyncio.wait_for(started.wait(), WAIT)
+        await asyncio.wait_for(long.started.wait(), WAIT)
         first = (await get_job(database, job_id)).lease_until
         assert first is not None
         renewed = first
@@ -178,7 +180,7 @@ async def test_a_long_job_keeps_renewing_its_lease(database: Database) -> None:
         # Past the first lease, it is still this worker's: renewed, never taken back.
         job = await get_job(database, job_id)
         assert (job.status, job.locked_by) == ("running", worker.name)
-        release.set()
+        long.release.set()
 
     assert [a.outcome for a in await attempts_of(database, job_id)] == ["done"]
 
@@ -193,26 +195,21 @@ async def test_a_busy_worker_waits_for_a_free_slot_instead_of_spinning(
             self.looks += 1
             return super()._free_slots()
 
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(payload: dict[str, Any]) -> None:
-        started.set()
-        await release.wait()
-
+    slow = Held()
     worker = Counting(
         database, _signalling_registry(slow), concurrency=1, poll_interval=POLL, listen=False
     )
     await add_job(database, key="first", run_at=None)
 
     async with running(worker):
-        await asyncio.wait_for(started.wait(), WAIT)
+        await asyncio.wait_for(slow.started.wait(), WAIT)
         await add_job(database, key="second", run_at=None)
         looks = worker.looks
         for _ in range(3):  # enqueues while the only slot is taken
             signals.notify_enqueued()
             await asyncio.sleep(0.01)
         assert worker.looks - looks <= 6  # one look per notification, not a busy loop
-        release.set()
+        slow.release.set()
 
 
 async def test_a_job_retried_at_once_runs_again_under_a_held_lease(database: Database) -> None:

@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from testkit.factories import lead_event
-from testkit.fakes.telegram import DEFAULT_TOKEN, TelegramFake
-from testkit.service import service_environment
+from testkit.factories import new_client_lead_event
+from testkit.fakes.telegram import TelegramFake
 from webhooks.forms import encode_form
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -57,7 +56,9 @@ class Sender:
     async def _one(self, http: httpx.AsyncClient, lead_id: int) -> None:
         try:
             async with self._slots:
-                response = await http.post(self.url, content=_event_of(lead_id), headers=FORM)
+                response = await http.post(
+                    self.url, content=encode_form(new_client_lead_event(lead_id)), headers=FORM
+                )
         except httpx.TransportError as error:
             self.refused[type(error).__name__] += 1
             return
@@ -136,34 +137,3 @@ def takeover_delays(alive_since: list[float], taken_over: list[datetime]) -> lis
         at = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
         delays.append(at - max((since for since in alive_since if since <= at), default=at))
     return delays
-
-
-def kill_test_environment(
-    *, database_url: str, token: str, telegram: TelegramFake, chats: tuple[int, ...]
-) -> dict[str, str]:
-    """The service's settings in the kill tests: the default lease (a minute), so a killed
-    worker's jobs must be taken over by the heartbeats' liveness check, not by the lease;
-    the Telegram fake's pace far above the load."""
-    return service_environment(
-        LEADRELAY_DATABASE_URL=database_url,
-        LEADRELAY_WEBHOOK_TOKEN=token,
-        LEADRELAY_TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-        LEADRELAY_TELEGRAM_API_URL=telegram.base_url,
-        LEADRELAY_TELEGRAM_CHATS=",".join(str(chat) for chat in chats),
-        # The fake enforces no limits here: only the queue's own pace matters.
-        LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
-        LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
-        LEADRELAY_TELEGRAM_PER_SECOND="5000",
-        # INFO: every access-log line goes through the tests' scan for secrets.
-        LEADRELAY_LOG_LEVEL="INFO",
-    )
-
-
-def _event_of(lead_id: int) -> str:
-    """A lead from a client of its own, as a real burst brings: the same client thousands
-    of times would make every card count that client's earlier requests (the repeat badge)."""
-    phone = (
-        f"+7 (999) {lead_id // 10_000 % 1000:03d}-{lead_id // 100 % 100:02d}-{lead_id % 100:02d}"
-    )
-    event = lead_event(lead_id, phone=phone, email=f"client{lead_id}@example.ru")
-    return encode_form(event)

@@ -20,8 +20,7 @@ from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from testkit.factories import lead_event
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
-from tests.reliability.load import kill_test_environment
+from testkit.service import Service, kill_test_environment
 from webhooks.forms import encode_form
 
 pytestmark = pytest.mark.slow

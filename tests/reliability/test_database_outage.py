@@ -17,14 +17,12 @@ from storage.database import Database
 from storage.models import InboxEvent, Lead
 from storage.queries.sites import ensure_sites
 from testkit.factories import lead_event
+from tests.conftest import ON_POSTGRESQL_ONLY
 from tests.reliability.proxy import OutageProxy
 from tests.webhooks.conftest import TOKEN, make_settings
 from webhooks.forms import encode_form
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
-]
+pytestmark = ON_POSTGRESQL_ONLY
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 

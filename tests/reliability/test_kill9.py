@@ -15,14 +15,8 @@ from pathlib import Path
 import pytest
 
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
-from tests.reliability.load import (
-    CardWatch,
-    Sender,
-    cards_sent,
-    kill_test_environment,
-    takeover_delays,
-)
+from testkit.service import Service, kill_test_environment
+from tests.reliability.load import CardWatch, Sender, cards_sent, takeover_delays
 
 pytestmark = pytest.mark.slow
 TOKEN = "kill9-token-0123456789abcdef"

@@ -18,21 +18,12 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
-from tests.reliability.load import (
-    CardWatch,
-    Sender,
-    cards_sent,
-    kill_test_environment,
-    takeover_delays,
-)
+from testkit.service import Service, kill_test_environment
+from tests.conftest import ON_POSTGRESQL_ONLY
+from tests.reliability.load import CardWatch, Sender, cards_sent, takeover_delays
 from tests.reliability.waits import worker_registered
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
-]
+pytestmark = [pytest.mark.slow, *ON_POSTGRESQL_ONLY]
 TOKEN = "kill9pg-token-0123456789abcdef"
 # 1,200 cards, twice the burst of the issue this test answers (600 cards took 72 s to drain
 # when a killed worker's jobs waited for their lease), at a pace that keeps webhooks coming

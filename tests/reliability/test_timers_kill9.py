@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
-from tests.reliability.load import Sender, kill_test_environment
+from testkit.service import Service, kill_test_environment
+from tests.reliability.load import Sender
 from tests.reliability.waits import until
 
 pytestmark = pytest.mark.slow

@@ -15,15 +15,12 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Card, Job, JobAttempt
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service
-from tests.reliability.load import Sender, kill_test_environment
+from testkit.service import Service, kill_test_environment
+from tests.conftest import ON_POSTGRESQL_ONLY
+from tests.reliability.load import Sender
 from tests.reliability.waits import until, worker_registered
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
-]
+pytestmark = [pytest.mark.slow, *ON_POSTGRESQL_ONLY]
 TOKEN = "timers-two-token-0123456789ab"
 LEADS = 60
 GROUP = -100

@@ -9,6 +9,7 @@ from storage.models import Action, ActionOutcome, Job, JobStatus
 from storage.queries.cards import retry_failed_action, start_action
 from storage.queries.jobs import retry_dead
 from storage.queries.leads import LeadSnapshot
+from tests.jobs.conftest import get_job
 from tests.storage.test_leads import lead_row, prepare, put
 
 LONG_AGO = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -43,13 +44,6 @@ async def _dead_job(database: Database, key: str) -> int:
         return job.id
 
 
-async def _job(database: Database, job_id: int) -> Job:
-    async with database.read() as session:
-        job = await session.get(Job, job_id)
-        assert job is not None
-        return job
-
-
 async def test_the_cards_retry_resets_a_dead_job_like_the_cli(database: Database) -> None:
     lead_id = await a_lead(database, flexbe_id=7, num=1)
     from_card = await _dead_job(database, "card")
@@ -68,7 +62,7 @@ async def test_the_cards_retry_resets_a_dead_job_like_the_cli(database: Database
         assert await retry_dead(session, job_id=from_cli) == 1  # what the CLI runs
 
     assert retried is not None and retried.job_id == from_card
-    card_job, cli_job = await _job(database, from_card), await _job(database, from_cli)
+    card_job, cli_job = await get_job(database, from_card), await get_job(database, from_cli)
     for job in (card_job, cli_job):
         assert (job.status, job.attempts, job.postponements) == ("pending", 0, 0)
         assert job.finished_at is None
@@ -95,4 +89,4 @@ async def test_nothing_to_retry_when_the_job_is_not_dead(database: Database) -> 
         assert await retry_failed_action(session, lead_id=lead_id) is None
         assert await retry_failed_action(session, lead_id=lead_id + 1000) is None
 
-    assert (await _job(database, job_id)).status == "running"
+    assert (await get_job(database, job_id)).status == "running"
