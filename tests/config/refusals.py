@@ -1,4 +1,4 @@
-"""Loading a configuration that must be refused, and the words of the refusal."""
+"""Loading a configuration from a TOML file, and the words of a refusal."""
 
 from __future__ import annotations
 
@@ -18,8 +18,15 @@ def refusal(monkeypatch: pytest.MonkeyPatch, **variables: str) -> str:
     return str(refused.value)
 
 
-def toml_refusal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> str:
-    """The message start-up stops with, given this TOML as LEADRELAY_CONFIG."""
+def use_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> Path:
+    """Write `toml` to a file and make it LEADRELAY_CONFIG."""
     path = tmp_path / "sites.toml"
     path.write_text(toml, encoding="utf-8")
-    return refusal(monkeypatch, LEADRELAY_CONFIG=str(path))
+    monkeypatch.setenv("LEADRELAY_CONFIG", str(path))
+    return path
+
+
+def toml_refusal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> str:
+    """The message start-up stops with, given this TOML as LEADRELAY_CONFIG."""
+    use_toml(monkeypatch, tmp_path, toml)
+    return refusal(monkeypatch)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import load_settings
+from tests.config.refusals import use_toml
 
 TOKEN = "env-token-0123456789abcdef"
 
@@ -21,13 +22,12 @@ def test_ninety_days_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_site_sets_its_own_window(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
+    use_toml(
+        monkeypatch,
+        tmp_path,
         '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
         'repeat_window = "30d"\n',
-        encoding="utf-8",
     )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
     monkeypatch.setenv("LEADRELAY_REPEAT_WINDOW", "7d")
 

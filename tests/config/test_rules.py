@@ -10,6 +10,7 @@ import pytest
 from config.rules import RuleTargetError, check_rule_targets
 from config.settings import Settings, load_settings
 from domain.statuses import SETTABLE_STATUSES
+from tests.config.refusals import use_toml
 
 SITE = """
 [[sites]]
@@ -19,9 +20,7 @@ webhook_token = "toml-token-0123456789abcdef"
 
 
 def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str) -> Settings:
-    path = tmp_path / "sites.toml"
-    path.write_text(SITE + rules, encoding="utf-8")
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(path))
+    use_toml(monkeypatch, tmp_path, SITE + rules)
     return load_settings()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import ConfigError, load_settings
+from tests.config.refusals import use_toml
 
 TOKEN = "env-token-0123456789abcdef"
 
@@ -53,14 +54,13 @@ def test_dotenv_file_is_read_and_blank_values_mean_unset(tmp_path: Path) -> None
 
 
 def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
+    use_toml(
+        monkeypatch,
+        tmp_path,
         '[[sites]]\nkey = "okna"\nname = "Окна"\nwebhook_token = "okna-token-0123456789abcdef"\n'
         'chats = [-100500]\n\n[[sites]]\nkey = "dveri"\n'
         'webhook_token = "dveri-token-0123456789abcdef"\n',
-        encoding="utf-8",
     )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
 
     settings = load_settings()
@@ -73,14 +73,13 @@ def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def test_the_morning_call_hour_per_site_else_the_environments(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
+    use_toml(
+        monkeypatch,
+        tmp_path,
         '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
         "call_morning_hour = 10\n\n"
         '[[sites]]\nkey = "dveri"\nwebhook_token = "dveri-token-0123456789abcdef"\n',
-        encoding="utf-8",
     )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
     assert load_settings().site("dveri").morning_hour == 9, "the default"
     monkeypatch.setenv("LEADRELAY_CALL_MORNING_HOUR", "8")
@@ -94,36 +93,6 @@ def test_the_morning_call_hour_per_site_else_the_environments(
 
 REPO = Path(__file__).resolve().parents[2]
 GENERATE = "secrets.token_urlsafe(24)"
-WEAK_SECRETS = {
-    "one repeated character": "a" * 40,
-    "a short random one": "Xk3_9fQ2-pLm7Rt",  # 15 characters, ~90 bits
-    "lowercase only, too short": "qwhdkzbmxpaoieutnv",  # 18 letters, ~85 bits
-    "an example placeholder": "replace-me-with-a-random-token-1",
-}
-
-
-@pytest.mark.parametrize(
-    "variable",
-    [
-        "LEADRELAY_WEBHOOK_TOKEN",
-        "LEADRELAY_ADMIN_TOKEN",
-        "LEADRELAY_TELEGRAM_WEBHOOK_SECRET",
-        "LEADRELAY_METRICS_TOKEN",
-    ],
-)
-@pytest.mark.parametrize("weak", WEAK_SECRETS.values(), ids=WEAK_SECRETS.keys())
-def test_weak_secret_is_refused_naming_the_setting_and_the_cure(
-    monkeypatch: pytest.MonkeyPatch, variable: str, weak: str
-) -> None:
-    monkeypatch.setenv(variable, weak)
-
-    with pytest.raises(ConfigError) as error:
-        load_settings()
-
-    message = str(error.value)
-    assert message.startswith(f"{variable}: ")
-    assert GENERATE in message
-    assert weak not in message, "a refused secret is not echoed back"
 
 
 def test_the_example_config_is_refused_until_its_placeholders_are_replaced(
@@ -158,13 +127,13 @@ def test_the_env_example_runs_once_copied_and_generated_secrets_pass(
 def test_phone_region_per_site_falls_back_to_the_default(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
+    use_toml(
+        monkeypatch,
+        tmp_path,
         '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
         'default_region = "gb"\n'
-        '[[sites]]\nkey = "ru"\nwebhook_token = "ru-token-0123456789abcdef"\n'
+        '[[sites]]\nkey = "ru"\nwebhook_token = "ru-token-0123456789abcdef"\n',
     )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
 
     settings = load_settings()
 
@@ -184,9 +153,7 @@ def test_the_example_config_reads_each_sites_region(
     filled = re.sub(
         r"replace-me-with-a-random-token-\d+", lambda _: secrets.token_urlsafe(24), example
     )
-    config = tmp_path / "sites.toml"
-    config.write_text(filled, encoding="utf-8")
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
+    use_toml(monkeypatch, tmp_path, filled)
 
     settings = load_settings()
 
@@ -240,13 +207,13 @@ def test_retention_as_long_as_the_longest_look_back_is_accepted(
 def test_timers_of_the_env_site_and_toml_sites_without_their_own(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    config = tmp_path / "sites.toml"
-    config.write_text(
+    use_toml(
+        monkeypatch,
+        tmp_path,
         '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
         'working_hours = "Sat 10:00-12:00"\nholidays = []\n'
-        '[sites.sla]\nremind_after = "5m"\n'
+        '[sites.sla]\nremind_after = "5m"\n',
     )
-    monkeypatch.setenv("LEADRELAY_CONFIG", str(config))
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
     monkeypatch.setenv("LEADRELAY_TIMEZONE", "Europe/Moscow")
     monkeypatch.setenv("LEADRELAY_WORKING_HOURS", "Mon-Fri 09:00-18:00")
