@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from config.settings import EffectiveSite, Settings
+from config.settings import Settings
+from config.sites import EffectiveSite
 from integrations.comunik8 import Comunik8Client
 from integrations.crm5 import Crm5Client, Manager
 from integrations.flexbe import FlexbeClient

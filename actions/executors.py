@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -27,7 +27,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from actions.clients import comunik8_client_for, crm5_client_for, flexbe_client_for
 from config.mappings import Crm5Mapping
-from config.settings import EffectiveSite, Settings
+from config.settings import Settings
+from config.sites import EffectiveSite
 from domain.calls import seconds_until
 from domain.crm5 import Crm5Step
 from domain.jobs import (
@@ -85,9 +86,10 @@ class FlexbeFactory(Protocol):
 
 
 class LeadActions:
-    """`alert_admins`: the Telegram ids told when an action fails for good (empty without
-    Telegram: the failure is logged for them instead). `sleep`: the clients' pause between
-    their own quick retries (tests pass a simulated one)."""
+    """`alert_admins`: who is told when an action fails for good, read when it fails (the
+    admins change with the stored set-up; none without Telegram: the failure is logged for
+    them instead). `sleep`: the clients' pause between their own quick retries (tests pass
+    a simulated one)."""
 
     def __init__(
         self,
@@ -95,13 +97,13 @@ class LeadActions:
         database: Database,
         settings: Settings,
         flexbe_client: FlexbeFactory = flexbe_client_for,
-        alert_admins: Sequence[int] = (),
+        alert_admins: Callable[[], Sequence[int]] = tuple,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.database = database
         self.settings = settings
         self.flexbe_client = flexbe_client
-        self.alert_admins = tuple(dict.fromkeys(alert_admins))
+        self.alert_admins = alert_admins
         self.sleep = sleep
 
     # The job handlers take the payload as the engine read it (`domain.jobs.ActionPayload`,
@@ -297,7 +299,8 @@ class LeadActions:
             # more after a Retry, so a job that dies again is told again.
             recorded = str(await count_attempts(session, job_id=job_id))
         site = lead.site_key if lead is not None else job.site
-        if not self.alert_admins:
+        admins = tuple(dict.fromkeys(self.alert_admins()))
+        if not admins:
             log.error(
                 "action %s on lead %s (site %s, Flexbe #%s) failed for good: %s (%s); "
                 "see `leadrelay jobs list --status dead`",
@@ -310,7 +313,7 @@ class LeadActions:
             )
             return
         subject = f"j{job_id}.{recorded}" if job_id is not None else f"a{action_id}.l{lead_id}"
-        for admin in self.alert_admins:
+        for admin in admins:
             alert = ActionFailedPayload(
                 chat_id=admin,
                 lead_id=lead_id,

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from actions.sync import SyncSummary, sync_site
-from config.settings import EffectiveSite, Settings
+from config.settings import Settings
+from config.sites import EffectiveSite
 from domain.jobs import (
     NOTIFY,
     RECONCILE,
@@ -82,16 +83,18 @@ async def schedule_reconciles(
 
 async def run_scheduler(
     database: Database,
-    sites: list[EffectiveSite],
+    sites: Callable[[], list[EffectiveSite]],
     options: ReconcileSettings,
     stop: asyncio.Event,
     *,
     on_enqueued: Callable[[], None] | None = None,
 ) -> None:
-    """Every interval, put the reconciles in the queue (any process may; one wins)."""
+    """Every interval, put the reconciles of the sites it has then in the queue (any
+    process may; one wins)."""
     while not stop.is_set():
         try:
-            if await schedule_reconciles(database, sites, options, now=utcnow()) and on_enqueued:
+            created = await schedule_reconciles(database, sites(), options, now=utcnow())
+            if created and on_enqueued:
                 on_enqueued()
         except Exception:  # the database may be away for a moment; try next time
             log.exception("could not schedule the reconcile")

@@ -42,7 +42,8 @@ from bench.console import (  # noqa: E402
     pages,
 )
 from bench.pg_database import drop_database, recreate_database  # noqa: E402
-from config.settings import Settings, SiteConfig  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from config.sites import SiteConfig  # noqa: E402
 from leadrelay.web import create_app  # noqa: E402
 from storage.database import Database  # noqa: E402
 

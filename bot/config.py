@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from config.regions import DEFAULT_REGION
 from config.rules import Rule
-from config.settings import DEFAULT_REPEAT_WINDOW, EffectiveSite, Settings, SiteTimers
+from config.settings import DEFAULT_REPEAT_WINDOW, Settings
+from config.sites import EffectiveSite, SiteTimers
 from config.working_time import WorkingHours
 
 
 @dataclass(frozen=True, slots=True)
 class BotConfig:
+    # The settings, read live: the sites and admins they merge change with the stored set-up.
+    live: Settings
     zone: tzinfo
-    # Each configured site as the settings merged it: its chats, region, timers, rules...
-    sites: Mapping[str, EffectiveSite] = field(default_factory=dict)
     group_language: str = "en"
-    admins: Sequence[int] = ()
     can_deal: bool = False
     can_call: bool = False
     # What a lead of a site no longer configured is read with.
@@ -37,10 +37,9 @@ class BotConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
         return cls(
+            live=settings,
             zone=ZoneInfo(settings.timezone),
-            sites={site.key: site for site in settings.effective_sites},
             group_language=settings.telegram_language,
-            admins=tuple(settings.telegram_admins),
             can_deal=settings.crm5_public_token is not None,
             can_call=settings.comunik8_api_url is not None
             and settings.comunik8_api_key is not None,
@@ -55,6 +54,16 @@ class BotConfig:
                 else None
             ),
         )
+
+    @property
+    def sites(self) -> Mapping[str, EffectiveSite]:
+        """Each site as the settings merge it now: its chats, region, timers, rules..."""
+        return self.live.sites_by_key
+
+    @property
+    def admins(self) -> tuple[int, ...]:
+        """Who is told what fails: the configured admins and those kept in the database."""
+        return self.live.admins
 
     @property
     def site_names(self) -> dict[str, str]:

@@ -23,7 +23,7 @@ from bot.cards import status_label
 from bot.config import BotConfig
 from bot.senders import Sender
 from bot.stats import compute
-from config.settings import SiteTimers
+from config.sites import SiteTimers
 from domain.jobs import (
     DIGEST,
     DIGEST_MESSAGE,

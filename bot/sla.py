@@ -28,7 +28,7 @@ from bot.keyboards import card_keyboard
 from bot.senders import Sender
 from bot.summaries import lead_number, open_keyboard
 from bot.views import chat_reader, site_name
-from config.settings import SiteTimers
+from config.sites import SiteTimers
 from domain.jobs import (
     SLA_ALERT,
     SLA_ESCALATE,

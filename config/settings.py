@@ -5,11 +5,10 @@ Every package may read this module; like all of `config`, it imports nothing of 
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import time, timedelta
+from dataclasses import fields, is_dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -28,18 +26,28 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.chats import ChatAddress
 from config.durations import parse_duration
-from config.mappings import Comunik8Mapping, Crm5Mapping
 from config.regions import DEFAULT_REGION, check_region
 from config.rules import Rule, named_in_order
-from config.secrets import refusal, weakness
+from config.sites import (
+    ChatLink,
+    EffectiveSite,
+    SiteConfig,
+    SiteTimers,
+    SlaConfig,
+    StoredSetup,
+    check_token,
+    checked_clock,
+    checked_dates,
+    checked_hours,
+    checked_wait,
+)
 from config.telegram_webhook import derive_webhook_secrets
 from config.working_time import (
     MAX_WAIT,
     WorkingHours,
     parse_clock,
-    parse_holidays,
-    parse_week,
 )
 
 ENV_PREFIX = "LEADRELAY_"
@@ -47,8 +55,6 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./leadrelay.db"
 DEFAULT_SITE_KEY = "default"
 # How far back a lead's phone or e-mail is looked for among earlier leads (a repeat).
 DEFAULT_REPEAT_WINDOW = timedelta(days=90)
-_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~]+$")
-_SITE_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # How late a repeat can still come from outside, which the retention must outlast.
 # Telegram keeps an undelivered update for 24 hours. Flexbe documents no redelivery
 # policy: a week covers a queue stuck on its side and a resend from its admin.
@@ -69,179 +75,8 @@ def _split_ids(value: Any) -> Any:
     return value
 
 
-def _check_token(value: SecretStr | None) -> SecretStr | None:
-    if value is None:
-        return None
-    raw = value.get_secret_value()
-    if not _TOKEN_PATTERN.fullmatch(raw):
-        raise ValueError("may only contain letters, digits and - _ . ~ (it is part of a URL)")
-    reason = weakness(raw)
-    if reason is not None:
-        raise ValueError(refusal(reason))
-    return value
-
-
 IdList = Annotated[list[int], NoDecode]
 DateList = Annotated[list[str], NoDecode]
-
-
-def _checked_hours(value: str | None) -> str | None:
-    if value is not None:
-        parse_week(value)
-    return value
-
-
-def _checked_wait(value: str | None) -> str | None:
-    if value is not None:
-        parse_duration(value, at_most=MAX_WAIT)
-    return value
-
-
-def _checked_clock(value: str | None) -> str | None:
-    if value is not None:
-        parse_clock(value)
-    return value
-
-
-def _checked_dates(value: Any) -> Any:
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list | tuple):
-        parse_holidays(str(part) for part in value)
-    return value
-
-
-class SlaConfig(BaseModel):
-    """A site's `[sites.sla]`: how long a new lead may wait untaken (working time)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # A reply to the card in its chats; then an alert to each admin. Unset: off.
-    remind_after: str | None = None
-    escalate_after: str | None = None
-
-    _durations = field_validator("remind_after", "escalate_after")(_checked_wait)
-
-
-@dataclass(frozen=True, slots=True)
-class SiteTimers:
-    """What a site's timers need: its working time and its delays (None: off)."""
-
-    hours: WorkingHours
-    remind_after: timedelta | None
-    escalate_after: timedelta | None
-    digest_at: time | None
-
-
-class SiteConfig(BaseModel):
-    """One Flexbe site: where its webhooks come in and where its leads go."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    key: str = Field(description="Short name of the site, used in commands and the API.")
-    name: str = ""
-    webhook_token: SecretStr
-    flexbe_api_url: AnyHttpUrl | None = None
-    flexbe_api_key: SecretStr | None = None
-    chats: tuple[int, ...] = ()
-    # The country whose national numbers this site's visitors type (RU, GB…);
-    # none: LEADRELAY_DEFAULT_REGION.
-    default_region: str | None = None
-    # The hour (0-23, in LEADRELAY_TIMEZONE) of the "next working morning" call; none:
-    # LEADRELAY_CALL_MORNING_HOUR.
-    call_morning_hour: int | None = Field(default=None, ge=0, le=23)
-    # How this site's leads become 5CRM deals and Comunik8 calls ([sites.crm5], [sites.comunik8]).
-    crm5: Crm5Mapping = Field(default_factory=Crm5Mapping)
-    comunik8: Comunik8Mapping = Field(default_factory=Comunik8Mapping)
-    # How far back an earlier lead with the same phone or e-mail makes this site's lead a
-    # repeat (`90d`); none: LEADRELAY_REPEAT_WINDOW.
-    repeat_window: timedelta | None = None
-    # Working time (`Mon-Fri 09:00-19:00, Sat 10:00-16:00`, in LEADRELAY_TIMEZONE) and days
-    # off; the SLA timers and the digest time. Each unset here takes the LEADRELAY_ one.
-    working_hours: str | None = None
-    holidays: tuple[str, ...] | None = None
-    sla: SlaConfig | None = None
-    digest_at: str | None = None
-    # Speed-to-lead rules ([[sites.rules]]): the first that matches a new lead acts on it.
-    rules: tuple[Rule, ...] = Field(default=(), max_length=100)
-
-    _hours = field_validator("working_hours")(_checked_hours)
-    _digest = field_validator("digest_at")(_checked_clock)
-    _holidays = field_validator("holidays", mode="before")(_checked_dates)
-
-    @field_validator("rules")
-    @classmethod
-    def _rules_are_its_own(cls, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-        for rule in rules:
-            if rule.site is not None:
-                raise ValueError(
-                    f"{rule.label}: `site` is for a top-level [[rules]]; "
-                    "a site's own rules are for that site"
-                )
-        return rules
-
-    @field_validator("key")
-    @classmethod
-    def _key_is_slug(cls, value: str) -> str:
-        if not _SITE_KEY_PATTERN.fullmatch(value):
-            raise ValueError("must be 1-32 lowercase letters, digits, - or _")
-        return value
-
-    @field_validator("webhook_token")
-    @classmethod
-    def _token_is_strong(cls, value: SecretStr) -> SecretStr:
-        checked = _check_token(value)
-        assert checked is not None
-        return checked
-
-    @field_validator("default_region")
-    @classmethod
-    def _known_region(cls, value: str | None) -> str | None:
-        return None if value is None else check_region(value)
-
-    @field_validator("repeat_window", mode="before")
-    @classmethod
-    def _repeat_window(cls, value: object) -> timedelta | None:
-        return None if value is None else parse_duration(value)
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.key
-
-
-@dataclass(frozen=True, slots=True)
-class EffectiveSite:
-    """A site as every part of the service reads it: its own settings over the LEADRELAY_
-    ones, merged once when the settings load (`Settings.site`)."""
-
-    key: str
-    name: str
-    webhook_token: SecretStr
-    flexbe_api_url: AnyHttpUrl | None
-    flexbe_api_key: SecretStr | None
-    # Its own chats, else LEADRELAY_TELEGRAM_CHATS.
-    chats: tuple[int, ...]
-    # Where its national phone numbers are read, and the hour of its "morning" calls.
-    region: str
-    morning_hour: int
-    # How far back an earlier lead with the same phone or e-mail makes its lead a repeat.
-    repeat_window: timedelta
-    timers: SiteTimers
-    # Its own rules, then the top-level ones naming it, each named, in the order tried.
-    rules: tuple[Rule, ...]
-    # Whether its new leads get a `rules.apply` job.
-    applies_rules: bool
-    crm5: Crm5Mapping
-    comunik8: Comunik8Mapping
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.key
-
-    @property
-    def has_flexbe_api(self) -> bool:
-        """Whether leadrelay can call its Flexbe API (statuses, edits, reconcile)."""
-        return self.flexbe_api_url is not None and self.flexbe_api_key is not None
 
 
 class Settings(BaseSettings):
@@ -303,6 +138,8 @@ class Settings(BaseSettings):
     sla_escalate_after: str | None = None
     digest_at: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # Seals the secrets kept in the database (console sites' keys, the bot token).
+    secret_key: SecretStr | None = None
     # An earlier lead with the same phone or e-mail within this makes a lead a repeat.
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
 
@@ -320,6 +157,8 @@ class Settings(BaseSettings):
     rules: tuple[Rule, ...] = ()
     # Each site merged over the settings above, by key (`site`), built once at load.
     _effective: dict[str, EffectiveSite] = PrivateAttr(default_factory=dict)
+    # What the database keeps beside the configuration (`use_stored`).
+    _stored: StoredSetup = PrivateAttr(default_factory=StoredSetup)
 
     @field_validator("telegram_admins", "telegram_chats", mode="before")
     @classmethod
@@ -331,10 +170,10 @@ class Settings(BaseSettings):
     def _repeat_window(cls, value: object) -> timedelta:
         return parse_duration(value)
 
-    _hours = field_validator("working_hours")(_checked_hours)
-    _durations = field_validator("sla_remind_after", "sla_escalate_after")(_checked_wait)
-    _digest = field_validator("digest_at")(_checked_clock)
-    _holidays = field_validator("holidays", mode="before")(_checked_dates)
+    _hours = field_validator("working_hours")(checked_hours)
+    _durations = field_validator("sla_remind_after", "sla_escalate_after")(checked_wait)
+    _digest = field_validator("digest_at")(checked_clock)
+    _holidays = field_validator("holidays", mode="before")(checked_dates)
 
     @field_validator("database_url")
     @classmethod
@@ -346,10 +185,10 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("webhook_token", "admin_token", "metrics_token")
+    @field_validator("webhook_token", "admin_token", "metrics_token", "secret_key")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
-        return _check_token(value)
+        return check_token(value)
 
     @field_validator("timezone")
     @classmethod
@@ -375,7 +214,7 @@ class Settings(BaseSettings):
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        return _check_token(value)
+        return check_token(value)
 
     @field_validator("log_level")
     @classmethod
@@ -404,7 +243,7 @@ class Settings(BaseSettings):
                     webhook_token=self.webhook_token,
                     flexbe_api_url=self.flexbe_api_url,
                     flexbe_api_key=self.flexbe_api_key,
-                    chats=tuple(self.telegram_chats),
+                    chats=tuple(ChatAddress(chat) for chat in self.telegram_chats),
                 )
             )
         _check_unique_sites(sites)
@@ -416,7 +255,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _merge_sites(self) -> Settings:
-        self._effective = {site.key: self._merged(site) for site in self.sites}
+        self._effective = self._merged_sites()
         return self
 
     @model_validator(mode="after")
@@ -438,37 +277,102 @@ class Settings(BaseSettings):
 
     @property
     def telegram_enabled(self) -> bool:
-        return self.telegram_bot_token is not None
+        return self.bot_token is not None
+
+    @property
+    def bot_token(self) -> SecretStr | None:
+        """LEADRELAY_TELEGRAM_BOT_TOKEN, else the token pasted in the console."""
+        return self.telegram_bot_token or self._stored.bot_token
+
+    @property
+    def admins(self) -> tuple[int, ...]:
+        """LEADRELAY_TELEGRAM_ADMINS, then the admins kept in the database."""
+        return tuple(dict.fromkeys([*self.telegram_admins, *sorted(self._stored.admins)]))
+
+    @property
+    def stored(self) -> StoredSetup:
+        return self._stored
 
     @property
     def effective_sites(self) -> tuple[EffectiveSite, ...]:
-        """Every site as the service reads it, in the order configured."""
+        """Every site as the service reads it: the configured ones in their order, then the
+        enabled ones of the console."""
         return tuple(self._effective.values())
+
+    @property
+    def sites_by_key(self) -> Mapping[str, EffectiveSite]:
+        """The effective sites by key, as merged now: a later merge replaces the mapping,
+        never changes it, so a reader holding it sees one consistent set."""
+        return self._effective
 
     def site(self, key: str) -> EffectiveSite:
         """The site `key`, its own settings over the LEADRELAY_ ones; KeyError if unknown."""
         return self._effective[key]
 
+    def use_stored(self, stored: StoredSetup) -> None:
+        """Merge what the database keeps beside the configuration, replacing what was merged
+        before. The sites are swapped whole: a reader sees the old set or the new one."""
+        self._stored = stored
+        self._effective = self._merged_sites()
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         # A copy with other settings merges its sites again over them.
         copied = super().model_copy(update=update, deep=deep)
-        copied._effective = {site.key: copied._merged(site) for site in copied.sites}
+        copied._effective = copied._merged_sites()
         return copied
 
-    def _merged(self, site: SiteConfig) -> EffectiveSite:
+    def _merged_sites(self) -> dict[str, EffectiveSite]:
+        merged = {site.key: self._merged(site) for site in self.sites}
+        for stored in self._stored.sites:
+            # A console site never takes a configured one's key (the console refuses it).
+            if stored.enabled and stored.config.key not in merged:
+                merged[stored.config.key] = self._merged(
+                    stored.config,
+                    stored=True,
+                    previous_token=stored.previous_token,
+                    previous_until=stored.previous_until,
+                )
+        return merged
+
+    def _chats_of(self, site: SiteConfig) -> tuple[tuple[int, ...], dict[int, int]]:
+        """Its chats and their topics: configured ones (moved where a group became a
+        supergroup), then those connected to it or to every site from Telegram."""
+        moves = self._stored.moves
+        configured = site.chats or tuple(ChatAddress.parse(chat) for chat in self.telegram_chats)
+        links: list[ChatAddress | ChatLink] = [*configured]
+        links += [link for link in self._stored.links if link.site_key in (site.key, None)]
+        chats: dict[int, None] = {}
+        topics: dict[int, int] = {}
+        for link in links:
+            chat_id = _moved(link.chat_id, moves)
+            chats[chat_id] = None
+            if link.topic is not None:
+                topics[chat_id] = link.topic
+        return tuple(chats), topics
+
+    def _merged(
+        self,
+        site: SiteConfig,
+        *,
+        stored: bool = False,
+        previous_token: SecretStr | None = None,
+        previous_until: datetime | None = None,
+    ) -> EffectiveSite:
         sla = site.sla or SlaConfig()
         remind = sla.remind_after or self.sla_remind_after
         escalate = sla.escalate_after or self.sla_escalate_after
         digest = site.digest_at or self.digest_at
         holidays = self.holidays if site.holidays is None else site.holidays
         rules = named_in_order((*site.rules, *(r for r in self.rules if r.site == site.key)))
+        chats, topics = self._chats_of(site)
         return EffectiveSite(
             key=site.key,
             name=site.name,
             webhook_token=site.webhook_token,
             flexbe_api_url=site.flexbe_api_url,
             flexbe_api_key=site.flexbe_api_key,
-            chats=site.chats or tuple(self.telegram_chats),
+            chats=chats,
+            topics=topics,
             region=site.default_region or self.default_region,
             morning_hour=(
                 self.call_morning_hour if site.call_morning_hour is None else site.call_morning_hour
@@ -487,17 +391,29 @@ class Settings(BaseSettings):
             applies_rules=self.telegram_enabled and bool(rules),
             crm5=site.crm5,
             comunik8=site.comunik8,
+            stored=stored,
+            previous_webhook_token=previous_token,
+            previous_token_until=previous_until,
         )
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for masking and for the tests that hunt leaks:
         every `SecretStr` among the settings and their sites, found by type, so that a new
         secret setting is masked without being listed here."""
-        found = set(_secret_values(self))
+        found = {*_secret_values(self), *_secret_values(self._stored)}
         if self.telegram_webhook_secret is not None:
             derived = derive_webhook_secrets(self.telegram_webhook_secret.get_secret_value())
             found |= {derived.path, derived.header}
         return sorted(found)
+
+
+def _moved(chat_id: int, moves: Mapping[int, int]) -> int:
+    """Where a chat is now: a group may have become a supergroup (once; guarded anyway)."""
+    for _ in range(len(moves)):
+        if chat_id not in moves:
+            break
+        chat_id = moves[chat_id]
+    return chat_id
 
 
 def _secret_values(value: object) -> Iterator[str]:
@@ -506,6 +422,9 @@ def _secret_values(value: object) -> Iterator[str]:
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from _secret_values(getattr(value, name))
+    elif is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            yield from _secret_values(getattr(value, item.name))
     elif isinstance(value, tuple | list):
         for item in value:
             yield from _secret_values(item)

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from config.settings import DEFAULT_SITE_KEY, ENV_PREFIX, EffectiveSite, Settings
+from config.settings import DEFAULT_SITE_KEY, ENV_PREFIX, Settings
+from config.sites import EffectiveSite
 from integrations import _redact
 from integrations.comunik8 import (
     Comunik8Client,
@@ -327,7 +328,7 @@ async def check_all(
         ),
         check_telegram(
             str(settings.telegram_api_url),
-            secret(settings.telegram_bot_token),
+            secret(settings.bot_token),
             http_client=http_client,
         ),
     ]

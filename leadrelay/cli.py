@@ -14,12 +14,13 @@ import typer
 
 from actions.clients import flexbe_client_for
 from actions.sync import parse_since, sync_site
-from config.settings import ConfigError, EffectiveSite, Settings, get_settings, load_settings
+from config.settings import ConfigError, Settings, get_settings, load_settings
+from config.sites import EffectiveSite
 from domain.statuses import LeadStatus
 from integrations.errors import IntegrationError
 from integrations.health import CheckResult, check_all
 from jobs.cli import build_app as build_jobs_app
-from leadrelay.first_run import write_first_env
+from leadrelay.first_run import add_secret_key, write_first_env
 from leadrelay.logs import configure_logging
 from leadrelay.progress import SyncProgress
 from leadrelay.runtime import Role, StartupError, prepare_database, run
@@ -135,6 +136,8 @@ def serve(
             "token. Edit it to add Telegram and the rest (every setting: .env.example).",
             fg="green",
         )
+    elif first_run and add_secret_key(os.environ):
+        typer.echo("Added LEADRELAY_SECRET_KEY to .env: it seals what the console stores.")
     settings = _settings()
     base_url = _base_url(settings, host, port)
     _banner(settings, base_url, first_run=first is not None)

@@ -3,8 +3,8 @@
 `make serve` on a fresh clone should not stop at "set LEADRELAY_WEBHOOK_TOKEN". When there
 is no `.env` and no site is configured in the environment, `.env` is written (mode 600,
 never over an existing file) from `.env.example` with a webhook token and an admin token
-generated to the rules of `config.secrets`; the caller then prints the webhook URL and a
-login link to the console.
+generated to the rules of `config.secrets`, and the key that seals the secrets the console
+keeps; the caller then prints the webhook URL and a login link to the console.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def write_first_env(
         {
             f"{ENV_PREFIX}WEBHOOK_TOKEN": webhook_token,
             f"{ENV_PREFIX}ADMIN_TOKEN": admin_token,
+            f"{ENV_PREFIX}SECRET_KEY": strong_token(),
         },
     )
     try:
@@ -81,3 +82,28 @@ def write_first_env(
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
     return FirstRun(env_file, webhook_token, admin_token)
+
+
+def add_secret_key(environ: Mapping[str, str], *, env_file: Path = ENV_FILE) -> bool:
+    """Give an install set up before LEADRELAY_SECRET_KEY existed one, appended to `.env`
+    (created mode 600 if there is none): the console needs it to keep sites and the bot
+    token. Nothing is written where the key is set already. Whether it wrote."""
+    name = f"{ENV_PREFIX}SECRET_KEY"
+    if environ.get(name):
+        return False
+    if env_file.exists():
+        text = env_file.read_text(encoding="utf-8")
+        if re.search(rf"^{re.escape(name)}=\S", text, re.MULTILINE):
+            return False
+        blank = re.compile(rf"^{re.escape(name)}=\s*$", re.MULTILINE)
+        line = f"{name}={strong_token()}"
+        if blank.search(text):
+            text = blank.sub(line, text, count=1)
+        else:
+            text += ("" if text.endswith("\n") or not text else "\n") + line + "\n"
+        env_file.write_text(text, encoding="utf-8")
+        return True
+    handle = os.open(env_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(_MINIMAL + f"{name}={strong_token()}\n")
+    return True

@@ -87,7 +87,7 @@ def build_registry(
     actions = LeadActions(
         database=database,
         settings=settings,
-        alert_admins=settings.telegram_admins if telegram is not None else (),
+        alert_admins=(lambda: settings.admins) if telegram is not None else tuple,
         sleep=sleep,
     )
 

@@ -17,6 +17,10 @@ class SecretMaskingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
+        self.use(secrets)
+
+    def use(self, secrets: Iterable[str]) -> None:
+        """Mask these from now on (the stored set-up brings secrets after start-up)."""
         # Longest first, so a secret that contains another is masked whole.
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
@@ -42,10 +46,12 @@ class SecretMaskingFilter(logging.Filter):
         return text
 
 
-def configure_logging(level: str, secrets: Iterable[str]) -> None:
+def configure_logging(level: str, secrets: Iterable[str]) -> SecretMaskingFilter:
+    """Log to stderr at `level`, masking `secrets`; the filter returned takes new ones."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(SecretMaskingFilter(secrets))
+    masking = SecretMaskingFilter(secrets)
+    handler.addFilter(masking)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -57,3 +63,14 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     # httpx logs full request URLs, which carry API keys in query strings.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    return masking
+
+
+def mask_in_logs(secrets: Iterable[str]) -> None:
+    """Make the installed log handlers mask these secrets (a new set: earlier ones kept
+    only if listed again)."""
+    wanted = list(secrets)
+    for handler in logging.getLogger().handlers:
+        for found in handler.filters:
+            if isinstance(found, SecretMaskingFilter):
+                found.use(wanted)

@@ -17,6 +17,7 @@ from uvicorn.loops.auto import auto_loop_factory
 
 from config.rules import RuleTargetError, check_rule_targets
 from config.settings import Settings
+from config.sites import StoredSetup
 from config.telegram_webhook import derive_webhook_secrets
 from domain.statuses import SETTABLE_STATUSES
 from jobs import signals
@@ -24,6 +25,8 @@ from jobs.metrics import render_metrics
 from jobs.runner import install_stop_signals
 from jobs.worker import Worker
 from leadrelay.limits import rate_limits
+from leadrelay.logs import mask_in_logs
+from leadrelay.setup_watch import SetupListener, SetupWatch
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
@@ -54,6 +57,8 @@ class StartupError(Exception):
 
 
 async def prepare_database(settings: Settings) -> Database:
+    """The database at the code's schema, the stored set-up merged into `settings`, the
+    configured sites and admins stored."""
     database = Database(settings.database_url)
     try:
         revision = await current_revision(database)
@@ -70,6 +75,7 @@ async def prepare_database(settings: Settings) -> Database:
             f"the database schema is at {revision or 'nothing'}, this version needs {head}: "
             "run `leadrelay migrate` first"
         )
+    await SetupWatch(database, settings).refresh()
     async with database.write() as session:
         await ensure_sites(
             session, [(site.key, site.display_name) for site in settings.effective_sites]
@@ -101,7 +107,11 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     stop = asyncio.Event()
     restore_signals = install_stop_signals(stop)
     telegram = _build_telegram(settings, database) if settings.telegram_enabled else None
-    parts: list[Callable[[], Awaitable[None]]] = []
+    mask_in_logs(settings.secrets())
+    # Secrets pasted in the console are masked in the logs too.
+    listeners: list[SetupListener] = [lambda *_: mask_in_logs(settings.secrets())]
+    watch = SetupWatch(database, settings, listeners=listeners)
+    parts: list[Callable[[], Awaitable[None]]] = [lambda: watch.run(stop)]
     if role.runs(Role.WEB):
         parts.append(lambda: _serve_web(settings, database, host, port, stop))
     if role.runs(Role.WORKER):
@@ -125,22 +135,29 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
             from bot.config import BotConfig
             from bot.digest import schedule_digests
 
-            # Each chat's next digest, if none is set (the first start, a changed setting).
-            await schedule_digests(database, BotConfig.from_settings(settings), now=utcnow())
+            # Each chat's next digest, if none is set (the first start, a changed setting, a
+            # chat connected since).
+            async def schedule_digests_now(*_: StoredSetup) -> None:
+                await schedule_digests(database, BotConfig.from_settings(settings), now=utcnow())
+
+            await schedule_digests_now()
+            listeners.append(schedule_digests_now)
         keep = retention.RetentionSettings.from_settings(settings)
         parts.append(
             lambda: retention.run_scheduler(
                 database, keep, stop, on_enqueued=signals.notify_enqueued
             )
         )
-        sites = reconcilable(settings)
-        if sites:
-            options = ReconcileSettings.from_settings(settings)
-            parts.append(
-                lambda: run_scheduler(
-                    database, sites, options, stop, on_enqueued=signals.notify_enqueued
-                )
+        options = ReconcileSettings.from_settings(settings)
+        parts.append(
+            lambda: run_scheduler(
+                database,
+                lambda: reconcilable(settings),
+                options,
+                stop,
+                on_enqueued=signals.notify_enqueued,
             )
+        )
     if role.runs(Role.BOT) and telegram is not None:
         parts.append(lambda: _run_bot(settings, telegram, stop))
     _freeze_startup_heap()
@@ -218,9 +235,9 @@ def _build_telegram(settings: Settings, database: Database) -> Telegram:
     from bot.i18n import build_i18n
     from leadrelay.handlers import Telegram
 
-    assert settings.telegram_bot_token is not None
+    assert settings.bot_token is not None
     i18n = build_i18n()
-    bot = build_bot(settings.telegram_bot_token.get_secret_value(), str(settings.telegram_api_url))
+    bot = build_bot(settings.bot_token.get_secret_value(), str(settings.telegram_api_url))
     dispatcher = build_dispatcher(
         database=database,
         i18n=i18n,

@@ -489,3 +489,92 @@ class ConsoleLogin(SQLModel, table=True):
     created_at: datetime = _now_column()
     expires_at: datetime = _now_column()
     used_at: datetime | None = _utc_column()
+
+
+class ConsoleSite(SQLModel, table=True):
+    """A Flexbe site added in the console (the TOML's are not stored). Its secrets are
+    sealed (`config.sealing`): the database alone does not give them away."""
+
+    __tablename__ = "console_site"
+
+    key: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    webhook_token_sealed: str
+    # After a rotation, the token replaced, still accepted until `previous_until`.
+    previous_token_sealed: str | None = None
+    previous_until: datetime | None = _utc_column()
+    flexbe_api_url: str | None = Field(default=None, max_length=500)
+    flexbe_api_key_sealed: str | None = None
+    default_region: str | None = Field(default=None, max_length=2)
+    working_hours: str | None = Field(default=None, max_length=500)
+    sla_remind_after: str | None = Field(default=None, max_length=32)
+    sla_escalate_after: str | None = Field(default=None, max_length=32)
+    enabled: bool = True
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    created_at: datetime = _now_column()
+    updated_at: datetime = _now_column()
+
+
+# `ChatConnection.site_key` of a chat that gets every site's cards.
+EVERY_SITE = "*"
+
+
+class ChatConnection(SQLModel, table=True):
+    """A chat (and in a forum, a topic of it) connected to a site from Telegram."""
+
+    __tablename__ = "chat_connection"
+    __table_args__ = (UniqueConstraint("chat_id", "site_key", name="uq_chat_connection"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    # A site's key, or EVERY_SITE.
+    site_key: str = Field(max_length=32)
+    topic: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    title: str = Field(default="", max_length=255)
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    created_at: datetime = _now_column()
+
+
+class ChatMove(SQLModel, table=True):
+    """A group that Telegram turned into a supergroup, under a new id."""
+
+    __tablename__ = "chat_move"
+
+    old_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    new_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    moved_at: datetime = _now_column()
+
+
+class SetupValue(SQLModel, table=True):
+    """A setting made in the console or by the bot, beside the configuration: the bot token
+    (sealed), the bot's username."""
+
+    __tablename__ = "setup_value"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str
+    sealed: bool = False
+    updated_at: datetime = _now_column()
+
+
+class AdminLink(SQLModel, table=True):
+    """A one-time `/start` link that makes whoever opens it an admin: kept hashed, valid a
+    day, used once."""
+
+    __tablename__ = "admin_link"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = _now_column()
+    expires_at: datetime = _now_column()
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    used_at: datetime | None = _utc_column()
+
+
+class SetupVersion(SQLModel, table=True):
+    """One row, its `version` raised by every change of the stored set-up: each process
+    polls it and reloads the set-up when it moved."""
+
+    __tablename__ = "setup_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))

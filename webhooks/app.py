@@ -58,7 +58,7 @@ def create_app(
     )
     app.state.database = database
     app.state.intake = intake
-    sites = SiteRegistry(settings.effective_sites)
+    sites = SiteRegistry(settings)
     app.state.sites = sites
     app.state.on_jobs_enqueued = on_jobs_enqueued
     app.state.telegram_webhook = (

@@ -8,7 +8,8 @@ from datetime import timedelta
 from pydantic import SecretStr
 
 from actions.executors import LeadActions
-from config.settings import Settings, SiteConfig
+from config.settings import Settings
+from config.sites import SiteConfig
 from domain.jobs import ActionPayload
 from storage.clock import utcnow
 from storage.database import Database

@@ -8,7 +8,8 @@ from pydantic import SecretStr
 
 from actions.executors import LeadActions
 from config.mappings import Crm5Mapping
-from config.settings import Settings, SiteConfig
+from config.settings import Settings
+from config.sites import SiteConfig
 from domain.jobs import ActionPayload
 from integrations.errors import IntegrationError
 from storage.database import Database

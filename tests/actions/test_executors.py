@@ -9,7 +9,8 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from actions.executors import LeadActions, appended_note
-from config.settings import Settings, SiteConfig
+from config.settings import Settings
+from config.sites import SiteConfig
 from domain.jobs import ACTION_FAILED, ActionPayload, LeadEditPayload
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
@@ -104,7 +105,9 @@ async def test_final_failure_tells_each_admin_once(
     _fake, api_url = flexbe
     lead_id, action_id = await prepare(database)
     actions = LeadActions(
-        database=database, settings=settings_for(api_url, "wrong-key"), alert_admins=(11, 22, 11)
+        database=database,
+        settings=settings_for(api_url, "wrong-key"),
+        alert_admins=lambda: (11, 22, 11),
     )
     payload = ActionPayload(lead_id=lead_id, status=2, action_id=action_id, action="status:2")
 

@@ -13,7 +13,9 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from actions.reconcile import Reconciler, ReconcileSettings, schedule_reconciles
-from config.settings import Settings, SiteConfig
+from config.chats import ChatAddress
+from config.settings import Settings
+from config.sites import SiteConfig
 from domain.jobs import ReconcilePayload
 from integrations.flexbe import FlexbeClient
 from integrations.ratelimit import SlidingWindowLimiter
@@ -48,7 +50,7 @@ def reconciler(database: Database, fake: Any, api_url: str) -> Reconciler:
                 webhook_token=SecretStr("reconcile-token-0123456789"),
                 flexbe_api_url=api_url,  # type: ignore[arg-type]
                 flexbe_api_key=SecretStr(fake.api_key),
-                chats=CHATS,
+                chats=tuple(map(ChatAddress, CHATS)),
             ),
         ),
     )

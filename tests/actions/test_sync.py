@@ -168,7 +168,8 @@ async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
 ) -> None:
     from pydantic import SecretStr
 
-    from config.settings import Settings, SiteConfig
+    from config.settings import Settings
+    from config.sites import SiteConfig
     from leadrelay.web import create_app
     from testkit.fakes.server import serve_app as serve
 

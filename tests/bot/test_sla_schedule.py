@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.sla import schedule_lead_timers
-from config.settings import SiteTimers
+from config.sites import SiteTimers
 from config.working_time import WorkingHours
 from domain.jobs import SLA_ESCALATE, SLA_REMIND, SLA_REMINDER
 from domain.statuses import LeadStatus

@@ -9,8 +9,10 @@ from datetime import timedelta
 
 from pydantic import BaseModel, SecretStr
 
+from config.chats import ChatAddress
 from config.rules import Rule
-from config.settings import Settings, SiteConfig, SlaConfig
+from config.settings import Settings
+from config.sites import SiteConfig, SlaConfig
 
 TOKEN = "env-token-0123456789abcdef"
 
@@ -59,7 +61,7 @@ def test_a_site_reads_its_own_settings_over_the_environment() -> None:
     own = SiteConfig(
         key="okna",
         webhook_token=SecretStr("okna-token-0123456789abcdef"),
-        chats=(-100500,),
+        chats=(ChatAddress(-100500),),
         default_region="GB",
         call_morning_hour=11,
         repeat_window=timedelta(days=30),

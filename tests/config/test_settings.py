@@ -37,7 +37,7 @@ def test_single_site_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert site.key == "default"
     assert site.webhook_token.get_secret_value() == TOKEN
     assert str(site.flexbe_api_url) == "https://okna.ru/mod/api/"
-    assert site.chats == (-1001, 42)
+    assert settings.site("default").chats == (-1001, 42)
     assert settings.telegram_admins == [7]
     assert TOKEN in settings.secrets() and "flexbe-key" in settings.secrets()
 

@@ -15,8 +15,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from config.chats import ChatAddress
 from config.mappings import Crm5Mapping
-from config.settings import Settings, SiteConfig
+from config.settings import Settings
+from config.sites import SiteConfig
 from integrations.retries import Sleep
 from jobs import signals
 from jobs.worker import Clock, Worker
@@ -245,7 +247,7 @@ async def open_stack(
                     webhook_token=SecretStr(TOKEN),
                     flexbe_api_url=f"{flexbe_url}/mod/api/",  # type: ignore[arg-type]
                     flexbe_api_key=SecretStr(flexbe.api_key),
-                    chats=(GROUP,),
+                    chats=(ChatAddress(GROUP),),
                     default_region=site_region,
                     crm5=crm5_mapping or Crm5Mapping(),
                     call_morning_hour=morning_hour,

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from config.settings import EffectiveSite, Settings, SiteConfig
+from config.settings import Settings
+from config.sites import EffectiveSite, SiteConfig
 from integrations.health import (
     CheckResult,
     check_all,

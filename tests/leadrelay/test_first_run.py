@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from config.secrets import weakness
-from leadrelay.first_run import write_first_env
+from leadrelay.first_run import add_secret_key, write_first_env
 from tests.leadrelay.test_cli import environment, free_port, migrate, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,7 @@ def test_a_fresh_clone_gets_an_env_file_and_a_way_in(tmp_path: Path) -> None:
     values = dict(line.split("=", 1) for line in dotenv.read_text().splitlines() if "=" in line)
     webhook, admin = values["LEADRELAY_WEBHOOK_TOKEN"], values["LEADRELAY_ADMIN_TOKEN"]
     assert weakness(webhook) is None and weakness(admin) is None and webhook != admin
+    assert weakness(values["LEADRELAY_SECRET_KEY"]) is None
     assert "First run: wrote .env" in output
     assert f"/flexbe/{webhook}" in output  # to paste into Flexbe
     assert "/admin/link/" in output
@@ -119,3 +120,25 @@ def test_the_env_file_follows_the_example(tmp_path: Path) -> None:
     assert f"LEADRELAY_ADMIN_TOKEN={written.admin_token}\n" in text
     assert "LEADRELAY_TELEGRAM_BOT_TOKEN=" in text  # every other setting, still to fill
     assert text.count("LEADRELAY_WEBHOOK_TOKEN=") == 1
+
+
+def test_an_install_from_before_the_secret_key_gets_one_added(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LEADRELAY_WEBHOOK_TOKEN=kept-as-it-was\nLEADRELAY_SECRET_KEY=\n")
+
+    assert add_secret_key({}, env_file=dotenv) is True
+    lines = dotenv.read_text().splitlines()
+    assert lines[0] == "LEADRELAY_WEBHOOK_TOKEN=kept-as-it-was"
+    [key_line] = [line for line in lines if line.startswith("LEADRELAY_SECRET_KEY=")]
+    assert weakness(key_line.split("=", 1)[1]) is None
+    before = dotenv.read_text()
+    assert add_secret_key({}, env_file=dotenv) is False, "set: never replaced"
+    assert (
+        add_secret_key({"LEADRELAY_SECRET_KEY": "from-the-environment"}, env_file=dotenv) is False
+    )
+    assert dotenv.read_text() == before
+
+    missing = tmp_path / "none.env"
+    assert add_secret_key({}, env_file=missing) is True
+    assert stat.S_IMODE(missing.stat().st_mode) == 0o600
+    assert "LEADRELAY_SECRET_KEY=" in missing.read_text()

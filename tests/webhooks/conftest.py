@@ -9,7 +9,9 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from config.settings import Settings, SiteConfig
+from config.chats import ChatAddress
+from config.settings import Settings
+from config.sites import SiteConfig
 from leadrelay.web import create_app
 from storage.database import Database
 from storage.queries.sites import ensure_sites
@@ -26,8 +28,15 @@ def make_settings() -> Settings:
         database_url="sqlite+aiosqlite:///unused.db",
         admin_token=SecretStr(ADMIN_TOKEN),
         sites=(
-            SiteConfig(key="okna", name="Окна СПб", webhook_token=SecretStr(TOKEN), chats=CHATS),
-            SiteConfig(key="dveri", webhook_token=SecretStr(OTHER_TOKEN), chats=(777,)),
+            SiteConfig(
+                key="okna",
+                name="Окна СПб",
+                webhook_token=SecretStr(TOKEN),
+                chats=tuple(map(ChatAddress, CHATS)),
+            ),
+            SiteConfig(
+                key="dveri", webhook_token=SecretStr(OTHER_TOKEN), chats=(ChatAddress(777),)
+            ),
         ),
     )
 

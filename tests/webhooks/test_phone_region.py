@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
-from config.settings import Settings, SiteConfig
+from config.settings import Settings
+from config.sites import SiteConfig
 from leadrelay.web import create_app
 from storage.database import Database
 from storage.models import Lead
