@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import ConfigError, load_settings
+from config.settings import ConfigError, Settings, load_settings
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **variables: str) -> str:
@@ -24,6 +24,18 @@ def use_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> Path
     path.write_text(toml, encoding="utf-8")
     monkeypatch.setenv("LEADRELAY_CONFIG", str(path))
     return path
+
+
+def toml_site(key: str, fields: str = "") -> str:
+    """A `[[sites]]` table: the site `key` with a webhook token of its own, then `fields`
+    (lines of TOML)."""
+    return f'[[sites]]\nkey = "{key}"\nwebhook_token = "{key}-token-0123456789abcdef"\n{fields}'
+
+
+def load_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> Settings:
+    """The settings start-up loads, given this TOML as LEADRELAY_CONFIG."""
+    use_toml(monkeypatch, tmp_path, toml)
+    return load_settings()
 
 
 def toml_refusal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import load_settings
-from tests.config.refusals import use_toml
+from tests.config.refusals import load_toml, toml_site
 
 TOKEN = "env-token-0123456789abcdef"
 
@@ -22,16 +22,10 @@ def test_ninety_days_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_site_sets_its_own_window(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_toml(
-        monkeypatch,
-        tmp_path,
-        '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
-        'repeat_window = "30d"\n',
-    )
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
     monkeypatch.setenv("LEADRELAY_REPEAT_WINDOW", "7d")
 
-    settings = load_settings()
+    settings = load_toml(monkeypatch, tmp_path, toml_site("okna", 'repeat_window = "30d"\n'))
 
     assert settings.site("okna").repeat_window == timedelta(days=30)
     assert settings.site("default").repeat_window == timedelta(days=7)

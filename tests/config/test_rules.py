@@ -8,20 +8,14 @@ from pathlib import Path
 import pytest
 
 from config.rules import RuleTargetError, check_rule_targets
-from config.settings import Settings, load_settings
+from config.settings import Settings
 from domain.statuses import SETTABLE_STATUSES
-from tests.config.refusals import use_toml
-
-SITE = """
-[[sites]]
-key = "okna"
-webhook_token = "toml-token-0123456789abcdef"
-"""
+from tests.config.refusals import load_toml, toml_site
 
 
 def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str) -> Settings:
-    use_toml(monkeypatch, tmp_path, SITE + rules)
-    return load_settings()
+    """The settings of the site `okna` with these rules."""
+    return load_toml(monkeypatch, tmp_path, toml_site("okna") + rules)
 
 
 def test_rules_are_read_in_order_with_their_conditions_and_actions(
