@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from config.settings import ConfigError, Settings, load_settings
+
+# The settings start-up loads, given a TOML as LEADRELAY_CONFIG (the fixture `load_toml`).
+LoadToml = Callable[[str], Settings]
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **variables: str) -> str:
@@ -30,12 +34,6 @@ def toml_site(key: str, fields: str = "") -> str:
     """A `[[sites]]` table: the site `key` with a webhook token of its own, then `fields`
     (lines of TOML)."""
     return f'[[sites]]\nkey = "{key}"\nwebhook_token = "{key}-token-0123456789abcdef"\n{fields}'
-
-
-def load_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> Settings:
-    """The settings start-up loads, given this TOML as LEADRELAY_CONFIG."""
-    use_toml(monkeypatch, tmp_path, toml)
-    return load_settings()
 
 
 def toml_refusal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str) -> str:

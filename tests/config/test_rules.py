@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from config.rules import RuleTargetError, check_rule_targets
-from config.settings import Settings
 from domain.statuses import SETTABLE_STATUSES
-from tests.config.refusals import load_toml, toml_site
+from tests.config.refusals import LoadToml, toml_site
+
+OKNA = toml_site("okna")
 
 
-def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str) -> Settings:
-    """The settings of the site `okna` with these rules."""
-    return load_toml(monkeypatch, tmp_path, toml_site("okna") + rules)
-
-
-def test_rules_are_read_in_order_with_their_conditions_and_actions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = load(
-        tmp_path,
-        monkeypatch,
-        """
+def test_rules_are_read_in_order_with_their_conditions_and_actions(load_toml: LoadToml) -> None:
+    settings = load_toml(
+        OKNA
+        + """
 [[sites.rules]]
 name = "Night"
 when = { working_hours = false, form = "Callback", utm = { utm_source = ["yandex", "google"] } }
@@ -48,12 +40,10 @@ do = ["call"]
 
 
 def test_an_unknown_manager_or_status_is_refused_at_start_naming_the_rule(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    load_toml: LoadToml,
 ) -> None:
-    settings = load(
-        tmp_path,
-        monkeypatch,
-        '[[sites.rules]]\nname = "Ghost"\ndo = ["assign:424242"]\n'
+    settings = load_toml(
+        OKNA + '[[sites.rules]]\nname = "Ghost"\ndo = ["assign:424242"]\n'
         '[[sites.rules]]\nname = "Gone"\ndo = ["status:11"]\n',
     )
     rules = {"okna": settings.site("okna").rules}
