@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
+from testkit.service import Service, kill_test_telegram
 from tests.reliability.load import Sender
 from tests.reliability.waits import until
 
@@ -28,15 +28,10 @@ DOWN_SECONDS = 12  # longer than both waits: every timer falls due while the ser
 
 async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path: Path) -> None:
     database = tmp_path / "timers.db"
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=f"sqlite+aiosqlite:///{database}",
-            token=TOKEN,
-            telegram=telegram,
-            chats=(GROUP,),
-        )
+    async with kill_test_telegram(
+        f"sqlite+aiosqlite:///{database}", token=TOKEN, chats=(GROUP,), admins=(ADMIN,)
+    ) as (telegram, env):
         env |= {
-            "LEADRELAY_TELEGRAM_ADMINS": str(ADMIN),
             "LEADRELAY_SLA_REMIND_AFTER": f"{REMIND_SECONDS}s",
             "LEADRELAY_SLA_ESCALATE_AFTER": f"{ESCALATE_SECONDS}s",
         }

@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Card, Job, JobAttempt
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
+from testkit.service import Service, kill_test_telegram
 from tests.conftest import ON_POSTGRESQL_ONLY
 from tests.reliability.load import Sender
 from tests.reliability.waits import until, worker_registered
@@ -30,12 +30,13 @@ ADMIN = 7
 async def test_two_workers_send_each_reminder_alert_and_digest_once(
     tmp_path: Path, database: Database, database_url: str
 ) -> None:
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=database.url, token=TOKEN, telegram=telegram, chats=(GROUP,)
-        )
+    async with kill_test_telegram(
+        database.url,
+        token=TOKEN,
+        chats=(GROUP,),
+        admins=(ADMIN,),
+    ) as (telegram, env):
         env |= {
-            "LEADRELAY_TELEGRAM_ADMINS": str(ADMIN),
             "LEADRELAY_SLA_REMIND_AFTER": "3s",
             "LEADRELAY_SLA_ESCALATE_AFTER": "5s",
             # Today's time has passed: each worker, at its start, sets today's digest.
