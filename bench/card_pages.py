@@ -20,7 +20,6 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -28,6 +27,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.command_line import leads_parser  # noqa: E402
+from bench.latency import until  # noqa: E402
 from testkit.factories import lead_event  # noqa: E402
 from testkit.fakes.telegram import TelegramFake  # noqa: E402
 from testkit.service import Service, served_on_sqlite, telegram_settings  # noqa: E402
@@ -35,16 +36,6 @@ from testkit.service import Service, served_on_sqlite, telegram_settings  # noqa
 TOKEN = "bench-pages-token-0123456789"
 GROUP, ADMIN = -1001, 11
 LEAD_ID = re.compile(r"^la:take:(\d+)$")
-
-
-async def until(check: Callable[[], bool], timeout: float = 20) -> float:
-    """Waits for `check`; returns the moment it held (the fake's clock is monotonic)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the service did not answer in time")
-        await asyncio.sleep(0.001)
-    return time.monotonic()
 
 
 def card(fake: TelegramFake, chat: int, num: int) -> dict[str, object] | None:
@@ -140,11 +131,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--leads", type=int, default=30)
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(leads_parser(__doc__, leads=30).parse_args()))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.command_line import leads_parser  # noqa: E402
+from bench.latency import percentiles, until  # noqa: E402
 from testkit.factories import lead_event  # noqa: E402
 from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
 from testkit.fakes.server import serve_app  # noqa: E402
@@ -43,22 +43,6 @@ ADMIN = 11
 def card(fake: TelegramFake, num: int) -> dict[str, Any] | None:
     needle = f"#{num}</b>"
     return next((m for m in fake.messages(GROUP) if needle in str(m["text"])), None)
-
-
-async def until(check: Callable[[], bool], timeout: float = 30.0) -> float:
-    """Wait for `check`; the monotonic moment it held."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the expected state was not reached")
-        await asyncio.sleep(0.002)
-    return time.monotonic()
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return statistics.median(ordered) * 1000, p99 * 1000
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -129,11 +113,7 @@ async def measure(service: Service, telegram: TelegramFake, flexbe: FlexbeFake, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--leads", type=int, default=30)
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(leads_parser(__doc__, leads=30).parse_args()))
 
 
 if __name__ == "__main__":

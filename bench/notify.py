@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.chart_phase import chart_phase  # noqa: E402
+from bench.command_line import leads_parser  # noqa: E402
 from bench.tap_phase import ADMIN, tap_latency  # noqa: E402
 from testkit.factories import lead_event  # noqa: E402
 from testkit.fakes.flexbe import FlexbeFake  # noqa: E402
@@ -153,10 +154,7 @@ async def burst(service: Service, fake: TelegramFake, args: argparse.Namespace) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--leads", type=int, default=1000)
+    parser = leads_parser(__doc__, leads=1000)
     parser.add_argument("--idle", type=int, default=40, help="idle latency samples")
     parser.add_argument("--taps", type=int, default=40, help="tap latency samples (0: none)")
     parser.add_argument("--charts", type=int, default=5, help="charts asked for (0: none)")

@@ -4,12 +4,12 @@ Flexbe's `changeLead` and to the card's edit, one at a time while idle."""
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from typing import Any
 
 import httpx
 
+from bench.latency import percentiles, until
 from testkit.factories import lead_event
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.telegram import TelegramFake
@@ -18,21 +18,6 @@ from testkit.service import Service
 ADMIN = 4242  # LEADRELAY_TELEGRAM_ADMINS: a manager the service knows from the start
 FIRST_NUM = 5000
 TIMEOUT = 30.0
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """p50 and p99 in milliseconds."""
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return statistics.median(ordered) * 1000, p99 * 1000
-
-
-async def _until(check: Any, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.001)
 
 
 def _card(fake: TelegramFake, chat: int, num: int) -> dict[str, Any] | None:
@@ -56,7 +41,7 @@ async def tap_latency(
             event = lead_event(lead_id, num=num, time=int(time.time()))
             flexbe.leads[lead_id] = event["data"]
             await service.post_event(http, token, event)
-            await _until(lambda num=num: _card(fake, chat, num) is not None, "the card")
+            await until(lambda: _card(fake, chat, num) is not None, what="the card")  # noqa: B023
             card = _card(fake, chat, num)
             assert card is not None
             rows = card["reply_markup"]["inline_keyboard"]
@@ -66,12 +51,12 @@ async def tap_latency(
 
             started = time.monotonic()
             fake.callback_update(ADMIN, chat, card["message_id"], data)
-            await _until(lambda calls=calls: len(flexbe.calls("changeLead")) > calls, "Flexbe")
+            await until(lambda: len(flexbe.calls("changeLead")) > calls, what="Flexbe")  # noqa: B023
             to_api.append(time.monotonic() - started)
             key = card["message_id"]
-            await _until(
-                lambda key=key: "Status: Processed" in str(fake.message(chat, key)["text"]),
-                "the edited card",
+            await until(
+                lambda: "Status: Processed" in str(fake.message(chat, key)["text"]),  # noqa: B023
+                what="the edited card",
             )
             to_edit.append(fake.message(chat, key)["edited_at"] - started)
     api50, api99 = percentiles(to_api)

@@ -54,7 +54,12 @@ def telegram_settings(
 
 
 def kill_test_environment(
-    *, database_url: str, token: str, telegram: TelegramFake, chats: tuple[int, ...]
+    *,
+    database_url: str,
+    token: str,
+    telegram: TelegramFake,
+    chats: tuple[int, ...],
+    admins: Iterable[int] = (),
 ) -> dict[str, str]:
     """The service's settings in the kill tests (and the benchmark of their drain): the
     default lease (a minute), so a killed worker's jobs must be taken over by the
@@ -62,7 +67,7 @@ def kill_test_environment(
     return service_environment(
         LEADRELAY_DATABASE_URL=database_url,
         LEADRELAY_WEBHOOK_TOKEN=token,
-        **telegram_settings(telegram, chats=chats),
+        **telegram_settings(telegram, chats=chats, admins=admins),
         # The fake enforces no limits here: only the queue's own pace matters.
         LEADRELAY_TELEGRAM_CHAT_PER_SECOND="1000",
         LEADRELAY_TELEGRAM_GROUP_PER_MINUTE="60000",
@@ -70,6 +75,24 @@ def kill_test_environment(
         # INFO: every access-log line goes through the tests' scan for secrets.
         LEADRELAY_LOG_LEVEL="INFO",
     )
+
+
+@asynccontextmanager
+async def kill_test_telegram(
+    database_url: str, *, token: str, chats: tuple[int, ...], admins: Iterable[int] = ()
+) -> AsyncIterator[tuple[TelegramFake, dict[str, str]]]:
+    """A Telegram fake running, and the kill tests' settings pointing the service at it."""
+    async with TelegramFake().running() as telegram:
+        yield (
+            telegram,
+            kill_test_environment(
+                database_url=database_url,
+                token=token,
+                telegram=telegram,
+                chats=chats,
+                admins=admins,
+            ),
+        )
 
 
 class Service:

@@ -8,8 +8,6 @@ from datetime import timedelta
 from pydantic import SecretStr
 
 from actions.executors import LeadActions
-from config.settings import Settings
-from config.sites import SiteConfig
 from domain.jobs import ActionPayload
 from storage.clock import utcnow
 from storage.database import Database
@@ -17,6 +15,7 @@ from storage.models import Lead
 from storage.queries.leads import LeadSnapshot
 from testkit.fakes.comunik8 import Comunik8Fake
 from testkit.fakes.server import serve_app
+from testkit.settings import one_site_settings
 from testkit.stored import store_webhook_lead
 
 TOKEN = "call-token-0123456789abcdef"
@@ -40,10 +39,9 @@ async def test_a_late_job_sends_what_is_left_and_a_past_moment_rings_now(
     lead_id = await a_lead(database)
     fake = Comunik8Fake()
     async with serve_app(fake.app) as fake.base_url:
-        settings = Settings(
-            _env_file=None,
-            sites=(SiteConfig(key="okna", webhook_token=SecretStr(TOKEN)),),
-            comunik8_api_url=fake.base_url,  # type: ignore[arg-type]
+        settings = one_site_settings(
+            TOKEN,
+            comunik8_api_url=fake.base_url,
             comunik8_api_key=SecretStr(fake.api_key),
             comunik8_lead_type="callback",
         )

@@ -9,7 +9,6 @@ from pydantic import SecretStr
 from actions.executors import LeadActions
 from config.mappings import Crm5Mapping
 from config.settings import Settings
-from config.sites import SiteConfig
 from domain.jobs import ActionPayload
 from integrations.errors import IntegrationError
 from storage.database import Database
@@ -19,6 +18,7 @@ from storage.queries.crm5 import crm5_progress, link_crm5_manager
 from storage.queries.leads import LeadSnapshot
 from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.server import DOWN
+from testkit.settings import one_site_settings
 from testkit.stored import store_webhook_lead
 
 TOKEN = "crm5-exec-token-0123456789abcdef"
@@ -30,16 +30,10 @@ async def no_sleep(_seconds: float) -> None:
 
 
 def settings_for(crm5: Crm5Fake) -> Settings:
-    return Settings(
-        _env_file=None,
-        sites=(
-            SiteConfig(
-                key="okna",
-                webhook_token=SecretStr(TOKEN),
-                crm5=Crm5Mapping(manager_id=7, company_name=("lead:form_name",)),
-            ),
-        ),
-        crm5_api_url=crm5.base_url,  # type: ignore[arg-type]
+    return one_site_settings(
+        TOKEN,
+        site={"crm5": Crm5Mapping(manager_id=7, company_name=("lead:form_name",))},
+        crm5_api_url=crm5.base_url,
         crm5_public_token=SecretStr(crm5.public_token),
     )
 

@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from actions.executors import LeadActions, appended_note
 from config.settings import Settings
-from config.sites import SiteConfig
 from domain.jobs import ACTION_FAILED, ActionPayload, LeadEditPayload
 from integrations.flexbe import InvalidApiKey
 from storage.database import Database
@@ -18,6 +17,7 @@ from storage.models import Action, Job, Lead
 from storage.queries.cards import SentCard, save_card, start_action
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import serve_app
+from testkit.settings import one_site_settings
 from testkit.stored import store_webhook_lead
 
 TOKEN = "exec-token-0123456789abcdef"
@@ -45,16 +45,8 @@ async def prepare(database: Database) -> tuple[int, int]:
 
 
 def settings_for(api_url: str, key: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        sites=(
-            SiteConfig(
-                key="okna",
-                webhook_token=SecretStr(TOKEN),
-                flexbe_api_url=api_url,  # type: ignore[arg-type]
-                flexbe_api_key=SecretStr(key),
-            ),
-        ),
+    return one_site_settings(
+        TOKEN, site={"flexbe_api_url": api_url, "flexbe_api_key": SecretStr(key)}
     )
 
 

@@ -14,8 +14,6 @@ from sqlmodel import select
 
 from actions.reconcile import Reconciler, ReconcileSettings, schedule_reconciles
 from config.chats import ChatAddress
-from config.settings import Settings
-from config.sites import SiteConfig
 from domain.jobs import ReconcilePayload
 from integrations.flexbe import FlexbeClient
 from integrations.ratelimit import SlidingWindowLimiter
@@ -23,7 +21,9 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import InboxEvent, Job, Lead
 from storage.queries.sites import ensure_sites
+from testkit.settings import one_site_settings
 
+TOKEN = "reconcile-token-0123456789"
 CHATS = (-100, 42)
 
 
@@ -41,18 +41,14 @@ async def okna(database: Database) -> AsyncIterator[tuple[Any, Reconciler]]:
 
 
 def reconciler(database: Database, fake: Any, api_url: str) -> Reconciler:
-    settings = Settings(
-        _env_file=None,
-        sites=(
-            SiteConfig(
-                key="okna",
-                name="Окна",
-                webhook_token=SecretStr("reconcile-token-0123456789"),
-                flexbe_api_url=api_url,  # type: ignore[arg-type]
-                flexbe_api_key=SecretStr(fake.api_key),
-                chats=tuple(map(ChatAddress, CHATS)),
-            ),
-        ),
+    settings = one_site_settings(
+        TOKEN,
+        site={
+            "name": "Окна",
+            "flexbe_api_url": api_url,
+            "flexbe_api_key": SecretStr(fake.api_key),
+            "chats": tuple(map(ChatAddress, CHATS)),
+        },
     )
     return Reconciler(
         database=database,
@@ -131,8 +127,7 @@ async def test_concurrent_reconciles_recover_each_lead_once(
 
 
 async def test_one_reconcile_per_site_per_interval(database: Database) -> None:
-    configured = SiteConfig(key="okna", webhook_token=SecretStr("reconcile-token-0123456789"))
-    site = Settings(_env_file=None, sites=(configured,)).site("okna")
+    site = one_site_settings(TOKEN).site("okna")
     options = ReconcileSettings(interval=timedelta(minutes=5))
     now = utcnow()
 

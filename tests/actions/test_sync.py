@@ -166,18 +166,13 @@ async def test_rate_limit_error_backs_off_and_the_sync_completes(
 async def test_lead_from_webhook_and_from_get_leads_is_one_lead(
     database: Database, flexbe: tuple[FlexbeFake, str], tmp_path: Path
 ) -> None:
-    from pydantic import SecretStr
-
-    from config.settings import Settings
-    from config.sites import SiteConfig
     from leadrelay.web import create_app
     from testkit.fakes.server import serve_app as serve
+    from testkit.settings import one_site_settings
 
     fake, api_url = flexbe
     token = "sync-token-0123456789abcdef"
-    settings = Settings(
-        _env_file=None, sites=(SiteConfig(key="okna", webhook_token=SecretStr(token)),)
-    )
+    settings = one_site_settings(token)
     async with database.write() as session:
         await ensure_sites(session, [("okna", "Окна")])
     app = create_app(settings=settings, database=database)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.refusals import refusal, toml_refusal
+from tests.config.refusals import refusal, toml_refusal, toml_site
 
 GENERATE = "secrets.token_urlsafe(24)"
-SITE = '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
+SITE = toml_site("okna")
 
 # A variable, a value it must refuse, and what the refusal says besides the variable's name.
 ENVIRONMENT = [

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from config.rules import RuleTargetError, check_rule_targets
-from config.settings import Settings, load_settings
 from domain.statuses import SETTABLE_STATUSES
-from tests.config.refusals import use_toml
+from tests.config.refusals import LoadToml, toml_site
 
-SITE = """
-[[sites]]
-key = "okna"
-webhook_token = "toml-token-0123456789abcdef"
-"""
+OKNA = toml_site("okna")
 
 
-def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: str) -> Settings:
-    use_toml(monkeypatch, tmp_path, SITE + rules)
-    return load_settings()
-
-
-def test_rules_are_read_in_order_with_their_conditions_and_actions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = load(
-        tmp_path,
-        monkeypatch,
-        """
+def test_rules_are_read_in_order_with_their_conditions_and_actions(load_toml: LoadToml) -> None:
+    settings = load_toml(
+        OKNA
+        + """
 [[sites.rules]]
 name = "Night"
 when = { working_hours = false, form = "Callback", utm = { utm_source = ["yandex", "google"] } }
@@ -54,12 +40,10 @@ do = ["call"]
 
 
 def test_an_unknown_manager_or_status_is_refused_at_start_naming_the_rule(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    load_toml: LoadToml,
 ) -> None:
-    settings = load(
-        tmp_path,
-        monkeypatch,
-        '[[sites.rules]]\nname = "Ghost"\ndo = ["assign:424242"]\n'
+    settings = load_toml(
+        OKNA + '[[sites.rules]]\nname = "Ghost"\ndo = ["assign:424242"]\n'
         '[[sites.rules]]\nname = "Gone"\ndo = ["status:11"]\n',
     )
     rules = {"okna": settings.site("okna").rules}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import ConfigError, load_settings
-from tests.config.refusals import use_toml
+from tests.config.refusals import LoadToml, toml_site
 
 TOKEN = "env-token-0123456789abcdef"
 
@@ -53,17 +53,12 @@ def test_dotenv_file_is_read_and_blank_values_mean_unset(tmp_path: Path) -> None
     assert settings.admin_token is None
 
 
-def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_toml(
-        monkeypatch,
-        tmp_path,
-        '[[sites]]\nkey = "okna"\nname = "Окна"\nwebhook_token = "okna-token-0123456789abcdef"\n'
-        'chats = [-100500]\n\n[[sites]]\nkey = "dveri"\n'
-        'webhook_token = "dveri-token-0123456789abcdef"\n',
-    )
+def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, load_toml: LoadToml) -> None:
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
 
-    settings = load_settings()
+    settings = load_toml(
+        toml_site("okna", 'name = "Окна"\nchats = [-100500]\n') + toml_site("dveri"),
+    )
 
     assert [site.key for site in settings.sites] == ["okna", "dveri", "default"]
     assert settings.site("okna").display_name == "Окна"
@@ -71,17 +66,11 @@ def test_sites_from_toml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 
 def test_the_morning_call_hour_per_site_else_the_environments(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, load_toml: LoadToml
 ) -> None:
-    use_toml(
-        monkeypatch,
-        tmp_path,
-        '[[sites]]\nkey = "okna"\nwebhook_token = "okna-token-0123456789abcdef"\n'
-        "call_morning_hour = 10\n\n"
-        '[[sites]]\nkey = "dveri"\nwebhook_token = "dveri-token-0123456789abcdef"\n',
-    )
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
-    assert load_settings().site("dveri").morning_hour == 9, "the default"
+    toml = toml_site("okna", "call_morning_hour = 10\n") + toml_site("dveri")
+    assert load_toml(toml).site("dveri").morning_hour == 9, "the default"
     monkeypatch.setenv("LEADRELAY_CALL_MORNING_HOUR", "8")
 
     settings = load_settings()
@@ -125,17 +114,9 @@ def test_the_env_example_runs_once_copied_and_generated_secrets_pass(
 
 
 def test_phone_region_per_site_falls_back_to_the_default(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, load_toml: LoadToml
 ) -> None:
-    use_toml(
-        monkeypatch,
-        tmp_path,
-        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
-        'default_region = "gb"\n'
-        '[[sites]]\nkey = "ru"\nwebhook_token = "ru-token-0123456789abcdef"\n',
-    )
-
-    settings = load_settings()
+    settings = load_toml(toml_site("uk", 'default_region = "gb"\n') + toml_site("ru"))
 
     assert settings.default_region == "RU"
     assert (settings.site("uk").region, settings.site("ru").region) == ("GB", "RU")
@@ -143,9 +124,7 @@ def test_phone_region_per_site_falls_back_to_the_default(
     assert load_settings().site("ru").region == "DE"
 
 
-def test_the_example_config_reads_each_sites_region(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_the_example_config_reads_each_sites_region(load_toml: LoadToml) -> None:
     """The example file, once its placeholder tokens are replaced, gives each site its region."""
     import secrets
 
@@ -153,9 +132,7 @@ def test_the_example_config_reads_each_sites_region(
     filled = re.sub(
         r"replace-me-with-a-random-token-\d+", lambda _: secrets.token_urlsafe(24), example
     )
-    use_toml(monkeypatch, tmp_path, filled)
-
-    settings = load_settings()
+    settings = load_toml(filled)
 
     assert (settings.site("okna").region, settings.site("dveri").region) == ("RU", "GB")
     okna, dveri = settings.site("okna").timers, settings.site("dveri").timers
@@ -205,15 +182,8 @@ def test_retention_as_long_as_the_longest_look_back_is_accepted(
 
 
 def test_timers_of_the_env_site_and_toml_sites_without_their_own(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, load_toml: LoadToml
 ) -> None:
-    use_toml(
-        monkeypatch,
-        tmp_path,
-        '[[sites]]\nkey = "uk"\nwebhook_token = "uk-token-0123456789abcdef"\n'
-        'working_hours = "Sat 10:00-12:00"\nholidays = []\n'
-        '[sites.sla]\nremind_after = "5m"\n',
-    )
     monkeypatch.setenv("LEADRELAY_WEBHOOK_TOKEN", TOKEN)
     monkeypatch.setenv("LEADRELAY_TIMEZONE", "Europe/Moscow")
     monkeypatch.setenv("LEADRELAY_WORKING_HOURS", "Mon-Fri 09:00-18:00")
@@ -222,7 +192,10 @@ def test_timers_of_the_env_site_and_toml_sites_without_their_own(
     monkeypatch.setenv("LEADRELAY_SLA_ESCALATE_AFTER", "1h")
     monkeypatch.setenv("LEADRELAY_DIGEST_AT", "08:30")
 
-    settings = load_settings()
+    settings = load_toml(
+        toml_site("uk", 'working_hours = "Sat 10:00-12:00"\nholidays = []\n')
+        + '[sites.sla]\nremind_after = "5m"\n',
+    )
 
     env_site, uk = settings.site("default").timers, settings.site("uk").timers
     assert env_site.remind_after == timedelta(minutes=15)

@@ -18,7 +18,6 @@ from pydantic import SecretStr
 from config.chats import ChatAddress
 from config.mappings import Crm5Mapping
 from config.settings import Settings
-from config.sites import SiteConfig
 from integrations.retries import Sleep
 from jobs import signals
 from jobs.worker import Clock, Worker
@@ -36,6 +35,7 @@ from testkit.fakes.crm5 import Crm5Fake
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import bound_socket, serve_app
 from testkit.fakes.telegram import TelegramFake
+from testkit.settings import one_site_settings
 
 # tests/browser takes these two from here.
 from tests.e2e.team import ADMIN as ADMIN
@@ -238,28 +238,24 @@ async def open_stack(
         serve_app(crm5.app) as crm5.base_url,
         serve_app(comunik8.app) as comunik8.base_url,
     ):
-        settings = Settings(
-            _env_file=None,
-            sites=(
-                SiteConfig(
-                    key="okna",
-                    name=site_name,
-                    webhook_token=SecretStr(TOKEN),
-                    flexbe_api_url=f"{flexbe_url}/mod/api/",  # type: ignore[arg-type]
-                    flexbe_api_key=SecretStr(flexbe.api_key),
-                    chats=(ChatAddress(GROUP),),
-                    default_region=site_region,
-                    crm5=crm5_mapping or Crm5Mapping(),
-                    call_morning_hour=morning_hour,
-                ),
-            ),
+        settings = one_site_settings(
+            TOKEN,
+            site={
+                "name": site_name,
+                "flexbe_api_url": f"{flexbe_url}/mod/api/",
+                "flexbe_api_key": SecretStr(flexbe.api_key),
+                "chats": (ChatAddress(GROUP),),
+                "default_region": site_region,
+                "crm5": crm5_mapping or Crm5Mapping(),
+                "call_morning_hour": morning_hour,
+            },
             telegram_bot_token=SecretStr(telegram.token),
-            telegram_api_url=telegram.base_url,  # type: ignore[arg-type]
+            telegram_api_url=telegram.base_url,
             telegram_admins=list(admins),
-            crm5_api_url=crm5.base_url,  # type: ignore[arg-type]
+            crm5_api_url=crm5.base_url,
             crm5_public_token=SecretStr(crm5.public_token),
             crm5_secret_token=SecretStr(crm5.secret_token),
-            comunik8_api_url=comunik8.base_url,  # type: ignore[arg-type]
+            comunik8_api_url=comunik8.base_url,
             comunik8_api_key=SecretStr(comunik8.api_key),
             comunik8_lead_type="callback",
             telegram_chat_per_second=1000,

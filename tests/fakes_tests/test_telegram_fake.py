@@ -70,6 +70,15 @@ class Clock:
         return self.now
 
 
+@asynccontextmanager
+async def paced(chat_burst: int) -> AsyncIterator[tuple[TelegramFake, Clock, Bot]]:
+    """A running fake that paces as Telegram does, on a clock moved by hand, and a bot of it."""
+    clock = Clock()
+    fake = TelegramFake(limits=Limits(chat_burst=chat_burst), clock=clock)
+    async with fake.running(), bot_for(fake) as bot:
+        yield fake, clock, bot
+
+
 # --- messages ------------------------------------------------------------------------------------
 async def test_send_edit_and_answer_round_trip(fake: TelegramFake, bot: Bot) -> None:
     sent = await bot.send_message(
@@ -358,9 +367,7 @@ async def test_blocked_chats_answer_403(fake: TelegramFake, bot: Bot) -> None:
 
 
 async def test_limiter_refuses_a_chat_faster_than_a_message_a_second() -> None:
-    clock = Clock()
-    fake = TelegramFake(limits=Limits(chat_burst=1), clock=clock)
-    async with fake.running(), bot_for(fake) as bot:
+    async with paced(chat_burst=1) as (fake, clock, bot):
         await bot.send_message(USER, "one")
         clock.now += 0.4
         with pytest.raises(TelegramRetryAfter) as caught:
@@ -381,9 +388,7 @@ async def test_limiter_refuses_a_chat_faster_than_a_message_a_second() -> None:
 
 
 async def test_limiter_allows_a_burst_then_paces() -> None:
-    clock = Clock()
-    fake = TelegramFake(limits=Limits(chat_burst=3), clock=clock)
-    async with fake.running(), bot_for(fake) as bot:
+    async with paced(chat_burst=3) as (fake, clock, bot):
         for _ in range(3):
             await bot.send_message(USER, "burst")
         with pytest.raises(TelegramRetryAfter):
@@ -395,9 +400,7 @@ async def test_limiter_allows_a_burst_then_paces() -> None:
 
 
 async def test_limiter_holds_groups_to_20_a_minute_and_the_bot_to_30_a_second() -> None:
-    clock = Clock()
-    fake = TelegramFake(limits=Limits(chat_burst=1), clock=clock)
-    async with fake.running(), bot_for(fake) as bot:
+    async with paced(chat_burst=1) as (fake, clock, bot):
         for _ in range(20):
             await bot.send_message(GROUP, "card")
             clock.now += 1.5

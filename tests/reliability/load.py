@@ -1,5 +1,6 @@
 """The traffic of the kill tests: webhooks offered at a steady pace, redelivered until
-answered, and the cards the Telegram fake received, counted per lead and chat."""
+answered, and the cards the Telegram fake received, counted per lead and chat (and the
+timers' reminders and alerts)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,18 @@ def cards_sent(
                 if data.startswith("la:take:"):
                     counts[(int(message["chat_id"]), int(data.rsplit(":", 1)[1]))] += 1
     return counts
+
+
+def reminders_sent(telegram: TelegramFake, group: int) -> Counter[int]:
+    """The SLA reminders in the group, counted by the card they answer."""
+    return Counter(
+        message["reply_to"] for message in telegram.chat(group) if message["text"].startswith("⏰")
+    )
+
+
+def alerts_sent(telegram: TelegramFake, admin: int) -> list[str]:
+    """The SLA alerts in an admin's private chat."""
+    return [m["text"] for m in telegram.chat(admin) if m["text"].startswith("🚨")]
 
 
 class CardWatch:

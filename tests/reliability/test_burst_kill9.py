@@ -20,7 +20,7 @@ from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from testkit.factories import lead_event
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
+from testkit.service import Service, kill_test_telegram
 from webhooks.forms import encode_form
 
 pytestmark = pytest.mark.slow
@@ -106,10 +106,7 @@ _KINDS = (NOTIFY.name, BURST_SUMMARY.name)
 async def test_a_kill_mid_summary_loses_no_lead_and_shows_none_twice(
     tmp_path: Path, database: Database
 ) -> None:
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=database.url, token=TOKEN, telegram=telegram, chats=(GROUP,)
-        )
+    async with kill_test_telegram(database.url, token=TOKEN, chats=(GROUP,)) as (telegram, env):
         env.update(PRODUCTION)
         service = Service(env, tmp_path)
         await service.start(timeout=180)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
+from testkit.service import Service, kill_test_telegram
 from tests.reliability.load import CardWatch, Sender, cards_sent, takeover_delays
 
 pytestmark = pytest.mark.slow
@@ -44,13 +43,8 @@ TAKEOVER_SECONDS = 30
 
 async def test_kill9_three_times_under_load_loses_nothing(tmp_path: Path) -> None:
     database = tmp_path / "kill9.db"
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=f"sqlite+aiosqlite:///{database}",
-            token=TOKEN,
-            telegram=telegram,
-            chats=CHATS,
-        )
+    database_url = f"sqlite+aiosqlite:///{database}"
+    async with kill_test_telegram(database_url, token=TOKEN, chats=CHATS) as (telegram, env):
         service = Service(env, tmp_path)
         await service.migrate()
         await service.start()

@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 from storage.database import Database
 from storage.models import Job, JobAttempt, JobStatus, Lead
 from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
+from testkit.service import Service, kill_test_telegram
 from tests.conftest import ON_POSTGRESQL_ONLY
 from tests.reliability.load import CardWatch, Sender, cards_sent, takeover_delays
 from tests.reliability.waits import worker_registered
@@ -51,10 +51,7 @@ TAKEOVER_SECONDS = 30
 async def test_worker_killed_three_times_on_postgres_loses_nothing(
     tmp_path: Path, database: Database, database_url: str
 ) -> None:
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=database.url, token=TOKEN, telegram=telegram, chats=CHATS
-        )
+    async with kill_test_telegram(database.url, token=TOKEN, chats=CHATS) as (telegram, env):
         web = Service(env, tmp_path, "--role", "web")
         bot = Service(env, tmp_path, "--role", "bot")
         workers = [Service(env, tmp_path, "--role", "worker") for _ in range(2)]

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
-from tests.reliability.load import Sender
+from testkit.service import Service, kill_test_telegram
+from tests.reliability.load import Sender, alerts_sent, reminders_sent
 from tests.reliability.waits import until
 
 pytestmark = pytest.mark.slow
@@ -28,15 +27,10 @@ DOWN_SECONDS = 12  # longer than both waits: every timer falls due while the ser
 
 async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path: Path) -> None:
     database = tmp_path / "timers.db"
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=f"sqlite+aiosqlite:///{database}",
-            token=TOKEN,
-            telegram=telegram,
-            chats=(GROUP,),
-        )
+    async with kill_test_telegram(
+        f"sqlite+aiosqlite:///{database}", token=TOKEN, chats=(GROUP,), admins=(ADMIN,)
+    ) as (telegram, env):
         env |= {
-            "LEADRELAY_TELEGRAM_ADMINS": str(ADMIN),
             "LEADRELAY_SLA_REMIND_AFTER": f"{REMIND_SECONDS}s",
             "LEADRELAY_SLA_ESCALATE_AFTER": f"{ESCALATE_SECONDS}s",
         }
@@ -49,14 +43,17 @@ async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path:
             await until(lambda: _count(database, "sla.escalate") == LEADS, timeout=30)
             await service.kill()
             killed = time.monotonic()
-            assert _reminders(telegram) == Counter() and _alerts(telegram) == []
+            assert (
+                reminders_sent(telegram, GROUP) == Counter() and alerts_sent(telegram, ADMIN) == []
+            )
 
             await asyncio.sleep(DOWN_SECONDS)
             await service.start()
             restarted = time.monotonic()
             await until(
                 lambda: (
-                    sum(_reminders(telegram).values()) >= LEADS and len(_alerts(telegram)) >= LEADS
+                    sum(reminders_sent(telegram, GROUP).values()) >= LEADS
+                    and len(alerts_sent(telegram, ADMIN)) >= LEADS
                 ),
                 timeout=60,
             )
@@ -67,27 +64,16 @@ async def test_timers_due_while_killed_are_sent_once_after_the_restart(tmp_path:
 
     with sqlite3.connect(database) as db:
         cards = dict(db.execute("SELECT message_id, lead_id FROM card WHERE chat_id = ?", (GROUP,)))
-    reminders = _reminders(telegram)
+    reminders, alerts = reminders_sent(telegram, GROUP), alerts_sent(telegram, ADMIN)
     print(  # noqa: T201  (the figures this test reports)
         f"\n{LEADS} leads, killed before any timer was due, back (started) "
         f"{restarted - killed:.1f} s later: {sum(reminders.values())} reminders and "
-        f"{len(_alerts(telegram))} alerts, all out {out:.1f} s after the restart"
+        f"{len(alerts)} alerts, all out {out:.1f} s after the restart"
     )
     assert set(reminders) == set(cards), "a reminder under each card"
     assert set(reminders.values()) == {1}, "never two under one card"
-    assert len(_alerts(telegram)) == LEADS, "one alert per lead to the one admin"
-    assert len(set(_alerts(telegram))) == LEADS
-
-
-def _reminders(telegram: TelegramFake) -> Counter[int]:
-    """Reminders in the group, by the card they answer."""
-    return Counter(
-        message["reply_to"] for message in telegram.chat(GROUP) if message["text"].startswith("⏰")
-    )
-
-
-def _alerts(telegram: TelegramFake) -> list[str]:
-    return [m["text"] for m in telegram.chat(ADMIN) if m["text"].startswith("🚨")]
+    assert len(alerts) == LEADS, "one alert per lead to the one admin"
+    assert len(set(alerts)) == LEADS
 
 
 def _count(database: Path, kind: str) -> int:

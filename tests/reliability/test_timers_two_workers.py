@@ -14,10 +14,9 @@ from sqlmodel import col, func, select
 
 from storage.database import Database
 from storage.models import Card, Job, JobAttempt
-from testkit.fakes.telegram import TelegramFake
-from testkit.service import Service, kill_test_environment
+from testkit.service import Service, kill_test_telegram
 from tests.conftest import ON_POSTGRESQL_ONLY
-from tests.reliability.load import Sender
+from tests.reliability.load import Sender, alerts_sent, reminders_sent
 from tests.reliability.waits import until, worker_registered
 
 pytestmark = [pytest.mark.slow, *ON_POSTGRESQL_ONLY]
@@ -30,12 +29,13 @@ ADMIN = 7
 async def test_two_workers_send_each_reminder_alert_and_digest_once(
     tmp_path: Path, database: Database, database_url: str
 ) -> None:
-    async with TelegramFake().running() as telegram:
-        env = kill_test_environment(
-            database_url=database.url, token=TOKEN, telegram=telegram, chats=(GROUP,)
-        )
+    async with kill_test_telegram(
+        database.url,
+        token=TOKEN,
+        chats=(GROUP,),
+        admins=(ADMIN,),
+    ) as (telegram, env):
         env |= {
-            "LEADRELAY_TELEGRAM_ADMINS": str(ADMIN),
             "LEADRELAY_SLA_REMIND_AFTER": "3s",
             "LEADRELAY_SLA_ESCALATE_AFTER": "5s",
             # Today's time has passed: each worker, at its start, sets today's digest.
@@ -55,8 +55,8 @@ async def test_two_workers_send_each_reminder_alert_and_digest_once(
             try:
                 await until(
                     lambda: (
-                        sum(_reminders(telegram).values()) >= LEADS
-                        and len(_alerts(telegram)) >= LEADS
+                        sum(reminders_sent(telegram, GROUP).values()) >= LEADS
+                        and len(alerts_sent(telegram, ADMIN)) >= LEADS
                     ),
                     timeout=90,
                 )
@@ -68,7 +68,7 @@ async def test_two_workers_send_each_reminder_alert_and_digest_once(
                     states = (await session.exec(query)).all()
                 raise AssertionError(
                     f"{len(sender.acked)} leads in, {len(telegram.chat(GROUP))} messages in the "
-                    f"group, {len(_alerts(telegram))} alerts; jobs: {states}"
+                    f"group, {len(alerts_sent(telegram, ADMIN))} alerts; jobs: {states}"
                 ) from None
             # A worker restarted sets the digest again: the key keeps it one.
             await workers[0].stop()
@@ -88,20 +88,12 @@ async def test_two_workers_send_each_reminder_alert_and_digest_once(
             .where(col(Job.kind).in_(["sla.remind", "sla.escalate", "digest"]))
         )
         runners = Counter((await session.exec(timers)).all())
-    reminders = _reminders(telegram)
+    reminders, alerts = reminders_sent(telegram, GROUP), alerts_sent(telegram, ADMIN)
     digests = [m for m in telegram.chat(GROUP) if m["text"].startswith("<b>Digest of")]
     print(  # noqa: T201  (the figures this test reports)
         f"\n{LEADS} leads, 2 workers: {sum(reminders.values())} reminders, "
-        f"{len(_alerts(telegram))} alerts, {len(digests)} digest; timers run by {dict(runners)}"
+        f"{len(alerts)} alerts, {len(digests)} digest; timers run by {dict(runners)}"
     )
     assert set(reminders) == cards and set(reminders.values()) == {1}
-    assert len(_alerts(telegram)) == LEADS
+    assert len(alerts) == LEADS
     assert len(digests) == 1
-
-
-def _reminders(telegram: TelegramFake) -> Counter[int]:
-    return Counter(m["reply_to"] for m in telegram.chat(GROUP) if m["text"].startswith("⏰"))
-
-
-def _alerts(telegram: TelegramFake) -> list[str]:
-    return [m["text"] for m in telegram.chat(ADMIN) if m["text"].startswith("🚨")]
