@@ -185,7 +185,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("webhook_token", "admin_token", "metrics_token", "secret_key")
+    @field_validator(
+        "webhook_token", "admin_token", "metrics_token", "secret_key", "telegram_webhook_secret"
+    )
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
         return check_token(value)
@@ -210,11 +212,6 @@ class Settings(BaseSettings):
         if value not in {"en", "ru"}:
             raise ValueError("must be en or ru")
         return value
-
-    @field_validator("telegram_webhook_secret")
-    @classmethod
-    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        return check_token(value)
 
     @field_validator("log_level")
     @classmethod

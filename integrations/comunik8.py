@@ -26,15 +26,8 @@ import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from integrations import _constants as constants
+from integrations import errors
 from integrations._base import BaseClient, ErrorFamily
-from integrations.errors import (
-    APIConnectionError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    IntegrationError,
-    InvalidRequest,
-)
 from integrations.phones import require_phone
 
 VALIDATION_STATUS = 400
@@ -42,19 +35,19 @@ R = TypeVar("R")
 
 
 # --- errors -------------------------------------------------------------------------------
-class Comunik8Error(IntegrationError):
+class Comunik8Error(errors.IntegrationError):
     service = "Comunik8"
 
 
-class Comunik8ConnectionError(Comunik8Error, APIConnectionError):
+class Comunik8ConnectionError(Comunik8Error, errors.APIConnectionError):
     pass
 
 
-class Comunik8TimeoutError(Comunik8ConnectionError, APITimeoutError):
+class Comunik8TimeoutError(Comunik8ConnectionError, errors.APITimeoutError):
     pass
 
 
-class Comunik8StatusError(Comunik8Error, APIStatusError):
+class Comunik8StatusError(Comunik8Error, errors.APIStatusError):
     pass
 
 
@@ -62,7 +55,7 @@ class InvalidKey(Comunik8StatusError):
     """401 or 403: the API key (LEADRELAY_COMUNIK8_API_KEY) is wrong."""
 
 
-class Comunik8ResponseError(Comunik8Error, APIResponseError):
+class Comunik8ResponseError(Comunik8Error, errors.APIResponseError):
     pass
 
 
@@ -84,7 +77,7 @@ class Comunik8ServerError(Comunik8Error):
     retryable = True
 
 
-class Comunik8InvalidRequest(Comunik8Error, InvalidRequest):
+class Comunik8InvalidRequest(Comunik8Error, errors.InvalidRequest):
     """A lead that cannot become a Comunik8 request (no number to dial, no lead type)."""
 
 

@@ -38,16 +38,9 @@ from pydantic import (
 
 from config.mappings import CUSTOM_FIELDS
 from integrations import _constants as constants
+from integrations import errors
 from integrations._base import BaseClient, ErrorFamily
 from integrations._text import truncate
-from integrations.errors import (
-    APIConnectionError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    IntegrationError,
-    InvalidRequest,
-)
 
 DEFAULT_API_URL = "https://api.5crm.ru/"
 TEXT_LIMIT = 255
@@ -59,19 +52,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 # --- errors -------------------------------------------------------------------------------
-class Crm5Error(IntegrationError):
+class Crm5Error(errors.IntegrationError):
     service = "5CRM"
 
 
-class Crm5ConnectionError(Crm5Error, APIConnectionError):
+class Crm5ConnectionError(Crm5Error, errors.APIConnectionError):
     pass
 
 
-class Crm5TimeoutError(Crm5ConnectionError, APITimeoutError):
+class Crm5TimeoutError(Crm5ConnectionError, errors.APITimeoutError):
     pass
 
 
-class Crm5StatusError(Crm5Error, APIStatusError):
+class Crm5StatusError(Crm5Error, errors.APIStatusError):
     pass
 
 
@@ -88,20 +81,20 @@ class Crm5ValidationFailed(Crm5StatusError):
             answer: Any = json.loads(self.body)
         except ValueError:
             return {}
-        errors = answer.get("errors") if isinstance(answer, dict) else None
-        if not isinstance(errors, dict):
+        problems = answer.get("errors") if isinstance(answer, dict) else None
+        if not isinstance(problems, dict):
             return {}
         return {
             str(name): [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
-            for name, messages in errors.items()
+            for name, messages in problems.items()
         }
 
 
-class Crm5InvalidRequest(Crm5Error, InvalidRequest):
+class Crm5InvalidRequest(Crm5Error, errors.InvalidRequest):
     """A lead that cannot become a 5CRM request under the site's settings: nothing sent."""
 
 
-class Crm5ResponseError(Crm5Error, APIResponseError):
+class Crm5ResponseError(Crm5Error, errors.APIResponseError):
     pass
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, update
 from sqlmodel import col
@@ -44,16 +45,35 @@ async def create_login_link(session: AsyncSession, *, created_by: int | None) ->
 
 async def redeem_login_link(session: AsyncSession, *, token: str) -> bool:
     """Mark the link used if it is valid: True once, then False (used, expired or unknown)."""
+    return await claim_once(session, ConsoleLogin, ConsoleLogin.token_hash, token)
+
+
+class OneTimeLink(Protocol):
+    """A stored link (hashed) that may be used once before it expires."""
+
+    used_at: datetime | None
+    expires_at: datetime
+
+
+async def claim_once(
+    session: AsyncSession,
+    table: type[OneTimeLink],
+    hashed: str,
+    token: str,
+    **also: object,
+) -> bool:
+    """Mark the link of `token` used (with `also`, e.g. who used it) if it is valid: True
+    once, then False (used, expired or unknown). `hashed`: the column of its hash."""
     if not token or len(token) > 128:
         return False
     now = utcnow()
     claimed = await session.exec(
-        update(ConsoleLogin)
+        update(table)
         .where(
-            col(ConsoleLogin.token_hash) == hash_token(token),
-            col(ConsoleLogin.used_at).is_(None),
-            col(ConsoleLogin.expires_at) > now,
+            col(hashed) == hash_token(token),
+            col(table.used_at).is_(None),
+            col(table.expires_at) > now,
         )
-        .values(used_at=now)
+        .values(used_at=now, **also)
     )
     return claimed.rowcount == 1

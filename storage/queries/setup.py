@@ -24,7 +24,7 @@ from storage.models import (
     SetupValue,
     SetupVersion,
 )
-from storage.queries.console_logins import hash_token
+from storage.queries.console_logins import claim_once, hash_token
 from storage.queries.sites import ensure_sites
 
 ADMIN_LINK_LIFETIME = timedelta(hours=24)
@@ -179,19 +179,7 @@ async def create_admin_link(session: AsyncSession) -> str:
 
 async def redeem_admin_link(session: AsyncSession, *, code: str, telegram_id: int) -> bool:
     """Mark the link used by `telegram_id` if it is valid: True once, then False."""
-    if not code or len(code) > 128:
-        return False
-    now = utcnow()
-    claimed = await session.exec(
-        update(AdminLink)
-        .where(
-            col(AdminLink.code_hash) == hash_token(code),
-            col(AdminLink.used_at).is_(None),
-            col(AdminLink.expires_at) > now,
-        )
-        .values(used_at=now, used_by=telegram_id)
-    )
-    return claimed.rowcount == 1
+    return await claim_once(session, AdminLink, AdminLink.code_hash, code, used_by=telegram_id)
 
 
 async def become_admin(
