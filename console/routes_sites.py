@@ -40,7 +40,7 @@ from storage.queries.setup import (
 from storage.queries.sites import site_keys
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-SitesPath = "/admin/sites"
+SITES_PAGE = "/admin/sites"
 Key = Annotated[str, Path(max_length=32)]
 DEFAULT_GRACE_HOURS = 24
 MAX_GRACE_HOURS = 24 * 30
@@ -94,7 +94,7 @@ async def reveal_webhook_url(
     async with console.database.read() as db:
         row = await get_console_site(db, key)
     if row is None:
-        return back(request, console, SitesPath, _("No such site."))
+        return back(request, console, SITES_PAGE, _("No such site."))
     try:
         token = sealer_or_refuse(console, _).open(row.webhook_token_sealed)
     except Refused as refused:
@@ -213,7 +213,7 @@ async def edit_site(
     _ = console.renderer.gettext(request)
     row = await _console_site(console, key)
     if row is None:
-        return back(request, console, SitesPath, _not_here(console, key, _))
+        return back(request, console, SITES_PAGE, _not_here(console, key, _))
     fields = SiteFields()
     try:
         fields = SiteFields.read(form, _)
@@ -247,7 +247,7 @@ async def edit_site(
             problem=refused.sentence,
             editing=(key, fields),
         )
-    return back(request, console, SitesPath, _("{name} is saved.").format(name=fields.name))
+    return back(request, console, SITES_PAGE, _("{name} is saved.").format(name=fields.name))
 
 
 @router.post("/sites/{key}/rotate")
@@ -258,7 +258,7 @@ async def rotate_token(
     that Flexbe can be given the new URL meanwhile."""
     _ = console.renderer.gettext(request)
     if await _console_site(console, key) is None:
-        return back(request, console, SitesPath, _not_here(console, key, _))
+        return back(request, console, SITES_PAGE, _not_here(console, key, _))
     try:
         sealer = sealer_or_refuse(console, _)
         label = _("The grace period")
@@ -300,7 +300,7 @@ async def switch_site(
             row.enabled = enabled
             await save_console_site(db, row)
     if row is None:
-        return back(request, console, SitesPath, _not_here(console, key, _))
+        return back(request, console, SITES_PAGE, _not_here(console, key, _))
     if enabled:
         message = _("{name} is enabled: its webhooks are taken again.")
     else:
@@ -308,7 +308,7 @@ async def switch_site(
             "{name} is disabled: its webhooks are refused until it is enabled again; its "
             "leads stay."
         )
-    return back(request, console, SitesPath, message.format(name=row.name or key))
+    return back(request, console, SITES_PAGE, message.format(name=row.name or key))
 
 
 @router.post("/chats/remove")
@@ -327,9 +327,9 @@ async def remove_chat(
         async with console.database.write() as db:
             gone = await disconnect_chat(db, chat_id=chat_id, site_key=site)
     if not gone:
-        return back(request, console, SitesPath, _("That chat is not connected (any more)."))
+        return back(request, console, SITES_PAGE, _("That chat is not connected (any more)."))
     if site == EVERY_SITE:
         message = _("Chat {chat} no longer gets the cards of every site.")
     else:
         message = _("Chat {chat} no longer gets the cards of {site}.")
-    return back(request, console, SitesPath, message.format(chat=chat_id, site=site))
+    return back(request, console, SITES_PAGE, message.format(chat=chat_id, site=site))

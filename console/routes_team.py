@@ -15,7 +15,7 @@ from console.access import AdminSession, Console, ConsoleDep, Form
 from console.forms import Refused, text_field
 from console.notices import back
 from console.probes import check_bot_token
-from console.routes_sites import SitesPath, sealer_or_refuse
+from console.routes_sites import SITES_PAGE, sealer_or_refuse
 from console.sites_page import sites_page
 from integrations.health import BotCheckFailed, identify_bot
 from storage.queries import team
@@ -48,7 +48,7 @@ async def switch_manager(
         message = _("No such manager (an admin cannot be disabled here).")
     else:
         message = _("Enabled.") if active else _("Disabled.")
-    return back(request, console, SitesPath, message)
+    return back(request, console, SITES_PAGE, message)
 
 
 @router.post("/managers/{telegram_id}/sites")
@@ -66,7 +66,7 @@ async def manager_sites(
         message = _("No such manager.")
     else:
         message = _("Sites saved: {sites}.").format(sites=", ".join(sites) or _("all"))
-    return back(request, console, SitesPath, message)
+    return back(request, console, SITES_PAGE, message)
 
 
 @router.post("/managers/{telegram_id}/admin")
@@ -80,7 +80,7 @@ async def switch_admin(
         return back(
             request,
             console,
-            SitesPath,
+            SITES_PAGE,
             _(
                 "{id} is an admin by LEADRELAY_TELEGRAM_ADMINS: remove them there and restart."
             ).format(id=telegram_id),
@@ -99,7 +99,7 @@ async def switch_admin(
         message = _("{name} is an admin now.").format(name=name)
     else:
         message = _("{name} is a manager now, no longer an admin.").format(name=name)
-    return back(request, console, SitesPath, message)
+    return back(request, console, SITES_PAGE, message)
 
 
 async def _bot_username(console: Console) -> str | None:
@@ -142,7 +142,7 @@ async def new_admin_link(
         return back(
             request,
             console,
-            SitesPath,
+            SITES_PAGE,
             _("There is an admin already: admins make others admin here or in /managers."),
         )
     username = await _bot_username(console)
@@ -150,7 +150,7 @@ async def new_admin_link(
         return back(
             request,
             console,
-            SitesPath,
+            SITES_PAGE,
             _("The bot is not known yet: paste its token first, then ask for the link."),
         )
     link = await _admin_link(console, username)

@@ -54,6 +54,8 @@ def _env(name: str) -> str:
 
 
 def _site_setting(site: EffectiveSite, name: str) -> str:
+    if site.stored:
+        return f"the console's Sites page: {site.key}, Flexbe API {name.replace('_', ' ')}"
     if site.key == DEFAULT_SITE_KEY:
         return _env(f"flexbe_{name}")
     return f"{_env('config')}: sites.{site.key}.flexbe_{name}"
@@ -352,8 +354,10 @@ async def check_all(
     def secret(value: Any) -> str | None:
         return None if value is None else str(value.get_secret_value())
 
+    # Read once: a set-up merged meanwhile must not shift the order below.
+    every_site = settings.effective_sites
     checks: list[Awaitable[CheckResult]] = [
-        check_flexbe(site, http_client=http_client) for site in settings.effective_sites
+        check_flexbe(site, http_client=http_client) for site in every_site
     ]
     crm5_url = str(settings.crm5_api_url)
     crm5_public, crm5_secret = (
@@ -376,10 +380,8 @@ async def check_all(
     ]
     results, sites = await asyncio.gather(
         asyncio.gather(*checks),
-        check_crm5_sites(
-            settings.effective_sites, crm5_url, crm5_public, crm5_secret, http_client=http_client
-        ),
+        check_crm5_sites(every_site, crm5_url, crm5_public, crm5_secret, http_client=http_client),
     )
     # Each site's 5CRM ids right after the 5CRM check.
-    after = len(settings.sites) + 1
+    after = len(every_site) + 1
     return [*results[:after], *sites, *results[after:]]

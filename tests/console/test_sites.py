@@ -648,3 +648,16 @@ async def test_a_russian_sites_page(admin: httpx.AsyncClient, fakes: Fakes) -> N
     assert "https://" in problem_of(refused) and "must be" not in problem_of(refused)
     added_page = await add(admin, site_form(fakes))
     assert added_page.status_code == 200 and "добавлен" in notice_of(added_page)
+
+
+async def test_the_checks_name_a_console_site_by_the_page(
+    admin: httpx.AsyncClient, app: FastAPI, database: Database, fakes: Fakes
+) -> None:
+    await added(admin, app, database, fakes)
+    fakes.flexbe.api_key = "a-key-changed-in-flexbe-0123"
+    checks = await post_form(admin, "/admin/sites", "/admin/sites/doctor")
+    rows = re.findall(r'<tr class="(\w+)"><td>[^<]*</td><td>([^<]+)</td>', checks.text)
+    names = [name for _, name in rows]
+    assert names[:4] == ["flexbe:okna", "flexbe:dveri", "flexbe:kukhni", "5crm"]
+    assert ("fail", "flexbe:kukhni") in rows
+    assert "the console&#39;s Sites page: kukhni, Flexbe API api key" in checks.text
