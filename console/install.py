@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
-from console import routes_auth, routes_ops, routes_view
+from console import routes_auth, routes_ops, routes_sites, routes_team, routes_view
 from console.access import Console, FormRefused, LoginRequired
 from console.render import STATIC, Renderer
 from console.reprocessing import Reprocess
@@ -47,6 +47,8 @@ def install_console(
     app.include_router(routes_auth.router)
     app.include_router(routes_view.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_sites.router)
+    app.include_router(routes_team.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
 
     async def to_login(request: Request, _exc: Exception) -> Response:

@@ -54,6 +54,8 @@ def _env(name: str) -> str:
 
 
 def _site_setting(site: EffectiveSite, name: str) -> str:
+    if site.stored:
+        return f"the console's Sites page: {site.key}, Flexbe API {name.replace('_', ' ')}"
     if site.key == DEFAULT_SITE_KEY:
         return _env(f"flexbe_{name}")
     return f"{_env('config')}: sites.{site.key}.flexbe_{name}"
@@ -265,6 +267,68 @@ async def check_comunik8(
     return CheckResult(name, True, f"test lead of type {lead_type!r} accepted")
 
 
+@dataclass(frozen=True)
+class BotIdentity:
+    """The bot a token belongs to, as `getMe` names it."""
+
+    username: str
+    name: str
+
+
+class BotCheckFailed(Exception):
+    """`getMe` did not name a bot; `detail` says why (never with the token)."""
+
+    def __init__(self, detail: str, setting: str) -> None:
+        super().__init__(detail)
+        self.detail, self.setting = detail, setting
+
+
+class BotTokenRefused(BotCheckFailed):
+    """Telegram does not know the token (401 or 404)."""
+
+
+class BotApiUnreachable(BotCheckFailed):
+    """The Bot API did not answer, or not as the Bot API does."""
+
+
+async def identify_bot(
+    api_url: str,
+    token: str,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    timeout: float = CHECK_TIMEOUT_SECONDS,
+) -> BotIdentity:
+    """The bot of `token` by `getMe`; `BotTokenRefused` or `BotApiUnreachable` if not."""
+    url = f"{api_url.rstrip('/')}/bot{token}/getMe"
+    http = http_client or httpx.AsyncClient()
+    try:
+        response = await http.get(url, timeout=timeout)
+    except httpx.HTTPError as error:
+        # The exception's text may hold the URL, and with it the token: name the kind only.
+        detail = (
+            f"cannot reach the Bot API at {_redact.redact_url(api_url)} ({type(error).__name__})"
+        )
+        raise BotApiUnreachable(detail, _env("telegram_api_url")) from None
+    finally:
+        if http_client is None:
+            await http.aclose()
+    if response.status_code in {401, 404}:
+        raise BotTokenRefused("Telegram refused the bot token", _env("telegram_bot_token"))
+    answer: Any = None
+    with contextlib.suppress(ValueError):
+        answer = response.json()
+    if response.status_code != 200 or not isinstance(answer, dict) or not answer.get("ok"):
+        detail = f"the Bot API answered HTTP {response.status_code} without ok=true"
+        raise BotApiUnreachable(detail, _env("telegram_api_url"))
+    result = answer.get("result")
+    bot = result if isinstance(result, dict) else {}
+    username, name = bot.get("username"), bot.get("first_name")
+    return BotIdentity(
+        username=_mask(username if isinstance(username, str) else "?", token)[:64],
+        name=_mask(name if isinstance(name, str) else "", token)[:128],
+    )
+
+
 async def check_telegram(
     api_url: str,
     token: str | None,
@@ -275,31 +339,11 @@ async def check_telegram(
     name = "telegram"
     if not token:
         return _skipped(name, "no bot token: Telegram is off", _env("telegram_bot_token"))
-    url = f"{api_url.rstrip('/')}/bot{token}/getMe"
-    http = http_client or httpx.AsyncClient()
     try:
-        response = await http.get(url, timeout=timeout)
-    except httpx.HTTPError as error:
-        # The exception's text may hold the URL, and with it the token: name the kind only.
-        detail = (
-            f"cannot reach the Bot API at {_redact.redact_url(api_url)} ({type(error).__name__})"
-        )
-        return CheckResult(name, False, detail, _env("telegram_api_url"))
-    finally:
-        if http_client is None:
-            await http.aclose()
-    if response.status_code in {401, 404}:
-        return CheckResult(
-            name, False, "Telegram refused the bot token", _env("telegram_bot_token")
-        )
-    answer: Any = None
-    with contextlib.suppress(ValueError):
-        answer = response.json()
-    if response.status_code != 200 or not isinstance(answer, dict) or not answer.get("ok"):
-        detail = f"the Bot API answered HTTP {response.status_code} without ok=true"
-        return CheckResult(name, False, detail, _env("telegram_api_url"))
-    username = (answer.get("result") or {}).get("username") or "?"
-    return CheckResult(name, True, _mask(f"bot @{username}", token))
+        bot = await identify_bot(api_url, token, http_client=http_client, timeout=timeout)
+    except BotCheckFailed as failed:
+        return CheckResult(name, False, failed.detail, failed.setting)
+    return CheckResult(name, True, f"bot @{bot.username}")
 
 
 async def check_all(
@@ -310,8 +354,10 @@ async def check_all(
     def secret(value: Any) -> str | None:
         return None if value is None else str(value.get_secret_value())
 
+    # Read once: a set-up merged meanwhile must not shift the order below.
+    every_site = settings.effective_sites
     checks: list[Awaitable[CheckResult]] = [
-        check_flexbe(site, http_client=http_client) for site in settings.effective_sites
+        check_flexbe(site, http_client=http_client) for site in every_site
     ]
     crm5_url = str(settings.crm5_api_url)
     crm5_public, crm5_secret = (
@@ -334,10 +380,8 @@ async def check_all(
     ]
     results, sites = await asyncio.gather(
         asyncio.gather(*checks),
-        check_crm5_sites(
-            settings.effective_sites, crm5_url, crm5_public, crm5_secret, http_client=http_client
-        ),
+        check_crm5_sites(every_site, crm5_url, crm5_public, crm5_secret, http_client=http_client),
     )
     # Each site's 5CRM ids right after the 5CRM check.
-    after = len(settings.sites) + 1
+    after = len(every_site) + 1
     return [*results[:after], *sites, *results[after:]]

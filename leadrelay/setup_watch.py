@@ -23,13 +23,15 @@ from config.settings import Settings
 from config.sites import ChatLink, SiteConfig, StoredSetup, StoredSite
 from storage.database import Database
 from storage.models import EVERY_SITE, ConsoleSite
+
+# The setup values' names, defined beside their queries (the console reads them there).
+from storage.queries.setup import BOT_TOKEN as BOT_TOKEN
+from storage.queries.setup import BOT_USERNAME as BOT_USERNAME
 from storage.queries.setup import SetupRows, read_setup, setup_version
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-BOT_TOKEN = "telegram_bot_token"
-BOT_USERNAME = "telegram_bot_username"
 
 # Told of each change: the set-up before and after.
 SetupListener = Callable[[StoredSetup, StoredSetup], Awaitable[None] | None]

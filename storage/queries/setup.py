@@ -28,6 +28,10 @@ from storage.queries.console_logins import claim_once, hash_token
 from storage.queries.sites import ensure_sites
 
 ADMIN_LINK_LIFETIME = timedelta(hours=24)
+# The setup values the console and the bot keep: the bot token pasted in the console
+# (sealed) and the bot's username (what `getMe` answered), for the links that open it.
+BOT_TOKEN = "telegram_bot_token"
+BOT_USERNAME = "telegram_bot_username"
 # Spent or expired admin links are kept this long (to tell "used" from "unknown").
 _KEEP_SPENT = timedelta(days=7)
 
@@ -129,6 +133,16 @@ async def connections_of(session: AsyncSession, chat_id: int) -> list[ChatConnec
     found = await session.exec(
         select(ChatConnection)
         .where(col(ChatConnection.chat_id) == chat_id)
+        .order_by(col(ChatConnection.id))
+    )
+    return list(found.all())
+
+
+async def connections_to_site(session: AsyncSession, site_key: str) -> list[ChatConnection]:
+    """The chats connected to one site (not those connected to every site)."""
+    found = await session.exec(
+        select(ChatConnection)
+        .where(col(ChatConnection.site_key) == site_key)
         .order_by(col(ChatConnection.id))
     )
     return list(found.all())

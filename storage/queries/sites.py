@@ -1,9 +1,10 @@
-"""Keeping the site table in step with the configuration."""
+"""Keeping the site table in step with the configuration (and the console's sites)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.clock import utcnow
@@ -21,3 +22,8 @@ async def ensure_sites(session: AsyncSession, sites: Iterable[tuple[str, str]]) 
             row.updated_at = utcnow()
             session.add(row)
     await session.flush()
+
+
+async def site_keys(session: AsyncSession) -> list[str]:
+    """Every site's key that leads were ever stored under, configured now or not."""
+    return list((await session.exec(select(Site.key))).all())

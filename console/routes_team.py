@@ -1,0 +1,207 @@
+"""The team and the bot, on the Sites page: managers (disable, their sites), admins (make
+one, make one a manager again, never the last), the first admin's one-time link, and the
+bot token pasted on a fresh install."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import SecretStr
+
+from config.telegram_links import start_link
+from console.access import AdminSession, Console, ConsoleDep, Form
+from console.forms import Refused, text_field
+from console.notices import back
+from console.probes import check_bot_token
+from console.routes_sites import SITES_PAGE, sealer_or_refuse
+from console.sites_page import sites_page
+from integrations.health import BotCheckFailed, identify_bot
+from storage.queries import team
+from storage.queries.setup import (
+    BOT_TOKEN,
+    BOT_USERNAME,
+    count_admins,
+    create_admin_link,
+    get_value,
+    read_setup,
+    set_admin,
+    set_value,
+)
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+MAX_TOKEN_LENGTH = 200
+
+
+@router.post("/managers/{telegram_id}/active")
+async def switch_manager(
+    telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, form: Form
+) -> Response:
+    _ = console.renderer.gettext(request)
+    active = form.get("active") == "1"
+    async with console.database.write() as db:
+        changed = await team.set_active(db, telegram_id, active=active)
+    if changed is None:
+        message = _("No such manager (an admin cannot be disabled here).")
+    else:
+        message = _("Enabled.") if active else _("Disabled.")
+    return back(request, console, SITES_PAGE, message)
+
+
+@router.post("/managers/{telegram_id}/sites")
+async def manager_sites(
+    telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, form: Form
+) -> Response:
+    _ = console.renderer.gettext(request)
+    chosen = [name.removeprefix("site:") for name in form if name.startswith("site:")]
+    async with console.database.write() as db:
+        known = {site.key for site in console.settings.sites}
+        known |= {row.key for row in (await read_setup(db)).sites}
+        sites = [key for key in chosen if key in known]
+        changed = await team.set_sites(db, telegram_id, sites=sites)
+    if changed is None:
+        message = _("No such manager.")
+    else:
+        message = _("Sites saved: {sites}.").format(sites=", ".join(sites) or _("all"))
+    return back(request, console, SITES_PAGE, message)
+
+
+@router.post("/managers/{telegram_id}/admin")
+async def switch_admin(
+    telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, form: Form
+) -> Response:
+    """Make a member admin, or an admin a manager again (never the last admin)."""
+    _ = console.renderer.gettext(request)
+    admin = form.get("admin") == "1"
+    if not admin and telegram_id in console.settings.telegram_admins:
+        return back(
+            request,
+            console,
+            SITES_PAGE,
+            _(
+                "{id} is an admin by LEADRELAY_TELEGRAM_ADMINS: remove them there and restart."
+            ).format(id=telegram_id),
+        )
+    async with console.database.write() as db:
+        done = await set_admin(db, telegram_id, admin=admin)
+        manager = await team.get_manager(db, telegram_id)
+    name = (manager.name if manager else "") or str(telegram_id)
+    if done is None:
+        message = _("No such member: they join through /invite in the bot first.")
+    elif not done:
+        message = _(
+            "{name} is the last admin: make another member admin first, then this one a manager."
+        ).format(name=name)
+    elif admin:
+        message = _("{name} is an admin now.").format(name=name)
+    else:
+        message = _("{name} is a manager now, no longer an admin.").format(name=name)
+    return back(request, console, SITES_PAGE, message)
+
+
+async def _bot_username(console: Console) -> str | None:
+    """The bot's username as stored, else as `getMe` answers for the token in use (kept)."""
+    async with console.database.read() as db:
+        stored = await get_value(db, BOT_USERNAME)
+    if stored is not None:
+        return stored.value
+    token = console.settings.bot_token
+    if token is None:
+        return None
+    try:
+        bot = await identify_bot(str(console.settings.telegram_api_url), token.get_secret_value())
+    except BotCheckFailed:
+        return None
+    async with console.database.write() as db:
+        await set_value(db, BOT_USERNAME, bot.username, sealed=False)
+    return bot.username
+
+
+async def _admin_link(console: Console, username: str) -> str:
+    async with console.database.write() as db:
+        code = await create_admin_link(db)
+    return start_link(username, code)
+
+
+def _has_admin(console: Console, admins: int) -> bool:
+    return admins > 0 or bool(console.settings.telegram_admins)
+
+
+@router.post("/setup/admin-link")
+async def new_admin_link(
+    request: Request, console: ConsoleDep, session: AdminSession, _form: Form
+) -> Response:
+    """While there is no admin: a one-time link that makes whoever opens it the first."""
+    _ = console.renderer.gettext(request)
+    async with console.database.read() as db:
+        admins = await count_admins(db)
+    if _has_admin(console, admins):
+        return back(
+            request,
+            console,
+            SITES_PAGE,
+            _("There is an admin already: admins make others admin here or in /managers."),
+        )
+    username = await _bot_username(console)
+    if username is None:
+        return back(
+            request,
+            console,
+            SITES_PAGE,
+            _("The bot is not known yet: paste its token first, then ask for the link."),
+        )
+    link = await _admin_link(console, username)
+    return await sites_page(
+        request,
+        console,
+        session,
+        notice=_("Open this link in Telegram, once, within 24 hours: it makes you the admin."),
+        admin_link=link,
+    )
+
+
+def _bot_token_refusal(console: Console, _: Callable[[str], str]) -> str | None:
+    if console.settings.telegram_bot_token is not None:
+        return _("LEADRELAY_TELEGRAM_BOT_TOKEN is set: the bot uses that token.")
+    return None
+
+
+@router.post("/setup/bot-token")
+async def paste_bot_token(
+    request: Request, console: ConsoleDep, session: AdminSession, form: Form
+) -> Response:
+    """On a fresh install: the bot token, checked by `getMe`, kept sealed; every process
+    takes it up within seconds and the bot starts."""
+    _ = console.renderer.gettext(request)
+    try:
+        refusal = _bot_token_refusal(console, _)
+        if refusal is not None:
+            raise Refused(refusal)
+        sealer = sealer_or_refuse(console, _)
+        async with console.database.read() as db:
+            if await get_value(db, BOT_TOKEN) is not None:
+                raise Refused(_("A bot token was pasted here already: the bot uses it."))
+        token = text_field(form, "bot_token", _("Bot token"), MAX_TOKEN_LENGTH, _)
+        if not token:
+            raise Refused(_("Paste the token @BotFather gave for the bot."))
+        bot = await check_bot_token(str(console.settings.telegram_api_url), token, _)
+        sealed = sealer.seal(SecretStr(token))
+        async with console.database.write() as db:
+            await set_value(db, BOT_TOKEN, sealed, sealed=True)
+            await set_value(db, BOT_USERNAME, bot.username, sealed=False)
+            admins = await count_admins(db)
+    except Refused as refused:
+        return await sites_page(
+            request, console, session, status_code=400, problem=refused.sentence
+        )
+    notice = _(
+        "The bot @{username} ({name}) is connected: it starts within seconds, no restart needed."
+    ).format(username=bot.username, name=bot.name or bot.username)
+    link = ""
+    if not _has_admin(console, admins):
+        link = await _admin_link(console, bot.username)
+        notice += " " + _("Now open the admin link below in Telegram: it makes you the admin.")
+    return await sites_page(request, console, session, notice=notice, admin_link=link)
