@@ -26,7 +26,7 @@ from jobs.runner import install_stop_signals
 from jobs.worker import Worker
 from leadrelay.limits import rate_limits
 from leadrelay.logs import mask_in_logs
-from leadrelay.setup_watch import SetupListener, SetupWatch
+from leadrelay.setup_watch import SetupWatch
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
@@ -109,8 +109,7 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     telegram = _build_telegram(settings, database) if settings.telegram_enabled else None
     mask_in_logs(settings.secrets())
     # Secrets pasted in the console are masked in the logs too.
-    listeners: list[SetupListener] = [lambda *_: mask_in_logs(settings.secrets())]
-    watch = SetupWatch(database, settings, listeners=listeners)
+    watch = SetupWatch(database, settings, listeners=[lambda *_: mask_in_logs(settings.secrets())])
     parts: list[Callable[[], Awaitable[None]]] = [lambda: watch.run(stop)]
     if role.runs(Role.WEB):
         parts.append(lambda: _serve_web(settings, database, host, port, stop))
@@ -141,7 +140,7 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
                 await schedule_digests(database, BotConfig.from_settings(settings), now=utcnow())
 
             await schedule_digests_now()
-            listeners.append(schedule_digests_now)
+            watch.listeners.append(schedule_digests_now)
         keep = retention.RetentionSettings.from_settings(settings)
         parts.append(
             lambda: retention.run_scheduler(

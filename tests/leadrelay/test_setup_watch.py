@@ -153,3 +153,20 @@ async def test_without_the_secret_key_the_console_sites_wait_and_the_rest_works(
 
     assert [site.key for site in settings.effective_sites] == ["default"]
     assert settings.stored.version >= 1 and settings.stored.sites == ()
+
+
+async def test_a_listener_added_after_the_watch_started_is_told(database: Database) -> None:
+    """The runtime adds the digests' listener once the worker is built, after the watch."""
+    settings = settings_with_key()
+    watch = SetupWatch(database, settings)
+    await watch.refresh()
+    told: list[int] = []
+    watch.listeners.append(lambda _before, after: told.append(after.version))
+
+    async with database.write() as session:
+        await connect_chat(
+            session, chat_id=-4002, site_key=None, topic=None, title="Sales", created_by=7
+        )
+    await watch.refresh()
+
+    assert len(told) == 1 and settings.site("default").chats == (-42, -4002)
