@@ -32,9 +32,9 @@ from storage.models import EVERY_SITE, ConsoleSite
 from storage.queries.setup import (
     connect_chat,
     connections_to_site,
+    console_site_keys,
     disconnect_chat,
     get_console_site,
-    read_setup,
     save_console_site,
 )
 from storage.queries.sites import site_keys
@@ -160,7 +160,7 @@ async def add_site(
         sealer = sealer_or_refuse(console, _)
         api_key = read_secret(form, "flexbe_api_key", _)
         async with console.database.read() as db:
-            stored = [row.key for row in (await read_setup(db)).sites]
+            stored = await console_site_keys(db)
             others = await site_keys(db)
         key = choose_key(
             fields,

@@ -22,10 +22,10 @@ from storage.queries import team
 from storage.queries.setup import (
     BOT_TOKEN,
     BOT_USERNAME,
+    console_site_keys,
     count_admins,
     create_admin_link,
     get_value,
-    read_setup,
     set_admin,
     set_value,
 )
@@ -59,7 +59,7 @@ async def manager_sites(
     chosen = [name.removeprefix("site:") for name in form if name.startswith("site:")]
     async with console.database.write() as db:
         known = {site.key for site in console.settings.sites}
-        known |= {row.key for row in (await read_setup(db)).sites}
+        known |= set(await console_site_keys(db))
         sites = [key for key in chosen if key in known]
         changed = await team.set_sites(db, telegram_id, sites=sites)
     if changed is None:

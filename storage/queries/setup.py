@@ -240,6 +240,12 @@ async def set_admin(session: AsyncSession, telegram_id: int, *, admin: bool) -> 
 # --- console sites
 
 
+async def console_site_keys(session: AsyncSession) -> list[str]:
+    """The keys of the console's sites, enabled or not, oldest first."""
+    found = await session.exec(select(ConsoleSite.key).order_by(col(ConsoleSite.created_at)))
+    return list(found.all())
+
+
 async def get_console_site(session: AsyncSession, key: str) -> ConsoleSite | None:
     return await session.get(ConsoleSite, key)
 
