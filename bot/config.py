@@ -66,6 +66,11 @@ class BotConfig:
         return self.live.admins
 
     @property
+    def configured_admins(self) -> frozenset[int]:
+        """The admins of LEADRELAY_TELEGRAM_ADMINS: admins there, and only there, are removed."""
+        return frozenset(self.live.telegram_admins)
+
+    @property
     def site_names(self) -> dict[str, str]:
         return {key: site.display_name for key, site in self.sites.items()}
 

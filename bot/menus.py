@@ -87,3 +87,11 @@ async def set_admin_menus(bot: Bot, i18n: I18n, admins: Sequence[tuple[int, str]
             # An admin who never wrote to the bot has no chat with it yet ("chat not
             # found"): they see the managers' menu until they do and the bot restarts.
             log.warning("no admin menu for %s: %s", telegram_id, exc.message)
+
+
+async def drop_admin_menu(bot: Bot, telegram_id: int) -> None:
+    """An admin made a manager again sees the managers' menu (the default scope's)."""
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=telegram_id))
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+        log.warning("admin menu of %s not removed: %s", telegram_id, exc.message)

@@ -10,21 +10,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import SecretStr
 
-from config.telegram_links import start_link
 from console.access import AdminSession, Console, ConsoleDep, Form
 from console.forms import Refused, text_field
 from console.notices import back
 from console.probes import check_bot_token
 from console.routes_sites import SITES_PAGE, sealer_or_refuse
 from console.sites_page import sites_page
-from integrations.health import BotCheckFailed, identify_bot
+from integrations.first_admin import NoLink, admin_link, first_admin_link
 from storage.queries import team
 from storage.queries.setup import (
     BOT_TOKEN,
     BOT_USERNAME,
     console_site_keys,
     count_admins,
-    create_admin_link,
     get_value,
     set_admin,
     set_value,
@@ -102,58 +100,27 @@ async def switch_admin(
     return back(request, console, SITES_PAGE, message)
 
 
-async def _bot_username(console: Console) -> str | None:
-    """The bot's username as stored, else as `getMe` answers for the token in use (kept)."""
-    async with console.database.read() as db:
-        stored = await get_value(db, BOT_USERNAME)
-    if stored is not None:
-        return stored.value
-    token = console.settings.bot_token
-    if token is None:
-        return None
-    try:
-        bot = await identify_bot(str(console.settings.telegram_api_url), token.get_secret_value())
-    except BotCheckFailed:
-        return None
-    async with console.database.write() as db:
-        await set_value(db, BOT_USERNAME, bot.username, sealed=False)
-    return bot.username
-
-
-async def _admin_link(console: Console, username: str) -> str:
-    async with console.database.write() as db:
-        code = await create_admin_link(db)
-    return start_link(username, code)
-
-
-def _has_admin(console: Console, admins: int) -> bool:
-    return admins > 0 or bool(console.settings.telegram_admins)
-
-
 @router.post("/setup/admin-link")
 async def new_admin_link(
     request: Request, console: ConsoleDep, session: AdminSession, _form: Form
 ) -> Response:
     """While there is no admin: a one-time link that makes whoever opens it the first."""
     _ = console.renderer.gettext(request)
-    async with console.database.read() as db:
-        admins = await count_admins(db)
-    if _has_admin(console, admins):
+    link = await first_admin_link(console.database, console.settings)
+    if link is NoLink.HAS_ADMIN:
         return back(
             request,
             console,
             SITES_PAGE,
             _("There is an admin already: admins make others admin here or in /managers."),
         )
-    username = await _bot_username(console)
-    if username is None:
+    if link is NoLink.NO_BOT:
         return back(
             request,
             console,
             SITES_PAGE,
             _("The bot is not known yet: paste its token first, then ask for the link."),
         )
-    link = await _admin_link(console, username)
     return await sites_page(
         request,
         console,
@@ -201,7 +168,7 @@ async def paste_bot_token(
         username=bot.username, name=bot.name or bot.username
     )
     link = ""
-    if not _has_admin(console, admins):
-        link = await _admin_link(console, bot.username)
+    if admins == 0 and not console.settings.telegram_admins:
+        link = await admin_link(console.database, bot.username)
         notice += " " + _("Now open the admin link below in Telegram: it makes you the admin.")
     return await sites_page(request, console, session, notice=notice, admin_link=link)

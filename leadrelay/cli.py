@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from config.settings import ConfigError, Settings, get_settings, load_settings
 from config.sites import EffectiveSite
 from domain.statuses import LeadStatus
 from integrations.errors import IntegrationError
+from integrations.first_admin import NoLink, first_admin_link, has_admin
 from integrations.health import CheckResult, check_all
 from jobs.cli import build_app as build_jobs_app
 from leadrelay.first_run import add_secret_key, write_first_env
@@ -141,8 +143,12 @@ def serve(
     settings = _settings()
     base_url = _base_url(settings, host, port)
     _banner(settings, base_url, first_run=first is not None)
-    if role.runs(Role.WEB):
-        _console_banner(settings, base_url, with_link=first is not None or sys.stdout.isatty())
+    _links_banner(
+        settings,
+        base_url,
+        role=role,
+        with_links=first is not None or sys.stdout.isatty(),
+    )
     try:
         run(settings, host=host, port=port, role=role)
     except StartupError as exc:
@@ -150,28 +156,109 @@ def serve(
         raise typer.Exit(1) from None
 
 
-def _console_banner(settings: Settings, base_url: str, *, with_link: bool) -> None:
-    if settings.admin_token is None:
+# How long start-up waits for `getMe` to name the bot for the first admin's link.
+BANNER_GETME_SECONDS = 3.0
+
+
+def _links_banner(settings: Settings, base_url: str, *, role: Role, with_links: bool) -> None:
+    """The console's address (the web role) and, in a terminal or on the first run (not into
+    a log: they let whoever has them in), a login link to it and the first admin's link to
+    the bot."""
+    console = role.runs(Role.WEB)
+    if console and settings.admin_token is None:
         typer.echo("Admin console: off (set LEADRELAY_ADMIN_TOKEN to turn it on).")
-        return
-    typer.echo(f"Admin console: {base_url}/admin (log in with LEADRELAY_ADMIN_TOKEN)")
-    if not with_link:
+    elif console:
+        typer.echo(f"Admin console: {base_url}/admin (log in with LEADRELAY_ADMIN_TOKEN)")
+    login = console and with_links and settings.admin_token is not None
+    admin = role.runs(Role.BOT) and settings.telegram_enabled
+    if not (login or admin):
         return
     try:
-        token = asyncio.run(_new_login_link(settings))
+        links = asyncio.run(_start_links(settings, login=login, admin=admin, admin_link=with_links))
     except (StartupError, typer.Exit):
         return  # `run` reports what is wrong with the database next
-    minutes = int(LOGIN_LINK_LIFETIME.total_seconds() // 60)
-    typer.echo(f"  or log in once within {minutes} min: {base_url}/admin/link/{token}")
+    if links.login_token is not None:
+        minutes = int(LOGIN_LINK_LIFETIME.total_seconds() // 60)
+        typer.echo(
+            f"  or log in once within {minutes} min: {base_url}/admin/link/{links.login_token}"
+        )
+    if not links.needs_admin:
+        return
+    if isinstance(links.admin_link, str):
+        typer.echo("No admin yet: open this link in Telegram to become the admin (once, 24 h):")
+        typer.echo(f"  {links.admin_link}")
+    elif links.admin_link is NoLink.NO_BOT:
+        typer.secho(
+            "No admin yet, and the bot could not be asked its name: try `leadrelay admin-link`.",
+            fg="yellow",
+        )
+    else:
+        typer.echo("No admin yet: `leadrelay admin-link` prints the link that makes the first.")
 
 
-async def _new_login_link(settings: Settings) -> str:
+@dataclass(frozen=True, slots=True)
+class _StartLinks:
+    login_token: str | None
+    # No admin yet, and this process runs the bot: the first admin's link, or why there is
+    # none (None: not asked for).
+    needs_admin: bool
+    admin_link: str | NoLink | None
+
+
+async def _start_links(
+    settings: Settings, *, login: bool, admin: bool, admin_link: bool
+) -> _StartLinks:
     database = await prepare_database(settings)
     try:
-        async with database.write() as session:
-            return await create_login_link(session, created_by=None)
+        login_token = None
+        if login:
+            async with database.write() as session:
+                login_token = await create_login_link(session, created_by=None)
+        needs_admin = admin and not await has_admin(database, settings)
+        link = None
+        if needs_admin and admin_link:
+            link = await first_admin_link(database, settings, timeout=BANNER_GETME_SECONDS)
+        return _StartLinks(login_token, needs_admin, link)
     finally:
         await database.dispose()
+
+
+@app.command("admin-link")
+def admin_link_command() -> None:
+    """Print a one-time link that makes whoever opens it in Telegram the first admin (valid
+    24 h; only while the team has no admin: admins make others admin in /managers)."""
+    settings = _settings()
+
+    async def _run() -> str | NoLink:
+        database = await prepare_database(settings)
+        try:
+            return await first_admin_link(database, settings)
+        finally:
+            await database.dispose()
+
+    try:
+        link = asyncio.run(_run())
+    except StartupError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from None
+    if link is NoLink.HAS_ADMIN:
+        typer.secho(
+            "The team has an admin already: admins make others admin in /managers or on the "
+            "console's Sites page.",
+            fg="yellow",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if link is NoLink.NO_BOT:
+        typer.secho(
+            "The bot is not known: set LEADRELAY_TELEGRAM_BOT_TOKEN or paste the token on the "
+            "console's Sites page, and check that the Bot API is reachable "
+            "(LEADRELAY_TELEGRAM_API_URL).",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(link)
 
 
 @app.command("webhook-urls")

@@ -1,14 +1,18 @@
-"""Admin commands: invite managers, list and disable them, a login link to the console."""
+"""Admin commands: invite managers, list and disable them, make admins, a login link to the
+console."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,11 +21,13 @@ from bot.callbacks import DeadJob
 from bot.config import BotConfig
 from bot.filters import IsAdmin
 from bot.handlers.crm5_team import extend_team_view
+from bot.menus import drop_admin_menu, set_admin_menus
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from domain.team import ManagerRole
 from storage.models import JobStatus, Manager
 from storage.queries.console_logins import LOGIN_LINK_LIFETIME, create_login_link
 from storage.queries.jobs import discard_dead, enqueue_job, list_jobs, retry_dead
+from storage.queries.setup import set_admin
 from storage.queries.team import INVITE_LIFETIME, create_invite, list_managers, set_active
 
 
@@ -144,27 +150,57 @@ async def dead_job_action(
     await query.answer(_("Discarded.") if removed else _("No such failed job."))
 
 
-async def managers(message: Message, session: AsyncSession, config: BotConfig) -> None:
+class AdminSwitch(CallbackData, prefix="ad"):
+    telegram_id: int
+    admin: bool
+
+
+async def team_view(session: AsyncSession, config: BotConfig) -> tuple[str, InlineKeyboardMarkup]:
+    """The team, each member's role and state, and a button per change an admin can make
+    here: enable or disable a manager, make a member admin or an admin a manager again
+    (those of LEADRELAY_TELEGRAM_ADMINS are changed there, not here)."""
     team = await list_managers(session)
     builder = InlineKeyboardBuilder()
     lines = [_("<b>Team</b>")]
     for member in team:
         name = html.escape(member.name or str(member.telegram_id))
-        role = _("admin") if member.role == ManagerRole.ADMIN.value else _("manager")
+        short = (member.name or str(member.telegram_id))[:32]
+        configured = member.telegram_id in config.configured_admins
+        if member.role != ManagerRole.ADMIN.value:
+            role = _("manager")
+        elif configured:
+            role = _("admin, from the environment")
+        else:
+            role = _("admin")
         state = _("active") if member.active else _("disabled")
         lines.append(f"• {name} — {role}, {state}")
         if member.role != ManagerRole.ADMIN.value:
             label = _("Disable {name}") if member.active else _("Enable {name}")
             builder.button(
-                text=label.format(name=(member.name or str(member.telegram_id))[:32]),
+                text=label.format(name=short),
                 callback_data=ManagerSwitch(
                     telegram_id=member.telegram_id, active=not member.active
                 ),
             )
+            if member.active:
+                builder.button(
+                    text=_("Make {name} admin").format(name=short),
+                    callback_data=AdminSwitch(telegram_id=member.telegram_id, admin=True),
+                )
+        elif not configured:
+            builder.button(
+                text=_("Make {name} a manager").format(name=short),
+                callback_data=AdminSwitch(telegram_id=member.telegram_id, admin=False),
+            )
     if config.can_deal:
         await extend_team_view(session, team, lines, builder)
     builder.adjust(1)
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+    return "\n".join(lines), builder.as_markup()
+
+
+async def managers(message: Message, session: AsyncSession, config: BotConfig) -> None:
+    text, keyboard = await team_view(session, config)
+    await message.answer(text, reply_markup=keyboard)
 
 
 async def switch_manager(
@@ -175,6 +211,44 @@ async def switch_manager(
         await query.answer(_("No such manager."))
         return
     await query.answer(_("Enabled.") if callback_data.active else _("Disabled."))
+
+
+async def switch_admin(
+    query: CallbackQuery,
+    callback_data: AdminSwitch,
+    session: AsyncSession,
+    config: BotConfig,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """Make a member admin, or an admin a manager again; never the last admin."""
+    telegram_id, admin = callback_data.telegram_id, callback_data.admin
+    if not admin and telegram_id in config.configured_admins:
+        await query.answer(
+            _("An admin of LEADRELAY_TELEGRAM_ADMINS: remove them there and restart."),
+            show_alert=True,
+        )
+        return
+    done = await set_admin(session, telegram_id, admin=admin)
+    if done is None:
+        await query.answer(_("No such member."), show_alert=True)
+        return
+    if not done:
+        await query.answer(
+            _("The last admin stays: make another member admin first."), show_alert=True
+        )
+        return
+    member = await session.get(Manager, telegram_id)
+    assert member is not None  # set_admin found it
+    if admin:
+        await set_admin_menus(bot, i18n, [(telegram_id, member.language)])
+    else:
+        await drop_admin_menu(bot, telegram_id)
+    await query.answer(_("Made admin.") if admin else _("Made a manager."))
+    if isinstance(query.message, Message):
+        text, keyboard = await team_view(session, config)
+        with contextlib.suppress(TelegramBadRequest):  # the same view: nothing to edit
+            await query.message.edit_text(text, reply_markup=keyboard)
 
 
 def build_router() -> Router:
@@ -188,4 +262,5 @@ def build_router() -> Router:
     router.callback_query.register(dead_job_action, DeadJob.filter(F.act.in_({"retry", "discard"})))
     router.message.register(managers, Command("managers"))
     router.callback_query.register(switch_manager, ManagerSwitch.filter(F.telegram_id > 0))
+    router.callback_query.register(switch_admin, AdminSwitch.filter(F.telegram_id > 0))
     return router

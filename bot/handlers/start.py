@@ -1,4 +1,5 @@
-"""`/start` (with an invite code, the way in for a new manager), `/help` and `/lang`."""
+"""`/start` (with an invite code, the way in for a new manager; with the first admin's
+link, the way in for the first admin), `/help` and `/lang`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.i18n import LANGUAGES, pick_language
 from bot.menus import set_admin_menus
 from domain.team import is_admin
 from storage.models import Manager
+from storage.queries.setup import ADMIN_LINK_PREFIX, AdminLinkRefused, become_admin
 from storage.queries.team import redeem_invite, set_language
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
@@ -50,6 +52,54 @@ async def start_with_invite(
         _("Welcome, {name}! New leads will come here. /help lists what I can do.").format(
             name=user.full_name
         )
+    )
+
+
+async def start_as_admin(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    manager: Manager | None,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    """The first admin's link: `/start admin-…` in a private chat."""
+    user = message.from_user
+    if user is None or message.chat.type != "private":
+        return
+    if is_admin(manager):
+        await message.answer(_("You are an admin already. /help lists what I can do."))
+        return
+    language = pick_language(user.language_code)
+    outcome = await become_admin(
+        session,
+        code=(command.args or "")[:64],
+        telegram_id=user.id,
+        name=user.full_name[:128],
+        username=user.username,
+        language=language,
+    )
+    if outcome is AdminLinkRefused.TEAM_HAS_ADMIN:
+        await message.answer(
+            _("The team has an admin already: ask them to make you admin in /managers.")
+        )
+        return
+    if outcome is AdminLinkRefused.SPENT:
+        await message.answer(
+            _(
+                "This admin link is used, expired or not valid. Ask for a new one on the "
+                "console's Sites page, or run `leadrelay admin-link` on the server."
+            ),
+            parse_mode=None,
+        )
+        return
+    await set_admin_menus(bot, i18n, [(outcome.telegram_id, outcome.language)])
+    await message.answer(
+        _(
+            "You are the admin now, {name}. Add me to the team's group and tap its site; "
+            "/invite brings managers in, /help lists the rest."
+        ).format(name=user.full_name),
+        parse_mode=None,
     )
 
 
@@ -95,6 +145,11 @@ async def language_chosen(
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    # Before the invites: an admin code is not an invite.
+    router.message.register(
+        start_as_admin,
+        CommandStart(deep_link=True, magic=F.args.startswith(ADMIN_LINK_PREFIX)),
+    )
     router.message.register(start_with_invite, CommandStart(deep_link=True))
     router.message.register(help_message, Command("help"), IsManager())
     router.message.register(help_message, CommandStart(), IsManager())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
@@ -28,6 +29,8 @@ from storage.queries.console_logins import claim_once, hash_token
 from storage.queries.sites import ensure_sites
 
 ADMIN_LINK_LIFETIME = timedelta(hours=24)
+# How an admin link's code starts (`/start admin-…`), to tell it from an invite's.
+ADMIN_LINK_PREFIX = "admin-"
 # The setup values the console and the bot keep: the bot token pasted in the console
 # (sealed) and the bot's username (what `getMe` answered), for the links that open it.
 BOT_TOKEN = "telegram_bot_token"
@@ -183,7 +186,7 @@ async def create_admin_link(session: AsyncSession) -> str:
     """A new link's code (shown once, stored hashed); unused older ones stay valid."""
     now = utcnow()
     await session.exec(delete(AdminLink).where(col(AdminLink.expires_at) < now - _KEEP_SPENT))
-    code = "admin-" + secrets.token_urlsafe(24)
+    code = ADMIN_LINK_PREFIX + secrets.token_urlsafe(24)
     session.add(
         AdminLink(code_hash=hash_token(code), created_at=now, expires_at=now + ADMIN_LINK_LIFETIME)
     )
@@ -196,13 +199,30 @@ async def redeem_admin_link(session: AsyncSession, *, code: str, telegram_id: in
     return await claim_once(session, AdminLink, AdminLink.code_hash, code, used_by=telegram_id)
 
 
+class AdminLinkRefused(Enum):
+    SPENT = "spent"  # used, expired, or never made
+    TEAM_HAS_ADMIN = "team_has_admin"  # admins make others admin instead
+
+
 async def become_admin(
-    session: AsyncSession, *, code: str, telegram_id: int, name: str, username: str | None
-) -> Manager | None:
-    """Whoever opens a valid admin link becomes an (active) admin, once; None otherwise."""
+    session: AsyncSession,
+    *,
+    code: str,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    language: str,
+) -> Manager | AdminLinkRefused:
+    """While the team has no admin, whoever opens a valid admin link becomes one (the link
+    is spent); `language` is a newcomer's. A link printed in a log is worth nothing once
+    the first admin is in."""
+    if await count_admins(session) > 0:
+        return AdminLinkRefused.TEAM_HAS_ADMIN
     if not await redeem_admin_link(session, code=code, telegram_id=telegram_id):
-        return None
-    manager = await session.get(Manager, telegram_id) or Manager(telegram_id=telegram_id)
+        return AdminLinkRefused.SPENT
+    manager = await session.get(Manager, telegram_id) or Manager(
+        telegram_id=telegram_id, language=language
+    )
     manager.name, manager.username = name[:200], username
     manager.role, manager.active, manager.updated_at = ManagerRole.ADMIN.value, True, utcnow()
     session.add(manager)

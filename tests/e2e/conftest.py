@@ -211,6 +211,7 @@ async def open_stack(
     morning_hour: int | None = None,
     timezone: str = "UTC",
     options: Mapping[str, Any] | None = None,
+    team: bool = True,
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
@@ -221,7 +222,8 @@ async def open_stack(
     test defaults (e.g. Telegram's production rates); `console`: the admin console on (an
     admin token, and the service's own address as its public URL); `morning_hour`: the
     site's `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`;
-    `options`: more settings, validated as at start (the working hours, the SLA, the digest…)."""
+    `options`: more settings, validated as at start (the working hours, the SLA, the digest…);
+    `team`: False for a fresh install, nobody on the team (with `admins=()`)."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     service_socket = bound_socket()
@@ -268,7 +270,7 @@ async def open_stack(
             settings = settings.model_copy(update=dict(overrides))
         async with database.write() as session:
             await ensure_sites(session, [("okna", site_name or "okna")])
-            if await session.get(Manager, ADMIN) is None:
+            if team and await session.get(Manager, ADMIN) is None:
                 session.add(Manager(telegram_id=ADMIN, name="Ada", role=ManagerRole.ADMIN.value))
                 session.add(Manager(telegram_id=MANAGER, name="Max"))
                 session.add(
