@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
 MASK = "***"
+# Paths whose last part is a secret: a site's webhook token, the Telegram webhook's path, a
+# console login link. Masked whether the token is known or not: a token that is not known
+# yet (a site added in another process a moment ago, a typo of a real one) is still one.
+_SECRET_PATHS = re.compile(r"(/(?:flexbe|telegram|admin/link)/)[^/\s\"'?]+")
 
 
 class SecretMaskingFilter(logging.Filter):
@@ -25,8 +30,6 @@ class SecretMaskingFilter(logging.Filter):
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         message = record.getMessage()
         masked = self.mask(message)
         if masked != message:
@@ -43,7 +46,7 @@ class SecretMaskingFilter(logging.Filter):
     def mask(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
-        return text
+        return _SECRET_PATHS.sub(rf"\g<1>{MASK}", text)
 
 
 def configure_logging(level: str, secrets: Iterable[str]) -> SecretMaskingFilter:
