@@ -16,6 +16,7 @@ from . import (
     leads,
     owners,
     pages,
+    shifts,
     start,
     stats,
 )
@@ -24,6 +25,7 @@ from . import (
 def get_routers() -> list[Router]:
     modules = (
         start,
+        shifts,
         admin,
         crm5_team,
         leads,
