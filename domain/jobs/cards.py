@@ -75,6 +75,45 @@ def blocked_alert_key(blocked_chat: int, admin: int) -> str:
     return f"alert:blocked:{blocked_chat}:{admin}"
 
 
+@dataclass(frozen=True, slots=True)
+class MovedAlertPayload(ToChat):
+    """`telegram.moved_alert`: tell admin `chat_id` that group `old_chat` became
+    supergroup `new_chat` (its cards go there now)."""
+
+    chat_id: int
+    old_chat: int
+    new_chat: int
+
+
+MOVED_ALERT = JobKind(
+    "telegram.moved_alert", MovedAlertPayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def moved_alert_key(old_chat: int, admin: int) -> str:
+    return f"alert:moved:{old_chat}:{admin}"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicAlertPayload(ToChat):
+    """`telegram.topic_alert`: tell admin `chat_id` that topic `topic` of `topic_chat`,
+    where site `site`'s cards go, does not exist (they go to the chat's General)."""
+
+    chat_id: int
+    topic_chat: int
+    topic: int
+    site: str
+
+
+TOPIC_ALERT = JobKind(
+    "telegram.topic_alert", TopicAlertPayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def topic_alert_key(topic_chat: int, topic: int, admin: int) -> str:
+    return f"alert:topic:{topic_chat}:{topic}:{admin}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ActionFailedPayload(ToChat):
     """`telegram.action_failed`: tell admin `chat_id` that an action failed for good.
