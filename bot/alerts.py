@@ -56,8 +56,8 @@ async def send_moved_alert(
         ).format(old=payload.old_chat, new=payload.new_chat)
         if lines:
             text += "\n\n" + _(
-                "The configuration still names the old id. Change it at the next "
-                "restart, so it reads:"
+                "The configuration still names the old id (leadrelay follows the move "
+                "meanwhile). Change it to read:"
             )
             text += "\n" + "\n".join(lines)
     await bot.send_message(payload.chat_id, text, parse_mode=None)

@@ -20,15 +20,14 @@ from bot.delivery import record_move
 
 log = logging.getLogger(__name__)
 
-# Supergroups' (and channels') ids: -100 followed by the chat's number.
-_SUPERGROUP_BELOW = -1_000_000_000_000
 # Telegram's ids fit 52 bits; anything beyond is not an id.
 _LOWEST_ID = -(2**52)
 
 
 def is_move(old_id: int, new_id: int) -> bool:
-    """Whether the two ids can be a group and the supergroup it became."""
-    return _SUPERGROUP_BELOW < old_id < 0 and _LOWEST_ID < new_id < _SUPERGROUP_BELOW
+    """Whether the two ids can be a group and the supergroup it became (a supergroup's
+    id is -100 followed by its number)."""
+    return _LOWEST_ID < old_id < 0 and _LOWEST_ID < new_id < 0 and str(new_id).startswith("-100")
 
 
 async def _move(session: AsyncSession, config: BotConfig, old_id: int, new_id: int) -> None:
