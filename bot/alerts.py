@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import LeadsPage
 from bot.cards import status_label
+from bot.delivery import Delivered, Delivery
 from bot.history import call_label
 from bot.outcomes import explain
 from config.chats import ChatAddress
@@ -118,16 +119,17 @@ async def _language(database: Database, chat_id: int, default: str) -> str:
 
 async def send_recovered(
     *,
-    bot: Bot,
+    delivery: Delivery,
     database: Database,
     i18n: I18n,
     chat_id: int,
     site: str,
     lead_ids: list[int],
     language: str,
-) -> int:
+) -> Delivered | None:
     """One message instead of a flood of cards: how many leads were recovered, and a button
-    that lists them. Returns the message's id: the leads' reminders reply to it."""
+    that lists them, in the site's topic. Where it went (the leads' reminders reply to it),
+    or None if the chat refuses the bot."""
     with i18n.context(), i18n.use_locale(await _language(database, chat_id, language)):
         text = _(
             "{count} leads of {site} reached Flexbe but not leadrelay; they are recovered now."
@@ -138,8 +140,9 @@ async def send_recovered(
             callback_data=LeadsPage(period="recovered", before_id=max(lead_ids) + 1),
         )
         markup = builder.as_markup()
-    sent = await bot.send_message(chat_id, text, parse_mode=None, reply_markup=markup)
-    return sent.message_id
+    return await delivery.send_message(
+        chat_id, text, sites=(site,), parse_mode=None, reply_markup=markup
+    )
 
 
 async def send_sync_report(

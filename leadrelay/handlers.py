@@ -227,8 +227,8 @@ def _register_telegram(
         )
 
     async def recovered(summary: RecoveredPayload) -> None:
-        message_id = await send_recovered(
-            bot=telegram.bot,
+        sent = await send_recovered(
+            delivery=notifier.delivery,
             database=database,
             i18n=telegram.i18n,
             chat_id=summary.chat_id,
@@ -236,7 +236,8 @@ def _register_telegram(
             lead_ids=list(summary.lead_ids),
             language=settings.telegram_language,
         )
-        await notifier.listed(summary.chat_id, message_id, summary.lead_ids)
+        if sent is not None:
+            await notifier.listed(sent.chat_id, sent.message_id, summary.lead_ids)
 
     async def report(counts: SyncReportPayload) -> None:
         await send_sync_report(
