@@ -129,9 +129,10 @@ class Delivery:
         parse_mode: ParseMode = BOT_DEFAULT,
         reply_markup: InlineKeyboardMarkup | None = None,
         reply_parameters: ReplyParameters | None = None,
+        topic: int | None = None,
     ) -> Delivered | None:
-        """A message to `chat_id`, in the topic of `sites` there; None if the chat
-        refuses the bot."""
+        """A message to `chat_id`, in the topic of `sites` there (or `topic`: the one a
+        command was asked in); None if the chat refuses the bot."""
 
         async def send(target: int, thread: int | None) -> Message:
             return await self.bot.send_message(
@@ -143,7 +144,7 @@ class Delivery:
                 reply_parameters=reply_parameters,
             )
 
-        return await self._deliver(chat_id, tuple(sites), send)
+        return await self._deliver(chat_id, tuple(sites), send, topic)
 
     async def send_photo(
         self,
@@ -153,13 +154,14 @@ class Delivery:
         caption: str,
         sites: Iterable[str] = (),
         parse_mode: ParseMode = BOT_DEFAULT,
+        topic: int | None = None,
     ) -> Delivered | None:
         async def send(target: int, thread: int | None) -> Message:
             return await self.bot.send_photo(
                 target, photo, message_thread_id=thread, caption=caption, parse_mode=parse_mode
             )
 
-        return await self._deliver(chat_id, tuple(sites), send)
+        return await self._deliver(chat_id, tuple(sites), send, topic)
 
     async def edit_text(
         self,
@@ -212,9 +214,11 @@ class Delivery:
                     dedupe_key=blocked_alert_key(chat_id, admin),
                 )
 
-    async def _deliver(self, chat_id: int, sites: tuple[str, ...], send: Send) -> Delivered | None:
+    async def _deliver(
+        self, chat_id: int, sites: tuple[str, ...], send: Send, topic: int | None
+    ) -> Delivered | None:
         target = self.chat_now(chat_id)
-        thread = self.topic(target, sites)
+        thread = self.topic(target, sites) if topic is None else topic
         followed = {target}
         while True:
             try:
@@ -226,6 +230,7 @@ class Delivery:
                     raise
                 await self.moved(target, new_id)
                 followed.add(new_id)
+                # A group has no topics: the supergroup's are those connected there later.
                 target, thread = new_id, self.topic(new_id, sites)
             except TelegramBadRequest as exc:
                 if thread is None or THREAD_NOT_FOUND not in exc.message.lower():
@@ -241,7 +246,13 @@ class Delivery:
         log.warning("topic %s of chat %s is missing; sent to the chat itself", topic, chat_id)
         self._missing_topics.add((chat_id, topic))
         known = self.config.sites
-        named = [key for key in sites if key in known and known[key].topic_in(chat_id) == topic]
+        named = [
+            key
+            for key in dict.fromkeys(sites)
+            if key in known and known[key].topic_in(chat_id) == topic
+        ]
+        if not named:  # the topic a command was asked in, gone since: nothing to correct
+            return
         async with self.database.write() as session:
             for admin in self.config.admins:
                 await enqueue_job(

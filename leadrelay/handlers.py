@@ -246,7 +246,11 @@ def _register_telegram(
 
     async def chart(asked: ChartPayload) -> None:
         await send_chart(
-            bot=telegram.bot, database=database, i18n=telegram.i18n, zone=config.zone, payload=asked
+            delivery=notifier.delivery,
+            database=database,
+            i18n=telegram.i18n,
+            zone=config.zone,
+            payload=asked,
         )
 
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from domain.jobs.kind import JobKind, ToChat, cut_key
-from domain.jobs.payload import read_fields
+from domain.jobs.payload import left_out_when_none, read_fields
 
 # A lead's card ----------------------------------------------------------------------------
 
@@ -223,7 +223,8 @@ def sync_report_key(chat_id: int, now: datetime) -> str:
 @dataclass(frozen=True, slots=True)
 class ChartPayload(ToChat):
     """`telegram.stats_chart`: draw `/stats`' chart of [since, until) (Unix seconds) for
-    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`."""
+    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`;
+    in a forum, to the topic `topic` it was asked in."""
 
     chat_id: int
     since: int
@@ -231,6 +232,7 @@ class ChartPayload(ToChat):
     sites: tuple[str, ...]
     language: str = "en"
     title: str = ""
+    topic: int | None = left_out_when_none()
 
 
 STATS_CHART = JobKind(

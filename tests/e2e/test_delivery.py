@@ -24,7 +24,15 @@ from storage.database import Database
 from storage.models import Card, ChatConnection, ChatMove
 from storage.queries.setup import connect_chat, setup_version
 from testkit.factories import lead_event
-from tests.e2e.conftest import AheadClock, Stack, card_of, eventually, open_stack, tap
+from tests.e2e.conftest import (
+    AheadClock,
+    Stack,
+    card_of,
+    eventually,
+    last_text,
+    open_stack,
+    tap,
+)
 from tests.e2e.team import ADMIN, MANAGER, RUSSIAN
 
 FORUM, TOPIC = -1002000, 15
@@ -233,3 +241,17 @@ async def test_a_group_moved_as_the_update_says_gets_its_next_card_there(
         await eventually(lambda: len(told(stack, ADMIN, MOVED)) == 1)
         assert len(cards(stack, SUPERGROUP)) == 1
         assert len(told(stack, ADMIN, MOVED)) == 1
+
+
+async def test_stats_asked_in_a_topic_answer_and_chart_there(database: Database) -> None:
+    async with open_stack(database, chats=(ChatAddress(FORUM, TOPIC),)) as stack:
+        stack.telegram.make_forum(FORUM, {TOPIC})
+        await stack.new_card(FORUM, event=lead_event(1414, time=int(utcnow().timestamp()) - 60))
+        in_topic = {"message_thread_id": TOPIC, "is_topic_message": True}
+        stack.telegram.message_update(MANAGER, "/stats today", chat_id=FORUM, extra=in_topic)
+        await eventually(lambda: "Leads: 1" in last_text(stack, FORUM))
+        assert stack.telegram.chat(FORUM)[-1]["message_thread_id"] == TOPIC
+        await eventually(lambda: len(stack.telegram.photos) == 1, timeout=60)
+        photo = stack.telegram.photos[0]
+        assert photo["chat_id"] == FORUM
+        assert stack.telegram.thread_of(FORUM, photo["message_id"]) == TOPIC
