@@ -14,6 +14,7 @@ from . import (
     find,
     lead_work,
     leads,
+    migration,
     owners,
     pages,
     start,
@@ -23,6 +24,8 @@ from . import (
 
 def get_routers() -> list[Router]:
     modules = (
+        # A group that became a supergroup: before anything reads the chat's id.
+        migration,
         start,
         admin,
         crm5_team,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from domain.jobs.kind import JobKind, ToChat, cut_key
-from domain.jobs.payload import read_fields
+from domain.jobs.payload import left_out_when_none, read_fields
 
 # A lead's card ----------------------------------------------------------------------------
 
@@ -73,6 +73,45 @@ BLOCKED_ALERT = JobKind(
 
 def blocked_alert_key(blocked_chat: int, admin: int) -> str:
     return f"alert:blocked:{blocked_chat}:{admin}"
+
+
+@dataclass(frozen=True, slots=True)
+class MovedAlertPayload(ToChat):
+    """`telegram.moved_alert`: tell admin `chat_id` that group `old_chat` became
+    supergroup `new_chat` (its cards go there now)."""
+
+    chat_id: int
+    old_chat: int
+    new_chat: int
+
+
+MOVED_ALERT = JobKind(
+    "telegram.moved_alert", MovedAlertPayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def moved_alert_key(old_chat: int, admin: int) -> str:
+    return f"alert:moved:{old_chat}:{admin}"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicAlertPayload(ToChat):
+    """`telegram.topic_alert`: tell admin `chat_id` that topic `topic` of `topic_chat`,
+    where site `site`'s cards go, does not exist (they go to the chat's General)."""
+
+    chat_id: int
+    topic_chat: int
+    topic: int
+    site: str
+
+
+TOPIC_ALERT = JobKind(
+    "telegram.topic_alert", TopicAlertPayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def topic_alert_key(topic_chat: int, topic: int, admin: int) -> str:
+    return f"alert:topic:{topic_chat}:{topic}:{admin}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -184,7 +223,8 @@ def sync_report_key(chat_id: int, now: datetime) -> str:
 @dataclass(frozen=True, slots=True)
 class ChartPayload(ToChat):
     """`telegram.stats_chart`: draw `/stats`' chart of [since, until) (Unix seconds) for
-    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`."""
+    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`;
+    in a forum, to the topic `topic` it was asked in."""
 
     chat_id: int
     since: int
@@ -192,6 +232,7 @@ class ChartPayload(ToChat):
     sites: tuple[str, ...]
     language: str = "en"
     title: str = ""
+    topic: int | None = left_out_when_none()
 
 
 STATS_CHART = JobKind(

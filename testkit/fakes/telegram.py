@@ -16,13 +16,18 @@ changes nothing, an edit or delete of a message it doesn't have, a second answer
 callback query, `getUpdates` while a webhook is set or while another `getUpdates` waits,
 chats that blocked the bot (`block_chat`), a command menu for a chat it was never in. It
 answers 429 with `retry_after` when told (`fail_next`), at random (`faults`), or because the
-calls broke Telegram's limits (`limits=`).
+calls broke Telegram's limits (`limits=`). Forums (`make_forum`, `delete_topic`): a
+`message_thread_id` is kept with the message and one the forum lacks is refused ("message
+thread not found"); a group that became a supergroup (`migrate_group`) refuses every call
+with 400 and `parameters: {"migrate_to_chat_id": …}`, as Telegram does
+(`build_migration_updates` makes the two service messages that tell the bot).
 
 What tests read:
 - `messages(chat_id)` / `message(chat_id, message_id)`: the bot's messages as they are now.
   A message is a dict: `message_id`, `chat`, `chat_id`, `text` (as the bot sent it, HTML
   and all), `parse_mode`, `plain` and `entities` (what a user sees), `reply_markup`,
-  `reply_to`, `reply_parameters`, `at` (the fake's clock when received), `edited_at`.
+  `reply_to`, `reply_parameters`, `message_thread_id` (None outside a topic), `at` (the
+  fake's clock when received), `edited_at`.
 - `sent` (a snapshot of each message as sent), `photos` (each `sendPhoto`: `chat_id`,
   `caption`, the uploaded file's `data`, `width`, `height`), `edits`, `deleted`, `callback_answers`,
   `commands` (setMyCommands calls), `webhooks` (setWebhook calls), `webhook_deliveries`.
@@ -46,7 +51,7 @@ import random
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Container
+from collections.abc import AsyncIterator, Awaitable, Callable, Container, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -309,6 +314,9 @@ class TelegramFake:
         self._webhook: dict[str, Any] | None = None
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._command_sets: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Forum supergroups and their topics; groups that became supergroups (delivery).
+        self.forums: dict[int, set[int]] = {}
+        self.migrated: dict[int, int] = {}
 
     # --- serving ------------------------------------------------------------------------------
     @asynccontextmanager
@@ -374,6 +382,60 @@ class TelegramFake:
 
     def unblock_chat(self, chat_id: int) -> None:
         self.blocked.discard(chat_id)
+
+    # --- forums and migrated groups ---------------------------------------------------------
+    def make_forum(self, chat_id: int, topics: Iterable[int] = ()) -> None:
+        """`chat_id` is a forum supergroup with these topics (their `message_thread_id`)."""
+        self.forums[chat_id] = set(topics)
+
+    def delete_topic(self, chat_id: int, topic: int) -> None:
+        """The topic is deleted: a message sent to it is refused from now on."""
+        self.forums.get(chat_id, set()).discard(topic)
+
+    def migrate_group(self, old_id: int, new_id: int) -> None:
+        """Group `old_id` became supergroup `new_id`: from now on a call to the old id is
+        refused as Telegram refuses it, naming the new id."""
+        self.migrated[old_id] = new_id
+
+    def build_migration_updates(
+        self, old_id: int, new_id: int, *, user_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The two service messages Telegram sends for the upgrade (by `user_id`): in the
+        old group, `migrate_to_chat_id`; in the new supergroup, `migrate_from_chat_id`."""
+        updates = []
+        for chat, key, value in (
+            (old_id, "migrate_to_chat_id", new_id),
+            (new_id, "migrate_from_chat_id", old_id),
+        ):
+            message = {
+                "message_id": self._new_message_id(chat),
+                "date": int(time.time()),
+                "chat": _chat(chat),
+                "from": _user(user_id, "Anna", "en", None),
+                key: value,
+            }
+            updates.append({"update_id": self._take_update_id(), "message": message})
+        return updates[0], updates[1]
+
+    def thread_of(self, chat_id: int, message_id: int) -> int | None:
+        """The topic a message of the bot was sent to (None: the chat itself)."""
+        thread = self._messages[(chat_id, message_id)].get("message_thread_id")
+        return int(thread) if thread is not None else None
+
+    def _migrated_refusal(self, chat_id: int) -> None:
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self.migrated[chat_id]},
+            )
+
+    def _thread(self, chat_id: int, params: dict[str, Any]) -> int | None:
+        """The topic a message goes to: one the forum has, else refused as Telegram does."""
+        thread = _maybe_int(params.get("message_thread_id"))
+        if thread is not None and thread not in self.forums.get(chat_id, set()):
+            raise ApiError(400, "Bad Request: message thread not found")
+        return thread
 
     # --- what tests read ------------------------------------------------------------------------
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
@@ -635,6 +697,7 @@ class TelegramFake:
         chat_id = self._writable_chat(params)
         plain, entities = _render(params)
         markup = _check_markup(params.get("reply_markup"))
+        thread = self._thread(chat_id, params)
         reply_to = self._reply_target(chat_id, params)
         state = self._post(
             "sendMessage",
@@ -646,6 +709,7 @@ class TelegramFake:
             markup=markup,
             reply_to=reply_to,
             reply_parameters=params.get("reply_parameters"),
+            message_thread_id=thread,
         )
         self.sent.append(dict(state))
         return self._api_message(state)
@@ -710,6 +774,7 @@ class TelegramFake:
         if utf16_length(plain) > MAX_CAPTION:
             raise ApiError(400, "Bad Request: message caption is too long")
         markup = _check_markup(params.get("reply_markup"))
+        thread = self._thread(chat_id, params)
         state = self._post(
             "sendPhoto",
             chat_id,
@@ -721,6 +786,7 @@ class TelegramFake:
             reply_to=None,
             reply_parameters=None,
             photo={"width": width, "height": height, "size": len(photo.data)},
+            message_thread_id=thread,
         )
         self.photos.append(
             {
@@ -896,6 +962,7 @@ class TelegramFake:
     # --- the rules ------------------------------------------------------------------------------
     def _writable_chat(self, params: dict[str, Any]) -> int:
         chat_id = _int(params, "chat_id")
+        self._migrated_refusal(chat_id)
         if chat_id in self.blocked:
             if chat_id > 0:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
@@ -1015,6 +1082,9 @@ class TelegramFake:
             message["text"] = state["plain"]
             if state["entities"]:
                 message["entities"] = state["entities"]
+        if state.get("message_thread_id") is not None:
+            message["message_thread_id"] = state["message_thread_id"]
+            message["is_topic_message"] = True
         if inline := _inline(state["reply_markup"]):
             message["reply_markup"] = {"inline_keyboard": inline}
         if state["edit_date"] is not None:

@@ -212,6 +212,7 @@ async def open_stack(
     timezone: str = "UTC",
     options: Mapping[str, Any] | None = None,
     team: bool = True,
+    chats: Sequence[ChatAddress] = (ChatAddress(GROUP),),
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
@@ -223,7 +224,8 @@ async def open_stack(
     admin token, and the service's own address as its public URL); `morning_hour`: the
     site's `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`;
     `options`: more settings, validated as at start (the working hours, the SLA, the digest…);
-    `team`: False for a fresh install, nobody on the team (with `admins=()`)."""
+    `team`: False for a fresh install, nobody on the team (with `admins=()`); `chats`: the
+    site's chats in the configuration (a topic of a forum: `ChatAddress(id, 15)`)."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     service_socket = bound_socket()
@@ -246,7 +248,7 @@ async def open_stack(
                 "name": site_name,
                 "flexbe_api_url": f"{flexbe_url}/mod/api/",
                 "flexbe_api_key": SecretStr(flexbe.api_key),
-                "chats": (ChatAddress(GROUP),),
+                "chats": tuple(chats),
                 "default_region": site_region,
                 "crm5": crm5_mapping or Crm5Mapping(),
                 "call_morning_hour": morning_hour,
