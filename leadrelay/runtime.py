@@ -104,12 +104,39 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     database = await prepare_database(settings)
     stop = asyncio.Event()
     restore_signals = install_stop_signals(stop)
+    try:
+        await serve_roles(
+            settings,
+            database,
+            host=host,
+            port=port,
+            role=role,
+            stop=stop,
+            ready=_freeze_startup_heap,
+        )
+    finally:
+        restore_signals()
+        await database.dispose()
+
+
+async def serve_roles(
+    settings: Settings,
+    database: Database,
+    *,
+    host: str,
+    port: int,
+    role: Role,
+    stop: asyncio.Event,
+    ready: Callable[[], None] = lambda: None,
+) -> None:
+    """The role's parts on a prepared database until `stop` is set (or one part ends);
+    `ready` is called once they are built, before they run."""
     mask_in_logs(settings.secrets())
     # The bot of the token in use, one for the whole process: built now if there is a token,
     # later when one is pasted in the console, replaced when it changes.
     telegram = TelegramUnit(settings, database)
     await telegram.follow()
-    # Secrets pasted in the console are masked in the logs too, before anything uses them.
+    # Secrets pasted in the console are masked in the logs before anything uses them.
     watch = SetupWatch(
         database,
         settings,
@@ -124,13 +151,11 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
         parts.append(lambda: run_bot(settings, telegram, stop))
     if not settings.telegram_enabled:
         log.info("no bot token yet: Telegram is off until one is pasted in the console")
-    _freeze_startup_heap()
+    ready()
     try:
         await _together(parts, stop)
     finally:
-        restore_signals()
         await telegram.aclose()
-        await database.dispose()
 
 
 async def _add_worker(
