@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -23,12 +24,12 @@ from config.settings import Settings
 from leadrelay.runtime import Role, prepare_database, serve_roles
 from leadrelay.setup_watch import BOT_TOKEN
 from storage.database import Database
-from storage.models import Job
-from storage.queries.setup import set_value
+from storage.models import Job, SetupValue
+from storage.queries.setup import bump_version, set_value
 from testkit.factories import lead_event
 from testkit.fakes.flexbe import FlexbeFake
 from testkit.fakes.server import serve_app
-from testkit.fakes.telegram import BOT_USERNAME, TelegramFake
+from testkit.fakes.telegram import BOT_USERNAME, DROP, TelegramFake
 from testkit.service import free_port
 from testkit.settings import one_site_settings
 from tests.console.conftest import log_in, post_form
@@ -182,3 +183,51 @@ async def test_a_changed_token_switches_the_bot(service: Service) -> None:
     polls = len(service.telegram.calls_of("getUpdates"))
     await eventually(lambda: len(service.telegram.calls_of("getUpdates")) >= polls + 3)
     assert len(service.telegram.rejected) == refused
+
+
+async def test_a_bot_that_cannot_start_is_tried_again_and_the_rest_keeps_running(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Telegram away for the first start, then refusing the token: the bot role says so
+    # in words and tries again; the intake and the worker go on meanwhile.
+    service.telegram.fail_next("setMyCommands", status=DROP)
+    service.telegram.fail_next("setMyCommands", status=401, description="Unauthorized")
+    with caplog.at_level(logging.INFO):
+        await paste_token(service, service.telegram.token)
+        await service.lead(1414)
+        await eventually(lambda: card_of(service.telegram, GROUP) is not None)
+        await eventually(lambda: bool(service.telegram.calls_of("getUpdates")), timeout=15)
+    said = [r.getMessage() for r in caplog.records if r.name == "leadrelay.telegram_unit"]
+    assert any(
+        line.startswith("the Telegram bot cannot start: cannot reach the Bot API")
+        and line.endswith("trying again in 1 s")
+        for line in said
+    ), said
+    assert any(
+        "Telegram refused the bot token (401 Unauthorized)" in line
+        and line.endswith("trying again in 2 s")
+        for line in said
+    ), said
+    assert all(service.telegram.token not in r.getMessage() for r in caplog.records)
+
+
+async def test_a_token_taken_away_stops_the_bot_and_cards_wait_again(service: Service) -> None:
+    await paste_token(service, service.telegram.token)
+    await service.lead(1414)
+    await eventually(lambda: card_of(service.telegram, GROUP) is not None)
+
+    async with service.database.write() as session:
+        row = await session.get(SetupValue, BOT_TOKEN)
+        await session.delete(row)
+        await bump_version(session)
+    await eventually(lambda: not service.settings.telegram_enabled)
+    polls = len(service.telegram.calls_of("getUpdates"))
+    await service.lead(1415)
+    [_, waiting] = sorted(await card_jobs(service.database), key=lambda job: job.id)
+    # Another lead's card is stored and waits; the old bot's polling stopped (a poll
+    # under way when the token went may still end).
+    await paste_token(service, "", status=400)  # meanwhile: the worker has had its turns
+    assert card_of(service.telegram, GROUP, 415) is None
+    assert len(service.telegram.calls_of("getUpdates")) <= polls + 1
+    [_, waited] = sorted(await card_jobs(service.database), key=lambda job: job.id)
+    assert (waited.id, waited.status, waited.attempts) == (waiting.id, "pending", 0)
