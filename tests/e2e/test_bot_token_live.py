@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config.chats import ChatAddress
 from config.sealing import Sealer
@@ -107,9 +107,10 @@ async def _until_up(url: str, running: asyncio.Task[None]) -> None:
 
 
 async def card_jobs(database: Database) -> list[Job]:
-    """The jobs of the group's cards."""
+    """The jobs of the group's cards, oldest first."""
     async with database.read() as session:
-        jobs = (await session.exec(select(Job).where(Job.kind == "notify"))).all()
+        query = select(Job).where(Job.kind == "notify").order_by(col(Job.id))
+        jobs = (await session.exec(query)).all()
     return [job for job in jobs if job.dedupe_key.endswith(f":{GROUP}")]
 
 
@@ -223,11 +224,11 @@ async def test_a_token_taken_away_stops_the_bot_and_cards_wait_again(service: Se
     await eventually(lambda: not service.settings.telegram_enabled)
     polls = len(service.telegram.calls_of("getUpdates"))
     await service.lead(1415)
-    [_, waiting] = sorted(await card_jobs(service.database), key=lambda job: job.id)
+    [_, waiting] = await card_jobs(service.database)
     # Another lead's card is stored and waits; the old bot's polling stopped (a poll
     # under way when the token went may still end).
     await paste_token(service, "", status=400)  # meanwhile: the worker has had its turns
     assert card_of(service.telegram, GROUP, 415) is None
     assert len(service.telegram.calls_of("getUpdates")) <= polls + 1
-    [_, waited] = sorted(await card_jobs(service.database), key=lambda job: job.id)
+    [_, waited] = await card_jobs(service.database)
     assert (waited.id, waited.status, waited.attempts) == (waiting.id, "pending", 0)
