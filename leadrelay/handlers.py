@@ -50,7 +50,7 @@ from domain.jobs import (
 from integrations.retries import Sleep
 from jobs.registry import HandlerRegistry
 from jobs.worker import Clock
-from leadrelay.notify import LoggingNotifier, register_notify
+from leadrelay.notify import register_notify
 from storage.clock import utcnow
 from storage.database import Database
 
@@ -69,7 +69,8 @@ S = TypeVar("S", bound="Sender")
 
 @dataclass(frozen=True, slots=True)
 class Telegram:
-    """The bot's parts the worker needs, when Telegram is configured."""
+    """The bot's parts the worker needs, while there is a bot token
+    (`leadrelay.telegram_unit` builds them for the token in use)."""
 
     bot: Bot
     dispatcher: Dispatcher
@@ -135,7 +136,8 @@ def build_registry(
     pruner = Pruner(database=database, options=RetentionSettings.from_settings(settings))
     registry.register(PRUNE, pruner.handle, max_attempts=3, timeout=60 * 60)
     if telegram is None:
-        register_notify(registry, LoggingNotifier())
+        # The cards and the bot's other messages wait as jobs, unclaimed, until a bot
+        # token comes (the worker then runs a registry built with the bot).
         return registry
     _register_telegram(
         registry, settings=settings, database=database, telegram=telegram, clock=clock

@@ -27,7 +27,7 @@ class CardPayload(ToChat):
     reason: str
 
 
-NOTIFY = JobKind("notify", CardPayload, pruned_after_retention=True, needs_bot=False)
+NOTIFY = JobKind("notify", CardPayload, pruned_after_retention=True, needs_bot=True)
 
 
 def new_card_key(lead_id: int, chat_id: int) -> str:

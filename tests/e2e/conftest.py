@@ -23,7 +23,7 @@ from jobs import signals
 from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
 from leadrelay.limits import rate_limits
-from leadrelay.runtime import _build_telegram, _poll
+from leadrelay.telegram_unit import build_telegram, poll
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
@@ -278,7 +278,7 @@ async def open_stack(
                 session.add(
                     Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
                 )
-        parts = _build_telegram(settings, database)
+        parts = build_telegram(settings, database, telegram.token)
         registry = build_registry(
             settings=settings, database=database, telegram=parts, sleep=sleep, clock=clock
         )
@@ -298,7 +298,7 @@ async def open_stack(
         async with serve_app(app, service_socket) as service_url:
             running = [
                 asyncio.create_task(worker.run(stop)),
-                asyncio.create_task(_poll(parts.bot, parts.dispatcher, stop)),
+                asyncio.create_task(poll(parts.bot, parts.dispatcher, stop)),
             ]
             try:
                 yield Stack(
