@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from storage.ranges import Int32, Int64
 
@@ -103,3 +105,15 @@ class OpenLead(CallbackData, prefix="ol"):
 class DeadJob(CallbackData, prefix="dj"):
     act: str  # "retry" or "discard"
     job_id: Int32
+
+
+# A site's key in a button (`config.sites`' pattern), or EVERY_SITE ("*") for all sites.
+SiteInButton = Annotated[str, Field(pattern=r"^(\*|[a-z0-9][a-z0-9_-]{0,31})$")]
+
+
+class ChatLinkChoice(CallbackData, prefix="cn"):
+    """A site tapped under "which sites to send here" (`bot.handlers.chats`): `topic` is the
+    forum topic the question was asked in, 0 for none."""
+
+    site: SiteInButton
+    topic: Int64 = 0

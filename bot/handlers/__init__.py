@@ -9,6 +9,7 @@ from aiogram import Router
 from . import (
     actions,
     admin,
+    chats,
     crm5_team,
     fallback,
     find,
@@ -25,6 +26,7 @@ def get_routers() -> list[Router]:
     modules = (
         start,
         admin,
+        chats,
         crm5_team,
         leads,
         find,
