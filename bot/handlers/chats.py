@@ -13,7 +13,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType, ParseMode
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Chat, ChatMemberUpdated, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
@@ -38,7 +38,8 @@ from storage.queries.setup import connect_chat, connections_of, disconnect_chat
 
 log = logging.getLogger(__name__)
 
-IN_GROUPS = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
+GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+IN_GROUPS = F.chat.type.in_(GROUPS)
 # What `/connect all` and `/disconnect all` name every site by, beside the button.
 ALL_WORDS = frozenset({"all", "*", "все", "всё"})
 BUTTONS_PER_ROW = 2
@@ -126,7 +127,7 @@ async def site_chosen(
     i18n: I18n,
 ) -> None:
     message = query.message
-    if not is_admin(manager) or not isinstance(message, Message):
+    if not is_admin(manager) or not isinstance(message, Message) or message.chat.type not in GROUPS:
         await query.answer(_("Only an admin can connect this chat."), show_alert=True)
         return
     site_key = None if callback_data.site == EVERY_SITE else callback_data.site
@@ -148,9 +149,13 @@ async def site_chosen(
         )
     try:
         await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message:  # a second tap on the same site
-            raise
+    except TelegramAPIError as exc:
+        # A second tap on the same site changes nothing; any other refusal leaves the
+        # question as it was, and the connection made.
+        if "not modified" not in exc.message:
+            log.warning(
+                "could not redraw the question in chat %s: %s", message.chat.id, exc.message
+            )
 
 
 # --- the commands ----------------------------------------------------------------------------
