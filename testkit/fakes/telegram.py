@@ -542,9 +542,11 @@ class TelegramFake:
         """A `my_chat_member` update: user `by` changed the bot's status in group `chat_id`
         from `old` to `new` (`member`, `administrator`, `restricted` (may not post), `left`,
         `kicked`). Like Telegram, the chat refuses the bot's messages from then on while
-        the bot is out of it or may not post, and takes them again once it is back."""
-        chat = {**_chat(chat_id), "title": title or f"Group {chat_id}"}
-        if forum:
+        the bot is out of it or may not post, and takes them again once it is back. The
+        group keeps the title and forum flag it was first given."""
+        known = self._groups.get(chat_id, {})
+        chat = {**_chat(chat_id), "title": title or known.get("title") or f"Group {chat_id}"}
+        if forum or known.get("is_forum"):
             chat["is_forum"] = True
         self._groups[chat_id] = chat
         if new in _MAY_POST:
