@@ -86,9 +86,15 @@ def sends_to(stack: Stack, chat_id: int) -> int:
 async def answer_to_tap(
     stack: Stack, user: int, chat: int, message: dict[str, Any], label: str
 ) -> dict[str, Any]:
-    update = stack.telegram.callback_update(
-        user, chat, message["message_id"], buttons(message)[label]
-    )
+    """`user` taps the button `label` of `message`: the answer, once given."""
+    return await answer_to_data(stack, user, chat, message, buttons(message)[label])
+
+
+async def answer_to_data(
+    stack: Stack, user: int, chat: int, message: dict[str, Any], data: str
+) -> dict[str, Any]:
+    """A tap with `data` under `message`, as a forged button would send it."""
+    update = stack.telegram.callback_update(user, chat, message["message_id"], data)
     query_id = update["callback_query"]["id"]
 
     def answer() -> dict[str, Any] | None:
@@ -186,6 +192,10 @@ async def test_connect_without_a_site_asks_and_all_sites_connects_every_site(
     await eventually(lambda: len(stack.telegram.chat(NEW_GROUP)) == 1)
     question = stack.telegram.chat(NEW_GROUP)[0]
     assert QUESTION in question["plain"]
+    # A button for a site there is not (forged, or one removed since) connects nothing.
+    forged = await answer_to_data(stack, ADMIN, NEW_GROUP, question, "cn:ghost:0")
+    assert forged["text"] == "That site is gone. Ask with /connect again."
+    assert await stored(stack, NEW_GROUP) == []
 
     await answer_to_tap(stack, ADMIN, NEW_GROUP, question, "All sites")
 
