@@ -1,5 +1,8 @@
 """A chat the bot could not write to, back: it is unblocked, and the leads it missed while
-blocked are found (those of its sites created since, with no card or summary line there)."""
+blocked are found (those of its sites received since, with no card or summary line there).
+
+Received, not created: Flexbe's time of a lead is the client's, and a lead reconcile finds
+late was missed as well."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ async def missed_leads(
     since: datetime,
     limit: int,
 ) -> list[int]:
-    """The ids of up to `limit` leads of `site_keys` created since `since` (less the slack)
+    """The ids of up to `limit` leads of `site_keys` received since `since` (less the slack)
     that have neither a card nor a summary line in `chat_id`, oldest first."""
     if not site_keys:
         return []
@@ -56,11 +59,11 @@ async def missed_leads(
         select(Lead.id)
         .where(
             col(Lead.site_key).in_(sorted(site_keys)),
-            col(Lead.created_at) >= since - BLOCK_SLACK,
+            col(Lead.received_at) >= since - BLOCK_SLACK,
             ~has_card,
             ~listed,
         )
-        .order_by(col(Lead.created_at), col(Lead.id))
+        .order_by(col(Lead.id))
         .limit(limit)
     )
     return [lead_id for lead_id in found.all() if lead_id is not None]
