@@ -10,7 +10,6 @@ worker's settings through the database."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,6 +52,15 @@ async def stored(stack: Stack, chat_id: int) -> list[ChatConnection]:
             select(ChatConnection).where(col(ChatConnection.chat_id) == chat_id)
         )
         return list(found.all())
+
+
+async def stored_when(stack: Stack, chat_id: int, count: int) -> list[ChatConnection]:
+    """The chat's connections once there are `count` (the bot answers before it commits)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(found := await stored(stack, chat_id)) != count:
+        assert asyncio.get_running_loop().time() < deadline, f"{len(found)} connections"
+        await asyncio.sleep(0.02)
+    return found
 
 
 async def jobs_settled(stack: Stack) -> bool:
@@ -113,11 +121,6 @@ async def replied(stack: Stack, chat: int, count: int) -> str:
     return last_text(stack, chat)
 
 
-def now_lead(lead_id: int) -> dict[str, Any]:
-    """A lead Flexbe made just now (the missed leads are those made during a block)."""
-    return lead_event(lead_id, time=int(time.time()))
-
-
 async def test_added_to_a_group_it_asks_and_an_admins_tap_connects_it(stack: Stack) -> None:
     stack.telegram.member_update(NEW_GROUP, "member", by=ADMIN, title="Sales <team> & co")
     # A private chat is no group: nothing is asked there.
@@ -136,7 +139,7 @@ async def test_added_to_a_group_it_asks_and_an_admins_tap_connects_it(stack: Sta
 
     answered = await answer_to_tap(stack, ADMIN, NEW_GROUP, question, "Окна СПб")
     assert answered["text"] == "Connected."
-    (connection,) = await stored(stack, NEW_GROUP)
+    (connection,) = await stored_when(stack, NEW_GROUP, 1)
     assert (connection.site_key, connection.topic) == ("okna", None)
     assert (connection.title, connection.created_by) == ("Sales <team> & co", ADMIN)
     await eventually(
@@ -167,14 +170,14 @@ async def test_connect_in_a_topic_and_disconnect(stack: Stack) -> None:
     assert await replied(stack, FORUM, 3) == (
         "Connected: the cards of Окна СПб come here. (to this topic)"
     )
-    (connection,) = await stored(stack, FORUM)
+    (connection,) = await stored_when(stack, FORUM, 1)
     assert (connection.site_key, connection.topic) == ("okna", TOPIC)
     await eventually(lambda: stack.settings.site("okna").topics.get(FORUM) == TOPIC)
     await stack.new_card(FORUM)
 
     stack.telegram.message_update(ADMIN, "/disconnect", chat_id=FORUM)
     assert await replied(stack, FORUM, 5) == "Disconnected: Окна СПб."
-    assert await stored(stack, FORUM) == []
+    await stored_when(stack, FORUM, 0)
     await eventually(lambda: FORUM not in stack.settings.site("okna").chats)
 
     # The configuration's chat is not Telegram's to disconnect: it says so.
@@ -199,7 +202,7 @@ async def test_connect_without_a_site_asks_and_all_sites_connects_every_site(
 
     await answer_to_tap(stack, ADMIN, NEW_GROUP, question, "All sites")
 
-    (connection,) = await stored(stack, NEW_GROUP)
+    (connection,) = await stored_when(stack, NEW_GROUP, 1)
     assert connection.site_key == "*"
     await eventually(
         lambda: "gets the cards of all sites" in stack.telegram.chat(NEW_GROUP)[0]["plain"]
@@ -217,7 +220,7 @@ async def test_a_non_admin_cannot_connect_or_disconnect(stack: Stack) -> None:
     await replied(stack, NEW_GROUP, 3)
     stack.telegram.message_update(MANAGER, "/disconnect", chat_id=NEW_GROUP)
     assert await replied(stack, NEW_GROUP, 4) == "Only an admin can disconnect this chat."
-    assert [c.site_key for c in await stored(stack, NEW_GROUP)] == ["okna"]
+    assert [c.site_key for c in await stored_when(stack, NEW_GROUP, 1)] == ["okna"]
 
 
 async def test_kicked_then_added_back_it_summarises_the_missed_leads(stack: Stack) -> None:
@@ -228,8 +231,8 @@ async def test_kicked_then_added_back_it_summarises_the_missed_leads(stack: Stac
     async with stack.database.read() as session:
         assert await is_blocked(session, GROUP)
     tried = sends_to(stack, GROUP)
-    await stack.post_lead(now_lead(1415))
-    await stack.post_lead(now_lead(1416))
+    await stack.post_lead(lead_event(1415))
+    await stack.post_lead(lead_event(1416))
     await eventually(lambda: card_of(stack.telegram, ADMIN, 416) is not None)
     await settle(stack)
     assert sends_to(stack, GROUP) == tried, "nothing is sent to a group the bot is out of"
@@ -248,7 +251,7 @@ async def test_kicked_then_added_back_it_summarises_the_missed_leads(stack: Stac
     stack.telegram.member_update(GROUP, "member", old="left", by=ADMIN)
     await answer_to_tap(stack, MANAGER, GROUP, summary, "#415")
     await eventually(lambda: card_of(stack.telegram, GROUP, 415) is not None)
-    await stack.post_lead(now_lead(1417))
+    await stack.post_lead(lead_event(1417))
     await eventually(lambda: card_of(stack.telegram, GROUP, 417) is not None)
     await settle(stack)
     summaries = [m for m in stack.telegram.chat(GROUP) if m["text"].startswith("<b>New leads:")]
@@ -260,7 +263,7 @@ async def test_its_right_to_post_taken_and_restored(stack: Stack) -> None:
 
     stack.telegram.member_update(GROUP, "restricted", old="member", by=OUTSIDER)
     await eventually(lambda: ALERT in last_text(stack, ADMIN))
-    await stack.post_lead(now_lead(1415))
+    await stack.post_lead(lead_event(1415))
     await eventually(lambda: card_of(stack.telegram, ADMIN, 415) is not None)
     await settle(stack)
     assert card_of(stack.telegram, GROUP, 415) is None
