@@ -2,9 +2,10 @@
 added (a button per site, and "All sites", for admins only), `/connect [site]` and
 `/disconnect [site]`; and the bot removed from a chat, or back (`bot.connections`).
 
-What the bot posts in the group is in the group's language; a refusal or an answer to a
-tap, which one person sees, in theirs. Connections are stored (`storage.queries.setup`);
-every process takes them within a second (`leadrelay.setup_watch`)."""
+The question is in the group's language, as the cards there are; the answers to a command
+or a tap, and the refusal anyone but an admin gets, in the asker's. Connections are stored
+(`storage.queries.setup`); every process takes them within a second
+(`leadrelay.setup_watch`)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ from bot.connections import (
     is_outside,
     sites_here,
 )
-from domain.team import is_admin
-from storage.models import EVERY_SITE, Manager
+from bot.filters import AdminsOnly
+from storage.models import EVERY_SITE
 from storage.queries.setup import connect_chat, connections_of, disconnect_chat
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,12 @@ async def site_chosen(
     query: CallbackQuery,
     callback_data: ChatLinkChoice,
     session: AsyncSession,
-    manager: Manager | None,
     config: BotConfig,
     i18n: I18n,
 ) -> None:
     message = query.message
-    if not is_admin(manager) or not isinstance(message, Message) or message.chat.type not in GROUPS:
-        await query.answer(_("Only an admin can connect this chat."), show_alert=True)
+    if not isinstance(message, Message) or message.chat.type not in GROUPS:
+        await query.answer(_only_admins(), show_alert=True)  # a forged button elsewhere
         return
     site_key = None if callback_data.site == EVERY_SITE else callback_data.site
     if site_key is not None and site_key not in config.sites:
@@ -165,87 +165,76 @@ async def connect(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
-    manager: Manager | None,
     config: BotConfig,
     i18n: I18n,
 ) -> None:
     """`/connect` asks with the buttons; `/connect <site>` (or `all`) connects at once. In a
     forum's topic, the topic gets the site's cards."""
     topic = message.message_thread_id if message.is_topic_message else None
-    with i18n.use_locale(config.group_language):
-        if not is_admin(manager):
-            await message.answer(_("Only an admin can connect this chat."), parse_mode=None)
-            return
-        typed = (command.args or "").strip()[:MAX_TYPED]
-        if not typed:
+    typed = (command.args or "").strip()[:MAX_TYPED]
+    if not typed:
+        with i18n.use_locale(config.group_language):
             text, keyboard = await _question(session, config, message.chat, topic=topic)
-            await message.answer(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-            return
-        named = _site_named(config, typed)
-        if named is None:
-            await message.answer(_unknown_site(config, typed), parse_mode=None)
-            return
-        site_key = None if named == EVERY_SITE else named
-        await connect_chat(
-            session,
-            chat_id=message.chat.id,
-            site_key=site_key,
-            topic=topic,
-            title=message.chat.title or "",
-            created_by=message.from_user.id if message.from_user else None,
+        await message.answer(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        return
+    named = _site_named(config, typed)
+    if named is None:
+        await message.answer(_unknown_site(config, typed), parse_mode=None)
+        return
+    site_key = None if named == EVERY_SITE else named
+    await connect_chat(
+        session,
+        chat_id=message.chat.id,
+        site_key=site_key,
+        topic=topic,
+        title=message.chat.title or "",
+        created_by=message.from_user.id if message.from_user else None,
+    )
+    if site_key is None:
+        done = _("Connected: all sites' cards come here.")
+    else:
+        done = _("Connected: the cards of {site} come here.").format(
+            site=config.site_names.get(site_key, site_key)
         )
-        if site_key is None:
-            done = _("Connected: all sites' cards come here.")
-        else:
-            done = _("Connected: the cards of {site} come here.").format(
-                site=config.site_names.get(site_key, site_key)
-            )
-        if topic is not None:
-            done += " " + _("(to this topic)")
-        await message.answer(done, parse_mode=None)
+    if topic is not None:
+        done += " " + _("(to this topic)")
+    await message.answer(done, parse_mode=None)
 
 
 async def disconnect(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    manager: Manager | None,
-    config: BotConfig,
-    i18n: I18n,
+    message: Message, command: CommandObject, session: AsyncSession, config: BotConfig
 ) -> None:
     """`/disconnect` removes every connection of the chat made from Telegram or the
     console; `/disconnect <site>` that site's. Chats named in the configuration stay."""
-    with i18n.use_locale(config.group_language):
-        if not is_admin(manager):
-            await message.answer(_("Only an admin can disconnect this chat."), parse_mode=None)
-            return
-        chat_id = message.chat.id
-        typed = (command.args or "").strip()[:MAX_TYPED]
-        named = _site_named(config, typed) if typed else EVERY_SITE
-        if named is None:
-            await message.answer(_unknown_site(config, typed), parse_mode=None)
-            return
-        site_key = None if named == EVERY_SITE else named
-        before = await connections_of(session, chat_id)
-        gone = [c.site_key for c in before if site_key is None or c.site_key == site_key]
-        await disconnect_chat(session, chat_id=chat_id, site_key=site_key)
-        lines = []
-        if gone:
-            names = [
-                _("all sites") if key == EVERY_SITE else config.site_names.get(key, key)
-                for key in gone
-            ]
-            lines.append(_("Disconnected: {sites}.").format(sites=", ".join(names)))
-        else:
-            lines.append(_("Nothing to disconnect: no site was connected to this chat here."))
-        configured = configured_sites_here(config, chat_id)
-        if configured:
-            lines.append(
-                _("Still here from the configuration: {sites} (change it in the TOML).").format(
-                    sites=_names(config, configured)
-                )
+    chat_id = message.chat.id
+    typed = (command.args or "").strip()[:MAX_TYPED]
+    named = _site_named(config, typed) if typed else EVERY_SITE
+    if named is None:
+        await message.answer(_unknown_site(config, typed), parse_mode=None)
+        return
+    site_key = None if named == EVERY_SITE else named
+    before = await connections_of(session, chat_id)
+    gone = [c.site_key for c in before if site_key is None or c.site_key == site_key]
+    await disconnect_chat(session, chat_id=chat_id, site_key=site_key)
+    if gone:
+        names = [
+            _("all sites") if key == EVERY_SITE else config.site_names.get(key, key) for key in gone
+        ]
+        lines = [_("Disconnected: {sites}.").format(sites=", ".join(names))]
+    else:
+        lines = [_("Nothing to disconnect: no site was connected to this chat here.")]
+    configured = configured_sites_here(config, chat_id)
+    if configured:
+        lines.append(
+            _("Still here from the configuration: {sites} (change it in the TOML).").format(
+                sites=_names(config, configured)
             )
-        await message.answer("\n".join(lines), parse_mode=None)
+        )
+    await message.answer("\n".join(lines), parse_mode=None)
+
+
+def _only_admins() -> str:
+    return _("Only an admin can connect or disconnect this chat.")
 
 
 def _site_named(config: BotConfig, typed: str) -> str | None:
@@ -264,7 +253,10 @@ def _unknown_site(config: BotConfig, typed: str) -> str:
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    # Anyone may add the bot or remove it; only an admin may say which sites a chat gets.
     router.my_chat_member.register(bot_member_changed, IN_GROUPS)
+    for observer in (router.message, router.callback_query):
+        observer.middleware(AdminsOnly(_only_admins))
     router.message.register(connect, Command("connect"), IN_GROUPS)
     router.message.register(disconnect, Command("disconnect"), IN_GROUPS)
     router.callback_query.register(site_chosen, ChatLinkChoice.filter())

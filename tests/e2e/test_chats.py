@@ -133,7 +133,7 @@ async def test_added_to_a_group_it_asks_and_an_admins_tap_connects_it(stack: Sta
 
     for stranger in (OUTSIDER, MANAGER):
         refused = await answer_to_tap(stack, stranger, NEW_GROUP, question, "Окна СПб")
-        assert refused["text"] == "Only an admin can connect this chat."
+        assert refused["text"] == "Only an admin can connect or disconnect this chat."
         assert refused["show_alert"]
     assert await stored(stack, NEW_GROUP) == []
 
@@ -213,13 +213,19 @@ async def test_connect_without_a_site_asks_and_all_sites_connects_every_site(
 
 async def test_a_non_admin_cannot_connect_or_disconnect(stack: Stack) -> None:
     stack.telegram.message_update(MANAGER, "/connect okna", chat_id=NEW_GROUP)
-    assert await replied(stack, NEW_GROUP, 1) == "Only an admin can connect this chat."
+    assert (
+        await replied(stack, NEW_GROUP, 1) == "Only an admin can connect or disconnect this chat."
+    )
     stack.telegram.message_update(OUTSIDER, "/connect", chat_id=NEW_GROUP)
-    assert await replied(stack, NEW_GROUP, 2) == "Only an admin can connect this chat."
+    assert (
+        await replied(stack, NEW_GROUP, 2) == "Only an admin can connect or disconnect this chat."
+    )
     stack.telegram.message_update(ADMIN, "/connect okna", chat_id=NEW_GROUP)
     await replied(stack, NEW_GROUP, 3)
     stack.telegram.message_update(MANAGER, "/disconnect", chat_id=NEW_GROUP)
-    assert await replied(stack, NEW_GROUP, 4) == "Only an admin can disconnect this chat."
+    assert (
+        await replied(stack, NEW_GROUP, 4) == "Only an admin can connect or disconnect this chat."
+    )
     assert [c.site_key for c in await stored_when(stack, NEW_GROUP, 1)] == ["okna"]
 
 
