@@ -180,6 +180,13 @@ async def test_connect_in_a_topic_and_disconnect(stack: Stack) -> None:
     await stored_when(stack, FORUM, 0)
     await eventually(lambda: FORUM not in stack.settings.site("okna").chats)
 
+    # The buttons asked for in a topic connect that topic.
+    stack.telegram.topic_message_update(ADMIN, "/connect", chat_id=FORUM, topic=TOPIC + 1)
+    await eventually(lambda: QUESTION in stack.telegram.chat(FORUM)[-1]["plain"])
+    await answer_to_tap(stack, ADMIN, FORUM, stack.telegram.chat(FORUM)[-1], "Окна СПб")
+    (connection,) = await stored_when(stack, FORUM, 1)
+    assert connection.topic == TOPIC + 1
+
     # The configuration's chat is not Telegram's to disconnect: it says so.
     stack.telegram.message_update(ADMIN, "/disconnect", chat_id=GROUP)
     assert await replied(stack, GROUP, 2) == (  # after the card of #414
