@@ -9,6 +9,7 @@ from aiogram import Router
 from . import (
     actions,
     admin,
+    chats,
     crm5_team,
     fallback,
     find,
@@ -28,6 +29,7 @@ def get_routers() -> list[Router]:
         migration,
         start,
         admin,
+        chats,
         crm5_team,
         leads,
         find,

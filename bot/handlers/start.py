@@ -114,6 +114,10 @@ async def help_message(message: Message) -> None:
                 _("/stats [today|yesterday|week|month] [site] — numbers and a chart"),
                 _("/lang — language"),
                 _("Admins: /invite, /managers, /failed, /sync, /admin (the console)"),
+                _(
+                    "In a group, admins: /connect [site] sends a site's cards there, in a topic "
+                    "to that topic; /disconnect [site] stops them"
+                ),
             ]
         ),
         parse_mode=None,

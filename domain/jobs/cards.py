@@ -71,8 +71,11 @@ BLOCKED_ALERT = JobKind(
 )
 
 
-def blocked_alert_key(blocked_chat: int, admin: int) -> str:
-    return f"alert:blocked:{blocked_chat}:{admin}"
+def blocked_alert_key(blocked_chat: int, admin: int, since: datetime | None = None) -> str:
+    """`since`: when this block began, so that a chat blocked again after it was back is
+    told of again (without it: once for the chat's first block)."""
+    key = f"alert:blocked:{blocked_chat}:{admin}"
+    return key if since is None else f"{key}:{_micros(since)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +197,17 @@ def burst_summary_key(chat_id: int, trigger_lead: int, part: int) -> str:
     """Part `part` of the summary made when the card of `trigger_lead` (whose first card
     is one job ever) found a backlog: a rerun of that job finds it made."""
     return f"summary:{chat_id}:{trigger_lead}:{part}"
+
+
+def missed_summary_key(chat_id: int, blocked_since: datetime, part: int) -> str:
+    """Part `part` of the summary of the leads `chat_id` missed while the bot could not
+    write there (the block that began at `blocked_since`): one per block."""
+    return f"summary:{chat_id}:missed{_micros(blocked_since)}:{part}"
+
+
+def _micros(moment: datetime) -> int:
+    """A moment in a key: to the microsecond, as the database keeps it."""
+    return round(moment.timestamp() * 1_000_000)
 
 
 # Answers to a command ---------------------------------------------------------------------

@@ -39,7 +39,10 @@ What tests read:
 
 Updates: `push_update(update)` queues one for `getUpdates`; `message_update(...)` and
 `callback_update(...)` build and queue one (`build_message_update` / `build_callback_update`
-only build it, e.g. for `await deliver_webhook(url, update, secret_token=...)`).
+only build it, e.g. for `await deliver_webhook(url, update, secret_token=...)`);
+`member_update(chat_id, new, old=..., by=...)` the bot added to a group, removed from it or
+restricted there (`my_chat_member`, and the chat refuses the bot while it is out);
+`topic_message_update(...)` a message in a forum's topic.
 """
 
 from __future__ import annotations
@@ -317,6 +320,8 @@ class TelegramFake:
         # Forum supergroups and their topics; groups that became supergroups (delivery).
         self.forums: dict[int, set[int]] = {}
         self.migrated: dict[int, int] = {}
+        # Groups as a `member_update` named them (title, forum): their messages say so.
+        self._groups: dict[int, dict[str, Any]] = {}
 
     # --- serving ------------------------------------------------------------------------------
     @asynccontextmanager
@@ -522,7 +527,7 @@ class TelegramFake:
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": _chat(chat, first_name),
+            "chat": self._groups.get(chat) or _chat(chat, first_name),
             "from": _user(user_id, first_name, language_code, username),
         }
         if text is not None:
@@ -583,6 +588,60 @@ class TelegramFake:
         return self.push_update(
             self.build_callback_update(user_id, chat_id, message_id, data, **kwargs)
         )
+
+    # --- the bot in a group: added, removed, restricted; messages in a forum's topics ------
+    def build_member_update(
+        self,
+        chat_id: int,
+        new: str,
+        *,
+        old: str = "left",
+        by: int,
+        title: str | None = None,
+        forum: bool = False,
+        language_code: str | None = "en",
+    ) -> dict[str, Any]:
+        """A `my_chat_member` update: user `by` changed the bot's status in group `chat_id`
+        from `old` to `new` (`member`, `administrator`, `restricted` (may not post), `left`,
+        `kicked`). Like Telegram, the chat refuses the bot's messages from then on while
+        the bot is out of it or may not post, and takes them again once it is back. The
+        group keeps the title and forum flag it was first given."""
+        known = self._groups.get(chat_id, {})
+        chat = {**_chat(chat_id), "title": title or known.get("title") or f"Group {chat_id}"}
+        if forum or known.get("is_forum"):
+            chat["is_forum"] = True
+        self._groups[chat_id] = chat
+        if new in _MAY_POST:
+            self.unblock_chat(chat_id)
+        else:
+            self.block_chat(chat_id)
+        return {
+            "update_id": self._take_update_id(),
+            "my_chat_member": {
+                "chat": chat,
+                "from": _user(by, "Anna", language_code, None),
+                "date": int(time.time()),
+                "old_chat_member": _bot_member(old),
+                "new_chat_member": _bot_member(new),
+            },
+        }
+
+    def member_update(self, chat_id: int, new: str, **kwargs: Any) -> dict[str, Any]:
+        return self.push_update(self.build_member_update(chat_id, new, **kwargs))
+
+    def topic_message_update(
+        self, user_id: int, text: str, *, chat_id: int, topic: int, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A user's message in topic `topic` of forum supergroup `chat_id`."""
+        update = self.build_message_update(
+            user_id,
+            text,
+            chat_id=chat_id,
+            extra={"message_thread_id": topic, "is_topic_message": True},
+            **kwargs,
+        )
+        update["message"]["chat"] = {**update["message"]["chat"], "is_forum": True}
+        return self.push_update(update)
 
     async def deliver_webhook(
         self,
@@ -735,7 +794,7 @@ class TelegramFake:
         state: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": _chat(chat_id),
+            "chat": self._groups.get(chat_id) or _chat(chat_id),
             "chat_id": chat_id,
             "from": BOT_USER,
             "text": text,
@@ -1311,6 +1370,61 @@ def _user(
     if username is not None:
         user["username"] = username
     return user
+
+
+# The bot's statuses in a group in which it may post.
+_MAY_POST: Final = frozenset({"member", "administrator"})
+
+
+def _bot_member(status: str) -> dict[str, Any]:
+    """The bot as a `ChatMember` of `status`, with the fields Telegram sends for it."""
+    member: dict[str, Any] = {"status": status, "user": BOT_USER}
+    if status == "administrator":
+        member |= {"can_be_edited": False, "is_anonymous": False}
+        member |= {
+            f"can_{right}": right in ("manage_chat", "delete_messages", "invite_users")
+            for right in (
+                "manage_chat",
+                "delete_messages",
+                "manage_video_chats",
+                "restrict_members",
+                "promote_members",
+                "change_info",
+                "invite_users",
+                "post_stories",
+                "edit_stories",
+                "delete_stories",
+                "send_welcome_messages",
+            )
+        }
+    elif status == "restricted":
+        member |= {"is_member": True, "until_date": 0}
+        member |= {
+            f"can_{right}": False
+            for right in (
+                "send_messages",
+                "send_audios",
+                "send_documents",
+                "send_photos",
+                "send_videos",
+                "send_video_notes",
+                "send_voice_notes",
+                "send_polls",
+                "send_other_messages",
+                "add_web_page_previews",
+                "react_to_messages",
+                "edit_tag",
+                "change_info",
+                "invite_users",
+                "pin_messages",
+                "manage_topics",
+            )
+        }
+    elif status == "kicked":
+        member["until_date"] = 0
+    elif status not in ("member", "left"):
+        raise ValueError(f"not a chat member's status: {status}")
+    return member
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
