@@ -60,7 +60,8 @@ def build_dispatcher(
     dispatcher = Dispatcher(config=config, database=database, crm5_managers=crm5_managers)
     team = TeamMiddleware(database)
     language = TeamI18nMiddleware(i18n)
-    for observer in (dispatcher.message, dispatcher.callback_query):
+    # my_chat_member: the bot added to a chat or removed from it (`bot.handlers.chats`).
+    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.my_chat_member):
         observer.outer_middleware(team)
         observer.outer_middleware(language)
     dispatcher.include_routers(*get_routers())

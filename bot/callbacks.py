@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
-from storage.ranges import Int32, Int64
+from storage.ranges import INT64_MAX, Int32, Int64
 
 
 class Act(StrEnum):
@@ -103,3 +105,19 @@ class OpenLead(CallbackData, prefix="ol"):
 class DeadJob(CallbackData, prefix="dj"):
     act: str  # "retry" or "discard"
     job_id: Int32
+
+
+# A site's key in a button (`config.sites`' pattern), or EVERY_SITE ("*") for all sites.
+SiteInButton = Annotated[str, Field(pattern=r"^(\*|[a-z0-9][a-z0-9_-]{0,31})$")]
+
+
+# A forum topic's id (`message_thread_id`), 0 for none.
+ForumTopic = Annotated[int, Field(ge=0, le=INT64_MAX)]
+
+
+class ChatLinkChoice(CallbackData, prefix="cn"):
+    """A site tapped under "which sites to send here" (`bot.handlers.chats`): `topic` is the
+    forum topic the question was asked in, 0 for none."""
+
+    site: SiteInButton
+    topic: ForumTopic = 0

@@ -13,13 +13,12 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.cards import status_label
+from bot.delivery import Delivery
 from bot.stats import DaySeries, by_day
 from domain.jobs import ChartPayload
 from domain.statuses import LeadStatus
@@ -108,7 +107,7 @@ def chart_text(title: str) -> ChartText:
 
 
 async def send_chart(
-    *, bot: Bot, database: Database, i18n: I18n, zone: tzinfo, payload: ChartPayload
+    *, delivery: Delivery, database: Database, i18n: I18n, zone: tzinfo, payload: ChartPayload
 ) -> None:
     since = datetime.fromtimestamp(payload.since, UTC)
     until = datetime.fromtimestamp(payload.until, UTC)
@@ -122,12 +121,11 @@ async def send_chart(
             title=payload.title
         )
     png = await asyncio.to_thread(draw_png, series, text)
-    try:
-        await bot.send_photo(
-            payload.chat_id,
-            BufferedInputFile(png, filename="stats.png"),
-            caption=caption,
-            parse_mode=None,
-        )
-    except TelegramForbiddenError:
-        log.info("chat %s refuses messages; its chart is dropped", payload.chat_id)
+    # In the topic it was asked in; a chat that refuses the bot drops it (`bot.delivery`).
+    await delivery.send_photo(
+        payload.chat_id,
+        BufferedInputFile(png, filename="stats.png"),
+        caption=caption,
+        topic=payload.topic,
+        parse_mode=None,
+    )

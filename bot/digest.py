@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from aiogram.exceptions import TelegramForbiddenError
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,7 +111,9 @@ class Digests(Sender):
         """The timer: enqueue the message and set the next working day's timer, together.
         A timer found after its day (the service was down for days) sends nothing: the
         next one is today's, so an outage ends in one digest, not one per day missed."""
-        digest = self._digest_of(timer.chat_id)
+        # A group that became a supergroup: the supergroup's message, one of that day.
+        chat_id = self.delivery.chat_now(timer.chat_id)
+        digest = self._digest_of(chat_id)
         day = date.fromisoformat(timer.day)
         today = digest.timers.hours.local_date(self.clock()) if digest else day
         async with self.database.write() as session:
@@ -120,15 +121,15 @@ class Digests(Sender):
                 await enqueue_job(
                     session,
                     DIGEST_MESSAGE,
-                    DigestMessagePayload(chat_id=timer.chat_id, day=timer.day),
-                    dedupe_key=digest_message_key(timer.chat_id, timer.day),
+                    DigestMessagePayload(chat_id=chat_id, day=timer.day),
+                    dedupe_key=digest_message_key(chat_id, timer.day),
                 )
             if digest is not None:
                 after = max(day, today - timedelta(days=1))
                 await schedule_digest(session, digest, next_digest_day(digest.timers, after=after))
 
     async def send(self, message: DigestMessagePayload) -> None:
-        digest = self._digest_of(message.chat_id)
+        digest = self._digest_of(self.delivery.chat_now(message.chat_id))
         if digest is None:  # the chat's digest was switched off since
             return
         hours = digest.timers.hours
@@ -138,10 +139,8 @@ class Digests(Sender):
             leads = await leads_between(session, since=since, until=until, sites=digest.sites)
         with self.i18n.context(), self.i18n.use_locale(self.config.group_language):
             text = digest_text(leads, reported)
-        try:
-            await self.bot.send_message(message.chat_id, text)
-        except TelegramForbiddenError:
-            return  # the chat removed the bot: the cards' notifier tells the admins
+        # In its sites' topic, if they share one (`bot.delivery`).
+        await self.delivery.send_message(message.chat_id, text, sites=digest.sites)
 
     def _digest_of(self, chat_id: int) -> ChatDigest | None:
         return next((d for d in chat_digests(self.config) if d.chat_id == chat_id), None)

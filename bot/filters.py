@@ -46,6 +46,24 @@ class InChatScope(BaseMiddleware):
         return await handler(event, data)
 
 
+class AdminsOnly(BaseMiddleware):
+    """The router's handlers run for admins only; anyone else is told `refusal()`: by an
+    alert for a tap, by a message otherwise. An inner middleware, as `InChatScope` is: the
+    refusal comes from the router whose command or button it is, and for nothing else."""
+
+    def __init__(self, refusal: Callable[[], str]) -> None:
+        self.refusal = refusal
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if is_admin(data.get("manager")):
+            return await handler(event, data)
+        if isinstance(event, CallbackQuery):
+            await event.answer(self.refusal(), show_alert=True)
+        elif isinstance(event, Message):
+            await event.answer(self.refusal(), parse_mode=None)
+        return None
+
+
 def _chat_of(event: TelegramObject) -> Chat | None:
     if isinstance(event, Message):
         return event.chat

@@ -30,8 +30,8 @@ from storage.models import Manager
 log = logging.getLogger(__name__)
 
 
-def group_menu() -> list[BotCommand]:
-    """What a manager may ask in a site's group chat (in the current language)."""
+def _leads_menu() -> list[BotCommand]:
+    """What a manager may ask in a group and in private (in the current language)."""
     return [
         BotCommand(command="leads", description=_("Leads: today, week, month, new, unpaid, mine")),
         BotCommand(command="find", description=_("Find a lead by phone, e-mail, name or number")),
@@ -41,9 +41,18 @@ def group_menu() -> list[BotCommand]:
     ]
 
 
+def group_menu() -> list[BotCommand]:
+    """What may be asked in a group chat: the leads, and (by an admin) which sites it gets."""
+    return [
+        *_leads_menu(),
+        BotCommand(command="connect", description=_("Admins: send a site's cards here")),
+        BotCommand(command="disconnect", description=_("Admins: stop a site's cards here")),
+    ]
+
+
 def manager_menu() -> list[BotCommand]:
     return [
-        *group_menu(),
+        *_leads_menu(),
         BotCommand(command="away", description=_("Away: no new leads (/away 3d, until 14.12)")),
         BotCommand(command="back", description=_("Back at work: new leads again")),
         BotCommand(command="lang", description=_("Language")),

@@ -1,9 +1,10 @@
 """Posting and editing lead cards: the handler of `notify` jobs.
 
 A card is sent once per lead and chat, then edited in place; an edit that would change
-nothing is skipped. Telegram's `retry_after` goes back to the job engine as an exception.
-A chat that blocked or removed the bot is marked so, its admins told once, and never
-retried. HTML that Telegram still rejects is sent again as plain text.
+nothing is skipped. Every message goes through `bot.delivery` (the site's forum topic, a
+group that became a supergroup, a chat that blocked or removed the bot, `retry_after`):
+a card that lands in another chat than asked (the group moved) is recorded there, so its
+edits go there. HTML that Telegram still rejects is sent again as plain text.
 """
 
 from __future__ import annotations
@@ -14,31 +15,25 @@ import logging
 from collections.abc import Sequence
 
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
 from bot.card_view import CardView, RenderedCard
 from bot.cards import render_plain, render_text
+from bot.delivery import ChatMoved, Delivered
 from bot.keyboards import card_keyboard
 from bot.senders import Sender
 from bot.shifts import shift_of
 from bot.sla import schedule_lead_timers, schedule_listed_timers, sets_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat, site_name
-from domain.jobs import (
-    ASSIGNED,
-    BLOCKED_ALERT,
-    BlockedAlertPayload,
-    BurstSummaryPayload,
-    blocked_alert_key,
-)
+from domain.jobs import ASSIGNED, BurstSummaryPayload
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
 from storage.models import Lead, Manager
 from storage.queries import bursts
 from storage.queries import cards as card_queries
-from storage.queries.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +47,8 @@ class CardNotifier(Sender):
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
         if reason == "new":
             await self._summarise_backlog(chat_id, lead_id)
+        # A job for a group that became a supergroup is for the supergroup (memory only).
+        asked, chat_id = chat_id, self.delivery.chat_now(chat_id)
         async with self.database.read() as session:
             # The lead, its card here, the chat's state and reader: one statement.
             context = await card_queries.card_context(session, lead_id=lead_id, chat_id=chat_id)
@@ -66,8 +63,13 @@ class CardNotifier(Sender):
                 # Away or off shift: no new cards in private (their own leads still follow).
                 return
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
-                # A change of a lead this chat never had a card of: nothing to edit.
-                return
+                # A change of a lead this chat never had a card of: nothing to edit. One
+                # it had in the group before the move is posted anew in the supergroup.
+                had = asked != chat_id and await card_queries.find_card(
+                    session, lead_id=lead_id, chat_id=asked
+                )
+                if not had:
+                    return
             actions = await card_queries.history_of(session, lead_id)
             repeat = await lead_repeat(session, lead, self.config)
         reader = chat_reader_of(chat_id, context.manager, self.config)
@@ -81,14 +83,15 @@ class CardNotifier(Sender):
             current = card.message_id if card is not None and reason not in NEW_MESSAGE else None
             if current is not None and card is not None and card.content_hash == content_hash:
                 return
-            try:
-                message_id = await self._post(chat_id, current, view, rendered)
-            except TelegramForbiddenError as exc:
-                await self._blocked(chat_id, exc.message)
+            posted = await self._post(chat_id, current, view, rendered)
+            if posted is None:  # the chat refuses the bot (marked, admins told)
                 return
+            if posted.chat_id != chat_id:
+                # The group became a supergroup: the card there is its first.
+                chat_id, card = posted.chat_id, None
             if reason == "paid":
-                await self._payment_reply(chat_id, message_id, lead)
-        sent = card_queries.SentCard(lead_id, chat_id, message_id, content_hash)
+                await self._payment_reply(posted, lead)
+        sent = card_queries.SentCard(lead_id, chat_id, posted.message_id, content_hash)
         if card is not None:
             # An edit, the common case: one statement, in one hop (on SQLite, the writer
             # thread's).
@@ -130,17 +133,16 @@ class CardNotifier(Sender):
                 site_name=functools.partial(site_name, config=self.config),
                 zone=self.config.zone,
             )
-            try:
-                sent = await self.bot.send_message(
-                    chat_id,
-                    rendered.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=rendered.keyboard,
-                )
-            except TelegramForbiddenError as exc:
-                await self._blocked(chat_id, exc.message)
-                return
-        await self.listed(chat_id, sent.message_id, [lead.id for lead in leads if lead.id])
+            sent = await self.delivery.send_message(
+                chat_id,
+                rendered.text,
+                sites=[lead.site_key for lead in leads],
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.keyboard,
+            )
+        if sent is None:
+            return
+        await self.listed(sent.chat_id, sent.message_id, [lead.id for lead in leads if lead.id])
 
     async def listed(self, chat_id: int, message_id: int, lead_ids: Sequence[int]) -> None:
         """Leads were just shown in `chat_id` as lines of summary `message_id` (a burst's,
@@ -184,57 +186,64 @@ class CardNotifier(Sender):
 
     async def _post(
         self, chat_id: int, message_id: int | None, view: CardView, rendered: RenderedCard
-    ) -> int:
+    ) -> Delivered | None:
+        """The card edited in place (`message_id`), else posted: where it is, or None if
+        the chat refuses the bot."""
         if message_id is not None:
             try:
-                await self._edit(
-                    chat_id, message_id, rendered.text, rendered.keyboard, ParseMode.HTML
-                )
-                return message_id
+                edited = await self._edit(chat_id, message_id, view, rendered)
+            except ChatMoved as moved:
+                # The card is in the old group: post it in the supergroup.
+                chat_id = moved.new_chat
             except TelegramBadRequest as exc:
-                if "not modified" in exc.message:
-                    return message_id
-                if "can't parse entities" in exc.message:
-                    log.error(
-                        "Telegram rejected the card HTML of lead %s: %s", view.lead.id, exc.message
-                    )
-                    await self._edit(
-                        chat_id, message_id, render_plain(view), rendered.keyboard, None
-                    )
-                    return message_id
                 if "not found" not in exc.message:
                     raise
                 # The card was deleted in the chat: post it again.
+            else:
+                return edited
+        sites = (view.lead.site_key,)
         try:
-            sent = await self.bot.send_message(
-                chat_id, rendered.text, parse_mode=ParseMode.HTML, reply_markup=rendered.keyboard
+            return await self.delivery.send_message(
+                chat_id,
+                rendered.text,
+                sites=sites,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.keyboard,
             )
         except TelegramBadRequest as exc:
             if "can't parse entities" not in exc.message:
                 raise
             log.error("Telegram rejected the card HTML of lead %s: %s", view.lead.id, exc.message)
-            sent = await self.bot.send_message(
-                chat_id, render_plain(view), parse_mode=None, reply_markup=rendered.keyboard
+            return await self.delivery.send_message(
+                chat_id,
+                render_plain(view),
+                sites=sites,
+                parse_mode=None,
+                reply_markup=rendered.keyboard,
             )
-        return sent.message_id
 
     async def _edit(
-        self,
-        chat_id: int,
-        message_id: int,
-        text: str,
-        keyboard: InlineKeyboardMarkup,
-        parse_mode: ParseMode | None,
-    ) -> None:
-        await self.bot.edit_message_text(
-            text=text,
-            chat_id=chat_id,
-            message_id=message_id,
-            parse_mode=parse_mode,
-            reply_markup=keyboard,
+        self, chat_id: int, message_id: int, view: CardView, rendered: RenderedCard
+    ) -> Delivered | None:
+        """The card edited (or found unchanged); None if the chat refuses the bot."""
+        edit = functools.partial(
+            self.delivery.edit_text, chat_id, message_id, reply_markup=rendered.keyboard
         )
+        try:
+            done = await edit(rendered.text, parse_mode=ParseMode.HTML)
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                done = True
+            elif "can't parse entities" in exc.message:
+                log.error(
+                    "Telegram rejected the card HTML of lead %s: %s", view.lead.id, exc.message
+                )
+                done = await edit(render_plain(view), parse_mode=None)
+            else:
+                raise
+        return Delivered(chat_id, message_id) if done else None
 
-    async def _payment_reply(self, chat_id: int, message_id: int, lead: Lead) -> None:
+    async def _payment_reply(self, card: Delivered, lead: Lead) -> None:
         if lead.pay_status_code == PayStatus.PAID:
             text = _("💳 Paid: {amount}").format(amount=amount_text(lead.pay_summ, AMOUNT_SHOWN))
         elif lead.pay_status_code == PayStatus.ERROR:
@@ -243,25 +252,13 @@ class CardNotifier(Sender):
             text = _("⏳ Payment pending: {amount}").format(
                 amount=amount_text(lead.pay_summ, AMOUNT_SHOWN)
             )
-        await self.bot.send_message(
-            chat_id, text, parse_mode=None, reply_parameters=ReplyParameters(message_id=message_id)
+        await self.delivery.send_message(
+            card.chat_id,
+            text,
+            sites=(lead.site_key,),
+            parse_mode=None,
+            reply_parameters=ReplyParameters(message_id=card.message_id),
         )
-
-    async def _blocked(self, chat_id: int, reason: str) -> None:
-        log.warning("chat %s no longer accepts messages: %s", chat_id, reason)
-        async with self.database.write() as session:
-            if not await card_queries.mark_blocked(session, chat_id, reason):
-                return
-            for admin in self.config.admins:
-                if admin == chat_id:
-                    continue
-                alert = BlockedAlertPayload(chat_id=admin, blocked_chat=chat_id)
-                await enqueue_job(
-                    session,
-                    BLOCKED_ALERT,
-                    alert,
-                    dedupe_key=blocked_alert_key(chat_id, admin),
-                )
 
 
 def render_card(view: CardView) -> RenderedCard:

@@ -196,16 +196,15 @@ class LeadTimers(Sender):
             else:
                 return
         reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-        try:
-            await self.bot.send_message(
-                message.chat_id,
-                text,
-                parse_mode=None,
-                reply_parameters=reply,
-                reply_markup=keyboard,
-            )
-        except TelegramForbiddenError:
-            log.warning("chat %s refuses messages; reminder dropped", message.chat_id)
+        # In the card's topic; a chat that refuses the bot drops it (`bot.delivery`).
+        await self.delivery.send_message(
+            message.chat_id,
+            text,
+            sites=(lead.site_key,),
+            parse_mode=None,
+            reply_parameters=reply,
+            reply_markup=keyboard,
+        )
 
     async def send_alert(self, message: LeadMessagePayload) -> None:
         async with self.database.read() as session:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -289,6 +289,18 @@ class Settings(BaseSettings):
     @property
     def stored(self) -> StoredSetup:
         return self._stored
+
+    def chat_now(self, chat_id: int) -> int:
+        """Where chat `chat_id` is now: a group may have become a supergroup."""
+        return _moved(chat_id, self._stored.moves)
+
+    def follow_move(self, old_id: int, new_id: int) -> None:
+        """Group `old_id` just became supergroup `new_id` (the caller stored the move):
+        this process follows it at once, before its set-up watch reads it back."""
+        if old_id == new_id or self._stored.moves.get(old_id) == new_id:
+            return
+        moves = {**self._stored.moves, old_id: new_id}
+        self.use_stored(replace(self._stored, moves=moves))
 
     @property
     def effective_sites(self) -> tuple[EffectiveSite, ...]:

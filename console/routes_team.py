@@ -141,7 +141,7 @@ async def paste_bot_token(
     request: Request, console: ConsoleDep, session: AdminSession, form: Form
 ) -> Response:
     """On a fresh install: the bot token, checked by `getMe`, kept sealed; every process
-    merges it within a second; the bot starts when leadrelay restarts."""
+    takes it up within seconds and the bot starts."""
     _ = console.renderer.gettext(request)
     try:
         refusal = _bot_token_refusal(console, _)
@@ -164,9 +164,9 @@ async def paste_bot_token(
         return await sites_page(
             request, console, session, status_code=400, problem=refused.sentence
         )
-    notice = _("The bot @{username} ({name}) is connected: restart leadrelay to start it.").format(
-        username=bot.username, name=bot.name or bot.username
-    )
+    notice = _(
+        "The bot @{username} ({name}) is connected: it starts within seconds, no restart needed."
+    ).format(username=bot.username, name=bot.name or bot.username)
     link = ""
     if admins == 0 and not console.settings.telegram_admins:
         link = await admin_link(console.database, bot.username)

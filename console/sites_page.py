@@ -203,9 +203,7 @@ def setup_state(settings: Settings, rows: SetupRows) -> SetupState:
 
 def telegram_state(settings: Settings, state: SetupState, _: Callable[[str], str]) -> str:
     if state.bot_pasted and not settings.telegram_enabled:
-        return _(
-            "Waiting for a restart: the bot token pasted here is used once leadrelay restarts."
-        )
+        return _("Starting: the bot token pasted here is taken up within seconds.")
     if not settings.telegram_enabled:
         return _(
             "Off: no bot token (LEADRELAY_TELEGRAM_BOT_TOKEN, or paste one on this page). "

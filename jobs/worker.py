@@ -44,6 +44,9 @@ SQLITE_POLL_SECONDS = 0.5
 # PostgreSQL workers are woken by NOTIFY; the poll only catches what no insert announced.
 POSTGRES_POLL_SECONDS = 2.0
 ERROR_PAUSE_SECONDS = 1.0
+# A claimed job whose kind this worker stopped running: due again this much later, for
+# whichever worker runs its kind.
+NOT_RUN_HERE_SECONDS = 1.0
 
 
 HOST = socket.gethostname()
@@ -130,6 +133,16 @@ class Worker:
         # The time the last heartbeat wrote (by `clock`, as others judge it); None before.
         self._beaten_at: datetime | None = None
         self._unregistered = False  # at shutdown: no heartbeat brings the row back
+
+    def use_registry(self, registry: HandlerRegistry) -> None:
+        """Claim and run `registry`'s kinds from now on (what a process can run changed,
+        e.g. its bot came or went): the jobs running finish as they began; one claimed but
+        not yet started whose kind is no longer run here is postponed, not failed."""
+        self.registry = registry
+        log.info(
+            "job worker %s now runs the kinds: %s", self.name, ", ".join(sorted(registry.kinds))
+        )
+        self.wakeup.notify()
 
     # The loop
 
@@ -343,6 +356,10 @@ class Worker:
                 self.wakeup.notify()
 
     async def _execute(self, job: ClaimedJob) -> None:
+        if job.kind not in self.registry:  # its registry was swapped out since the claim
+            self._finished.append(Finished(job, self._no_longer_run(job), self.clock()))
+            self._flush_wanted.set()
+            return
         registration = self.registry.get(job.kind)
         max_attempts = registration.max_attempts or job.max_attempts
         context = JobContext(
@@ -387,6 +404,14 @@ class Worker:
                 await self._tell_dead(job, registration.on_dead, payload, error)
         self._finished.append(Finished(job, decision, now))
         self._flush_wanted.set()
+
+    def _no_longer_run(self, job: ClaimedJob) -> Decision:
+        """A postponement: the job waits, unclaimed here, for a worker that runs its kind."""
+        return Decision(
+            Verdict.POSTPONE,
+            self.clock() + timedelta(seconds=NOT_RUN_HERE_SECONDS),
+            f"{job.kind} is no longer run by worker {self.name}",
+        )
 
     async def _tell_dead(
         self, job: ClaimedJob, on_dead: OnDead[Any], payload: Any, error: Exception

@@ -22,6 +22,7 @@ from domain.jobs import (
     DIGEST_MESSAGE,
     FLEXBE_STATUS,
     LEAD_EDIT_KINDS,
+    MOVED_ALERT,
     PRUNE,
     RECONCILE,
     RECOVERED,
@@ -33,12 +34,15 @@ from domain.jobs import (
     STATS_CHART,
     SYNC_REPORT,
     TELEGRAM_UPDATE,
+    TOPIC_ALERT,
     ActionFailedPayload,
     BlockedAlertPayload,
     ChartPayload,
+    MovedAlertPayload,
     RecoveredPayload,
     SyncReportPayload,
     ToChat,
+    TopicAlertPayload,
     UpdatePayload,
     flexbe_keys,
     telegram_keys,
@@ -46,7 +50,7 @@ from domain.jobs import (
 from integrations.retries import Sleep
 from jobs.registry import HandlerRegistry
 from jobs.worker import Clock
-from leadrelay.notify import LoggingNotifier, register_notify
+from leadrelay.notify import register_notify
 from storage.clock import utcnow
 from storage.database import Database
 
@@ -65,7 +69,8 @@ S = TypeVar("S", bound="Sender")
 
 @dataclass(frozen=True, slots=True)
 class Telegram:
-    """The bot's parts the worker needs, when Telegram is configured."""
+    """The bot's parts the worker needs, while there is a bot token
+    (`leadrelay.telegram_unit` builds them for the token in use)."""
 
     bot: Bot
     dispatcher: Dispatcher
@@ -131,7 +136,8 @@ def build_registry(
     pruner = Pruner(database=database, options=RetentionSettings.from_settings(settings))
     registry.register(PRUNE, pruner.handle, max_attempts=3, timeout=60 * 60)
     if telegram is None:
-        register_notify(registry, LoggingNotifier())
+        # The cards and the bot's other messages wait as jobs, unclaimed, until a bot
+        # token comes (the worker then runs a registry built with the bot).
         return registry
     _register_telegram(
         registry, settings=settings, database=database, telegram=telegram, clock=clock
@@ -152,7 +158,14 @@ def _register_telegram(
     telegram: Telegram,
     clock: Clock,
 ) -> None:
-    from bot.alerts import send_action_failed, send_alert, send_recovered, send_sync_report
+    from bot.alerts import (
+        send_action_failed,
+        send_alert,
+        send_moved_alert,
+        send_recovered,
+        send_sync_report,
+        send_topic_alert,
+    )
     from bot.charts import send_chart
     from bot.config import BotConfig
     from bot.digest import Digests
@@ -192,14 +205,32 @@ def _register_telegram(
             blocked_chat=blocked.blocked_chat,
         )
 
+    async def moved_alert(moved: MovedAlertPayload) -> None:
+        await send_moved_alert(
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            settings=settings,
+            payload=moved,
+        )
+
+    async def topic_alert(missing: TopicAlertPayload) -> None:
+        await send_topic_alert(
+            bot=telegram.bot,
+            database=database,
+            i18n=telegram.i18n,
+            settings=settings,
+            payload=missing,
+        )
+
     async def action_failed(failed: ActionFailedPayload) -> None:
         await send_action_failed(
             bot=telegram.bot, database=database, i18n=telegram.i18n, payload=failed
         )
 
     async def recovered(summary: RecoveredPayload) -> None:
-        message_id = await send_recovered(
-            bot=telegram.bot,
+        sent = await send_recovered(
+            delivery=notifier.delivery,
             database=database,
             i18n=telegram.i18n,
             chat_id=summary.chat_id,
@@ -207,7 +238,8 @@ def _register_telegram(
             lead_ids=list(summary.lead_ids),
             language=settings.telegram_language,
         )
-        await notifier.listed(summary.chat_id, message_id, summary.lead_ids)
+        if sent is not None:
+            await notifier.listed(sent.chat_id, sent.message_id, summary.lead_ids)
 
     async def report(counts: SyncReportPayload) -> None:
         await send_sync_report(
@@ -216,11 +248,17 @@ def _register_telegram(
 
     async def chart(asked: ChartPayload) -> None:
         await send_chart(
-            bot=telegram.bot, database=database, i18n=telegram.i18n, zone=config.zone, payload=asked
+            delivery=notifier.delivery,
+            database=database,
+            i18n=telegram.i18n,
+            zone=config.zone,
+            payload=asked,
         )
 
     # Each is one message to one chat: the chat's and the bot's Telegram limits apply.
     registry.register(BLOCKED_ALERT, alert, max_attempts=5, limits=_chat_limits)
+    registry.register(MOVED_ALERT, moved_alert, max_attempts=5, limits=_chat_limits)
+    registry.register(TOPIC_ALERT, topic_alert, max_attempts=5, limits=_chat_limits)
     registry.register(ACTION_FAILED, action_failed, max_attempts=5, limits=_chat_limits)
     registry.register(RECOVERED, recovered, max_attempts=5, limits=_chat_limits)
     registry.register(SYNC_REPORT, report, max_attempts=5, limits=_chat_limits)

@@ -1,30 +1,21 @@
 """The `notify` jobs intake writes (a lead's card for one chat), and who handles them.
 
 Intake enqueues a `domain.jobs.CardPayload` in the chat's queue; the handler hands it to a
-`Notifier`: the bot's card notifier once Telegram is configured, until then
-`LoggingNotifier`. Each consumes the chat's and the bot's Telegram rate limits.
+`Notifier`, the bot's card notifier. Without a bot token none is registered: the cards
+wait as jobs until a token comes. Each consumes the chat's and the bot's Telegram rate
+limits.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Protocol
 
 from domain.jobs import NOTIFY, CardPayload, telegram_keys
 from jobs.registry import HandlerRegistry
 
-log = logging.getLogger(__name__)
-
 
 class Notifier(Protocol):
     async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None: ...
-
-
-class LoggingNotifier:
-    """Says a card would be sent. Ids and reason only: no client's personal data in logs."""
-
-    async def notify(self, *, lead_id: int, chat_id: int, reason: str) -> None:
-        log.info("lead %s: card for chat %s (%s); Telegram is off", lead_id, chat_id, reason)
 
 
 def register_notify(

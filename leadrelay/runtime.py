@@ -18,7 +18,6 @@ from uvicorn.loops.auto import auto_loop_factory
 from config.rules import RuleTargetError, check_rule_targets
 from config.settings import Settings
 from config.sites import StoredSetup
-from config.telegram_webhook import derive_webhook_secrets
 from domain.statuses import SETTABLE_STATUSES
 from jobs import signals
 from jobs.metrics import render_metrics
@@ -27,6 +26,7 @@ from jobs.worker import Worker
 from leadrelay.limits import rate_limits
 from leadrelay.logs import mask_in_logs
 from leadrelay.setup_watch import SetupWatch
+from leadrelay.telegram_unit import TelegramUnit, run_bot
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
@@ -35,9 +35,7 @@ from storage.queries.sites import ensure_sites
 from storage.queries.team import ensure_admins, list_managers
 
 if TYPE_CHECKING:
-    from aiogram import Bot, Dispatcher
-
-    from leadrelay.handlers import Telegram
+    from jobs.registry import HandlerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -106,67 +104,115 @@ async def run_service(settings: Settings, *, host: str, port: int, role: Role) -
     database = await prepare_database(settings)
     stop = asyncio.Event()
     restore_signals = install_stop_signals(stop)
-    telegram = _build_telegram(settings, database) if settings.telegram_enabled else None
+    try:
+        await serve_roles(
+            settings,
+            database,
+            host=host,
+            port=port,
+            role=role,
+            stop=stop,
+            ready=_freeze_startup_heap,
+        )
+    finally:
+        restore_signals()
+        await database.dispose()
+
+
+async def serve_roles(
+    settings: Settings,
+    database: Database,
+    *,
+    host: str,
+    port: int,
+    role: Role,
+    stop: asyncio.Event,
+    ready: Callable[[], None] = lambda: None,
+) -> None:
+    """The role's parts on a prepared database until `stop` is set (or one part ends);
+    `ready` is called once they are built, before they run."""
     mask_in_logs(settings.secrets())
-    # Secrets pasted in the console are masked in the logs too.
-    watch = SetupWatch(database, settings, listeners=[lambda *_: mask_in_logs(settings.secrets())])
+    # The bot of the token in use, one for the whole process: built now if there is a token,
+    # later when one is pasted in the console, replaced when it changes.
+    telegram = TelegramUnit(settings, database)
+    await telegram.follow()
+    # Secrets pasted in the console are masked in the logs before anything uses them.
+    watch = SetupWatch(
+        database,
+        settings,
+        listeners=[lambda *_: mask_in_logs(settings.secrets()), telegram.follow],
+    )
     parts: list[Callable[[], Awaitable[None]]] = [lambda: watch.run(stop)]
     if role.runs(Role.WEB):
         parts.append(lambda: _serve_web(settings, database, host, port, stop))
     if role.runs(Role.WORKER):
-        # Loaded here: the bot's modules take seconds to import and ~145 MiB, which other
-        # commands and a web role without Telegram skip.
-        from actions import retention
-        from actions.reconcile import ReconcileSettings, reconcilable, run_scheduler
-        from leadrelay.handlers import build_registry
-
-        registry = build_registry(settings=settings, database=database, telegram=telegram)
-        worker = Worker(
-            database,
-            registry,
-            lease=settings.job_lease_seconds,
-            liveness=settings.job_liveness_seconds,
-            concurrency=settings.job_concurrency,
-            rate_limits=rate_limits(settings),
-        )
-        parts.append(lambda: worker.run(stop))
-        if telegram is not None:
-            from bot.config import BotConfig
-            from bot.digest import schedule_digests
-
-            # Each chat's next digest, if none is set (the first start, a changed setting, a
-            # chat connected since).
-            async def schedule_digests_now(*_: StoredSetup) -> None:
-                await schedule_digests(database, BotConfig.from_settings(settings), now=utcnow())
-
-            await schedule_digests_now()
-            watch.listeners.append(schedule_digests_now)
-        keep = retention.RetentionSettings.from_settings(settings)
-        parts.append(
-            lambda: retention.run_scheduler(
-                database, keep, stop, on_enqueued=signals.notify_enqueued
-            )
-        )
-        options = ReconcileSettings.from_settings(settings)
-        parts.append(
-            lambda: run_scheduler(
-                database,
-                lambda: reconcilable(settings),
-                options,
-                stop,
-                on_enqueued=signals.notify_enqueued,
-            )
-        )
-    if role.runs(Role.BOT) and telegram is not None:
-        parts.append(lambda: _run_bot(settings, telegram, stop))
-    _freeze_startup_heap()
+        await _add_worker(parts, settings, database, telegram, watch, stop)
+    if role.runs(Role.BOT):
+        parts.append(lambda: run_bot(settings, telegram, stop))
+    if not settings.telegram_enabled:
+        log.info("no bot token yet: Telegram is off until one is pasted in the console")
+    ready()
     try:
         await _together(parts, stop)
     finally:
-        restore_signals()
-        if telegram is not None:
-            await telegram.bot.session.close()
-        await database.dispose()
+        await telegram.aclose()
+
+
+async def _add_worker(
+    parts: list[Callable[[], Awaitable[None]]],
+    settings: Settings,
+    database: Database,
+    telegram: TelegramUnit,
+    watch: SetupWatch,
+    stop: asyncio.Event,
+) -> None:
+    """The job worker, its registry following the bot, and the schedulers that feed it."""
+    # Loaded here: the bot's modules take seconds to import and ~145 MiB, which other
+    # commands and a web role without Telegram skip.
+    from actions import retention
+    from actions.reconcile import ReconcileSettings, reconcilable, run_scheduler
+    from leadrelay.handlers import Telegram, build_registry
+
+    def registry_for(bot: Telegram | None) -> HandlerRegistry:
+        return build_registry(settings=settings, database=database, telegram=bot)
+
+    worker = Worker(
+        database,
+        registry_for(telegram.current),
+        lease=settings.job_lease_seconds,
+        liveness=settings.job_liveness_seconds,
+        concurrency=settings.job_concurrency,
+        rate_limits=rate_limits(settings),
+    )
+    # A new bot: its card and message jobs are run with it; none: they wait.
+    telegram.listeners.append(lambda bot: worker.use_registry(registry_for(bot)))
+    parts.append(lambda: worker.run(stop))
+
+    # Each chat's next digest, if none is set (the first start, a changed setting, a chat
+    # connected since, a bot token come).
+    async def schedule_digests_now(*_: StoredSetup) -> None:
+        if settings.telegram_enabled:
+            from bot.config import BotConfig
+            from bot.digest import schedule_digests
+
+            await schedule_digests(database, BotConfig.from_settings(settings), now=utcnow())
+
+    await schedule_digests_now()
+    watch.listeners.append(schedule_digests_now)
+    keep = retention.RetentionSettings.from_settings(settings)
+    parts.append(
+        lambda: retention.run_scheduler(database, keep, stop, on_enqueued=signals.notify_enqueued)
+    )
+    options = ReconcileSettings.from_settings(settings)
+    parts.append(
+        lambda: run_scheduler(
+            database,
+            lambda: reconcilable(settings),
+            options,
+            stop,
+            on_enqueued=signals.notify_enqueued,
+        )
+    )
 
 
 def _freeze_startup_heap() -> None:
@@ -225,62 +271,6 @@ async def _serve_web(
         await server.serve()
     finally:
         watcher.cancel()
-
-
-def _build_telegram(settings: Settings, database: Database) -> Telegram:
-    from actions.clients import crm5_managers_for
-    from bot.app import build_bot, build_dispatcher
-    from bot.config import BotConfig
-    from bot.i18n import build_i18n
-    from leadrelay.handlers import Telegram
-
-    assert settings.bot_token is not None
-    i18n = build_i18n()
-    bot = build_bot(settings.bot_token.get_secret_value(), str(settings.telegram_api_url))
-    dispatcher = build_dispatcher(
-        database=database,
-        i18n=i18n,
-        config=BotConfig.from_settings(settings),
-        crm5_managers=crm5_managers_for(settings),
-    )
-    return Telegram(bot=bot, dispatcher=dispatcher, i18n=i18n)
-
-
-async def _run_bot(settings: Settings, telegram: Telegram, stop: asyncio.Event) -> None:
-    from bot.app import set_commands
-
-    bot, dispatcher = telegram.bot, telegram.dispatcher
-    await set_commands(bot, telegram.i18n, dispatcher["database"])
-    secret = settings.telegram_webhook_secret
-    if secret is not None and settings.public_url is not None:
-        derived = derive_webhook_secrets(secret.get_secret_value())
-        url = f"{str(settings.public_url).rstrip('/')}/telegram/{derived.path}"
-        await bot.set_webhook(
-            url,
-            secret_token=derived.header,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-        )
-        log.info("Telegram webhook set; updates arrive through the web role")
-        await stop.wait()
-        return
-    await bot.delete_webhook(drop_pending_updates=False)
-    await _poll(bot, dispatcher, stop)
-
-
-async def _poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
-    polling = asyncio.create_task(
-        # Updates handled one by one (handlers only write jobs, so this is quick): at shutdown
-        # none is left half-done in a stray task.
-        dispatcher.start_polling(
-            bot, handle_signals=False, close_bot_session=False, handle_as_tasks=False
-        )
-    )
-    stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    if not polling.done():
-        await dispatcher.stop_polling()
-    stopper.cancel()
-    await polling
 
 
 def run(settings: Settings, *, host: str, port: int, role: Role) -> None:

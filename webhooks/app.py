@@ -61,11 +61,13 @@ def create_app(
     sites = SiteRegistry(settings)
     app.state.sites = sites
     app.state.on_jobs_enqueued = on_jobs_enqueued
-    app.state.telegram_webhook = (
+    telegram_webhook = (
         derive_webhook_secrets(settings.telegram_webhook_secret.get_secret_value())
-        if settings.telegram_webhook_secret and settings.telegram_enabled
+        if settings.telegram_webhook_secret
         else None
     )
+    # Asked at each update: a bot token pasted in the console turns the route on.
+    app.state.telegram_webhook = lambda: telegram_webhook if settings.telegram_enabled else None
     app.state.admin_token = (
         settings.admin_token.get_secret_value() if settings.admin_token else None
     )

@@ -60,7 +60,7 @@ async def receive_update(
     database: DatabaseDep,
     secret_token: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
 ) -> JSONResponse:
-    expected: TelegramWebhookSecrets | None = request.app.state.telegram_webhook
+    expected: TelegramWebhookSecrets | None = request.app.state.telegram_webhook()
     if expected is None or not _same(path_secret, expected.path):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
     if secret_token is None or not _same(secret_token, expected.header):

@@ -9,11 +9,13 @@ from aiogram import Router
 from . import (
     actions,
     admin,
+    chats,
     crm5_team,
     fallback,
     find,
     lead_work,
     leads,
+    migration,
     owners,
     pages,
     shifts,
@@ -24,9 +26,12 @@ from . import (
 
 def get_routers() -> list[Router]:
     modules = (
+        # A group that became a supergroup: before anything reads the chat's id.
+        migration,
         start,
         shifts,
         admin,
+        chats,
         crm5_team,
         leads,
         find,

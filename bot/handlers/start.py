@@ -115,6 +115,10 @@ async def help_message(message: Message) -> None:
                 _("/away [3d|until 14.12], /back — away: no new leads, then back"),
                 _("/lang — language"),
                 _("Admins: /invite, /managers, /failed, /sync, /admin (the console)"),
+                _(
+                    "In a group, admins: /connect [site] sends a site's cards there, in a topic "
+                    "to that topic; /disconnect [site] stops them"
+                ),
             ]
         ),
         parse_mode=None,

@@ -74,6 +74,7 @@ async def stats(
                 sites=tuple(sites),
                 language=i18n.current_locale,
                 title=title,
+                topic=message.message_thread_id if message.is_topic_message else None,
             ),
             dedupe_key=stats_chart_key(message.chat.id, str(message.message_id)),
             max_attempts=5,

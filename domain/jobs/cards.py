@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from domain.jobs.kind import JobKind, ToChat, cut_key
-from domain.jobs.payload import read_fields
+from domain.jobs.payload import left_out_when_none, read_fields
 
 # A lead's card ----------------------------------------------------------------------------
 
@@ -27,7 +27,7 @@ class CardPayload(ToChat):
     reason: str
 
 
-NOTIFY = JobKind("notify", CardPayload, pruned_after_retention=True, needs_bot=False)
+NOTIFY = JobKind("notify", CardPayload, pruned_after_retention=True, needs_bot=True)
 
 
 def new_card_key(lead_id: int, chat_id: int) -> str:
@@ -71,8 +71,50 @@ BLOCKED_ALERT = JobKind(
 )
 
 
-def blocked_alert_key(blocked_chat: int, admin: int) -> str:
-    return f"alert:blocked:{blocked_chat}:{admin}"
+def blocked_alert_key(blocked_chat: int, admin: int, since: datetime | None = None) -> str:
+    """`since`: when this block began, so that a chat blocked again after it was back is
+    told of again (without it: once for the chat's first block)."""
+    key = f"alert:blocked:{blocked_chat}:{admin}"
+    return key if since is None else f"{key}:{_micros(since)}"
+
+
+@dataclass(frozen=True, slots=True)
+class MovedAlertPayload(ToChat):
+    """`telegram.moved_alert`: tell admin `chat_id` that group `old_chat` became
+    supergroup `new_chat` (its cards go there now)."""
+
+    chat_id: int
+    old_chat: int
+    new_chat: int
+
+
+MOVED_ALERT = JobKind(
+    "telegram.moved_alert", MovedAlertPayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def moved_alert_key(old_chat: int, admin: int) -> str:
+    return f"alert:moved:{old_chat}:{admin}"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicAlertPayload(ToChat):
+    """`telegram.topic_alert`: tell admin `chat_id` that topic `topic` of `topic_chat`,
+    where site `site`'s cards go, does not exist (they go to the chat's General)."""
+
+    chat_id: int
+    topic_chat: int
+    topic: int
+    site: str
+
+
+TOPIC_ALERT = JobKind(
+    "telegram.topic_alert", TopicAlertPayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def topic_alert_key(topic_chat: int, topic: int, admin: int) -> str:
+    return f"alert:topic:{topic_chat}:{topic}:{admin}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +199,17 @@ def burst_summary_key(chat_id: int, trigger_lead: int, part: int) -> str:
     return f"summary:{chat_id}:{trigger_lead}:{part}"
 
 
+def missed_summary_key(chat_id: int, blocked_since: datetime, part: int) -> str:
+    """Part `part` of the summary of the leads `chat_id` missed while the bot could not
+    write there (the block that began at `blocked_since`): one per block."""
+    return f"summary:{chat_id}:missed{_micros(blocked_since)}:{part}"
+
+
+def _micros(moment: datetime) -> int:
+    """A moment in a key: to the microsecond, as the database keeps it."""
+    return round(moment.timestamp() * 1_000_000)
+
+
 # Answers to a command ---------------------------------------------------------------------
 
 
@@ -184,7 +237,8 @@ def sync_report_key(chat_id: int, now: datetime) -> str:
 @dataclass(frozen=True, slots=True)
 class ChartPayload(ToChat):
     """`telegram.stats_chart`: draw `/stats`' chart of [since, until) (Unix seconds) for
-    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`."""
+    `sites` (none: every site) and send it to `chat_id`, in `language`, titled `title`;
+    in a forum, to the topic `topic` it was asked in."""
 
     chat_id: int
     since: int
@@ -192,6 +246,7 @@ class ChartPayload(ToChat):
     sites: tuple[str, ...]
     language: str = "en"
     title: str = ""
+    topic: int | None = left_out_when_none()
 
 
 STATS_CHART = JobKind(

@@ -16,13 +16,18 @@ changes nothing, an edit or delete of a message it doesn't have, a second answer
 callback query, `getUpdates` while a webhook is set or while another `getUpdates` waits,
 chats that blocked the bot (`block_chat`), a command menu for a chat it was never in. It
 answers 429 with `retry_after` when told (`fail_next`), at random (`faults`), or because the
-calls broke Telegram's limits (`limits=`).
+calls broke Telegram's limits (`limits=`). Forums (`make_forum`, `delete_topic`): a
+`message_thread_id` is kept with the message and one the forum lacks is refused ("message
+thread not found"); a group that became a supergroup (`migrate_group`) refuses every call
+with 400 and `parameters: {"migrate_to_chat_id": …}`, as Telegram does
+(`build_migration_updates` makes the two service messages that tell the bot).
 
 What tests read:
 - `messages(chat_id)` / `message(chat_id, message_id)`: the bot's messages as they are now.
   A message is a dict: `message_id`, `chat`, `chat_id`, `text` (as the bot sent it, HTML
   and all), `parse_mode`, `plain` and `entities` (what a user sees), `reply_markup`,
-  `reply_to`, `reply_parameters`, `at` (the fake's clock when received), `edited_at`.
+  `reply_to`, `reply_parameters`, `message_thread_id` (None outside a topic), `at` (the
+  fake's clock when received), `edited_at`.
 - `sent` (a snapshot of each message as sent), `photos` (each `sendPhoto`: `chat_id`,
   `caption`, the uploaded file's `data`, `width`, `height`), `edits`, `deleted`, `callback_answers`,
   `commands` (setMyCommands calls), `webhooks` (setWebhook calls), `webhook_deliveries`.
@@ -34,7 +39,10 @@ What tests read:
 
 Updates: `push_update(update)` queues one for `getUpdates`; `message_update(...)` and
 `callback_update(...)` build and queue one (`build_message_update` / `build_callback_update`
-only build it, e.g. for `await deliver_webhook(url, update, secret_token=...)`).
+only build it, e.g. for `await deliver_webhook(url, update, secret_token=...)`);
+`member_update(chat_id, new, old=..., by=...)` the bot added to a group, removed from it or
+restricted there (`my_chat_member`, and the chat refuses the bot while it is out);
+`topic_message_update(...)` a message in a forum's topic.
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ import random
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Container
+from collections.abc import AsyncIterator, Awaitable, Callable, Container, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -309,6 +317,11 @@ class TelegramFake:
         self._webhook: dict[str, Any] | None = None
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._command_sets: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Forum supergroups and their topics; groups that became supergroups (delivery).
+        self.forums: dict[int, set[int]] = {}
+        self.migrated: dict[int, int] = {}
+        # Groups as a `member_update` named them (title, forum): their messages say so.
+        self._groups: dict[int, dict[str, Any]] = {}
 
     # --- serving ------------------------------------------------------------------------------
     @asynccontextmanager
@@ -374,6 +387,60 @@ class TelegramFake:
 
     def unblock_chat(self, chat_id: int) -> None:
         self.blocked.discard(chat_id)
+
+    # --- forums and migrated groups ---------------------------------------------------------
+    def make_forum(self, chat_id: int, topics: Iterable[int] = ()) -> None:
+        """`chat_id` is a forum supergroup with these topics (their `message_thread_id`)."""
+        self.forums[chat_id] = set(topics)
+
+    def delete_topic(self, chat_id: int, topic: int) -> None:
+        """The topic is deleted: a message sent to it is refused from now on."""
+        self.forums.get(chat_id, set()).discard(topic)
+
+    def migrate_group(self, old_id: int, new_id: int) -> None:
+        """Group `old_id` became supergroup `new_id`: from now on a call to the old id is
+        refused as Telegram refuses it, naming the new id."""
+        self.migrated[old_id] = new_id
+
+    def build_migration_updates(
+        self, old_id: int, new_id: int, *, user_id: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The two service messages Telegram sends for the upgrade (by `user_id`): in the
+        old group, `migrate_to_chat_id`; in the new supergroup, `migrate_from_chat_id`."""
+        updates = []
+        for chat, key, value in (
+            (old_id, "migrate_to_chat_id", new_id),
+            (new_id, "migrate_from_chat_id", old_id),
+        ):
+            message = {
+                "message_id": self._new_message_id(chat),
+                "date": int(time.time()),
+                "chat": _chat(chat),
+                "from": _user(user_id, "Anna", "en", None),
+                key: value,
+            }
+            updates.append({"update_id": self._take_update_id(), "message": message})
+        return updates[0], updates[1]
+
+    def thread_of(self, chat_id: int, message_id: int) -> int | None:
+        """The topic a message of the bot was sent to (None: the chat itself)."""
+        thread = self._messages[(chat_id, message_id)].get("message_thread_id")
+        return int(thread) if thread is not None else None
+
+    def _migrated_refusal(self, chat_id: int) -> None:
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self.migrated[chat_id]},
+            )
+
+    def _thread(self, chat_id: int, params: dict[str, Any]) -> int | None:
+        """The topic a message goes to: one the forum has, else refused as Telegram does."""
+        thread = _maybe_int(params.get("message_thread_id"))
+        if thread is not None and thread not in self.forums.get(chat_id, set()):
+            raise ApiError(400, "Bad Request: message thread not found")
+        return thread
 
     # --- what tests read ------------------------------------------------------------------------
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
@@ -460,7 +527,7 @@ class TelegramFake:
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": _chat(chat, first_name),
+            "chat": self._groups.get(chat) or _chat(chat, first_name),
             "from": _user(user_id, first_name, language_code, username),
         }
         if text is not None:
@@ -521,6 +588,60 @@ class TelegramFake:
         return self.push_update(
             self.build_callback_update(user_id, chat_id, message_id, data, **kwargs)
         )
+
+    # --- the bot in a group: added, removed, restricted; messages in a forum's topics ------
+    def build_member_update(
+        self,
+        chat_id: int,
+        new: str,
+        *,
+        old: str = "left",
+        by: int,
+        title: str | None = None,
+        forum: bool = False,
+        language_code: str | None = "en",
+    ) -> dict[str, Any]:
+        """A `my_chat_member` update: user `by` changed the bot's status in group `chat_id`
+        from `old` to `new` (`member`, `administrator`, `restricted` (may not post), `left`,
+        `kicked`). Like Telegram, the chat refuses the bot's messages from then on while
+        the bot is out of it or may not post, and takes them again once it is back. The
+        group keeps the title and forum flag it was first given."""
+        known = self._groups.get(chat_id, {})
+        chat = {**_chat(chat_id), "title": title or known.get("title") or f"Group {chat_id}"}
+        if forum or known.get("is_forum"):
+            chat["is_forum"] = True
+        self._groups[chat_id] = chat
+        if new in _MAY_POST:
+            self.unblock_chat(chat_id)
+        else:
+            self.block_chat(chat_id)
+        return {
+            "update_id": self._take_update_id(),
+            "my_chat_member": {
+                "chat": chat,
+                "from": _user(by, "Anna", language_code, None),
+                "date": int(time.time()),
+                "old_chat_member": _bot_member(old),
+                "new_chat_member": _bot_member(new),
+            },
+        }
+
+    def member_update(self, chat_id: int, new: str, **kwargs: Any) -> dict[str, Any]:
+        return self.push_update(self.build_member_update(chat_id, new, **kwargs))
+
+    def topic_message_update(
+        self, user_id: int, text: str, *, chat_id: int, topic: int, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A user's message in topic `topic` of forum supergroup `chat_id`."""
+        update = self.build_message_update(
+            user_id,
+            text,
+            chat_id=chat_id,
+            extra={"message_thread_id": topic, "is_topic_message": True},
+            **kwargs,
+        )
+        update["message"]["chat"] = {**update["message"]["chat"], "is_forum": True}
+        return self.push_update(update)
 
     async def deliver_webhook(
         self,
@@ -635,6 +756,7 @@ class TelegramFake:
         chat_id = self._writable_chat(params)
         plain, entities = _render(params)
         markup = _check_markup(params.get("reply_markup"))
+        thread = self._thread(chat_id, params)
         reply_to = self._reply_target(chat_id, params)
         state = self._post(
             "sendMessage",
@@ -646,6 +768,7 @@ class TelegramFake:
             markup=markup,
             reply_to=reply_to,
             reply_parameters=params.get("reply_parameters"),
+            message_thread_id=thread,
         )
         self.sent.append(dict(state))
         return self._api_message(state)
@@ -671,7 +794,7 @@ class TelegramFake:
         state: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": _chat(chat_id),
+            "chat": self._groups.get(chat_id) or _chat(chat_id),
             "chat_id": chat_id,
             "from": BOT_USER,
             "text": text,
@@ -710,6 +833,7 @@ class TelegramFake:
         if utf16_length(plain) > MAX_CAPTION:
             raise ApiError(400, "Bad Request: message caption is too long")
         markup = _check_markup(params.get("reply_markup"))
+        thread = self._thread(chat_id, params)
         state = self._post(
             "sendPhoto",
             chat_id,
@@ -721,6 +845,7 @@ class TelegramFake:
             reply_to=None,
             reply_parameters=None,
             photo={"width": width, "height": height, "size": len(photo.data)},
+            message_thread_id=thread,
         )
         self.photos.append(
             {
@@ -896,6 +1021,7 @@ class TelegramFake:
     # --- the rules ------------------------------------------------------------------------------
     def _writable_chat(self, params: dict[str, Any]) -> int:
         chat_id = _int(params, "chat_id")
+        self._migrated_refusal(chat_id)
         if chat_id in self.blocked:
             if chat_id > 0:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
@@ -1015,6 +1141,9 @@ class TelegramFake:
             message["text"] = state["plain"]
             if state["entities"]:
                 message["entities"] = state["entities"]
+        if state.get("message_thread_id") is not None:
+            message["message_thread_id"] = state["message_thread_id"]
+            message["is_topic_message"] = True
         if inline := _inline(state["reply_markup"]):
             message["reply_markup"] = {"inline_keyboard": inline}
         if state["edit_date"] is not None:
@@ -1241,6 +1370,61 @@ def _user(
     if username is not None:
         user["username"] = username
     return user
+
+
+# The bot's statuses in a group in which it may post.
+_MAY_POST: Final = frozenset({"member", "administrator"})
+
+
+def _bot_member(status: str) -> dict[str, Any]:
+    """The bot as a `ChatMember` of `status`, with the fields Telegram sends for it."""
+    member: dict[str, Any] = {"status": status, "user": BOT_USER}
+    if status == "administrator":
+        member |= {"can_be_edited": False, "is_anonymous": False}
+        member |= {
+            f"can_{right}": right in ("manage_chat", "delete_messages", "invite_users")
+            for right in (
+                "manage_chat",
+                "delete_messages",
+                "manage_video_chats",
+                "restrict_members",
+                "promote_members",
+                "change_info",
+                "invite_users",
+                "post_stories",
+                "edit_stories",
+                "delete_stories",
+                "send_welcome_messages",
+            )
+        }
+    elif status == "restricted":
+        member |= {"is_member": True, "until_date": 0}
+        member |= {
+            f"can_{right}": False
+            for right in (
+                "send_messages",
+                "send_audios",
+                "send_documents",
+                "send_photos",
+                "send_videos",
+                "send_video_notes",
+                "send_voice_notes",
+                "send_polls",
+                "send_other_messages",
+                "add_web_page_previews",
+                "react_to_messages",
+                "edit_tag",
+                "change_info",
+                "invite_users",
+                "pin_messages",
+                "manage_topics",
+            )
+        }
+    elif status == "kicked":
+        member["until_date"] = 0
+    elif status not in ("member", "left"):
+        raise ValueError(f"not a chat member's status: {status}")
+    return member
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:

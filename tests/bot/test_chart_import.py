@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
 
     from config.settings import Settings
     from leadrelay.handlers import build_registry
-    from leadrelay.runtime import _build_telegram
+    from leadrelay.telegram_unit import build_telegram
     from storage.database import Database
 
     settings = Settings(
@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent(
         telegram_bot_token=SecretStr("123456:TEST-token-for-the-fake"),
     )
     database = Database(settings.database_url)
-    telegram = _build_telegram(settings, database)
+    telegram = build_telegram(settings, database, "123456:TEST-token-for-the-fake")
     registry = build_registry(settings=settings, database=database, telegram=telegram)
     assert "telegram.stats_chart" in registry.kinds, registry.kinds
     print("before", "matplotlib" in sys.modules)

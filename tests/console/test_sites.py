@@ -522,7 +522,7 @@ async def test_a_bot_token_pasted_is_checked_and_kept_sealed(
 
     right = await paste(fakes.telegram.token)
     assert right.status_code == 200
-    assert f"The bot @{FAKE_BOT} (leadrelay) is connected: restart leadrelay to start it" in (
+    assert f"The bot @{FAKE_BOT} (leadrelay) is connected: it starts within seconds" in (
         notice_of(right)
     )
     assert fakes.telegram.token not in right.text and 'id="bot-token"' not in right.text

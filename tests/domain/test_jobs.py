@@ -24,6 +24,7 @@ from domain.jobs import (
     FLEXBE_NOTE,
     FLEXBE_PAY,
     FLEXBE_STATUS,
+    MOVED_ALERT,
     NOTIFY,
     PRUNE,
     RECONCILE,
@@ -37,6 +38,7 @@ from domain.jobs import (
     SYNC_REPORT,
     TELEGRAM_KINDS,
     TELEGRAM_UPDATE,
+    TOPIC_ALERT,
     ActionFailedPayload,
     ActionPayload,
     BlockedAlertPayload,
@@ -49,12 +51,14 @@ from domain.jobs import (
     LeadEditPayload,
     LeadMessagePayload,
     LeadTimerPayload,
+    MovedAlertPayload,
     NoPayload,
     PayloadError,
     Queued,
     ReconcilePayload,
     RecoveredPayload,
     SyncReportPayload,
+    TopicAlertPayload,
     UpdatePayload,
     action_failed_key,
     answer_edit_key,
@@ -67,6 +71,7 @@ from domain.jobs import (
     deal_key,
     digest_key,
     digest_message_key,
+    moved_alert_key,
     new_card_key,
     pay_status_key,
     prune_key,
@@ -83,6 +88,7 @@ from domain.jobs import (
     status_key,
     sync_report_key,
     telegram_queue,
+    topic_alert_key,
     update_key,
 )
 
@@ -98,6 +104,16 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         BLOCKED_ALERT,
         BlockedAlertPayload(chat_id=42, blocked_chat=-100123),
         {"chat_id": 42, "blocked_chat": -100123},
+    ),
+    (
+        MOVED_ALERT,
+        MovedAlertPayload(chat_id=42, old_chat=-4001, new_chat=-1004001),
+        {"chat_id": 42, "old_chat": -4001, "new_chat": -1004001},
+    ),
+    (
+        TOPIC_ALERT,
+        TopicAlertPayload(chat_id=42, topic_chat=-100123, topic=15, site="okna"),
+        {"chat_id": 42, "topic_chat": -100123, "topic": 15, "site": "okna"},
     ),
     (
         ACTION_FAILED,
@@ -304,12 +320,14 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.action_failed",
         "telegram.alert",
         "telegram.digest",
+        "telegram.moved_alert",
         "telegram.recovered",
         "telegram.sla_alert",
         "telegram.sla_reminder",
         "telegram.stats_chart",
         "telegram.summary",
         "telegram.sync_report",
+        "telegram.topic_alert",
         "telegram.update",
     ]
 
@@ -323,6 +341,8 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert repost_card_key(7, -100123, "cb77") == "notify:7:-100123:rcb77"
     assert update_key(991) == "tg.update:991"
     assert blocked_alert_key(-100123, 42) == "alert:blocked:-100123:42"
+    assert moved_alert_key(-4001, 42) == "alert:moved:-4001:42"
+    assert topic_alert_key(-100123, 15, 42) == "alert:topic:-100123:15:42"
     assert action_failed_key("j3.2", 42) == "alert:dead:j3.2:42"
     assert recovered_key("okna", -100123, [6, 4, 5]) == "recovered:okna:-100123:4:3"
     assert burst_summary_key(-100123, 7, 2) == "summary:-100123:7:2"

@@ -23,7 +23,7 @@ from jobs import signals
 from jobs.worker import Clock, Worker
 from leadrelay.handlers import Telegram, build_registry
 from leadrelay.limits import rate_limits
-from leadrelay.runtime import _build_telegram, _poll
+from leadrelay.telegram_unit import build_telegram, poll
 from leadrelay.web import create_app
 from storage.clock import utcnow
 from storage.database import Database
@@ -212,6 +212,7 @@ async def open_stack(
     timezone: str = "UTC",
     options: Mapping[str, Any] | None = None,
     team: bool = True,
+    chats: Sequence[ChatAddress] = (ChatAddress(GROUP),),
 ) -> AsyncIterator[Stack]:
     """The stack for one test. `clock`, `sleep` and `rand` go to the worker and to the
     clients' quick retries: a test on a simulated clock waits for no backoff for real.
@@ -223,7 +224,8 @@ async def open_stack(
     admin token, and the service's own address as its public URL); `morning_hour`: the
     site's `call_morning_hour` (none: LEADRELAY_CALL_MORNING_HOUR's 9), in `timezone`;
     `options`: more settings, validated as at start (the working hours, the SLA, the digest…);
-    `team`: False for a fresh install, nobody on the team (with `admins=()`)."""
+    `team`: False for a fresh install, nobody on the team (with `admins=()`); `chats`: the
+    site's chats in the configuration (a topic of a forum: `ChatAddress(id, 15)`)."""
     telegram, flexbe = fakes or (TelegramFake(), FlexbeFake())
     crm5, comunik8 = Crm5Fake(), Comunik8Fake()
     service_socket = bound_socket()
@@ -246,7 +248,7 @@ async def open_stack(
                 "name": site_name,
                 "flexbe_api_url": f"{flexbe_url}/mod/api/",
                 "flexbe_api_key": SecretStr(flexbe.api_key),
-                "chats": (ChatAddress(GROUP),),
+                "chats": tuple(chats),
                 "default_region": site_region,
                 "crm5": crm5_mapping or Crm5Mapping(),
                 "call_morning_hour": morning_hour,
@@ -276,7 +278,7 @@ async def open_stack(
                 session.add(
                     Manager(telegram_id=RUSSIAN, name="Иван", language="ru", language_chosen=True)
                 )
-        parts = _build_telegram(settings, database)
+        parts = build_telegram(settings, database, telegram.token)
         registry = build_registry(
             settings=settings, database=database, telegram=parts, sleep=sleep, clock=clock
         )
@@ -296,7 +298,7 @@ async def open_stack(
         async with serve_app(app, service_socket) as service_url:
             running = [
                 asyncio.create_task(worker.run(stop)),
-                asyncio.create_task(_poll(parts.bot, parts.dispatcher, stop)),
+                asyncio.create_task(poll(parts.bot, parts.dispatcher, stop)),
             ]
             try:
                 yield Stack(

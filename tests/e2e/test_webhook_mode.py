@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from pydantic import SecretStr
 
-from leadrelay.runtime import _run_bot
+from leadrelay.telegram_unit import serve_bot
 from tests.e2e.conftest import Stack, eventually
 from tests.e2e.team import MANAGER
 
@@ -26,7 +26,7 @@ async def test_bot_sets_the_webhook_and_updates_arrive_through_the_web_role(
         }
     )
     stop = asyncio.Event()
-    bot_role = asyncio.create_task(_run_bot(settings, stack.parts, stop))
+    bot_role = asyncio.create_task(serve_bot(settings, stack.parts, stop))
     await eventually(lambda: bool(stack.telegram.webhooks))
     [hook] = stack.telegram.webhooks
     path = hook["url"].removeprefix(f"{stack.service_url}/telegram/")

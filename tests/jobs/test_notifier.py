@@ -1,14 +1,10 @@
-"""`notify` jobs, as intake writes them, reach the notifier; the stand-in logs ids only."""
+"""`notify` jobs, as intake writes them, reach the notifier."""
 
 from __future__ import annotations
 
-import logging
-
-import pytest
-
 from domain.jobs import NOTIFY
 from jobs.registry import HandlerRegistry
-from leadrelay.notify import LoggingNotifier, register_notify
+from leadrelay.notify import register_notify
 from storage.database import Database
 from tests.jobs.conftest import FakeClock, add_job, get_job, make_worker
 
@@ -33,13 +29,3 @@ async def test_a_notify_job_reaches_the_notifier(database: Database) -> None:
     assert recorder.calls == [(7, -100123, "paid")]
     assert (await get_job(database, job_id)).status == "done"
     assert registry.limit_keys(NOTIFY.name, payload) == ["tg:chat:-100123", "tg:global"]
-
-
-async def test_the_logging_notifier_names_ids_and_reason_only(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    with caplog.at_level(logging.INFO, logger="leadrelay.notify"):
-        await LoggingNotifier().notify(lead_id=7, chat_id=4242, reason="new")
-
-    (record,) = caplog.records
-    assert record.getMessage() == "lead 7: card for chat 4242 (new); Telegram is off"
