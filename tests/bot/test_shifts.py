@@ -55,8 +55,19 @@ def test_away_refuses_what_it_cannot_use(words: str, problem: AwayProblem) -> No
     assert refused.value.problem is problem
 
 
-def manager(**fields: object) -> Manager:
-    return Manager(telegram_id=22, name="Max", **fields)
+def manager(
+    *,
+    away_from: datetime | None = None,
+    away_until: datetime | None = None,
+    working_hours: str | None = None,
+) -> Manager:
+    return Manager(
+        telegram_id=22,
+        name="Max",
+        away_from=away_from,
+        away_until=away_until,
+        working_hours=working_hours,
+    )
 
 
 OFFICE = WorkingHours.parse("Mon-Fri 09:00-18:00", zone="Europe/Moscow")
