@@ -610,6 +610,7 @@ class TelegramFake:
         chat = {**_chat(chat_id), "title": title or known.get("title") or f"Group {chat_id}"}
         if forum or known.get("is_forum"):
             chat["is_forum"] = True
+            self.forums.setdefault(chat_id, set())
         self._groups[chat_id] = chat
         if new in _MAY_POST:
             self.unblock_chat(chat_id)
@@ -632,7 +633,9 @@ class TelegramFake:
     def topic_message_update(
         self, user_id: int, text: str, *, chat_id: int, topic: int, **kwargs: Any
     ) -> dict[str, Any]:
-        """A user's message in topic `topic` of forum supergroup `chat_id`."""
+        """A user's message in topic `topic` of forum supergroup `chat_id` (which has that
+        topic, then, for the bot's messages to it too)."""
+        self.forums.setdefault(chat_id, set()).add(topic)
         update = self.build_message_update(
             user_id,
             text,

@@ -173,7 +173,8 @@ async def test_connect_in_a_topic_and_disconnect(stack: Stack) -> None:
     (connection,) = await stored_when(stack, FORUM, 1)
     assert (connection.site_key, connection.topic) == ("okna", TOPIC)
     await eventually(lambda: stack.settings.site("okna").topics.get(FORUM) == TOPIC)
-    await stack.new_card(FORUM)
+    card = await stack.new_card(FORUM)
+    assert card["message_thread_id"] == TOPIC, "the card goes to the topic it was asked in"
 
     stack.telegram.message_update(ADMIN, "/disconnect", chat_id=FORUM)
     assert await replied(stack, FORUM, 5) == "Disconnected: Окна СПб."
