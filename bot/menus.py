@@ -51,7 +51,12 @@ def group_menu() -> list[BotCommand]:
 
 
 def manager_menu() -> list[BotCommand]:
-    return [*_leads_menu(), BotCommand(command="lang", description=_("Language"))]
+    return [
+        *_leads_menu(),
+        BotCommand(command="away", description=_("Away: no new leads (/away 3d, until 14.12)")),
+        BotCommand(command="back", description=_("Back at work: new leads again")),
+        BotCommand(command="lang", description=_("Language")),
+    ]
 
 
 def admin_menu() -> list[BotCommand]:

@@ -24,13 +24,14 @@ from bot.cards import render_plain, render_text
 from bot.delivery import ChatMoved, Delivered
 from bot.keyboards import card_keyboard
 from bot.senders import Sender
+from bot.shifts import shift_of
 from bot.sla import schedule_lead_timers, schedule_listed_timers, sets_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat, site_name
 from domain.jobs import ASSIGNED, BurstSummaryPayload
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text
-from storage.models import Lead
+from storage.models import Lead, Manager
 from storage.queries import bursts
 from storage.queries import cards as card_queries
 
@@ -57,6 +58,9 @@ class CardNotifier(Sender):
             lead, card = context.lead, context.card
             if context.blocked:
                 log.info("chat %s blocked the bot; card of lead %s not sent", chat_id, lead_id)
+                return
+            if reason == "new" and not self._on_shift(context.manager, lead.site_key):
+                # Away or off shift: no new cards in private (their own leads still follow).
                 return
             if reason in EDIT_ONLY and (card is None or card.message_id is None):
                 # A change of a lead this chat never had a card of: nothing to edit. One
@@ -119,6 +123,7 @@ class CardNotifier(Sender):
                 return
             leads = await bursts.leads_by_ids(session, summary.lead_ids)
             reader = await chat_reader(session, chat_id, self.config)
+        leads = [lead for lead in leads if self._on_shift(reader.manager, lead.site_key)]
         if not leads:
             return
         with self.i18n.context(), self.i18n.use_locale(reader.language):
@@ -152,6 +157,12 @@ class CardNotifier(Sender):
                 timers_of=self.config.timers_of,
                 now=self.clock(),
             )
+
+    def _on_shift(self, manager: Manager | None, site_key: str) -> bool:
+        """A group's cards go out whoever is on shift; a manager's, while they are."""
+        if manager is None:
+            return True
+        return shift_of(manager, self.config.timers_of(site_key).hours, self.clock()).on
 
     async def _summarise_backlog(self, chat_id: int, lead_id: int) -> None:
         """More first cards waiting for this chat than it can receive in a minute: they

@@ -4,10 +4,14 @@ finds the change made and makes none. Each returns the answer to the tap."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.keyboards import manager_label
+from bot.shifts import shift_of
+from config.working_time import WorkingHours
 from domain.jobs import ASSIGNED, NOTIFY, CardPayload, assigned_card_key
 from domain.owners import RELEASE, TAKE, assign_action
 from domain.team import is_admin
@@ -34,17 +38,30 @@ async def take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
     return _("Already taken by {name}.").format(name=lead.taken_by_name or "?")
 
 
-async def assignable(session: AsyncSession, lead: Lead) -> list[Manager]:
-    """The managers a lead may be assigned to: the active ones who receive its site."""
+async def receiving(session: AsyncSession, lead: Lead) -> list[Manager]:
+    """The active managers who receive the lead's site, by name."""
     managers = await managers_for_site(session, lead.site_key)
     return sorted(managers, key=lambda m: (manager_label(m).casefold(), m.telegram_id))
 
 
+async def assignable(
+    session: AsyncSession, lead: Lead, *, hours: WorkingHours, now: datetime
+) -> list[Manager]:
+    """The managers a lead may be assigned to: those who receive its site, on shift now."""
+    return [m for m in await receiving(session, lead) if shift_of(m, hours, now).on]
+
+
 async def assign(
-    session: AsyncSession, lead: Lead, admin: Manager, manager_id: int
+    session: AsyncSession,
+    lead: Lead,
+    admin: Manager,
+    manager_id: int,
+    *,
+    hours: WorkingHours,
+    now: datetime,
 ) -> tuple[str, bool]:
-    """An admin gives the lead to a manager of its site. Returns the answer, and whether it
-    is a refusal (shown as an alert)."""
+    """An admin gives the lead to a manager of its site, on shift. Returns the answer, and
+    whether it is a refusal (shown as an alert)."""
     assert lead.id is not None
     if not is_admin(admin):
         return _("Only an admin can assign a lead."), True
@@ -52,6 +69,10 @@ async def assign(
     if target is None:
         return _("That manager does not receive this site's leads."), True
     name = manager_label(target)
+    if not shift_of(target, hours, now).on:
+        return _("{name} is away or off shift now: assign the lead to someone on shift.").format(
+            name=name
+        ), True
     if not await hand_over(
         session, lead, target, actor_id=admin.telegram_id, actor_name=admin.name
     ):
@@ -60,8 +81,8 @@ async def assign(
 
 
 async def assignee(session: AsyncSession, lead: Lead, manager_id: int) -> Manager | None:
-    """The manager `manager_id`, if the lead may be assigned to them."""
-    return next((m for m in await assignable(session, lead) if m.telegram_id == manager_id), None)
+    """The manager `manager_id`, if they receive the lead's site (on shift or not)."""
+    return next((m for m in await receiving(session, lead) if m.telegram_id == manager_id), None)
 
 
 async def hand_over(

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import jobs
 from bot.config import BotConfig
 from bot.owners import assignee, hand_over
+from bot.shifts import shift_of
 from config.rules import LeadFacts, Rule, RuleAction, RuleActionKind, first_match
 from domain.calls import call_action, call_at_action, seconds_until
 from domain.jobs import ActionPayload, LeadTimerPayload
@@ -149,5 +150,9 @@ class LeadRules:
         target = None if manager_id is None else await assignee(session, lead, manager_id)
         if target is None or lead.taken_by is not None:
             log.info("lead %s: %s has no one to assign it to; skipped", lead.id, rule.label)
+            return
+        hours = self.config.timers_of(lead.site_key).hours
+        if not shift_of(target, hours, self.clock()).on:
+            log.info("lead %s: %s names a manager away or off shift; skipped", lead.id, rule.label)
             return
         await hand_over(session, lead, target, actor_id=None, actor_name=rule_actor(rule.name))

@@ -320,6 +320,13 @@ class Manager(SQLModel, table=True):
     # Site keys whose leads this manager receives in private; empty means every site.
     sites: list[str] = Field(default_factory=list, sa_column=Column(json_type(), nullable=False))
     active: bool = True
+    # Away (`/away`, or an admin in the console) from `away_from` until `away_until` (None:
+    # until `/back`); not away while `away_from` is None.
+    away_from: datetime | None = _utc_column()
+    away_until: datetime | None = _utc_column()
+    # The manager's own week (`Mon-Fri 09:00-18:00`, as a site's `working_hours`); None: the
+    # site's hours are theirs.
+    working_hours: str | None = Field(default=None, max_length=400)
     created_at: datetime = _now_column()
     updated_at: datetime = _now_column()
 

@@ -18,6 +18,7 @@ from . import (
     migration,
     owners,
     pages,
+    shifts,
     start,
     stats,
 )
@@ -28,6 +29,7 @@ def get_routers() -> list[Router]:
         # A group that became a supergroup: before anything reads the chat's id.
         migration,
         start,
+        shifts,
         admin,
         chats,
         crm5_team,

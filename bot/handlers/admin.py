@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -22,8 +23,10 @@ from bot.config import BotConfig
 from bot.filters import IsAdmin
 from bot.handlers.crm5_team import extend_team_view
 from bot.menus import drop_admin_menu, set_admin_menus
+from bot.shifts import ShiftState, shift_of
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from domain.team import ManagerRole
+from storage.clock import utcnow
 from storage.models import JobStatus, Manager
 from storage.queries.console_logins import LOGIN_LINK_LIFETIME, create_login_link
 from storage.queries.jobs import discard_dead, enqueue_job, list_jobs, retry_dead
@@ -160,6 +163,7 @@ async def team_view(session: AsyncSession, config: BotConfig) -> tuple[str, Inli
     here: enable or disable a manager, make a member admin or an admin a manager again
     (those of LEADRELAY_TELEGRAM_ADMINS are changed there, not here)."""
     team = await list_managers(session)
+    now = utcnow()
     builder = InlineKeyboardBuilder()
     lines = [_("<b>Team</b>")]
     for member in team:
@@ -173,6 +177,8 @@ async def team_view(session: AsyncSession, config: BotConfig) -> tuple[str, Inli
         else:
             role = _("admin")
         state = _("active") if member.active else _("disabled")
+        if member.active:
+            state = shift_text(member, config, now)
         lines.append(f"• {name} — {role}, {state}")
         if member.role != ManagerRole.ADMIN.value:
             label = _("Disable {name}") if member.active else _("Enable {name}")
@@ -196,6 +202,19 @@ async def team_view(session: AsyncSession, config: BotConfig) -> tuple[str, Inli
         await extend_team_view(session, team, lines, builder)
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
+
+
+def shift_text(member: Manager, config: BotConfig, now: datetime) -> str:
+    """On shift, away (until when), or off shift, by their own hours or else by those of
+    the first site they receive."""
+    site = next(iter(member.sites or config.site_names), "")
+    shift = shift_of(member, config.timers_of(site).hours, now)
+    if shift.state is ShiftState.AWAY and shift.until is not None:
+        until = shift.until.astimezone(config.zone).strftime("%d.%m %H:%M")
+        return _("away until {moment}").format(moment=until)
+    if shift.state is ShiftState.AWAY:
+        return _("away until /back")
+    return _("on shift") if shift.on else _("off shift")
 
 
 async def managers(message: Message, session: AsyncSession, config: BotConfig) -> None:

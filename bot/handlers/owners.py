@@ -11,6 +11,7 @@ from bot.config import BotConfig
 from bot.filters import IsManager
 from bot.owners import assign
 from bot.scope import not_yours, tapped_lead
+from storage.clock import utcnow
 from storage.models import Manager
 
 
@@ -25,7 +26,14 @@ async def assign_to(
     if lead is None:
         await query.answer(not_yours(), show_alert=True)
         return
-    toast, refused = await assign(session, lead, manager, callback_data.manager_id)
+    toast, refused = await assign(
+        session,
+        lead,
+        manager,
+        callback_data.manager_id,
+        hours=config.timers_of(lead.site_key).hours,
+        now=utcnow(),
+    )
     await query.answer(toast, show_alert=refused)
 
 

@@ -22,6 +22,7 @@ from bot.owners import assignable
 from bot.scope import not_yours, tapped_lead
 from bot.views import card_view, chat_reader, lead_repeat
 from domain.team import is_admin
+from storage.clock import utcnow
 from storage.models import Manager
 from storage.queries.cards import history_of
 
@@ -46,9 +47,13 @@ async def show_page(
         if not is_admin(manager):
             await query.answer(_("Only an admin can assign a lead."), show_alert=True)
             return
-        managers = await assignable(session, lead)
+        hours = config.timers_of(lead.site_key).hours
+        managers = await assignable(session, lead, hours=hours, now=utcnow())
         if not managers:
-            await query.answer(_("No manager receives this site's leads."), show_alert=True)
+            await query.answer(
+                _("No manager of this site is on shift now: the lead stays here for anyone."),
+                show_alert=True,
+            )
             return
     actions = await history_of(session, lead.id)
     reader = await chat_reader(session, query.message.chat.id, config)

@@ -112,6 +112,7 @@ async def help_message(message: Message) -> None:
                 _("/find <phone|e-mail|name|number> — find a lead"),
                 _("/lead <number> — show a lead's card again"),
                 _("/stats [today|yesterday|week|month] [site] — numbers and a chart"),
+                _("/away [3d|until 14.12], /back — away: no new leads, then back"),
                 _("/lang — language"),
                 _("Admins: /invite, /managers, /failed, /sync, /admin (the console)"),
                 _(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -54,6 +54,41 @@ async def set_active(session: AsyncSession, telegram_id: int, *, active: bool) -
     if manager is None or manager.role == ManagerRole.ADMIN.value:
         return None
     manager.active, manager.updated_at = active, utcnow()
+    session.add(manager)
+    return manager
+
+
+async def set_away(
+    session: AsyncSession, telegram_id: int, *, since: datetime, until: datetime | None
+) -> Manager | None:
+    """Away from `since` until `until` (None: until back); None for no such member."""
+    manager = await session.get(Manager, telegram_id)
+    if manager is None:
+        return None
+    manager.away_from, manager.away_until, manager.updated_at = since, until, utcnow()
+    session.add(manager)
+    return manager
+
+
+async def set_back(session: AsyncSession, telegram_id: int) -> Manager | None:
+    """Back at work; None for no such member."""
+    manager = await session.get(Manager, telegram_id)
+    if manager is None:
+        return None
+    manager.away_from = manager.away_until = None
+    manager.updated_at = utcnow()
+    session.add(manager)
+    return manager
+
+
+async def set_working_hours(
+    session: AsyncSession, telegram_id: int, hours: str | None
+) -> Manager | None:
+    """The member's own week (checked by the caller), or None for their site's."""
+    manager = await session.get(Manager, telegram_id)
+    if manager is None:
+        return None
+    manager.working_hours, manager.updated_at = hours, utcnow()
     session.add(manager)
     return manager
 

@@ -40,11 +40,11 @@ async def test_menus_per_scope_and_language(stack: Stack) -> None:
     await set_commands(stack.parts.bot, stack.parts.i18n, stack.database)
 
     everyone = await menu(stack, BotCommandScopeDefault())
-    assert {"leads", "find", "lead", "stats", "lang", "help"} == set(everyone)
+    assert {"leads", "find", "lead", "stats", "away", "back", "lang", "help"} == set(everyone)
     assert "phone" in everyone["find"]
     assert "телефону" in (await menu(stack, BotCommandScopeDefault(), "ru"))["find"]
     groups = await menu(stack, BotCommandScopeAllGroupChats())
-    assert "lang" not in groups and "find" in groups
+    assert "lang" not in groups and "away" not in groups and "find" in groups
     assert "Заявки" in (await menu(stack, BotCommandScopeAllGroupChats(), "ru"))["leads"]
     admin = await menu(stack, BotCommandScopeChat(chat_id=ADMIN))
     assert set(admin) >= ADMIN_COMMANDS | {"find", "stats"}
