@@ -19,13 +19,11 @@ from bot.config import BotConfig
 from config.chats import ChatAddress
 from domain.jobs import (
     BLOCKED_ALERT,
-    BURST_SUMMARY,
     BlockedAlertPayload,
-    BurstSummaryPayload,
     blocked_alert_key,
     missed_summary_key,
 )
-from storage.queries.bursts import MAX_SUMMARISED, PER_MESSAGE
+from storage.queries.bursts import MAX_SUMMARISED, enqueue_summaries
 from storage.queries.cards import mark_blocked
 from storage.queries.jobs import enqueue_job
 from storage.queries.missed import blocked_at, missed_leads, unblock_chat
@@ -111,15 +109,10 @@ async def bot_back(session: AsyncSession, config: BotConfig, *, chat_id: int) ->
         since=since,
         limit=MAX_SUMMARISED,
     )
-    parts = [lead_ids[i : i + PER_MESSAGE] for i in range(0, len(lead_ids), PER_MESSAGE)]
-    for number, part in enumerate(parts, start=1):
-        payload = BurstSummaryPayload(
-            chat_id=chat_id,
-            lead_ids=tuple(part),
-            part=number,
-            parts=len(parts),
-            total=len(lead_ids),
-        )
-        key = missed_summary_key(chat_id, since, number)
-        await enqueue_job(session, BURST_SUMMARY, payload, dedupe_key=key)
+    await enqueue_summaries(
+        session,
+        chat_id=chat_id,
+        lead_ids=lead_ids,
+        key_of=lambda number: missed_summary_key(chat_id, since, number),
+    )
     return len(lead_ids)

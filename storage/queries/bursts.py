@@ -11,6 +11,8 @@ leaves the summaries.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -81,6 +83,24 @@ async def summarise_backlog(
     if replaced.rowcount != len(ids):
         raise BacklogChanged(f"{len(ids) - replaced.rowcount} waiting cards moved on")
     lead_ids = [int(job.payload["lead_id"]) for job in waiting]
+    await enqueue_summaries(
+        session,
+        chat_id=chat_id,
+        lead_ids=lead_ids,
+        key_of=lambda number: burst_summary_key(chat_id, trigger_lead, number),
+    )
+    return len(lead_ids)
+
+
+async def enqueue_summaries(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    lead_ids: Sequence[int],
+    key_of: Callable[[int], str],
+) -> None:
+    """The summary of these leads for `chat_id`, as messages of `PER_MESSAGE` leads each;
+    `key_of(number)` is the dedupe key of the message numbered from 1."""
     parts = [lead_ids[i : i + PER_MESSAGE] for i in range(0, len(lead_ids), PER_MESSAGE)]
     for number, part in enumerate(parts, start=1):
         payload = BurstSummaryPayload(
@@ -90,9 +110,7 @@ async def summarise_backlog(
             parts=len(parts),
             total=len(lead_ids),
         )
-        key = burst_summary_key(chat_id, trigger_lead, number)
-        await enqueue_job(session, BURST_SUMMARY, payload, dedupe_key=key)
-    return len(lead_ids)
+        await enqueue_job(session, BURST_SUMMARY, payload, dedupe_key=key_of(number))
 
 
 async def _made_by(session: AsyncSession, *, chat_id: int, trigger_lead: int) -> bool:
