@@ -157,6 +157,20 @@ async def tap_at_once(stack: Stack, label: str, *users: int) -> None:
         stack.telegram.callback_update(user, GROUP, card["message_id"], data)
 
 
+async def answer_to(stack: Stack, update: dict[str, Any]) -> dict[str, Any]:
+    """The answer to the tap `update` pushed, once the bot gave it."""
+    query_id = update["callback_query"]["id"]
+
+    def answer() -> dict[str, Any] | None:
+        found = (a for a in stack.telegram.callback_answers if a["callback_query_id"] == query_id)
+        return next(found, None)
+
+    await eventually(lambda: answer() is not None)
+    answered = answer()
+    assert answered is not None
+    return answered
+
+
 def last_text(stack: Stack, chat: int) -> str:
     """The text of the chat's last message ("" in an empty chat)."""
     messages = stack.telegram.chat(chat)

@@ -22,7 +22,7 @@ from storage.database import Database
 from storage.models import ChatConnection, Job, JobStatus
 from storage.queries.cards import is_blocked
 from testkit.factories import lead_event
-from tests.e2e.conftest import Stack, buttons, card_of, eventually, last_text, open_stack
+from tests.e2e.conftest import Stack, answer_to, buttons, card_of, eventually, last_text, open_stack
 from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER
 
 NEW_GROUP = -1002000  # a group the configuration does not name
@@ -103,16 +103,7 @@ async def answer_to_data(
 ) -> dict[str, Any]:
     """A tap with `data` under `message`, as a forged button would send it."""
     update = stack.telegram.callback_update(user, chat, message["message_id"], data)
-    query_id = update["callback_query"]["id"]
-
-    def answer() -> dict[str, Any] | None:
-        found = (a for a in stack.telegram.callback_answers if a["callback_query_id"] == query_id)
-        return next(found, None)
-
-    await eventually(lambda: answer() is not None)
-    answered = answer()
-    assert answered is not None
-    return answered
+    return await answer_to(stack, update)
 
 
 async def replied(stack: Stack, chat: int, count: int) -> str:

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.callbacks import AssignTo
 from storage.models import Action, Job, Lead, Manager
-from tests.e2e.conftest import Stack, buttons, card_of, card_text, eventually, more_of
+from tests.e2e.conftest import Stack, answer_to, buttons, card_of, card_text, eventually, more_of
 from tests.e2e.team import ADMIN, GROUP, MANAGER, OUTSIDER, RUSSIAN
 
 OTHER_SITE, RETIRED = 44, 55
@@ -40,16 +40,7 @@ async def tap_data(stack: Stack, user: int, chat: int, data: str, **kwargs: Any)
     card = card_of(stack.telegram, chat)
     assert card is not None
     update = stack.telegram.callback_update(user, chat, card["message_id"], data, **kwargs)
-    query_id = update["callback_query"]["id"]
-
-    def answer() -> dict[str, Any] | None:
-        found = (a for a in stack.telegram.callback_answers if a["callback_query_id"] == query_id)
-        return next(found, None)
-
-    await eventually(lambda: answer() is not None)
-    answered = answer()
-    assert answered is not None
-    return answered
+    return await answer_to(stack, update)
 
 
 async def the_lead(stack: Stack) -> Lead:
