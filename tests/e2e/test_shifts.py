@@ -15,19 +15,13 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.models import Job, Lead, Manager
 from testkit.factories import lead_event
-from tests.e2e.conftest import Stack, card_of, card_text, eventually, last_text, open_stack
+from tests.e2e.conftest import Stack, card_of, card_text, eventually, open_stack
 from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
+from tests.e2e.test_admins import says
 from tests.e2e.test_owners import labels, open_assign_list
 from tests.e2e.test_owners import tap as tap_by
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-async def says(stack: Stack, user: int, text: str) -> str:
-    before = len(stack.telegram.chat(user))
-    stack.telegram.message_update(user, text)
-    await eventually(lambda: len(stack.telegram.chat(user)) > before)
-    return last_text(stack, user)
 
 
 async def cards_sent(stack: Stack, lead_num: int) -> set[int]:
