@@ -12,6 +12,12 @@ class ManagerRole(StrEnum):
     MANAGER = "manager"
 
 
+# A manager's share of the leads handed out in turn (`assign:next`, `offer:`): a weight of 2
+# gets two leads for every one of a weight of 1.
+DEFAULT_WEIGHT = 1
+MAX_WEIGHT = 10
+
+
 class Member(Protocol):
     """Anyone on the team, as stored (`storage.models.Manager`)."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from domain.statuses import LeadStatus
+from domain.team import DEFAULT_WEIGHT
 from domain.team import ManagerRole as ManagerRole  # re-exported: named with the table
 from storage.clock import utcnow
 from storage.types import UTCDateTime, json_type
@@ -327,6 +328,8 @@ class Manager(SQLModel, table=True):
     # The manager's own week (`Mon-Fri 09:00-18:00`, as a site's `working_hours`); None: the
     # site's hours are theirs.
     working_hours: str | None = Field(default=None, max_length=400)
+    # Leads in turn (`assign:next`, `offer:`) per one of a weight-1 colleague's: 1..MAX_WEIGHT.
+    weight: int = Field(default=DEFAULT_WEIGHT, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _now_column()
     updated_at: datetime = _now_column()
 
