@@ -153,6 +153,16 @@ class Lead(LeadBase, table=True):
     client_email_normalized: str = Field(default="", index=True)
     client_name_folded: str = ""
     version: int = 1
+    # Speed to lead, each set once, the first time it happens: shown to a manager (a card or
+    # a summary's line delivered), owned (taken or assigned), acted on (a status, call,
+    # note, deal, invoice or edit), a call queued. Arrival is `received_at`.
+    first_seen_at: datetime | None = _utc_column()
+    first_owned_at: datetime | None = _utc_column()
+    first_action_at: datetime | None = _utc_column()
+    first_call_at: datetime | None = _utc_column()
+    # Why it was lost: a reason of the site's `lost_reasons` picked on Cancelled, "" when it
+    # was cancelled without one (a rule, Flexbe, the console); None while not cancelled.
+    lost_reason: str | None = Field(default=None, max_length=100)
 
 
 class Payment(SQLModel, table=True):

@@ -11,7 +11,7 @@ from storage.queries.leads import LeadSnapshot
 from webhooks.schemas import LeadPublic
 
 # The service's own fields: the row's key and site, how it came, who took it, its lock and
-# timestamps. Everything else is what Flexbe says a lead is, and intake writes all of it.
+# timestamps, its speed-to-lead moments and lost reason. Everything else is what Flexbe says a lead is, and intake writes all of it.
 SERVICE_FIELDS = {
     "id",
     "site_key",
@@ -22,6 +22,11 @@ SERVICE_FIELDS = {
     "version",
     "received_at",
     "updated_at",
+    "first_seen_at",
+    "first_owned_at",
+    "first_action_at",
+    "first_call_at",
+    "lost_reason",
 }
 
 
