@@ -86,6 +86,9 @@ class LeadRules:
         if action.kind is RuleActionKind.ASSIGN:
             await self._assign(session, lead, rule, action, repeat)
             return
+        if action.kind is RuleActionKind.OFFER:
+            log.info("lead %s: %s offers are not handed out yet; skipped", lead.id, rule.label)
+            return
         planned = await self._plan(session, lead, action)
         if planned is None:
             log.info("lead %s: %s cannot %s here; skipped", lead.id, rule.label, action.kind)

@@ -3,7 +3,9 @@
 A rule has a `when` (every condition it gives must hold; a list means any of its values;
 no condition at all matches every lead) and a `do`, a list of the card's actions written
 as words: `call`, `call:10m`, `status:1`, `deal`, `assign:<manager's Telegram id>`,
-`assign:owner` (a repeat goes to whoever had the client's earlier lead). The first rule
+`assign:owner` (a repeat goes to whoever had the client's earlier lead), `assign:next`
+(the next manager on shift, in turn) and `offer:2m` (offered to the managers on shift in
+turn, each for that long in working time, then to the group). The first rule
 of a site that matches a new lead acts on it, once (`bot.rules`).
 
 What can be checked without the database is checked here, at load; the managers a rule
@@ -25,13 +27,16 @@ from config.durations import parse_duration
 
 # A delayed call further away than this is a typo: the dialler is for calling back soon.
 MAX_CALL_DELAY = timedelta(days=7)
+# An offer waits for one manager's answer: past a day it is no longer an offer.
+MAX_OFFER_WINDOW = timedelta(days=1)
 # Bounds on what a rule may hold: a rule set is a handful of lines, not a database.
 MAX_VALUES = 50
 MAX_TEXT = 200
 OWNER = "owner"
+NEXT = "next"
 ACTIONS_WRITTEN = (
     "call, call:<duration> (e.g. call:10m), status:<code>, deal, "
-    "assign:<manager's Telegram id>, assign:owner"
+    "assign:<manager's Telegram id>, assign:owner, assign:next, offer:<duration> (e.g. offer:2m)"
 )
 
 
@@ -40,12 +45,15 @@ class RuleActionKind(StrEnum):
     STATUS = "status"
     DEAL = "deal"
     ASSIGN = "assign"
+    OFFER = "offer"
 
 
 class RuleAction(BaseModel):
     """One action of a rule. `delay`: a call's wait in working time (None: at once, or
-    at the next working minute); `status`: the Flexbe status code to set; `manager`: the
-    Telegram id to assign to (None with `to_owner`: the repeat's earlier owner)."""
+    at the next working minute), or an offer's window per manager in working time;
+    `status`: the Flexbe status code to set; `manager`: the Telegram id to assign to (None
+    with `to_owner`: the repeat's earlier owner, falling back to the next in turn when
+    that owner is away; None with `to_next`: the next manager on shift, in turn)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,6 +62,7 @@ class RuleAction(BaseModel):
     status: int | None = None
     manager: int | None = None
     to_owner: bool = False
+    to_next: bool = False
 
     @classmethod
     def read(cls, written: object) -> RuleAction:
@@ -73,6 +82,13 @@ class RuleAction(BaseModel):
             return cls(kind=RuleActionKind.STATUS, status=int(argument))
         if name == RuleActionKind.ASSIGN and argument.lower() == OWNER:
             return cls(kind=RuleActionKind.ASSIGN, to_owner=True)
+        if name == RuleActionKind.ASSIGN and argument.lower() == NEXT:
+            return cls(kind=RuleActionKind.ASSIGN, to_next=True)
+        if name == RuleActionKind.OFFER:
+            if not argument:
+                raise ValueError("offer needs its window per manager, e.g. offer:2m")
+            window = parse_duration(argument, at_most=MAX_OFFER_WINDOW)
+            return cls(kind=RuleActionKind.OFFER, delay=window)
         if name == RuleActionKind.ASSIGN and argument.isdigit() and len(argument) <= 20:
             return cls(kind=RuleActionKind.ASSIGN, manager=int(argument))
         raise ValueError(f"unknown action {text[:40]!r}; write one of {ACTIONS_WRITTEN}")
@@ -182,6 +198,8 @@ class Rule(BaseModel):
         twice = next((kind for kind in kinds if kinds.count(kind) > 1), None)
         if twice is not None:
             raise ValueError(f"{label}: {twice.value!r} is named twice; a rule acts once")
+        if RuleActionKind.ASSIGN in kinds and RuleActionKind.OFFER in kinds:
+            raise ValueError(f"{label}: a lead is either assigned or offered; keep one of the two")
         return {**raw, "do": actions}
 
     @property

@@ -125,6 +125,22 @@ RULES = {
         '[[sites.rules]]\nname = "Far"\ndo = ["call:30d"]\n',
         ["rule 'Far'", "at most"],
     ),
+    "an offer without its window": (
+        '[[sites.rules]]\nname = "Quick"\ndo = ["offer"]\n',
+        ["rule 'Quick'", "offer needs its window per manager, e.g. offer:2m"],
+    ),
+    "an offer of no time": (
+        '[[sites.rules]]\nname = "Zero"\ndo = ["offer:0m"]\n',
+        ["rule 'Zero'", "more than 0"],
+    ),
+    "an offer longer than a day": (
+        '[[sites.rules]]\nname = "Slow"\ndo = ["offer:2d"]\n',
+        ["rule 'Slow'", "at most 1d"],
+    ),
+    "a lead both assigned and offered": (
+        '[[sites.rules]]\nname = "Both"\ndo = ["assign:next", "offer:2m"]\n',
+        ["rule 'Both'", "either assigned or offered"],
+    ),
     "a top-level rule of an unknown site": (
         '[[rules]]\nname = "Elsewhere"\nsite = "dveri"\ndo = ["deal"]\n',
         ["rules[0]", "rule 'Elsewhere'", "unknown site 'dveri'", "okna"],

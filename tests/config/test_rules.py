@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from config.rules import RuleTargetError, check_rule_targets
+from config.rules import RuleActionKind, RuleTargetError, check_rule_targets
 from domain.statuses import SETTABLE_STATUSES
 from tests.config.refusals import LoadToml, toml_site
 
@@ -25,18 +25,29 @@ do = ["call:1h30m", "status:1"]
 [[sites.rules]]
 do = ["assign:owner", "deal"]
 
+[[sites.rules]]
+name = "Round"
+do = ["assign:next"]
+
+[[sites.rules]]
+name = "Offers"
+do = ["offer:2m", "call"]
+
 [[rules]]
 site = "okna"
 do = ["call"]
 """,
     )
     rules = settings.site("okna").rules
-    assert [rule.name for rule in rules] == ["Night", "rule 2", "rule 3"]
+    assert [rule.name for rule in rules] == ["Night", "rule 2", "Round", "Offers", "rule 5"]
     night = rules[0]
     assert night.when.form == ("Callback",) and night.when.working_hours is False
     assert night.when.utm == {"utm_source": ("yandex", "google")}
     assert night.do[0].delay == timedelta(minutes=90)
-    assert night.do[1].status == 1 and rules[1].do[0].to_owner and rules[2].when.form == ()
+    assert night.do[1].status == 1 and rules[1].do[0].to_owner and rules[4].when.form == ()
+    assert rules[2].do[0].to_next and not rules[2].do[0].to_owner
+    offer = rules[3].do[0]
+    assert offer.kind is RuleActionKind.OFFER and offer.delay == timedelta(minutes=2)
 
 
 def test_an_unknown_manager_or_status_is_refused_at_start_naming_the_rule(
