@@ -22,9 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import jobs
 from bot.config import BotConfig
+from bot.distribution import next_in_turn, tell_nobody_on_shift
 from bot.owners import assignee, hand_over
 from bot.shifts import shift_of
 from config.rules import LeadFacts, Rule, RuleAction, RuleActionKind, first_match
+from config.working_time import WorkingHours
 from domain.calls import call_action, call_at_action, seconds_until
 from domain.jobs import ActionPayload, LeadTimerPayload
 from domain.rules import rule_actor
@@ -145,17 +147,44 @@ class LeadRules:
         action: RuleAction,
         repeat: Repeat | None,
     ) -> None:
-        """To the manager named, or a repeat to its earlier lead's owner; never taking the
-        lead from someone who has it already."""
+        """To the manager named, a repeat to its earlier lead's owner (the next in turn when
+        that owner is away or off shift), or the next in turn; never taking the lead from
+        someone who has it already."""
+        if lead.taken_by is not None:
+            log.info("lead %s: %s finds it taken already; skipped", lead.id, rule.label)
+            return
+        hours = self.config.timers_of(lead.site_key).hours
+        now = self.clock()
+        if action.to_next:
+            await self._assign_next(session, lead, rule, hours=hours, now=now)
+            return
         manager_id = action.manager
         if action.to_owner:
             manager_id = repeat.owner if repeat is not None else None
         target = None if manager_id is None else await assignee(session, lead, manager_id)
-        if target is None or lead.taken_by is not None:
+        if target is None:
             log.info("lead %s: %s has no one to assign it to; skipped", lead.id, rule.label)
             return
-        hours = self.config.timers_of(lead.site_key).hours
-        if not shift_of(target, hours, self.clock()).on:
+        if not shift_of(target, hours, now).on:
+            if action.to_owner:
+                log.info(
+                    "lead %s: %s: the earlier owner is away; next in turn", lead.id, rule.label
+                )
+                await self._assign_next(session, lead, rule, hours=hours, now=now)
+                return
             log.info("lead %s: %s names a manager away or off shift; skipped", lead.id, rule.label)
+            return
+        await hand_over(session, lead, target, actor_id=None, actor_name=rule_actor(rule.name))
+
+    async def _assign_next(
+        self, session: AsyncSession, lead: Lead, rule: Rule, *, hours: WorkingHours, now: datetime
+    ) -> None:
+        """To the next manager on shift in turn; with nobody on shift the lead stays in the
+        group's card, and each admin is told once."""
+        assert lead.id is not None
+        target = await next_in_turn(session, lead, step=0, hours=hours, now=now)
+        if target is None:
+            log.info("lead %s: %s finds nobody on shift; left to the group", lead.id, rule.label)
+            await tell_nobody_on_shift(session, lead.id, self.config.admins)
             return
         await hand_over(session, lead, target, actor_id=None, actor_name=rule_actor(rule.name))

@@ -23,6 +23,7 @@ from domain.jobs import (
     FLEXBE_STATUS,
     LEAD_EDIT_KINDS,
     MOVED_ALERT,
+    NOBODY_ON_SHIFT,
     PRUNE,
     RECONCILE,
     RECOVERED,
@@ -169,6 +170,7 @@ def _register_telegram(
     from bot.charts import send_chart
     from bot.config import BotConfig
     from bot.digest import Digests
+    from bot.distribution import NobodyOnShift
     from bot.notifier import CardNotifier
     from bot.rules import LeadRules
     from bot.sla import LeadTimers
@@ -264,6 +266,9 @@ def _register_telegram(
     registry.register(SYNC_REPORT, report, max_attempts=5, limits=_chat_limits)
     registry.register(BURST_SUMMARY, notifier.send_summary, max_attempts=5, limits=_chat_limits)
     registry.register(STATS_CHART, chart, max_attempts=5, limits=_chat_limits)
+    registry.register(
+        NOBODY_ON_SHIFT, sender(NobodyOnShift).send, max_attempts=5, limits=_chat_limits
+    )
     _register_timers(
         registry,
         timers=sender(LeadTimers),

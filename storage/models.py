@@ -598,3 +598,43 @@ class SetupVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+
+
+class TurnSite(SQLModel, table=True):
+    """A site's turn (`assign:next`, `offer:`): its row is locked while a turn is picked, so
+    workers pick one at a time; `picks` counts the turns taken, numbering them."""
+
+    __tablename__ = "turn_site"
+
+    site_key: str = Field(primary_key=True, max_length=32)
+    picks: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+
+
+class TurnCredit(SQLModel, table=True):
+    """A manager's credit in a site's weighted round-robin: raised by their weight at each
+    turn they are on shift for, lowered by the total when the turn is theirs."""
+
+    __tablename__ = "turn_credit"
+
+    site_key: str = Field(primary_key=True, max_length=32)
+    manager_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    credit: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+
+
+class LeadTurn(SQLModel, table=True):
+    """Who got a lead's `step`-th hand-out in turn: one per lead and step, written with the
+    credits' change, so a rerun finds it and takes no second turn."""
+
+    __tablename__ = "lead_turn"
+    __table_args__ = (UniqueConstraint("lead_id", "step", name="uq_lead_turn_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(
+        sa_column=Column(ForeignKey("lead.id", ondelete="CASCADE"), nullable=False)
+    )
+    step: int
+    site_key: str = Field(max_length=32)
+    # The site's turn number (`TurnSite.picks`): the order the turns were taken in.
+    number: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    manager_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    created_at: datetime = _now_column()

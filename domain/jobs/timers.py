@@ -106,3 +106,17 @@ def digest_key(chat_id: int, day: str) -> str:
 
 def digest_message_key(chat_id: int, day: str) -> str:
     return f"digest:{chat_id}:{day}:message"
+
+
+# A lead handed out in turn -----------------------------------------------------------------
+
+# `telegram.nobody_on_shift`: an alert to admin `chat_id` that a rule's `assign:next` found
+# nobody on shift, and the lead stays in the group's card.
+NOBODY_ON_SHIFT = JobKind(
+    "telegram.nobody_on_shift", LeadMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def nobody_on_shift_key(lead_id: int, admin: int) -> str:
+    """The one alert to one admin that nobody was on shift for the lead."""
+    return f"nobody_on_shift:{lead_id}:{admin}"

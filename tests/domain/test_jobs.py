@@ -30,6 +30,7 @@ from domain.jobs import (
     RECONCILE,
     RECOVERED,
     RULES_APPLY,
+    NOBODY_ON_SHIFT,
     SLA_ALERT,
     SLA_ESCALATE,
     SLA_REMIND,
@@ -268,6 +269,7 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         {"chat_id": -100123, "lead_id": 7},
     ),
     (SLA_ALERT, LeadMessagePayload(chat_id=42, lead_id=7), {"chat_id": 42, "lead_id": 7}),
+    (NOBODY_ON_SHIFT, LeadMessagePayload(chat_id=42, lead_id=7), {"chat_id": 42, "lead_id": 7}),
     (
         DIGEST,
         DigestPayload(chat_id=-100123, day="2027-03-29"),
@@ -321,6 +323,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.alert",
         "telegram.digest",
         "telegram.moved_alert",
+        "telegram.nobody_on_shift",
         "telegram.recovered",
         "telegram.sla_alert",
         "telegram.sla_reminder",
