@@ -71,7 +71,7 @@ async def handed_out(database: Database) -> Handed:
     return Handed(
         owners={lead_id: owner for lead_id, owner in leads if lead_id is not None},
         turns=list(turns),
-        assignments=Counter({lead_id: count for lead_id, count in lines}),
+        assignments=Counter(dict(lines)),
     )
 
 
