@@ -12,7 +12,16 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.queries.team import set_weight
 from testkit.factories import lead_event
-from tests.e2e.conftest import AheadClock, Stack, buttons, card_of, card_text, eventually, tap
+from tests.e2e.conftest import (
+    AheadClock,
+    Stack,
+    buttons,
+    card_of,
+    card_text,
+    eventually,
+    open_stack,
+    tap,
+)
 from tests.e2e.team import ADMIN, GROUP, MANAGER, RUSSIAN
 from tests.e2e.test_admins import says
 from tests.e2e.test_rules import DAY_NAMES, ruled, send
@@ -87,11 +96,18 @@ async def test_nobody_on_shift_leaves_the_lead_to_the_group_and_tells_each_admin
     # Working time is one hour, two days from now: nobody is on shift now.
     opening_day = (utcnow() + timedelta(days=2)).date()
     hours = f"{DAY_NAMES[opening_day.weekday()]} 09:00-10:00"
-    async with ruled(database, IN_TURN, working_hours=hours, clock=AheadClock()) as stack:
-        event = lead_event(931, num=931)
-        await stack.post_lead(event)
-        told = "Nobody is on shift to be given lead #931"
-        await eventually(lambda: any(told in m["text"] for m in stack.telegram.chat(ADMIN)))
+    options = {"rules": [{"site": "okna", **IN_TURN}], "working_hours": hours}
+    admins = (ADMIN, RUSSIAN)
+    async with open_stack(database, admins=admins, options=options, clock=AheadClock()) as stack:
+        await stack.post_lead(lead_event(931, num=931))
+        told = {
+            ADMIN: "Nobody is on shift to be given lead #931 of Окна СПб",
+            RUSSIAN: "Некому на смене передать заявку #931 сайта Окна СПб",
+        }
+        for admin, words in told.items():
+            await eventually(
+                lambda a=admin, w=words: any(w in m["text"] for m in stack.telegram.chat(a))
+            )
         card = card_of(stack.telegram, GROUP, 931)
         assert card is not None and "✋ Take" in buttons(card)
         assert "assigned the lead" not in card_text(stack, GROUP, 931)
@@ -99,7 +115,8 @@ async def test_nobody_on_shift_leaves_the_lead_to_the_group_and_tells_each_admin
         # The same lead again (a duplicate webhook, an edit) tells nobody twice.
         await stack.post_lead(lead_event(931, num=931, name="Пётр"))
         await eventually(lambda: "Пётр" in card_text(stack, GROUP, 931))
-        assert sum(told in m["text"] for m in stack.telegram.chat(ADMIN)) == 1
-        assert not any(told in m["text"] for m in stack.telegram.chat(MANAGER)), "admins only"
-        # The admin can still take it from the group's card.
+        for admin, words in told.items():
+            assert sum(words in m["text"] for m in stack.telegram.chat(admin)) == 1
+        assert not any("#931" in m["text"] for m in stack.telegram.chat(MANAGER)), "admins only"
+        # An admin can still take it from the group's card.
         assert (await tap(stack, "✋ Take", num=931))["text"] == "The lead is yours."
