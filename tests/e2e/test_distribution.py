@@ -6,6 +6,7 @@ once. Over HTTP, against the loopback fakes, on a controlled clock."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from datetime import timedelta
 
 from storage.clock import utcnow
@@ -27,6 +28,10 @@ from tests.e2e.test_admins import says
 from tests.e2e.test_rules import DAY_NAMES, ruled, send
 
 IN_TURN = {"name": "In turn", "do": ["assign:next"]}
+
+
+def has_text(stack: Stack, chat: int, words: str) -> bool:
+    return any(words in m["text"] for m in stack.telegram.chat(chat))
 
 
 async def owner_on_card(stack: Stack, num: int, rule: str = "In turn") -> str:
@@ -105,9 +110,7 @@ async def test_nobody_on_shift_leaves_the_lead_to_the_group_and_tells_each_admin
             RUSSIAN: "Некому на смене передать заявку #931 сайта Окна СПб",
         }
         for admin, words in told.items():
-            await eventually(
-                lambda a=admin, w=words: any(w in m["text"] for m in stack.telegram.chat(a))
-            )
+            await eventually(partial(has_text, stack, admin, words))
         card = card_of(stack.telegram, GROUP, 931)
         assert card is not None and "✋ Take" in buttons(card)
         assert "assigned the lead" not in card_text(stack, GROUP, 931)
