@@ -6,8 +6,8 @@ once. Over HTTP, against the loopback fakes, on a controlled clock."""
 from __future__ import annotations
 
 import re
-from functools import partial
 from datetime import timedelta
+from functools import partial
 
 from storage.clock import utcnow
 from storage.database import Database
