@@ -4,6 +4,7 @@ is asked."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -113,3 +114,29 @@ async def test_a_weight_out_of_range_is_refused(database: Database, weight: int)
         assert await set_weight(session, 999, 2) is None
         manager = await set_weight(session, ANNA, 10)
         assert manager is not None and manager.weight == 10
+
+
+async def test_concurrent_picks_take_the_turns_one_at_a_time(database: Database) -> None:
+    """Picks at once, each in its own transaction (and on PostgreSQL its own connection),
+    two of them for each lead: one turn per lead, and the turns in order are the
+    round-robin's sequence."""
+    await _team(database, (ANNA, 1), (BORIS, 2), (VERA, 1))
+    async with database.write() as session:
+        leads = [Lead(site_key="okna", flexbe_id=n, num=n) for n in range(1, 13)]
+        session.add_all(leads)
+    ids = [lead.id for lead in leads if lead.id is not None]
+
+    async def pick(lead_id: int) -> int:
+        async with database.write() as session:
+            lead = await session.get(Lead, lead_id)
+            assert lead is not None
+            chosen = await next_in_turn(session, lead, step=0, hours=HOURS, now=NOW)
+            assert chosen is not None
+            return chosen.telegram_id
+
+    picked = await asyncio.gather(*(pick(lead_id) for lead_id in ids + ids))
+    async with database.read() as session:
+        turns = await turns_of_site(session, "okna")
+    assert [turn.manager_id for turn in turns] == [BORIS, ANNA, VERA, BORIS] * 3
+    by_lead = {turn.lead_id: turn.manager_id for turn in turns}
+    assert len(turns) == 12 and picked == [by_lead[lead_id] for lead_id in ids + ids]
