@@ -23,8 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import jobs
 from bot.config import BotConfig
 from bot.owners import assignee, hand_over
-from bot.shifts import shift_of
 from config.rules import LeadFacts, Rule, RuleAction, RuleActionKind, first_match
+from config.shifts import shift_of
 from domain.calls import call_action, call_at_action, seconds_until
 from domain.jobs import ActionPayload, LeadTimerPayload
 from domain.rules import rule_actor

@@ -23,7 +23,7 @@ from bot.config import BotConfig
 from bot.filters import IsAdmin
 from bot.handlers.crm5_team import extend_team_view
 from bot.menus import drop_admin_menu, set_admin_menus
-from bot.shifts import ShiftState, shift_of
+from config.shifts import ShiftState, shift_of
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
 from domain.team import ManagerRole
 from storage.clock import utcnow
