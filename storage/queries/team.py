@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.team import MAX_WEIGHT
 from storage.clock import utcnow
 from storage.models import Invite, Manager, ManagerRole
 
@@ -89,6 +90,19 @@ async def set_working_hours(
     if manager is None:
         return None
     manager.working_hours, manager.updated_at = hours, utcnow()
+    session.add(manager)
+    return manager
+
+
+async def set_weight(session: AsyncSession, telegram_id: int, weight: int) -> Manager | None:
+    """The member's share of the leads handed out in turn, 1 to MAX_WEIGHT; None for no such
+    member. Raises ValueError for another weight."""
+    if not 1 <= weight <= MAX_WEIGHT:
+        raise ValueError(f"A weight is a whole number from 1 to {MAX_WEIGHT}, not {weight}.")
+    manager = await session.get(Manager, telegram_id)
+    if manager is None:
+        return None
+    manager.weight, manager.updated_at = weight, utcnow()
     session.add(manager)
     return manager
 
