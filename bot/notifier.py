@@ -24,10 +24,10 @@ from bot.cards import render_plain, render_text
 from bot.delivery import ChatMoved, Delivered
 from bot.keyboards import card_keyboard
 from bot.senders import Sender
-from bot.shifts import shift_of
 from bot.sla import schedule_lead_timers, schedule_listed_timers, sets_timers
 from bot.summaries import render_summary
 from bot.views import card_view, chat_reader, chat_reader_of, lead_repeat, site_name
+from config.shifts import shift_of
 from domain.jobs import ASSIGNED, BurstSummaryPayload
 from domain.statuses import PayStatus
 from integrations.amounts import amount_text

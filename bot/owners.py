@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.keyboards import manager_label
-from bot.shifts import shift_of
+from config.shifts import shift_of
 from config.working_time import WorkingHours
 from domain.jobs import ASSIGNED, NOTIFY, CardPayload, assigned_card_key
 from domain.owners import RELEASE, TAKE, assign_action

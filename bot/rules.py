@@ -24,9 +24,9 @@ from bot import jobs
 from bot.config import BotConfig
 from bot.distribution import next_in_turn, tell_nobody_on_shift
 from bot.owners import assignee, hand_over
-from bot.shifts import shift_of
 from config.rules import LeadFacts, Rule, RuleAction, RuleActionKind, first_match
 from config.working_time import WorkingHours
+from config.shifts import shift_of
 from domain.calls import call_action, call_at_action, seconds_until
 from domain.jobs import ActionPayload, LeadTimerPayload
 from domain.rules import rule_actor

@@ -1,22 +1,28 @@
-"""The team and the bot, on the Sites page: managers (disable, their sites), admins (make
-one, make one a manager again, never the last), the first admin's one-time link, and the
-bot token pasted on a fresh install."""
+"""The team and the bot, on the Sites page: managers (disable, their sites, away and back,
+their own hours, their weight), admins (make one, make one a manager again, never the
+last), the first admin's one-time link, and the bot token pasted on a fresh install."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import SecretStr
 
+from config.shifts import AwayProblem, AwayRefused, away_until
+from config.working_time import parse_week
 from console.access import AdminSession, Console, ConsoleDep, Form
-from console.forms import Refused, text_field
+from console.forms import Refused, text_field, whole_number
 from console.notices import back
 from console.probes import check_bot_token
 from console.routes_sites import SITES_PAGE, sealer_or_refuse
 from console.sites_page import sites_page
+from domain.team import MAX_WEIGHT
 from integrations.first_admin import NoLink, admin_link, first_admin_link
+from storage.clock import utcnow
 from storage.queries import team
 from storage.queries.setup import (
     BOT_TOKEN,
@@ -32,6 +38,10 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_TOKEN_LENGTH = 200
+MAX_AWAY_LENGTH = 40  # "14.12.2027", "3d", "1h30m" and some space
+MAX_HOURS_LENGTH = 500  # as a site's working hours
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DAY = re.compile(r"^\d{1,2}\.\d{1,2}(?:\.\d{2}|\.\d{4})?$")
 
 
 @router.post("/managers/{telegram_id}/active")
@@ -172,3 +182,119 @@ async def paste_bot_token(
         link = await admin_link(console.database, bot.username)
         notice += " " + _("Now open the admin link below in Telegram: it makes you the admin.")
     return await sites_page(request, console, session, notice=notice, admin_link=link)
+
+
+def _away_words(text: str) -> str:
+    """What `/away` would read: a day (`14.12`, `14.12.2027`, or `2027-12-14` as a date
+    field posts it) is `until` that day; a duration (`3d`) as it is."""
+    iso = _ISO_DAY.fullmatch(text)
+    if iso is not None:
+        return f"until {iso.group(3)}.{iso.group(2)}.{iso.group(1)}"
+    return f"until {text}" if _DAY.fullmatch(text) else text
+
+
+def _away_refusal(problem: AwayProblem, _: Callable[[str], str]) -> str:
+    if problem is AwayProblem.PAST:
+        return _("That day has passed: write a day from tomorrow on, e.g. 14.12.")
+    if problem is AwayProblem.TOO_FAR:
+        return _("At most a year away: for longer, disable the manager.")
+    return _(
+        "Write the day they are back (14.12 or 14.12.2027), or how long they are away "
+        "(3d, 4h); leave it empty for until they come back."
+    )
+
+
+async def _refused(
+    request: Request, console: Console, session: AdminSession, sentence: str
+) -> Response:
+    return await sites_page(request, console, session, status_code=400, problem=sentence)
+
+
+@router.post("/managers/{telegram_id}/away")
+async def set_away(
+    telegram_id: Id, request: Request, console: ConsoleDep, session: AdminSession, form: Form
+) -> Response:
+    """Away as `/away` makes them: from now, until a day or for a while, or until back."""
+    _ = console.renderer.gettext(request)
+    now = utcnow()
+    try:
+        words = text_field(form, "until", _("Away until"), MAX_AWAY_LENGTH, _)
+        until = away_until(_away_words(words), now=now, zone=ZoneInfo(console.settings.timezone))
+    except Refused as refused:
+        return await _refused(request, console, session, refused.sentence)
+    except AwayRefused as refused:
+        return await _refused(request, console, session, _away_refusal(refused.problem, _))
+    async with console.database.write() as db:
+        manager = await team.set_away(db, telegram_id, since=now, until=until)
+    if manager is None:
+        return back(request, console, SITES_PAGE, _("No such manager."))
+    name = manager.name or str(telegram_id)
+    if until is None:
+        message = _("{name} is away until they come back.").format(name=name)
+    else:
+        moment = until.astimezone(ZoneInfo(console.settings.timezone)).strftime("%d.%m.%Y %H:%M")
+        message = _("{name} is away until {moment}.").format(name=name, moment=moment)
+    return back(request, console, SITES_PAGE, message)
+
+
+@router.post("/managers/{telegram_id}/back")
+async def set_back(
+    telegram_id: Id, request: Request, console: ConsoleDep, _session: AdminSession, _form: Form
+) -> Response:
+    _ = console.renderer.gettext(request)
+    async with console.database.write() as db:
+        manager = await team.set_back(db, telegram_id)
+    if manager is None:
+        return back(request, console, SITES_PAGE, _("No such manager."))
+    message = _("{name} is back.").format(name=manager.name or str(telegram_id))
+    return back(request, console, SITES_PAGE, message)
+
+
+@router.post("/managers/{telegram_id}/hours")
+async def set_hours(
+    telegram_id: Id, request: Request, console: ConsoleDep, session: AdminSession, form: Form
+) -> Response:
+    """Their own week, in the syntax of a site's working hours; empty: their site's."""
+    _ = console.renderer.gettext(request)
+    label = _("Working hours")
+    try:
+        hours = text_field(form, "working_hours", label, MAX_HOURS_LENGTH, _)
+        if hours:
+            try:
+                parse_week(hours)
+            except ValueError as error:
+                raise Refused(
+                    _("{field}: {reason}").format(field=label, reason=str(error)[:300])
+                ) from None
+    except Refused as refused:
+        return await _refused(request, console, session, refused.sentence)
+    async with console.database.write() as db:
+        manager = await team.set_working_hours(db, telegram_id, hours or None)
+    if manager is None:
+        return back(request, console, SITES_PAGE, _("No such manager."))
+    name = manager.name or str(telegram_id)
+    if hours:
+        message = _("{name} works {hours}.").format(name=name, hours=hours)
+    else:
+        message = _("{name} works their site's hours.").format(name=name)
+    return back(request, console, SITES_PAGE, message)
+
+
+@router.post("/managers/{telegram_id}/weight")
+async def set_weight(
+    telegram_id: Id, request: Request, console: ConsoleDep, session: AdminSession, form: Form
+) -> Response:
+    """Their share of the leads handed out in turn: 2 gets two for every one of 1."""
+    _ = console.renderer.gettext(request)
+    try:
+        weight = whole_number(form.get("weight", "").strip()[:20], _("Weight"), 1, MAX_WEIGHT, _)
+    except Refused as refused:
+        return await _refused(request, console, session, refused.sentence)
+    async with console.database.write() as db:
+        manager = await team.set_weight(db, telegram_id, weight)
+    if manager is None:
+        return back(request, console, SITES_PAGE, _("No such manager."))
+    message = _("{name} has the weight {weight}.").format(
+        name=manager.name or str(telegram_id), weight=weight
+    )
+    return back(request, console, SITES_PAGE, message)

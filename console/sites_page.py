@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 
 from config.chats import ChatAddress
 from config.sealing import Sealer
 from config.settings import Settings
+from config.shifts import ShiftState, shift_of
+from config.working_time import WorkingHours
 from console.access import Console
 from console.notices import page
 from console.security import Session
 from console.site_form import LABELS, SiteFields, chats_text
+from domain.team import DEFAULT_WEIGHT, MAX_WEIGHT
 from storage.clock import utcnow
 from storage.models import EVERY_SITE, ConsoleSite, Manager, ManagerRole
 from storage.queries import team
@@ -67,6 +71,13 @@ class MemberRow:
     from_environment: bool
     # Known to the bot (a row of the team); not yet, for an admin of the environment only.
     known: bool = True
+    weight: int = DEFAULT_WEIGHT
+    # Their own week; empty: their site's hours.
+    working_hours: str = ""
+    # On shift now, away or off shift, as the bot tells it (`config.shifts`).
+    shift: ShiftState = ShiftState.ON
+    # Away: until when, in the service's zone ("" until they come back).
+    away_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,20 +178,41 @@ def site_rows(settings: Settings, rows: SetupRows) -> list[SiteRow]:
     return configured + stored
 
 
+def site_hours(settings: Settings, manager: Manager) -> WorkingHours:
+    """The hours of the first site the member receives, as `/managers` in the bot reads them;
+    a site no longer known is always working."""
+    sites = settings.sites_by_key
+    key = next(iter(manager.sites or sites), "")
+    if key in sites:
+        return sites[key].timers.hours
+    return WorkingHours(zone=ZoneInfo(settings.timezone))
+
+
+def member_row(settings: Settings, manager: Manager, now: datetime) -> MemberRow:
+    shift = shift_of(manager, site_hours(settings, manager), now)
+    until = shift.until
+    return MemberRow(
+        manager.telegram_id,
+        manager.name,
+        manager.username,
+        manager.role == ManagerRole.ADMIN.value,
+        manager.active,
+        manager.sites,
+        manager.telegram_id in set(settings.telegram_admins),
+        weight=manager.weight,
+        working_hours=manager.working_hours or "",
+        shift=shift.state,
+        away_until=(
+            until.astimezone(ZoneInfo(settings.timezone)).strftime("%d.%m.%Y %H:%M")
+            if until is not None
+            else ""
+        ),
+    )
+
+
 def member_rows(settings: Settings, managers: list[Manager]) -> list[MemberRow]:
-    from_environment = set(settings.telegram_admins)
-    members = [
-        MemberRow(
-            manager.telegram_id,
-            manager.name,
-            manager.username,
-            manager.role == ManagerRole.ADMIN.value,
-            manager.active,
-            manager.sites,
-            manager.telegram_id in from_environment,
-        )
-        for manager in managers
-    ]
+    now = utcnow()
+    members = [member_row(settings, manager, now) for manager in managers]
     known = {manager.telegram_id for manager in managers}
     members += [
         MemberRow(admin, "", None, True, True, (), True, known=False)
@@ -267,6 +299,7 @@ async def sites_page(
         telegram=telegram_state(settings, state, _),
         setup=state,
         members=member_rows(settings, managers),
+        max_weight=MAX_WEIGHT,
         add_form=add_form or SiteFields(),
         editing=editing[0] if editing else "",
         labels=LABELS,

@@ -23,9 +23,9 @@ from bot.config import BotConfig
 from bot.filters import IsAdmin
 from bot.handlers.crm5_team import extend_team_view
 from bot.menus import drop_admin_menu, set_admin_menus
-from bot.shifts import ShiftState, shift_of
+from config.shifts import ShiftState, shift_of
 from domain.jobs import RECONCILE, ReconcilePayload, asked_reconcile_key
-from domain.team import ManagerRole
+from domain.team import DEFAULT_WEIGHT, ManagerRole
 from storage.clock import utcnow
 from storage.models import JobStatus, Manager
 from storage.queries.console_logins import LOGIN_LINK_LIFETIME, create_login_link
@@ -179,6 +179,8 @@ async def team_view(session: AsyncSession, config: BotConfig) -> tuple[str, Inli
         state = _("active") if member.active else _("disabled")
         if member.active:
             state = shift_text(member, config, now)
+        if member.weight != DEFAULT_WEIGHT:
+            state += ", " + _("weight {weight}").format(weight=member.weight)
         lines.append(f"• {name} — {role}, {state}")
         if member.role != ManagerRole.ADMIN.value:
             label = _("Disable {name}") if member.active else _("Enable {name}")

@@ -1,5 +1,5 @@
 """`/away` and `/back`: a manager away gets no new cards in private and no lead assigned
-(`bot.shifts`); the cards of leads they have still follow their changes."""
+(`config.shifts`); the cards of leads they have still follow their changes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import BotConfig
 from bot.filters import IsManager
-from bot.shifts import AwayProblem, AwayRefused, away_until
+from config.shifts import AwayProblem, AwayRefused, away_until
 from storage.clock import utcnow
 from storage.models import Manager
 from storage.queries.team import set_away, set_back

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.shifts import AwayProblem, AwayRefused, ShiftState, away_until, shift_of
+from config.shifts import AwayProblem, AwayRefused, ShiftState, away_until, shift_of
 from config.working_time import WorkingHours
 from storage.models import Manager
 

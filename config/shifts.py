@@ -2,7 +2,9 @@
 (their own week, else the site's). Only a manager on shift gets a new lead's card in
 private, or a lead assigned.
 
-Pure functions of the manager, the hours and the moment; no clock is read here.
+Pure functions of the manager, the hours and the moment; no clock is read here. Here in
+config, beside working time, so that the bot and the console both tell it the same way;
+a manager is whatever has the three fields (`storage.models.Manager` does).
 """
 
 from __future__ import annotations
@@ -12,14 +14,25 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Protocol
 
 from config.durations import parse_duration
 from config.working_time import Span, WorkingHours, parse_week
-from storage.models import Manager
 
 # Away for longer than this is no longer "away": disable the manager instead.
 MAX_AWAY = timedelta(days=366)
 _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?$")
+
+
+class Member(Protocol):
+    """What a shift is read from: a team member's row."""
+
+    @property
+    def away_from(self) -> datetime | None: ...
+    @property
+    def away_until(self) -> datetime | None: ...
+    @property
+    def working_hours(self) -> str | None: ...
 
 
 class ShiftState(StrEnum):
@@ -39,13 +52,13 @@ class Shift:
         return self.state is ShiftState.ON
 
 
-def is_away(manager: Manager, now: datetime) -> bool:
+def is_away(manager: Member, now: datetime) -> bool:
     if manager.away_from is None or manager.away_from > now:
         return False
     return manager.away_until is None or now < manager.away_until
 
 
-def own_hours(manager: Manager, site_hours: WorkingHours) -> WorkingHours:
+def own_hours(manager: Member, site_hours: WorkingHours) -> WorkingHours:
     """The manager's own week in the site's zone and holidays; the site's hours if none."""
     if not manager.working_hours:
         return site_hours
@@ -59,7 +72,7 @@ def _week(text: str) -> dict[int, tuple[Span, ...]]:
     return parse_week(text)
 
 
-def shift_of(manager: Manager, site_hours: WorkingHours, now: datetime) -> Shift:
+def shift_of(manager: Member, site_hours: WorkingHours, now: datetime) -> Shift:
     if is_away(manager, now):
         return Shift(ShiftState.AWAY, manager.away_until)
     if not own_hours(manager, site_hours).is_working(now):
