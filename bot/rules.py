@@ -154,8 +154,10 @@ class LeadRules:
         if target is None or lead.taken_by is not None:
             log.info("lead %s: %s has no one to assign it to; skipped", lead.id, rule.label)
             return
-        hours = self.config.timers_of(lead.site_key).hours
-        if not shift_of(target, hours, self.clock()).on:
+        timers = self.config.timers_of(lead.site_key)
+        if not shift_of(target, timers.hours, self.clock()).on:
             log.info("lead %s: %s names a manager away or off shift; skipped", lead.id, rule.label)
             return
-        await hand_over(session, lead, target, actor_id=None, actor_name=rule_actor(rule.name))
+        await hand_over(
+            session, lead, target, actor_id=None, actor_name=rule_actor(rule.name), timers=timers
+        )
