@@ -11,7 +11,7 @@ from bot.card_view import HistoryLine
 from bot.cards import status_label
 from bot.outcomes import explain
 from domain.calls import CALL_AT_MARK
-from domain.owners import ASSIGN, RELEASE, TAKE, is_ownership
+from domain.owners import ASSIGN, RELEASE, TAKE, TAKE_BACK, is_ownership, read_take_back
 from domain.rules import rule_named
 from domain.statuses import PayStatus
 from storage.models import Action, ActionOutcome
@@ -41,6 +41,8 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
         if action.detail:
             return _("{name} released the lead of {owner}").format(name=who, owner=action.detail)
         return _("{name} released the lead").format(name=who)
+    if kind == TAKE_BACK:
+        return taken_back_text(action.detail)
     if kind == "status":
         label = status_label(int(argument)) if argument.isdigit() else argument
         what = _("{name}: status → {status}").format(name=who, status=label)
@@ -75,6 +77,20 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
     if action.detail:
         return _("{what}: done — {detail}").format(what=what, detail=explain(action.detail))
     return _("{what}: done").format(what=what)
+
+
+def taken_back_text(detail: str) -> str:
+    """A take-back's line: from whom, after how long without action."""
+    owner, minutes = read_take_back(detail)
+    # The wait in working minutes, as `bot.sla.waited_text` says it (not imported: bot.sla
+    # imports bot.views, which imports this module).
+    if minutes < 60:
+        waited = _("{minutes} min").format(minutes=max(1, minutes))
+    else:
+        waited = _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
+    return _("Taken back from {name} after {waited} without action").format(
+        name=owner or "?", waited=waited
+    )
 
 
 def _client_corrected(field: str) -> str:

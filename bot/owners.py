@@ -10,7 +10,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.keyboards import manager_label
+from bot.take_back import start_wait
 from config.shifts import shift_of
+from config.sites import SiteTimers
 from config.working_time import WorkingHours
 from domain.jobs import ASSIGNED, NOTIFY, CardPayload, assigned_card_key
 from domain.owners import RELEASE, TAKE, assign_action
@@ -27,11 +29,14 @@ from storage.queries.jobs import enqueue_job
 from storage.queries.team import managers_for_site
 
 
-async def take(session: AsyncSession, lead: Lead, manager: Manager) -> str:
-    """First tap wins."""
+async def take(session: AsyncSession, lead: Lead, manager: Manager, *, timers: SiteTimers) -> str:
+    """First tap wins. The site's take-back wait starts (`timers`: the lead's site's)."""
     assert lead.id is not None
     if await take_lead(session, lead_id=lead.id, manager_id=manager.telegram_id, name=manager.name):
         action = await _done(session, lead.id, manager, TAKE)
+        await start_wait(
+            session, lead_id=lead.id, owner_id=manager.telegram_id, taking=action, timers=timers
+        )
         await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
         return _("The lead is yours.")
     await session.refresh(lead)
@@ -57,11 +62,11 @@ async def assign(
     admin: Manager,
     manager_id: int,
     *,
-    hours: WorkingHours,
+    timers: SiteTimers,
     now: datetime,
 ) -> tuple[str, bool]:
-    """An admin gives the lead to a manager of its site, on shift. Returns the answer, and
-    whether it is a refusal (shown as an alert)."""
+    """An admin gives the lead to a manager of its site, on shift (`timers`: the lead's
+    site's). Returns the answer, and whether it is a refusal (shown as an alert)."""
     assert lead.id is not None
     if not is_admin(admin):
         return _("Only an admin can assign a lead."), True
@@ -69,12 +74,12 @@ async def assign(
     if target is None:
         return _("That manager does not receive this site's leads."), True
     name = manager_label(target)
-    if not shift_of(target, hours, now).on:
+    if not shift_of(target, timers.hours, now).on:
         return _("{name} is away or off shift now: assign the lead to someone on shift.").format(
             name=name
         ), True
     if not await hand_over(
-        session, lead, target, actor_id=admin.telegram_id, actor_name=admin.name
+        session, lead, target, actor_id=admin.telegram_id, actor_name=admin.name, timers=timers
     ):
         return _("Already assigned to {name}.").format(name=name), False
     return _("Assigned to {name}.").format(name=name), False
@@ -86,10 +91,17 @@ async def assignee(session: AsyncSession, lead: Lead, manager_id: int) -> Manage
 
 
 async def hand_over(
-    session: AsyncSession, lead: Lead, target: Manager, *, actor_id: int | None, actor_name: str
+    session: AsyncSession,
+    lead: Lead,
+    target: Manager,
+    *,
+    actor_id: int | None,
+    actor_name: str,
+    timers: SiteTimers,
 ) -> bool:
     """Give the lead to `target` (one of `assignable`), logged as done by the actor (an
-    admin, or a rule); False when it is theirs already."""
+    admin, or a rule); False when it is theirs already. The site's take-back wait starts
+    (`timers`: the lead's site's)."""
     assert lead.id is not None
     name = manager_label(target)
     manager_id = target.telegram_id
@@ -105,6 +117,7 @@ async def hand_over(
     action.outcome, action.detail = ActionOutcome.OK.value, name
     session.add(action)
     assert action.id is not None
+    await start_wait(session, lead_id=lead.id, owner_id=manager_id, taking=action, timers=timers)
     # The manager's own copy comes as a new message, so they see it; it is queued before the
     # refresh of every card, which then finds that copy up to date.
     card = CardPayload(lead_id=lead.id, chat_id=manager_id, reason=ASSIGNED)

@@ -25,8 +25,8 @@ from bot.config import BotConfig
 from bot.distribution import next_in_turn, tell_nobody_on_shift
 from bot.owners import assignee, hand_over
 from config.rules import LeadFacts, Rule, RuleAction, RuleActionKind, first_match
-from config.working_time import WorkingHours
 from config.shifts import shift_of
+from config.working_time import WorkingHours
 from domain.calls import call_action, call_at_action, seconds_until
 from domain.jobs import ActionPayload, LeadTimerPayload
 from domain.rules import rule_actor
@@ -174,7 +174,14 @@ class LeadRules:
                 return
             log.info("lead %s: %s names a manager away or off shift; skipped", lead.id, rule.label)
             return
-        await hand_over(session, lead, target, actor_id=None, actor_name=rule_actor(rule.name))
+        await hand_over(
+            session,
+            lead,
+            target,
+            actor_id=None,
+            actor_name=rule_actor(rule.name),
+            timers=self.config.timers_of(lead.site_key),
+        )
 
     async def _assign_next(
         self, session: AsyncSession, lead: Lead, rule: Rule, *, hours: WorkingHours, now: datetime
@@ -187,4 +194,11 @@ class LeadRules:
             log.info("lead %s: %s finds nobody on shift; left to the group", lead.id, rule.label)
             await tell_nobody_on_shift(session, lead.id, self.config.admins)
             return
-        await hand_over(session, lead, target, actor_id=None, actor_name=rule_actor(rule.name))
+        await hand_over(
+            session,
+            lead,
+            target,
+            actor_id=None,
+            actor_name=rule_actor(rule.name),
+            timers=self.config.timers_of(lead.site_key),
+        )

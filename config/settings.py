@@ -136,6 +136,7 @@ class Settings(BaseSettings):
     holidays: DateList = Field(default_factory=list)
     sla_remind_after: str | None = None
     sla_escalate_after: str | None = None
+    sla_take_back_after: str | None = None
     digest_at: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     # Seals the secrets kept in the database (console sites' keys, the bot token).
@@ -171,7 +172,9 @@ class Settings(BaseSettings):
         return parse_duration(value)
 
     _hours = field_validator("working_hours")(checked_hours)
-    _durations = field_validator("sla_remind_after", "sla_escalate_after")(checked_wait)
+    _durations = field_validator("sla_remind_after", "sla_escalate_after", "sla_take_back_after")(
+        checked_wait
+    )
     _digest = field_validator("digest_at")(checked_clock)
     _holidays = field_validator("holidays", mode="before")(checked_dates)
 
@@ -370,6 +373,7 @@ class Settings(BaseSettings):
         sla = site.sla or SlaConfig()
         remind = sla.remind_after or self.sla_remind_after
         escalate = sla.escalate_after or self.sla_escalate_after
+        take_back = sla.take_back_after or self.sla_take_back_after
         digest = site.digest_at or self.digest_at
         holidays = self.holidays if site.holidays is None else site.holidays
         rules = named_in_order((*site.rules, *(r for r in self.rules if r.site == site.key)))
@@ -394,6 +398,9 @@ class Settings(BaseSettings):
                 remind_after=parse_duration(remind, at_most=MAX_WAIT) if remind else None,
                 escalate_after=parse_duration(escalate, at_most=MAX_WAIT) if escalate else None,
                 digest_at=parse_clock(digest) if digest else None,
+                take_back_after=(
+                    parse_duration(take_back, at_most=MAX_WAIT) if take_back else None
+                ),
             ),
             rules=rules,
             # Rules run in the worker with the bot: without Telegram none apply.

@@ -62,15 +62,18 @@ def checked_dates(value: Any) -> Any:
 
 
 class SlaConfig(BaseModel):
-    """A site's `[sites.sla]`: how long a new lead may wait untaken (working time)."""
+    """A site's `[sites.sla]`: how long a new lead may wait untaken, and a taken one
+    without action (working time)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # A reply to the card in its chats; then an alert to each admin. Unset: off.
     remind_after: str | None = None
     escalate_after: str | None = None
+    # A taken or assigned lead its owner does nothing on goes back to the pool. Unset: off.
+    take_back_after: str | None = None
 
-    _durations = field_validator("remind_after", "escalate_after")(checked_wait)
+    _durations = field_validator("remind_after", "escalate_after", "take_back_after")(checked_wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class SiteTimers:
     remind_after: timedelta | None
     escalate_after: timedelta | None
     digest_at: time | None
+    take_back_after: timedelta | None = None
 
 
 class SiteConfig(BaseModel):

@@ -1,14 +1,17 @@
-"""Who has a lead: the action log's names of taking, assigning and releasing it.
+"""Who has a lead: the action log's names of taking, assigning, releasing and taking it back.
 
 A lead has one owner or none (`Lead.taken_by`). A manager takes a free lead (first tap
-wins), an admin assigns it to a manager of its site, the owner or an admin releases it."""
+wins), an admin assigns it to a manager of its site, the owner or an admin releases it; a
+site's `take_back_after` returns a lead its owner did nothing on to the pool."""
 
 from __future__ import annotations
 
 TAKE = "take"
 ASSIGN = "assign"
 RELEASE = "release"
-OWNERSHIP_ACTIONS = frozenset({TAKE, ASSIGN, RELEASE})
+# Logged by the take-back timer, not by a person; the speed-to-lead figures count it.
+TAKE_BACK = "take_back"
+OWNERSHIP_ACTIONS = frozenset({TAKE, ASSIGN, RELEASE, TAKE_BACK})
 
 
 def assign_action(manager_id: int) -> str:
@@ -18,3 +21,14 @@ def assign_action(manager_id: int) -> str:
 
 def is_ownership(kind: str) -> bool:
     return kind.partition(":")[0] in OWNERSHIP_ACTIONS
+
+
+def take_back_detail(owner_name: str, minutes: int) -> str:
+    """A take-back's detail in the log: how long (working minutes) and from whom."""
+    return f"{minutes}:{owner_name}"
+
+
+def read_take_back(detail: str) -> tuple[str, int]:
+    """The owner's name and the minutes of a take-back's detail (0 if unreadable)."""
+    minutes, _sep, name = detail.partition(":")
+    return name, int(minutes) if minutes.isdigit() else 0

@@ -34,6 +34,8 @@ from domain.jobs import (
     SLA_REMINDER,
     STATS_CHART,
     SYNC_REPORT,
+    TAKE_BACK,
+    TAKE_BACK_MESSAGE,
     TELEGRAM_UPDATE,
     TOPIC_ALERT,
     ActionFailedPayload,
@@ -174,6 +176,7 @@ def _register_telegram(
     from bot.notifier import CardNotifier
     from bot.rules import LeadRules
     from bot.sla import LeadTimers
+    from bot.take_back import TakeBacks
     from storage.models import TelegramUpdate
     from storage.queries.updates import mark_handled
 
@@ -275,6 +278,9 @@ def _register_telegram(
         digests=sender(Digests),
         rules=LeadRules(database=database, config=config, clock=clock),
     )
+    take_backs = sender(TakeBacks)
+    registry.register(TAKE_BACK, take_backs.due, max_attempts=5)
+    registry.register(TAKE_BACK_MESSAGE, take_backs.send, max_attempts=5, limits=_chat_limits)
 
 
 def _register_timers(

@@ -58,7 +58,9 @@ async def tap(
         return
     act = callback_data.act
     if act is Act.TAKE:
-        await query.answer(await take(session, lead, manager))
+        await query.answer(
+            await take(session, lead, manager, timers=config.timers_of(lead.site_key))
+        )
         return
     if act is Act.RELEASE:
         toast, refused = await release(session, lead, manager)

@@ -31,7 +31,7 @@ async def assign_to(
         lead,
         manager,
         callback_data.manager_id,
-        hours=config.timers_of(lead.site_key).hours,
+        timers=config.timers_of(lead.site_key),
         now=utcnow(),
     )
     await query.answer(toast, show_alert=refused)

@@ -8,7 +8,7 @@ databases hold them, and a changed dedupe key would let a repeat through.
 
 A kind is declared once, in the module of its area, beside its payload and its keys:
 `cards` (a chat's cards, alerts and summaries), `buttons` (a button's call out, a
-manager's edit), `timers` (SLA, digest, rules) and `operations` (updates, reconcile,
+manager's edit), `timers` (SLA, digest, rules, take-back) and `operations` (updates, reconcile,
 prune); `limits` spells the rate-limit keys jobs spend. Each `JobKind` says whether
 retention prunes its done jobs and whether it needs the bot; the sets below are read from
 them.
@@ -117,10 +117,14 @@ from domain.jobs.timers import (
     SLA_ESCALATE,
     SLA_REMIND,
     SLA_REMINDER,
+    TAKE_BACK,
+    TAKE_BACK_MESSAGE,
     DigestMessagePayload,
     DigestPayload,
     LeadMessagePayload,
     LeadTimerPayload,
+    TakeBackMessagePayload,
+    TakeBackPayload,
     digest_key,
     digest_message_key,
     nobody_on_shift_key,
@@ -129,6 +133,8 @@ from domain.jobs.timers import (
     sla_escalate_key,
     sla_remind_key,
     sla_reminder_key,
+    take_back_key,
+    take_back_message_key,
 )
 
 
@@ -179,6 +185,8 @@ __all__ = [
     "SLA_REMINDER",
     "STATS_CHART",
     "SYNC_REPORT",
+    "TAKE_BACK",
+    "TAKE_BACK_MESSAGE",
     "TELEGRAM_CHAT_PREFIX",
     "TELEGRAM_GLOBAL_KEY",
     "TELEGRAM_KINDS",
@@ -207,6 +215,8 @@ __all__ = [
     "RecoveredPayload",
     "StoredPayload",
     "SyncReportPayload",
+    "TakeBackMessagePayload",
+    "TakeBackPayload",
     "TopicAlertPayload",
     "ToChat",
     "UpdatePayload",
@@ -245,6 +255,8 @@ __all__ = [
     "stats_chart_key",
     "status_key",
     "sync_report_key",
+    "take_back_key",
+    "take_back_message_key",
     "topic_alert_key",
     "telegram_keys",
     "telegram_queue",

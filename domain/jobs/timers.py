@@ -1,5 +1,5 @@
-"""Timers: a lead's SLA reminder and escalation, a chat's daily digest and a new lead's
-rules, and the messages they send.
+"""Timers: a lead's SLA reminder and escalation, a chat's daily digest, a new lead's
+rules and a taken lead's take-back, and the messages they send.
 
 A timer is not on a chat's queue (a future job at a queue's head would hold the chat's
 cards back): when it runs and still applies, it enqueues its messages (or actions). A done
@@ -120,3 +120,45 @@ NOBODY_ON_SHIFT = JobKind(
 def nobody_on_shift_key(lead_id: int, admin: int) -> str:
     """The one alert to one admin that nobody was on shift for the lead."""
     return f"nobody_on_shift:{lead_id}:{admin}"
+
+
+# Take-back --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBackPayload(StoredPayload):
+    """`take_back`: lead `lead_id`, taken by or given to `owner_id` (action `taking` of the
+    log), goes back to the pool if its owner has done nothing on it when this is due."""
+
+    lead_id: int
+    owner_id: int
+    taking: int
+
+
+TAKE_BACK = JobKind("take_back", TakeBackPayload, pruned_after_retention=True, needs_bot=True)
+
+
+def take_back_key(lead_id: int, taking: int) -> str:
+    """One wait per taking: a lead taken again starts a new one."""
+    return f"take_back:{lead_id}:{taking}"
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBackMessagePayload(ToChat):
+    """`telegram.take_back`: chat `chat_id` (the former owner `owner_id`, or an admin) is
+    told that lead `lead_id` was taken back (action `action_id` of the log)."""
+
+    chat_id: int
+    lead_id: int
+    owner_id: int
+    action_id: int
+
+
+TAKE_BACK_MESSAGE = JobKind(
+    "telegram.take_back", TakeBackMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def take_back_message_key(lead_id: int, taking: int, chat_id: int) -> str:
+    """The take-back's one message to one chat."""
+    return f"take_back:{lead_id}:{taking}:{chat_id}"

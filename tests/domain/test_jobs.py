@@ -37,6 +37,8 @@ from domain.jobs import (
     SLA_REMINDER,
     STATS_CHART,
     SYNC_REPORT,
+    TAKE_BACK,
+    TAKE_BACK_MESSAGE,
     TELEGRAM_KINDS,
     TELEGRAM_UPDATE,
     TOPIC_ALERT,
@@ -59,6 +61,8 @@ from domain.jobs import (
     ReconcilePayload,
     RecoveredPayload,
     SyncReportPayload,
+    TakeBackMessagePayload,
+    TakeBackPayload,
     TopicAlertPayload,
     UpdatePayload,
     action_failed_key,
@@ -88,6 +92,8 @@ from domain.jobs import (
     stats_chart_key,
     status_key,
     sync_report_key,
+    take_back_key,
+    take_back_message_key,
     telegram_queue,
     topic_alert_key,
     update_key,
@@ -271,6 +277,16 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
     (SLA_ALERT, LeadMessagePayload(chat_id=42, lead_id=7), {"chat_id": 42, "lead_id": 7}),
     (NOBODY_ON_SHIFT, LeadMessagePayload(chat_id=42, lead_id=7), {"chat_id": 42, "lead_id": 7}),
     (
+        TAKE_BACK,
+        TakeBackPayload(lead_id=7, owner_id=42, taking=9),
+        {"lead_id": 7, "owner_id": 42, "taking": 9},
+    ),
+    (
+        TAKE_BACK_MESSAGE,
+        TakeBackMessagePayload(chat_id=42, lead_id=7, owner_id=42, action_id=11),
+        {"chat_id": 42, "lead_id": 7, "owner_id": 42, "action_id": 11},
+    ),
+    (
         DIGEST,
         DigestPayload(chat_id=-100123, day="2027-03-29"),
         {"chat_id": -100123, "day": "2027-03-29"},
@@ -319,6 +335,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "rules.apply",
         "sla.escalate",
         "sla.remind",
+        "take_back",
         "telegram.action_failed",
         "telegram.alert",
         "telegram.digest",
@@ -330,6 +347,7 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.stats_chart",
         "telegram.summary",
         "telegram.sync_report",
+        "telegram.take_back",
         "telegram.topic_alert",
         "telegram.update",
     ]
@@ -367,12 +385,16 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert sla_escalate_key(7) == "sla.escalate:7"
     assert sla_reminder_key(7, -100123) == "sla.remind:7:-100123"
     assert sla_alert_key(7, 42) == "sla.escalate:7:42"
+    assert take_back_key(7, 9) == "take_back:7:9"
+    assert take_back_message_key(7, 9, 42) == "take_back:7:9:42"
     assert digest_key(-100123, "2027-03-29") == "digest:-100123:2027-03-29"
     assert digest_message_key(-100123, "2027-03-29") == "digest:-100123:2027-03-29:message"
     assert telegram_queue(-100123) == "tg:-100123"
     # Timers wait outside the chats' queues (a future job would hold a chat's cards back);
     # the messages they send go in line.
     assert not isinstance(LeadTimerPayload(7), Queued)
+    assert not isinstance(TakeBackPayload(7, 42, 9), Queued)
+    assert TakeBackMessagePayload(42, 7, 42, 11).queue == "tg:42"
     assert not isinstance(DigestPayload(-100123, "2027-03-29"), Queued)
     assert LeadMessagePayload(-100123, 7).queue == "tg:-100123"
     assert DigestMessagePayload(-100123, "2027-03-29").queue == "tg:-100123"
