@@ -33,7 +33,7 @@ def checked_lost_reasons(value: Any) -> Any:
     if not isinstance(value, list | tuple):
         return value  # the field's type refuses it
     reasons = tuple(str(reason).strip() for reason in value)
-    if not reasons or reasons == ("",):
+    if not any(reasons):
         raise ValueError("must list at least one reason (leave it unset for the default list)")
     if len(reasons) > MAX_LOST_REASONS:
         raise ValueError(f"lists {len(reasons)} reasons; at most {MAX_LOST_REASONS} fit as buttons")
