@@ -49,8 +49,7 @@ async def ask_why(stack: Stack, cancelled: str, *, user: int, chat: int, back: s
 
 async def lead_row(stack: Stack) -> Lead:
     async with stack.database.read() as session:
-        lead = (await session.exec(select(Lead).where(Lead.flexbe_id == 1414))).one()
-    return lead
+        return (await session.exec(select(Lead).where(Lead.flexbe_id == 1414))).one()
 
 
 async def test_a_reason_goes_into_flexbes_note_and_onto_the_card(stack: Stack) -> None:
