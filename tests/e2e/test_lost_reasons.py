@@ -157,3 +157,14 @@ async def test_a_forged_reason_is_refused_in_words(stack: Stack) -> None:
         assert len((await session.exec(select(Job))).all()) == jobs_before
     assert stack.flexbe.calls("changeLead") == []
     assert (await lead_row(stack)).lost_reason is None
+
+
+async def test_a_rules_cancelled_records_no_reason_and_sends_no_note(database: Database) -> None:
+    rules = [{"site": "okna", "name": "Spam", "do": ["status:10"]}]
+    async with open_stack(database, options={"rules": rules}) as stack:
+        await stack.new_lead()
+
+        await eventually(lambda: "Rule «Spam»: status → Cancelled: done" in card_text(stack))
+        await eventually(lambda: "Status: Cancelled — no reason given" in card_text(stack))
+        assert stack.flexbe.changes(1414) == [{"status": "10"}]
+        assert (await lead_row(stack)).lost_reason == ""
