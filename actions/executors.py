@@ -38,6 +38,8 @@ from domain.jobs import (
     LeadEditPayload,
     action_failed_key,
 )
+from domain.lost_reasons import lost_detail
+from domain.statuses import LeadStatus
 from integrations.comunik8 import (
     AlreadyProcessed,
     CallAlreadyScheduled,
@@ -110,19 +112,28 @@ class LeadActions:
     # `LeadEditPayload`).
 
     async def change_status(self, job: ActionPayload) -> None:
+        """`changeLead` with the status; a change to Cancelled with its reason appends the
+        reason's line to the lead's note in the same call (computed when the job runs, as
+        `edit_lead` does: a retry sends the same note, never the line twice)."""
         status = job.new_status()
         lead = await self._lead(job)
+        note = None if job.note is None else appended_note(lead.note, job.note)
         try:
             site = self.settings.site(lead.site_key)
             async with self.flexbe_client(site, sleep=self.sleep) as flexbe:
-                await flexbe.change_lead(lead.flexbe_id, status=status)
+                await flexbe.change_lead(lead.flexbe_id, status=status, note=note)
         except IntegrationError as error:
             if not error.retryable:
                 await self.fail(job, error)
             raise
+        # A change to Cancelled from a tap names its reason; a rule's gives none ("").
+        reason = job.lost_reason or ""
         async with self.database.write() as session:
-            await set_lead_status(session, lead_id=job.lead_id, status=status)
-            await self._done(session, job, ok=True)
+            await set_lead_status(
+                session, lead_id=job.lead_id, status=status, lost_reason=reason, note=note
+            )
+            cancelled = status == LeadStatus.CANCELLED and job.lost_reason is not None
+            await self._done(session, job, ok=True, detail=lost_detail(reason) if cancelled else "")
 
     async def edit_lead(self, job: LeadEditPayload) -> None:
         """`changeLead` with the fields the manager gave; a note is appended to the lead's.

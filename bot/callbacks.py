@@ -121,3 +121,12 @@ class ChatLinkChoice(CallbackData, prefix="cn"):
 
     site: SiteInButton
     topic: ForumTopic = 0
+
+
+class LostReason(CallbackData, prefix="lr"):
+    """The reason tapped when a lead is set to Cancelled: its place in the site's
+    `lost_reasons` (the text may be too long for the 64 bytes), checked against the list
+    when tapped, so a forged one is refused in words."""
+
+    lead_id: Int32
+    index: Int32

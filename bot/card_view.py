@@ -52,6 +52,8 @@ class CardView:
     # The manager whose private chat shows the card (None: a group, read by anyone): the
     # buttons they may not use are left out.
     reader: Manager | None = None
+    # Why a Cancelled lead was lost, in the reader's words (None: not cancelled).
+    lost_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot.card_view import CardView, RepeatBadge
+from bot.lost_reasons import cancelled_because
 from domain.statuses import LeadStatus, PayStatus
 from integrations.amounts import amount_text
 from integrations.phones import normalize_phone
@@ -75,7 +76,7 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
 
     header = _("Lead #{num}").format(num=lead.num if lead.num is not None else lead.flexbe_id)
     lines = [f"<b>{html.escape(header)}</b> · {esc(view.site_name)}"]
-    lines.append(html.escape(_("Status: {status}").format(status=status_label(lead.status_code))))
+    lines.append(html.escape(_("Status: {status}").format(status=_status_of(view))))
     if lead.origin != "webhook":
         lines.append(html.escape(_("Recovered from Flexbe")))
     if view.repeat is not None:
@@ -234,3 +235,11 @@ def _phone(phone: str, region: str, limit: int) -> str:
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split()) if "\n" in text or "\r" in text else text
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _status_of(view: CardView) -> str:
+    """The lead's status; a Cancelled one says why (`CardView.lost_reason`)."""
+    lead = view.lead
+    if lead.status_code == LeadStatus.CANCELLED and view.lost_reason is not None:
+        return cancelled_because(view.lost_reason)
+    return status_label(lead.status_code)

@@ -9,8 +9,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.card_view import HistoryLine
 from bot.cards import status_label
+from bot.lost_reasons import any_reason_label, cancelled_because
 from bot.outcomes import explain
 from domain.calls import CALL_AT_MARK
+from domain.lost_reasons import reason_in
 from domain.owners import ASSIGN, RELEASE, TAKE, TAKE_BACK, is_ownership, read_take_back
 from domain.rules import rule_named
 from domain.statuses import PayStatus
@@ -43,7 +45,12 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
         return _("{name} released the lead").format(name=who)
     if kind == TAKE_BACK:
         return taken_back_text(action.detail)
-    if kind == "status":
+    lost = reason_in(action.detail) if action.outcome != ActionOutcome.FAILED.value else None
+    if kind == "status" and lost:
+        # Cancelled with the reason picked: the line says why (none given: it says nothing).
+        label = cancelled_because(any_reason_label(lost))
+        what = _("{name}: status → {status}").format(name=who, status=label)
+    elif kind == "status":
         label = status_label(int(argument)) if argument.isdigit() else argument
         what = _("{name}: status → {status}").format(name=who, status=label)
     elif kind == "deal":
@@ -74,7 +81,7 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
     if action.outcome == ActionOutcome.FAILED.value:
         reason = explain(action.detail) if action.detail else "?"
         return _("{what}: failed — {reason}").format(what=what, reason=reason)
-    if action.detail:
+    if action.detail and reason_in(action.detail) is None:
         return _("{what}: done — {detail}").format(what=what, detail=explain(action.detail))
     return _("{what}: done").format(what=what)
 

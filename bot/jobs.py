@@ -9,7 +9,7 @@ plans its actions with the same builders, so a tap after the rule finds its job 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,12 +24,14 @@ from domain.jobs import (
     CardPayload,
     JobKind,
     LeadEditPayload,
+    NotedAction,
     call_key,
     cancel_call_key,
     deal_key,
     repost_card_key,
     status_key,
 )
+from domain.statuses import LeadStatus
 from storage.models import Action
 from storage.queries.cards import refresh_cards, start_action
 from storage.queries.jobs import enqueue_job
@@ -59,6 +61,14 @@ def status_change(base: ActionPayload, status: int, version: int) -> PlannedActi
     """One Flexbe status change per version of the lead."""
     payload = replace(base, status=status, action=f"status:{status}")
     return PlannedAction(FLEXBE_STATUS, status_key(base.lead_id, status, version), payload)
+
+
+def cancel_for(base: ActionPayload, version: int, *, reason: str, note: str) -> PlannedAction:
+    """Cancelled with the reason picked, and `note`, the line it adds to the lead's note:
+    the same job and key as the status button's, on the lead's queue (`NotedAction`)."""
+    planned = status_change(base, int(LeadStatus.CANCELLED), version)
+    payload = NotedAction(**{**asdict(planned.payload), "lost_reason": reason, "note": note})
+    return replace(planned, payload=payload)
 
 
 def deal(base: ActionPayload) -> PlannedAction:

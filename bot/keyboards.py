@@ -15,7 +15,17 @@ from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMa
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Act, AssignTo, CardPage, LeadAction, LeadWork, OpenLead, Page, Work
+from bot.callbacks import (
+    Act,
+    AssignTo,
+    CardPage,
+    LeadAction,
+    LeadWork,
+    LostReason,
+    OpenLead,
+    Page,
+    Work,
+)
 from bot.card_view import CardView
 from domain.statuses import LeadStatus, PayStatus
 from domain.team import is_admin
@@ -266,3 +276,14 @@ def client_field_keyboard(lead_id: int) -> InlineKeyboardMarkup:
         builder.button(text=text, callback_data=LeadWork(act=act, lead_id=lead_id))
     builder.adjust(3)
     return builder.as_markup()
+
+
+def lost_reasons_keyboard(lead_id: int, labels: Sequence[str]) -> InlineKeyboardMarkup:
+    """Why the lead is Cancelled: one button per reason (`labels`, in the site's order),
+    and "Back" to the page Cancelled was on."""
+    keys = _Keyboard(lead_id)
+    for index, label in enumerate(labels):
+        keys._callback(label, LostReason(lead_id=lead_id, index=index))
+        keys.end_row()
+    keys.page("« " + _("Back"), Page.MORE)
+    return keys.markup()

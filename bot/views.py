@@ -12,6 +12,7 @@ from bot.callbacks import Act
 from bot.card_view import CardView, RepeatBadge, site_title
 from bot.config import BotConfig
 from bot.history import assigned_by, history_lines
+from bot.lost_reasons import reason_label
 from domain.owners import is_ownership
 from storage.models import Action, ActionOutcome, Lead, Manager
 from storage.queries.repeats import Repeat, find_repeat
@@ -40,6 +41,11 @@ def card_view(
         reader=reader,
         repeat=(
             RepeatBadge(repeat, site_name(repeat.latest, config)) if repeat is not None else None
+        ),
+        lost_reason=(
+            None
+            if lead.lost_reason is None
+            else reason_label(config, lead.site_key, lead.lost_reason)
         ),
     )
 

@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.chats import ChatAddress
 from config.durations import parse_duration
+from config.lost_reasons import checked_lost_reasons
 from config.regions import DEFAULT_REGION, check_region
 from config.rules import Rule, named_in_order
 from config.sites import (
@@ -77,6 +78,7 @@ def _split_ids(value: Any) -> Any:
 
 IdList = Annotated[list[int], NoDecode]
 DateList = Annotated[list[str], NoDecode]
+ReasonList = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -143,6 +145,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # An earlier lead with the same phone or e-mail within this makes a lead a repeat.
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
+    # The env site's reasons for Cancelled (`;` between them), and of sites that set none.
+    lost_reasons: ReasonList | None = None
 
     crm5_api_url: AnyHttpUrl = AnyHttpUrl("https://api.5crm.ru")
     crm5_public_token: SecretStr | None = None
@@ -177,6 +181,7 @@ class Settings(BaseSettings):
     )
     _digest = field_validator("digest_at")(checked_clock)
     _holidays = field_validator("holidays", mode="before")(checked_dates)
+    _lost_reasons = field_validator("lost_reasons", mode="before")(checked_lost_reasons)
 
     @field_validator("database_url")
     @classmethod
@@ -410,6 +415,7 @@ class Settings(BaseSettings):
             stored=stored,
             previous_webhook_token=previous_token,
             previous_token_until=previous_until,
+            lost_reasons=site.lost_reasons or self.lost_reasons,
         )
 
     def secrets(self) -> list[str]:

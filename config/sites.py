@@ -13,6 +13,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 
 from config.chats import ChatAddress
 from config.durations import parse_duration
+from config.lost_reasons import checked_lost_reasons
 from config.mappings import Comunik8Mapping, Crm5Mapping
 from config.regions import check_region
 from config.rules import Rule
@@ -119,8 +120,12 @@ class SiteConfig(BaseModel):
     digest_at: str | None = None
     # Speed-to-lead rules ([[sites.rules]]): the first that matches a new lead acts on it.
     rules: tuple[Rule, ...] = Field(default=(), max_length=100)
+    # The buttons asking why a lead is Cancelled, shown as written; none:
+    # LEADRELAY_LOST_REASONS, else the default list in the reader's language.
+    lost_reasons: tuple[str, ...] | None = None
 
     _hours = field_validator("working_hours")(checked_hours)
+    _lost_reasons = field_validator("lost_reasons", mode="before")(checked_lost_reasons)
     _digest = field_validator("digest_at")(checked_clock)
     _holidays = field_validator("holidays", mode="before")(checked_dates)
 
@@ -202,6 +207,8 @@ class EffectiveSite:
     # After a rotation of its webhook token, the old one, still accepted until then.
     previous_webhook_token: SecretStr | None = None
     previous_token_until: datetime | None = None
+    # Why a lead is Cancelled, as configured; None: the default list, translated.
+    lost_reasons: tuple[str, ...] | None = None
 
     @property
     def display_name(self) -> str:

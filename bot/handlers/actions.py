@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,6 +13,7 @@ from bot import jobs
 from bot.callbacks import Act, LeadAction
 from bot.config import BotConfig
 from bot.filters import IsManager
+from bot.handlers.lost_reasons import ask_why
 from bot.owners import release, take
 from bot.scope import not_yours, tapped_lead
 from domain.calls import (
@@ -51,12 +53,17 @@ async def tap(
     session: AsyncSession,
     manager: Manager,
     config: BotConfig,
+    i18n: I18n,
 ) -> None:
     lead = await tapped_lead(query, callback_data.lead_id, session, manager, config)
     if lead is None or lead.id is None:
         await query.answer(not_yours(), show_alert=True)
         return
     act = callback_data.act
+    if act is Act.CANCELLED:
+        # Asks why first; the reason tapped sets it (`bot.handlers.lost_reasons`).
+        await ask_why(query, lead, session, config, i18n)
+        return
     if act is Act.TAKE:
         await query.answer(
             await take(session, lead, manager, timers=config.timers_of(lead.site_key))

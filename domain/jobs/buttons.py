@@ -28,11 +28,26 @@ class ActionPayload(StoredPayload):
     action: str = ""
     action_id: int | None = left_out_when_none()
     call_at: int | None = left_out_when_none()
+    # A change to Cancelled: the reason picked (`Lead.lost_reason`; none: no reason given)
+    # and the line it appends to the lead's Flexbe note, in the words of its button.
+    lost_reason: str | None = left_out_when_none()
+    note: str | None = left_out_when_none()
 
     def new_status(self) -> int:
         if self.status is None:
             raise PayloadError("job payload has no 'status'")
         return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class NotedAction(ActionPayload):
+    """A button's call out that appends to the lead's note (Cancelled with its reason): it
+    runs on the lead's queue, in turn with its note edits, so neither line is lost. Stored
+    as an `ActionPayload`, which it reads back as."""
+
+    @property
+    def queue(self) -> str:
+        return lead_queue(self.lead_id)
 
 
 FLEXBE_STATUS = JobKind(

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.jobs import NOTIFY, CardPayload, refresh_card_key
+from domain.statuses import LeadStatus
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead, Manager
 from storage.queries.jobs import enqueue_in, enqueue_job, retry_dead
@@ -279,15 +280,40 @@ async def finish_action(
     )
 
 
-async def set_lead_status(session: AsyncSession, *, lead_id: int, status: int) -> None:
+async def set_lead_status(
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    status: int,
+    lost_reason: str = "",
+    note: str | None = None,
+) -> None:
     """Record a status Flexbe accepted from us: a new version of the lead, unless it is so.
+    A change to Cancelled records `lost_reason` (`lost_reason_after`) and the note sent with
+    it, if any.
 
     The name is left empty until Flexbe tells it (its webhook or a sync)."""
     lead = await session.get(Lead, lead_id)
-    if lead is not None and lead.status_code != status:
+    if lead is None:
+        return
+    reason = lost_reason_after(lead.lost_reason, status, lost_reason)
+    noted = note if note is not None else lead.note
+    if lead.status_code == status and lead.lost_reason == reason and lead.note == noted:
+        return
+    if lead.status_code != status:
         lead.status_code, lead.status_name = status, ""
-        lead.version, lead.updated_at = lead.version + 1, utcnow()
-        session.add(lead)
+    lead.lost_reason, lead.note = reason, noted
+    lead.version, lead.updated_at = lead.version + 1, utcnow()
+    session.add(lead)
+
+
+def lost_reason_after(current: str | None, status: int, picked: str = "") -> str | None:
+    """`Lead.lost_reason` once the lead has `status`: the reason picked when Cancelled ("":
+    none given, which never replaces one picked); None once it is no longer Cancelled, as
+    a lead brought back is not lost (its history keeps the reason it was lost for)."""
+    if status != LeadStatus.CANCELLED:
+        return None
+    return picked or (current if current is not None else "")
 
 
 async def cancelled_calls(session: AsyncSession, *, lead_id: int) -> int:

@@ -39,6 +39,7 @@ from storage.models import (
     Manager,
     Payment,
 )
+from storage.queries.cards import lost_reason_after
 from storage.queries.jobs import job_row
 from storage.queries.leads import LEAD_FIELDS, LeadSnapshot, PaymentSnapshot
 from storage.tables import table_of
@@ -254,6 +255,8 @@ def _new_lead(event: IncomingEvent, now: datetime) -> _LeadState:
         version=1,
         received_at=now,
         updated_at=now,
+        # Cancelled in Flexbe before we saw it: lost, no reason given.
+        lost_reason=lost_reason_after(None, values["status_code"]),
     )
     return _LeadState(values, is_new=True, changed=True)
 
@@ -269,6 +272,10 @@ def _apply(state: _LeadState, snapshot: LeadSnapshot, now: datetime) -> bool:
         if state.values.get(name) != value:
             state.values[name] = value
             changed = True
+    reason = lost_reason_after(state.values.get("lost_reason"), state.values["status_code"])
+    if state.values.get("lost_reason") != reason:
+        state.values["lost_reason"] = reason
+        changed = True
     if changed:
         state.values["version"] += 1
         state.values["updated_at"] = now
