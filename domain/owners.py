@@ -18,3 +18,7 @@ def assign_action(manager_id: int) -> str:
 
 def is_ownership(kind: str) -> bool:
     return kind.partition(":")[0] in OWNERSHIP_ACTIONS
+
+
+# A lead returned to the pool after its owner did nothing with it for the site's time.
+TAKE_BACK = "take_back"
