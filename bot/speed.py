@@ -58,8 +58,8 @@ def share_text(row: SpeedRow) -> str:
 
 def row_text(row: SpeedRow) -> str:
     return _(
-        "{leads} leads, median {median}, p90 {p90}, {share} within 5 min, "
-        "{back} taken back, {lost} lost, {paid} paid"
+        "leads {leads} · median {median} · p90 {p90} · {share} in 5 min · "
+        "taken back {back} · lost {lost} · paid {paid}"
     ).format(
         leads=row.leads,
         median=duration_text(row.median_seconds),

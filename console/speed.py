@@ -82,9 +82,9 @@ def _named(rows: dict[str, SpeedRow], nobody: str) -> list[tuple[str, SpeedRow]]
 
 def lost_text(row: SpeedRow, gettext: Callable[[str], str]) -> str:
     """`too expensive: 2; no reason given: 1`."""
-    return "; ".join(
-        f"{reason or gettext('no reason given')}: {count}" for reason, count in row.lost.items()
-    )
+    _ = gettext
+    none_given = _("no reason given")
+    return "; ".join(f"{reason or none_given}: {count}" for reason, count in row.lost.items())
 
 
 COLUMNS = (
