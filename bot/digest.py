@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.cards import status_label
 from bot.config import BotConfig
 from bot.senders import Sender
+from bot.speed import digest_lines, figures_of
 from bot.stats import compute
 from config.sites import SiteTimers
 from domain.jobs import (
@@ -37,6 +38,7 @@ from storage.database import Database
 from storage.models import Lead
 from storage.queries.jobs import enqueue_job
 from storage.queries.reports import leads_between
+from storage.queries.speed import SpeedFigures
 
 TOP_SOURCES = 3
 # Characters of a manager's name or a UTM source shown.
@@ -137,8 +139,9 @@ class Digests(Sender):
         since, until = hours.day_bounds(reported)
         async with self.database.read() as session:
             leads = await leads_between(session, since=since, until=until, sites=digest.sites)
+            speed = await figures_of(session, leads, self.config)
         with self.i18n.context(), self.i18n.use_locale(self.config.group_language):
-            text = digest_text(leads, reported)
+            text = digest_text(leads, reported, speed=speed)
         # In its sites' topic, if they share one (`bot.delivery`).
         await self.delivery.send_message(message.chat_id, text, sites=digest.sites)
 
@@ -146,8 +149,8 @@ class Digests(Sender):
         return next((d for d in chat_digests(self.config) if d.chat_id == chat_id), None)
 
 
-def digest_text(leads: Sequence[Lead], day: date) -> str:
-    """HTML: every value from outside is escaped."""
+def digest_text(leads: Sequence[Lead], day: date, *, speed: SpeedFigures | None = None) -> str:
+    """HTML: every value from outside is escaped. `speed`: the day's speed to lead."""
     numbers = compute(leads)
     lines = [_("<b>Digest of {day}</b>").format(day=day.strftime("%d.%m.%Y"))]
     lines.append(_("Leads: {count}").format(count=numbers.total))
@@ -177,6 +180,8 @@ def digest_text(leads: Sequence[Lead], day: date) -> str:
                 count=taken.get(who, 0), minutes=round(minutes, 1)
             )
         )
+    if speed is not None:
+        lines += digest_lines(speed)
     return "\n".join(lines)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
@@ -15,11 +15,22 @@ from console.export import CSV, XLSX, ExportFile
 from console.filters import LeadFilters, read_filters
 from console.labels import Labels
 from console.security import Session
+from console.speed import (
+    ROWS_SHOWN,
+    SPEED_DAYS,
+    csv_lines,
+    figures_between,
+    groups,
+    lost_text,
+    minutes,
+    percent,
+)
 from domain.statuses import PayStatus
 from storage.clock import utcnow
 from storage.models import JobStatus, LeadBase
 from storage.queries import browse, cards, overview, team
 from storage.queries.jobs import oldest_due, queue_depth
+from storage.queries.speed import SpeedFigures
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PAGE_SIZE = 50
@@ -107,7 +118,50 @@ async def overview_page(request: Request, console: ConsoleDep, session: AdminSes
         dead=sum(c.count for c in depth if c.status == JobStatus.DEAD.value),
         oldest_due=oldest,
         last_webhooks=last_webhooks,
+        **await _speed(request, console, today),
     )
+
+
+async def _speed_figures(console: Console, today: date) -> SpeedFigures:
+    """The last `SPEED_DAYS` days' speed to lead, today included."""
+    return await figures_between(
+        console.database,
+        console.settings,
+        console.renderer.zone,
+        since=_day_start(today - timedelta(days=SPEED_DAYS - 1), console),
+        until=_day_start(today + timedelta(days=1), console),
+    )
+
+
+async def _speed(request: Request, console: Console, today: date) -> dict[str, Any]:
+    """The overview's speed-to-lead tables."""
+    figures = await _speed_figures(console, today)
+    gettext = console.renderer.gettext(request)
+    return {
+        "speed_days": SPEED_DAYS,
+        "speed_rows": ROWS_SHOWN,
+        "speed_total": figures.total,
+        "speed_groups": groups(figures, gettext) if figures.total.leads else [],
+        "speed": {
+            "minutes": minutes,
+            "percent": percent,
+            "lost": lambda row: lost_text(row, gettext),
+        },
+    }
+
+
+@router.get("/speed.csv")
+async def speed_csv(request: Request, console: ConsoleDep, _session: AdminSession) -> Response:
+    """The overview's speed-to-lead tables as CSV."""
+    figures = await _speed_figures(console, utcnow().astimezone(console.renderer.zone).date())
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    response = StreamingResponse(
+        iter(list(csv_lines(figures, console.renderer.gettext(request)))),
+        media_type=CSV.media_type,
+        headers={"Content-Disposition": f'attachment; filename="speed-{stamp}.csv"'},
+    )
+    console.renderer.secure(response, request)
+    return response
 
 
 def _filters(request: Request, console: Console) -> LeadFilters:

@@ -58,3 +58,8 @@ def call_action(delay: int) -> str:
 
 def call_at_action(moment: datetime) -> str:
     return f"call:{CALL_AT_MARK}{int(moment.timestamp())}"
+
+
+def is_call_action(kind: str) -> bool:
+    """Whether an action log's kind is a call queued (`call_action`, `call_at_action`)."""
+    return kind.startswith("call:")

@@ -19,6 +19,7 @@ from bot.config import BotConfig
 from bot.filters import scoped_command
 from bot.periods import window
 from bot.scope import ChatScope
+from bot.speed import figures_of, fitted, speed_lines
 from bot.stats import Stats, compute
 from domain.jobs import STATS_CHART, ChartPayload, stats_chart_key
 from integrations.amounts import format_amount
@@ -63,6 +64,7 @@ async def stats(
     title = f"{period} · {config.site_names.get(site, site)}" if site else period
     lines = [_("<b>Stats: {period}</b>").format(period=html.escape(title))]
     lines += _numbers(numbers, config, by_site=not site)
+    lines += speed_lines(await figures_of(session, leads, config))
     if leads or paid:
         await enqueue_job(
             session,
@@ -80,7 +82,7 @@ async def stats(
             max_attempts=5,
         )
         lines.append(_("The chart follows."))
-    await message.answer("\n".join(lines))
+    await message.answer(fitted(lines))
 
 
 def _numbers(numbers: Stats, config: BotConfig, *, by_site: bool) -> list[str]:

@@ -18,6 +18,7 @@ from domain.statuses import LeadStatus
 from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Card, ChatState, Lead, Manager
 from storage.queries.jobs import enqueue_in, enqueue_job, retry_dead
+from storage.queries.speed import mark_first_action
 from storage.tables import table_of
 
 # What a card shows that a change of its lead alters: the lead's version, status and
@@ -105,11 +106,14 @@ _CARD: Table = table_of(Card)
 _LEAD: Table = table_of(Lead)
 _ACTION: Table = table_of(Action)
 # Built once (building one costs more than running it): the first card's look at its lead,
-# whose row it locks as `lock_lead` does, and the card's upsert for each dialect.
+# whose row it locks as `lock_lead` does (an update locks it), and the card's upsert for each
+# dialect. The same statement records the lead first seen (`Lead.first_seen_at`, set once):
+# speed-to-lead costs a card no statement of its own.
 _LOCKED_LEAD_STATE = (
-    core_select(_LEAD.c.version, _LEAD.c.status_code, _LEAD.c.taken_by)
+    update(_LEAD)
     .where(_LEAD.c.id == bindparam("lead_id"))
-    .with_for_update()
+    .values(first_seen_at=func.coalesce(_LEAD.c.first_seen_at, bindparam("now")))
+    .returning(_LEAD.c.version, _LEAD.c.status_code, _LEAD.c.taken_by)
 )
 _ACTION_STATES = (
     core_select(_ACTION.c.id, _ACTION.c.outcome, _ACTION.c.detail)
@@ -183,7 +187,9 @@ def record_first_card(connection: Connection, sent: SentCard, *, shown: CardStam
     changed the lead while it was drawn (a rule acts at once) did not know of this card,
     so its refresh missed it; the lead's lock (which each change takes too,
     `refresh_cards`) makes sure one of the two sees the other: here, an edit is queued."""
-    state = connection.execute(_LOCKED_LEAD_STATE, {"lead_id": sent.lead_id}).first()
+    state = connection.execute(
+        _LOCKED_LEAD_STATE, {"lead_id": sent.lead_id, "now": utcnow()}
+    ).first()
     if state is not None:
         actions = connection.execute(_ACTION_STATES, {"lead_id": sent.lead_id}).all()
         now = _stamp(state.version, state.status_code, state.taken_by, actions)
@@ -226,7 +232,13 @@ async def take_lead(session: AsyncSession, *, lead_id: int, manager_id: int, nam
     result = await session.exec(
         update(Lead)
         .where(col(Lead.id) == lead_id, col(Lead.taken_by).is_(None))
-        .values(taken_by=manager_id, taken_by_name=name, taken_at=now, updated_at=now)
+        .values(
+            taken_by=manager_id,
+            taken_by_name=name,
+            taken_at=now,
+            updated_at=now,
+            first_owned_at=func.coalesce(col(Lead.first_owned_at), now),
+        )
     )
     return result.rowcount == 1
 
@@ -241,7 +253,13 @@ async def assign_lead(session: AsyncSession, *, lead_id: int, manager_id: int, n
             col(Lead.id) == lead_id,
             or_(col(Lead.taken_by).is_(None), col(Lead.taken_by) != manager_id),
         )
-        .values(taken_by=manager_id, taken_by_name=name, taken_at=now, updated_at=now)
+        .values(
+            taken_by=manager_id,
+            taken_by_name=name,
+            taken_at=now,
+            updated_at=now,
+            first_owned_at=func.coalesce(col(Lead.first_owned_at), now),
+        )
     )
     return result.rowcount == 1
 
@@ -260,9 +278,12 @@ async def release_lead(session: AsyncSession, *, lead_id: int, owner_id: int) ->
 async def start_action(
     session: AsyncSession, *, lead_id: int, kind: str, actor_id: int | None, actor_name: str
 ) -> Action:
+    """Log an action (pending). Every action of a manager or a rule starts here, so here
+    the lead's first action and first call are recorded (`storage.queries.speed`)."""
     action = Action(lead_id=lead_id, kind=kind, actor_id=actor_id, actor_name=actor_name)
     session.add(action)
     await session.flush()
+    await mark_first_action(session, lead_id=lead_id, kind=kind, at=action.requested_at)
     return action
 
 

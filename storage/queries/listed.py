@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.clock import utcnow
 from storage.models import ListedLead
+from storage.queries.speed import mark_first_seen
 
 
 async def record_listed(
@@ -28,6 +30,7 @@ async def record_listed(
         if lead_id not in already:
             session.add(ListedLead(lead_id=lead_id, chat_id=chat_id, message_id=message_id))
     await session.flush()
+    await mark_first_seen(session, lead_ids=list(dict.fromkeys(lead_ids)), at=utcnow())
 
 
 async def listed_in(session: AsyncSession, *, lead_id: int) -> list[ListedLead]:
