@@ -18,15 +18,11 @@ import logging
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.card_view import CardView
-from bot.keyboards import card_keyboard
 from bot.owners import assignable
 from bot.senders import Sender
-from bot.views import chat_reader, site_name
 from config.working_time import WorkingHours
 from domain.jobs import NOBODY_ON_SHIFT, LeadMessagePayload, nobody_on_shift_key
 from domain.team import DEFAULT_WEIGHT, MAX_WEIGHT
@@ -107,28 +103,14 @@ class NobodyOnShift(Sender):
     async def send(self, message: LeadMessagePayload) -> None:
         async with self.database.read() as session:
             lead = await session.get(Lead, message.lead_id)
-            reader = await chat_reader(session, message.chat_id, self.config)
         # Taken since: the alert no longer applies.
         if lead is None or lead.taken_by is not None:
             return
-        site = site_name(lead, self.config)
-        with self.i18n.context(), self.i18n.use_locale(reader.language):
-            text = _(
+        await self.alert_admin(
+            message.chat_id,
+            lead,
+            lambda number, site: _(
                 "👥 Nobody is on shift to be given lead {lead} of {site}: it waits in the "
                 "group for anyone to take."
-            ).format(lead=f"#{lead.num}" if lead.num is not None else f"id {lead.id}", site=site)
-            keyboard = card_keyboard(
-                CardView(
-                    lead=lead,
-                    site_name=site,
-                    can_deal=self.config.can_deal,
-                    can_call=self.config.can_call,
-                )
-            )
-        try:
-            await self.bot.send_message(
-                message.chat_id, text, parse_mode=None, reply_markup=keyboard
-            )
-        except (TelegramForbiddenError, TelegramBadRequest) as exc:
-            # An admin who never opened the bot cannot be written to: nothing to retry.
-            log.warning("admin %s cannot be told of a lead: %s", message.chat_id, exc.message)
+            ).format(lead=number, site=site),
+        )

@@ -18,16 +18,13 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.card_view import CardView
-from bot.keyboards import card_keyboard
 from bot.senders import Sender
 from bot.summaries import lead_number, open_keyboard
-from bot.views import chat_reader, site_name
+from bot.views import chat_reader
 from config.sites import SiteTimers
 from domain.jobs import (
     SLA_ALERT,
@@ -209,33 +206,16 @@ class LeadTimers(Sender):
     async def send_alert(self, message: LeadMessagePayload) -> None:
         async with self.database.read() as session:
             lead = await waiting_lead(session, lead_id=message.lead_id)
-            reader = await chat_reader(session, message.chat_id, self.config)
         if lead is None:
             return
-        site = site_name(lead, self.config)
-        with self.i18n.context(), self.i18n.use_locale(reader.language):
-            text = _(
+        waited = self._waited(lead)
+        await self.alert_admin(
+            message.chat_id,
+            lead,
+            lambda number, site: _(
                 "🚨 Lead {lead} of {site} has waited {waited} and nobody has taken it."
-            ).format(
-                lead=f"#{lead.num}" if lead.num is not None else f"id {lead.id}",
-                site=site,
-                waited=waited_text(self._waited(lead)),
-            )
-            keyboard = card_keyboard(
-                CardView(
-                    lead=lead,
-                    site_name=site,
-                    can_deal=self.config.can_deal,
-                    can_call=self.config.can_call,
-                )
-            )
-        try:
-            await self.bot.send_message(
-                message.chat_id, text, parse_mode=None, reply_markup=keyboard
-            )
-        except (TelegramForbiddenError, TelegramBadRequest) as exc:
-            # An admin who never opened the bot cannot be written to: nothing to retry.
-            log.warning("admin %s cannot get an SLA alert: %s", message.chat_id, exc.message)
+            ).format(lead=number, site=site, waited=waited_text(waited)),
+        )
 
     def _waited(self, lead: Lead) -> timedelta:
         hours = self.config.timers_of(lead.site_key).hours
