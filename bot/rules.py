@@ -33,7 +33,7 @@ from domain.rules import rule_actor
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.database import Database
-from storage.models import Lead, LeadOrigin
+from storage.models import Lead, LeadOrigin, Manager
 from storage.queries.cards import cancelled_calls, lock_lead
 from storage.queries.repeats import Repeat, find_repeat
 
@@ -174,14 +174,7 @@ class LeadRules:
                 return
             log.info("lead %s: %s names a manager away or off shift; skipped", lead.id, rule.label)
             return
-        await hand_over(
-            session,
-            lead,
-            target,
-            actor_id=None,
-            actor_name=rule_actor(rule.name),
-            timers=self.config.timers_of(lead.site_key),
-        )
+        await self._give(session, lead, rule, target)
 
     async def _assign_next(
         self, session: AsyncSession, lead: Lead, rule: Rule, *, hours: WorkingHours, now: datetime
@@ -194,6 +187,10 @@ class LeadRules:
             log.info("lead %s: %s finds nobody on shift; left to the group", lead.id, rule.label)
             await tell_nobody_on_shift(session, lead.id, self.config.admins)
             return
+        await self._give(session, lead, rule, target)
+
+    async def _give(self, session: AsyncSession, lead: Lead, rule: Rule, target: Manager) -> None:
+        """Hand the lead to `target`, logged as the rule's doing; its take-back wait starts."""
         await hand_over(
             session,
             lead,
