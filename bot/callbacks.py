@@ -130,3 +130,12 @@ class LostReason(CallbackData, prefix="lr"):
 
     lead_id: Int32
     index: Int32
+
+
+class OfferAnswer(CallbackData, prefix="of"):
+    """A manager's answer to an offer (`bot.offers`): the lead, which of its hand-outs the
+    offer was (a tap on an older one is refused in words), Accept or Pass."""
+
+    lead_id: Int32
+    step: Int32
+    accept: bool

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlsplit
 
 from aiogram.types import InlineKeyboardMarkup
@@ -54,6 +54,8 @@ class CardView:
     reader: Manager | None = None
     # Why a Cancelled lead was lost, in the reader's words (None: not cancelled).
     lost_reason: str | None = None
+    # How much of its open offer's window is left, in working time (None: no offer open).
+    offer_left: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,9 @@ def _render_text(view: CardView, limit: int, max_fields: int, max_history: int) 
     if lead.taken_by is not None:
         lines.append("")
         lines.append(_owner(view, esc))
+    elif lead.offer_to is not None:
+        lines.append("")
+        lines.append(_offered(view, esc))
     lines.extend(_history(view, esc, max_history))
     return "\n".join(lines).strip()
 
@@ -159,6 +162,16 @@ def _owner(view: CardView, esc: Any) -> str:
         text = html.escape(_("Assigned to {name} by {admin} at {time}"))
         return "👤 " + text.format(name=who, admin=esc(view.assigned_by), time=moment)
     return "✋ " + html.escape(_("Taken by {name} at {time}")).format(name=who, time=moment)
+
+
+def _offered(view: CardView, esc: Any) -> str:
+    """📨 Offered to Max (1:20 left)"""
+    lead = view.lead
+    who = esc(lead.offer_to_name or str(lead.offer_to))
+    seconds = max(0, int(view.offer_left.total_seconds())) if view.offer_left else 0
+    hours, rest = divmod(seconds, 3600)
+    left = f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    return "📨 " + html.escape(_("Offered to {name} ({left} left)")).format(name=who, left=left)
 
 
 def _form(lead: Lead, esc: Any, max_fields: int) -> list[str]:

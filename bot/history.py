@@ -13,6 +13,13 @@ from bot.lost_reasons import any_reason_label, cancelled_because
 from bot.outcomes import explain
 from domain.calls import CALL_AT_MARK
 from domain.lost_reasons import reason_in
+from domain.offers import (
+    OFFER,
+    OFFER_ACCEPT,
+    OFFER_ACTIONS,
+    OFFER_EXPIRED,
+    OFFER_PASS,
+)
 from domain.owners import ASSIGN, RELEASE, TAKE, TAKE_BACK, is_ownership, read_take_back
 from domain.rules import rule_named
 from domain.statuses import PayStatus
@@ -45,6 +52,8 @@ def describe_action(action: Action, zone: tzinfo = UTC) -> str:
         return _("{name} released the lead").format(name=who)
     if kind == TAKE_BACK:
         return taken_back_text(action.detail)
+    if kind in OFFER_ACTIONS:
+        return offer_text(kind, action.detail or "?")
     lost = reason_in(action.detail) if action.outcome != ActionOutcome.FAILED.value else None
     if kind == "status" and lost:
         # Cancelled with the reason picked: the line says why (none given: it says nothing).
@@ -98,6 +107,19 @@ def taken_back_text(detail: str) -> str:
     return _("Taken back from {name} after {waited} without action").format(
         name=owner or "?", waited=waited
     )
+
+
+def offer_text(kind: str, name: str) -> str:
+    """An offer's line: to whom, and how it ended (`name`: the manager offered it)."""
+    if kind == OFFER:
+        return _("Offered to {name}").format(name=name)
+    if kind == OFFER_ACCEPT:
+        return _("{name} accepted the offer").format(name=name)
+    if kind == OFFER_PASS:
+        return _("{name} passed the offer").format(name=name)
+    if kind == OFFER_EXPIRED:
+        return _("{name} let the offer run out").format(name=name)
+    return _("Offered to everyone on shift: open to anyone")
 
 
 def _client_corrected(field: str) -> str:

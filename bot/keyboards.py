@@ -97,7 +97,8 @@ def card_keyboard(view: CardView) -> InlineKeyboardMarkup:
     if view.retry is not None:
         keys.act("🔁 " + _("Retry"), Act.RETRY)
         keys.end_row()
-    if lead.taken_by is None:
+    # While offered to one manager, the lead is theirs to accept: nobody else takes it.
+    if lead.taken_by is None and lead.offer_to is None:
         keys.act("✋ " + _("Take"), Act.TAKE)
     if lead.status_code == LeadStatus.DELETED:
         keys.act("♻️ " + _("Restore"), Act.RESTORE)

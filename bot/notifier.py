@@ -74,7 +74,7 @@ class CardNotifier(Sender):
             repeat = await lead_repeat(session, lead, self.config)
         reader = chat_reader_of(chat_id, context.manager, self.config)
         with self.i18n.context(), self.i18n.use_locale(reader.language):
-            view = card_view(lead, actions, self.config, reader.manager, repeat)
+            view = card_view(lead, actions, self.config, reader.manager, repeat, self.clock())
             rendered = render_card(view)
             content_hash = _hash(rendered)
             # A repost is a new message on purpose (as is the card of a lead just assigned to

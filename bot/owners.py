@@ -26,6 +26,7 @@ from storage.queries.cards import (
     take_lead,
 )
 from storage.queries.jobs import enqueue_job
+from storage.queries.offers import withdraw_offer
 from storage.queries.team import managers_for_site
 
 
@@ -40,6 +41,10 @@ async def take(session: AsyncSession, lead: Lead, manager: Manager, *, timers: S
         await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
         return _("The lead is yours.")
     await session.refresh(lead)
+    if lead.taken_by is None and lead.offer_to is not None:
+        return _("It is offered to {name} now: if they pass, it comes to everyone.").format(
+            name=lead.offer_to_name or "?"
+        )
     return _("Already taken by {name}.").format(name=lead.taken_by_name or "?")
 
 
@@ -105,6 +110,8 @@ async def hand_over(
     assert lead.id is not None
     name = manager_label(target)
     manager_id = target.telegram_id
+    # Given by an admin or a rule while offered to someone: the offer ends.
+    await withdraw_offer(session, lead)
     if not await assign_lead(session, lead_id=lead.id, manager_id=manager_id, name=name):
         return False
     action = await start_action(
@@ -118,14 +125,20 @@ async def hand_over(
     session.add(action)
     assert action.id is not None
     await start_wait(session, lead_id=lead.id, owner_id=manager_id, taking=action, timers=timers)
-    # The manager's own copy comes as a new message, so they see it; it is queued before the
-    # refresh of every card, which then finds that copy up to date.
-    card = CardPayload(lead_id=lead.id, chat_id=manager_id, reason=ASSIGNED)
-    await enqueue_job(
-        session, NOTIFY, card, dedupe_key=assigned_card_key(lead.id, manager_id, action.id)
-    )
+    await own_copy(session, lead_id=lead.id, manager_id=manager_id, action=action)
     await refresh_cards(session, lead_id=lead.id, cause=f"a{action.id}")
     return True
+
+
+async def own_copy(session: AsyncSession, *, lead_id: int, manager_id: int, action: Action) -> None:
+    """The card of a lead given to a manager (action `action`) comes to their chat as a new
+    message, so they see it. Queue it before the refresh of every card, which then finds that
+    copy up to date."""
+    assert action.id is not None
+    card = CardPayload(lead_id=lead_id, chat_id=manager_id, reason=ASSIGNED)
+    await enqueue_job(
+        session, NOTIFY, card, dedupe_key=assigned_card_key(lead_id, manager_id, action.id)
+    )
 
 
 async def release(session: AsyncSession, lead: Lead, manager: Manager) -> tuple[str, bool]:

@@ -10,12 +10,14 @@ delayed one after its wait in working time (`config.working_time`).
 The lead is locked while the rule acts, so a first card being saved at that moment
 either is refreshed by the rule or sees the rule's actions (`storage.queries.cards`).
 A rerun of the job (a crash before it was marked done) finds each action's job made.
+`offer:` starts a round of offers (`bot.offers`); a lead taken back is handed out again by
+a rule that hands leads out in turn (`redistribute`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,18 +25,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import jobs
 from bot.config import BotConfig
 from bot.distribution import next_in_turn, tell_nobody_on_shift
+from bot.offers import offer_next
 from bot.owners import assignee, hand_over
 from config.rules import LeadFacts, Rule, RuleAction, RuleActionKind, first_match
 from config.shifts import shift_of
 from config.working_time import WorkingHours
 from domain.calls import call_action, call_at_action, seconds_until
-from domain.jobs import ActionPayload, LeadTimerPayload
+from domain.jobs import ActionPayload, LeadTimerPayload, RedistributePayload
 from domain.rules import rule_actor
 from domain.statuses import LeadStatus
 from integrations.phones import normalize_phone
 from storage.database import Database
 from storage.models import Lead, LeadOrigin, Manager
 from storage.queries.cards import cancelled_calls, lock_lead
+from storage.queries.offers import next_step
 from storage.queries.repeats import Repeat, find_repeat
 
 log = logging.getLogger(__name__)
@@ -53,17 +57,49 @@ class LeadRules:
             lead = await lock_lead(session, job.lead_id)
             if lead is None or lead.id is None or not LeadOrigin(lead.origin).is_live:
                 return
-            rules = self.config.rules_of(lead.site_key)
-            if not rules:
+            matched = await self._matching(session, lead)
+            if matched is None:
                 return
-            window = self.config.repeat_window(lead.site_key)
-            repeat = await find_repeat(session, lead=lead, window=window)
-            rule = first_match(rules, self._facts(lead, repeat))
-            if rule is None:
-                return
+            rule, repeat = matched
             log.info("lead %s: %s applies", lead.id, rule.label)
             for action in rule.do:
                 await self._act(session, lead, rule, action, repeat)
+
+    async def redistribute(self, job: RedistributePayload) -> None:
+        """A lead taken back goes on in turn, to anyone but the former owner, when its rule
+        hands leads out so (`assign:next`, `assign:owner`'s fallback, `offer:`)."""
+        async with self.database.write() as session:
+            lead = await lock_lead(session, job.lead_id)
+            if lead is None or lead.taken_by is not None or lead.offer_to is not None:
+                return  # Taken again meanwhile, or a rerun finds it handed out.
+            matched = await self._matching(session, lead)
+            if matched is None:
+                return
+            rule, _repeat = matched
+            for action in rule.do:
+                if action.kind is RuleActionKind.OFFER:
+                    await self._offer(session, lead, rule, action, skip=(job.owner_id,))
+                elif action.kind is RuleActionKind.ASSIGN and (action.to_next or action.to_owner):
+                    await self._assign_next(
+                        session,
+                        lead,
+                        rule,
+                        hours=self.config.timers_of(lead.site_key).hours,
+                        now=self.clock(),
+                        skip=(job.owner_id,),
+                    )
+
+    async def _matching(
+        self, session: AsyncSession, lead: Lead
+    ) -> tuple[Rule, Repeat | None] | None:
+        """The first of the site's rules that matches the lead, and the lead's repeat."""
+        rules = self.config.rules_of(lead.site_key)
+        if not rules:
+            return None
+        window = self.config.repeat_window(lead.site_key)
+        repeat = await find_repeat(session, lead=lead, window=window)
+        rule = first_match(rules, self._facts(lead, repeat))
+        return None if rule is None else (rule, repeat)
 
     def _facts(self, lead: Lead, repeat: Repeat | None) -> LeadFacts:
         hours = self.config.timers_of(lead.site_key).hours
@@ -89,7 +125,10 @@ class LeadRules:
             await self._assign(session, lead, rule, action, repeat)
             return
         if action.kind is RuleActionKind.OFFER:
-            log.info("lead %s: %s offers are not handed out yet; skipped", lead.id, rule.label)
+            if lead.taken_by is not None or lead.offer_to is not None:
+                log.info("lead %s: %s finds it taken already; skipped", lead.id, rule.label)
+                return
+            await self._offer(session, lead, rule, action)
             return
         planned = await self._plan(session, lead, action)
         if planned is None:
@@ -176,13 +215,42 @@ class LeadRules:
             return
         await self._give(session, lead, rule, target)
 
-    async def _assign_next(
-        self, session: AsyncSession, lead: Lead, rule: Rule, *, hours: WorkingHours, now: datetime
+    async def _offer(
+        self,
+        session: AsyncSession,
+        lead: Lead,
+        rule: Rule,
+        action: RuleAction,
+        *,
+        skip: Collection[int] = (),
     ) -> None:
-        """To the next manager on shift in turn; with nobody on shift the lead stays in the
-        group's card, and each admin is told once."""
+        """A new round of offers (`bot.offers`), one manager on shift at a time."""
+        assert action.delay is not None, "an offer's window is checked at start"
+        await offer_next(
+            session,
+            lead,
+            config=self.config,
+            now=self.clock(),
+            window=action.delay,
+            skip=skip,
+            actor_name=rule_actor(rule.name),
+        )
+
+    async def _assign_next(
+        self,
+        session: AsyncSession,
+        lead: Lead,
+        rule: Rule,
+        *,
+        hours: WorkingHours,
+        now: datetime,
+        skip: Collection[int] = (),
+    ) -> None:
+        """To the next manager on shift in turn (but those in `skip`); with nobody on shift
+        the lead stays in the group's card, and each admin is told once."""
         assert lead.id is not None
-        target = await next_in_turn(session, lead, step=0, hours=hours, now=now)
+        step = await next_step(session, lead.id)
+        target = await next_in_turn(session, lead, step=step, hours=hours, now=now, skip=skip)
         if target is None:
             log.info("lead %s: %s finds nobody on shift; left to the group", lead.id, rule.label)
             await tell_nobody_on_shift(session, lead.id, self.config.admins)

@@ -6,8 +6,8 @@ taking (its dedupe key names the taking's action). When it runs it does nothing 
 owner acted on the lead since (any action of theirs in the log) or the lead changed hands
 (taken again, assigned, released: a newer wait, or none). Otherwise one conditional update
 clears the owner (never a newer one), the take-back is logged, the lead returns to the pool
-(`return_to_pool`) and the former owner and each admin are told once (a message each, under
-its own dedupe key).
+or goes on to the next manager (`return_to_pool`), and the former owner and each admin are
+told once (a message each, under its own dedupe key).
 """
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ from bot.summaries import lead_number
 from bot.views import chat_reader, site_name
 from config.sites import SiteTimers
 from domain.jobs import (
+    RULES_REDISTRIBUTE,
     TAKE_BACK,
     TAKE_BACK_MESSAGE,
+    RedistributePayload,
     TakeBackMessagePayload,
     TakeBackPayload,
+    redistribute_key,
     take_back_key,
     take_back_message_key,
 )
@@ -62,13 +65,20 @@ async def start_wait(
     )
 
 
-async def return_to_pool(session: AsyncSession, lead: Lead, *, cause: str) -> None:
-    """Where a lead taken back goes: to the pool, its cards redrawn with Take for anyone.
-
-    The seam for "or is offered to the next manager if the site's rule distributes": the
-    offers would start here. Today it returns the lead to the pool, nothing more."""
+async def return_to_pool(
+    session: AsyncSession, lead: Lead, *, owner_id: int, taken_back: int
+) -> None:
+    """Where a lead taken back (action `taken_back`) goes: to the pool, its cards redrawn
+    with Take for anyone; and, when its site's rule hands leads out in turn, on to the next
+    manager but the former owner (`rules.redistribute`, on the worker: `bot.rules`)."""
     assert lead.id is not None
-    await refresh_cards(session, lead_id=lead.id, cause=cause)
+    await refresh_cards(session, lead_id=lead.id, cause=f"a{taken_back}")
+    await enqueue_job(
+        session,
+        RULES_REDISTRIBUTE,
+        RedistributePayload(lead_id=lead.id, owner_id=owner_id, taken_back=taken_back),
+        dedupe_key=redistribute_key(lead.id, taken_back),
+    )
 
 
 def _minutes(wait: timedelta) -> int:
@@ -101,7 +111,7 @@ class TakeBacks(Sender):
             action.finished_at = action.requested_at
             session.add(action)
             assert action.id is not None
-            await return_to_pool(session, lead, cause=f"a{action.id}")
+            await return_to_pool(session, lead, owner_id=owner_id, taken_back=action.id)
             for chat_id in dict.fromkeys((owner_id, *self.config.admins)):
                 await enqueue_job(
                     session,

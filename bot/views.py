@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +15,7 @@ from bot.config import BotConfig
 from bot.history import assigned_by, history_lines
 from bot.lost_reasons import reason_label
 from domain.owners import is_ownership
+from storage.clock import utcnow
 from storage.models import Action, ActionOutcome, Lead, Manager
 from storage.queries.repeats import Repeat, find_repeat
 from storage.queries.team import get_manager
@@ -25,8 +27,10 @@ def card_view(
     config: BotConfig,
     reader: Manager | None = None,
     repeat: Repeat | None = None,
+    now: datetime | None = None,
 ) -> CardView:
-    """Call inside the reader's locale: the history lines are written in it."""
+    """Call inside the reader's locale: the history lines are written in it. `now`: when the
+    card is drawn (what is left of an open offer's window)."""
     return CardView(
         lead=lead,
         site_name=site_name(lead, config),
@@ -47,7 +51,14 @@ def card_view(
             if lead.lost_reason is None
             else reason_label(config, lead.site_key, lead.lost_reason)
         ),
+        offer_left=_offer_left(lead, config, now or utcnow()),
     )
+
+
+def _offer_left(lead: Lead, config: BotConfig, now: datetime) -> timedelta | None:
+    if lead.offer_until is None or lead.offer_to is None:
+        return None
+    return config.timers_of(lead.site_key).hours.working_between(now, lead.offer_until)
 
 
 def site_name(lead: Lead, config: BotConfig) -> str:

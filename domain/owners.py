@@ -2,16 +2,19 @@
 
 A lead has one owner or none (`Lead.taken_by`). A manager takes a free lead (first tap
 wins), an admin assigns it to a manager of its site, the owner or an admin releases it; a
-site's `take_back_after` returns a lead its owner did nothing on to the pool."""
+site's `take_back_after` returns a lead its owner did nothing on to the pool; an `offer:`
+rule offers it to one manager at a time (`domain.offers`)."""
 
 from __future__ import annotations
+
+from domain.offers import OFFER_ACTIONS
 
 TAKE = "take"
 ASSIGN = "assign"
 RELEASE = "release"
 # Logged by the take-back timer, not by a person; the speed-to-lead figures count it.
 TAKE_BACK = "take_back"
-OWNERSHIP_ACTIONS = frozenset({TAKE, ASSIGN, RELEASE, TAKE_BACK})
+OWNERSHIP_ACTIONS = frozenset({TAKE, ASSIGN, RELEASE, TAKE_BACK, *OFFER_ACTIONS})
 
 
 def assign_action(manager_id: int) -> str:

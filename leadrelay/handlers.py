@@ -24,10 +24,16 @@ from domain.jobs import (
     LEAD_EDIT_KINDS,
     MOVED_ALERT,
     NOBODY_ON_SHIFT,
+    OFFER_ALERT,
+    OFFER_ENDED,
+    OFFER_EXPIRE,
+    OFFER_MESSAGE,
+    OFFER_NEXT,
     PRUNE,
     RECONCILE,
     RECOVERED,
     RULES_APPLY,
+    RULES_REDISTRIBUTE,
     SLA_ALERT,
     SLA_ESCALATE,
     SLA_REMIND,
@@ -174,6 +180,7 @@ def _register_telegram(
     from bot.digest import Digests
     from bot.distribution import NobodyOnShift
     from bot.notifier import CardNotifier
+    from bot.offers import Offers
     from bot.rules import LeadRules
     from bot.sla import LeadTimers
     from bot.take_back import TakeBacks
@@ -281,6 +288,12 @@ def _register_telegram(
     take_backs = sender(TakeBacks)
     registry.register(TAKE_BACK, take_backs.due, max_attempts=5)
     registry.register(TAKE_BACK_MESSAGE, take_backs.send, max_attempts=5, limits=_chat_limits)
+    offers = sender(Offers)
+    registry.register(OFFER_EXPIRE, offers.expire, max_attempts=5)
+    registry.register(OFFER_NEXT, offers.next, max_attempts=5)
+    registry.register(OFFER_MESSAGE, offers.send, max_attempts=5, limits=_chat_limits)
+    registry.register(OFFER_ENDED, offers.ended, max_attempts=5, limits=_chat_limits)
+    registry.register(OFFER_ALERT, offers.alert, max_attempts=5, limits=_chat_limits)
 
 
 def _register_timers(
@@ -292,6 +305,7 @@ def _register_timers(
     registry.register(SLA_ESCALATE, timers.escalate, max_attempts=5)
     registry.register(DIGEST, digests.due, max_attempts=5)
     registry.register(RULES_APPLY, rules.apply, max_attempts=5)
+    registry.register(RULES_REDISTRIBUTE, rules.redistribute, max_attempts=5)
     registry.register(SLA_REMINDER, timers.send_reminder, max_attempts=5, limits=_chat_limits)
     registry.register(SLA_ALERT, timers.send_alert, max_attempts=5, limits=_chat_limits)
     registry.register(DIGEST_MESSAGE, digests.send, max_attempts=5, limits=_chat_limits)

@@ -163,6 +163,16 @@ class Lead(LeadBase, table=True):
     # Why it was lost: a reason of the site's `lost_reasons` picked on Cancelled, "" when it
     # was cancelled without one (a rule, Flexbe, the console); None while not cancelled.
     lost_reason: str | None = Field(default=None, max_length=100)
+    # The open offer of an `offer:` rule (`bot.offers`): to whom, their name for the card,
+    # its hand-out (`LeadTurn.step`), the round's first step (who had it since is not
+    # offered it again), when its window ends and the window in seconds (the next offer's).
+    # All None while no offer is open.
+    offer_to: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    offer_to_name: str | None = None
+    offer_step: int | None = None
+    offer_from: int | None = None
+    offer_until: datetime | None = _utc_column()
+    offer_window: int | None = None
 
 
 class Payment(SQLModel, table=True):
@@ -638,3 +648,7 @@ class LeadTurn(SQLModel, table=True):
     number: int = Field(sa_column=Column(BigInteger(), nullable=False))
     manager_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
     created_at: datetime = _now_column()
+    # An offer's message in the manager's private chat (edited when the offer ends), and how
+    # it ended (`domain.offers.OfferEnd`); None for an assignment, or while it is open.
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    outcome: str | None = Field(default=None, max_length=16)

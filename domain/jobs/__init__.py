@@ -8,10 +8,10 @@ databases hold them, and a changed dedupe key would let a repeat through.
 
 A kind is declared once, in the module of its area, beside its payload and its keys:
 `cards` (a chat's cards, alerts and summaries), `buttons` (a button's call out, a
-manager's edit), `timers` (SLA, digest, rules, take-back) and `operations` (updates, reconcile,
-prune); `limits` spells the rate-limit keys jobs spend. Each `JobKind` says whether
-retention prunes its done jobs and whether it needs the bot; the sets below are read from
-them.
+manager's edit), `timers` (SLA, digest, rules, take-back, offers) and `operations`
+(updates, reconcile, prune); `limits` spells the rate-limit keys jobs spend. Each
+`JobKind` says whether retention prunes its done jobs and whether it needs the bot; the
+sets below are read from them.
 """
 
 from __future__ import annotations
@@ -113,7 +113,13 @@ from domain.jobs.timers import (
     DIGEST,
     DIGEST_MESSAGE,
     NOBODY_ON_SHIFT,
+    OFFER_ALERT,
+    OFFER_ENDED,
+    OFFER_EXPIRE,
+    OFFER_MESSAGE,
+    OFFER_NEXT,
     RULES_APPLY,
+    RULES_REDISTRIBUTE,
     SLA_ALERT,
     SLA_ESCALATE,
     SLA_REMIND,
@@ -124,11 +130,21 @@ from domain.jobs.timers import (
     DigestPayload,
     LeadMessagePayload,
     LeadTimerPayload,
+    OfferMessagePayload,
+    OfferNextPayload,
+    OfferPayload,
+    RedistributePayload,
     TakeBackMessagePayload,
     TakeBackPayload,
     digest_key,
     digest_message_key,
     nobody_on_shift_key,
+    offer_alert_key,
+    offer_ended_key,
+    offer_expire_key,
+    offer_message_key,
+    offer_next_key,
+    redistribute_key,
     rules_key,
     sla_alert_key,
     sla_escalate_key,
@@ -179,7 +195,13 @@ __all__ = [
     "RECONCILE",
     "RECOVERED",
     "NOBODY_ON_SHIFT",
+    "OFFER_ALERT",
+    "OFFER_ENDED",
+    "OFFER_EXPIRE",
+    "OFFER_MESSAGE",
+    "OFFER_NEXT",
     "RULES_APPLY",
+    "RULES_REDISTRIBUTE",
     "SLA_ALERT",
     "SLA_ESCALATE",
     "SLA_REMIND",
@@ -209,12 +231,16 @@ __all__ = [
     "LeadMessagePayload",
     "LeadTimerPayload",
     "NoPayload",
+    "OfferMessagePayload",
+    "OfferNextPayload",
+    "OfferPayload",
     "NotedAction",
     "Payload",
     "PayloadError",
     "Queued",
     "ReconcilePayload",
     "RecoveredPayload",
+    "RedistributePayload",
     "StoredPayload",
     "SyncReportPayload",
     "TakeBackMessagePayload",
@@ -246,8 +272,14 @@ __all__ = [
     "reconcile_key",
     "recovered_key",
     "refresh_card_key",
+    "redistribute_key",
     "repost_card_key",
     "nobody_on_shift_key",
+    "offer_alert_key",
+    "offer_ended_key",
+    "offer_expire_key",
+    "offer_message_key",
+    "offer_next_key",
     "rules_key",
     "sla_alert_key",
     "sla_escalate_key",

@@ -144,6 +144,27 @@ def take_back_key(lead_id: int, taking: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class RedistributePayload(StoredPayload):
+    """`rules.redistribute`: lead `lead_id` was taken back from `owner_id` (action
+    `taken_back` of the log); if its site's rule hands leads out in turn (`assign:next`,
+    `offer:`), it is handed out again, to anyone but the former owner."""
+
+    lead_id: int
+    owner_id: int
+    taken_back: int
+
+
+RULES_REDISTRIBUTE = JobKind(
+    "rules.redistribute", RedistributePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def redistribute_key(lead_id: int, taken_back: int) -> str:
+    """One hand-out again per take-back."""
+    return f"rules:{lead_id}:again:{taken_back}"
+
+
+@dataclass(frozen=True, slots=True)
 class TakeBackMessagePayload(ToChat):
     """`telegram.take_back`: chat `chat_id` (the former owner `owner_id`, or an admin) is
     told that lead `lead_id` was taken back (action `action_id` of the log)."""
@@ -162,3 +183,82 @@ TAKE_BACK_MESSAGE = JobKind(
 def take_back_message_key(lead_id: int, taking: int, chat_id: int) -> str:
     """The take-back's one message to one chat."""
     return f"take_back:{lead_id}:{taking}:{chat_id}"
+
+
+# Offers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OfferPayload(StoredPayload):
+    """`offer.expire`: the window of lead `lead_id`'s `step`-th hand-out (an offer) runs
+    out; the next manager is offered it if that offer is still open."""
+
+    lead_id: int
+    step: int
+
+
+OFFER_EXPIRE = JobKind("offer.expire", OfferPayload, pruned_after_retention=True, needs_bot=True)
+
+
+def offer_expire_key(lead_id: int, step: int) -> str:
+    """One window per offer."""
+    return f"offer:{lead_id}:{step}"
+
+
+@dataclass(frozen=True, slots=True)
+class OfferNextPayload(OfferPayload):
+    """`offer.next`: the `step`-th offer was passed; the next manager of the round begun at
+    hand-out `first_step` is offered the lead, for `window` seconds of working time (on the
+    worker, whose clock the windows are counted by)."""
+
+    first_step: int
+    window: int
+
+
+OFFER_NEXT = JobKind("offer.next", OfferNextPayload, pruned_after_retention=True, needs_bot=True)
+
+
+def offer_next_key(lead_id: int, step: int) -> str:
+    """After an offer passed, one next offer."""
+    return f"offer:{lead_id}:{step}:next"
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMessagePayload(ToChat):
+    """`telegram.offer`: the offer of lead `lead_id`'s `step`-th hand-out to manager
+    `chat_id`, with Accept and Pass; `telegram.offer_ended`: that message, edited to say how
+    the offer ended."""
+
+    chat_id: int
+    lead_id: int
+    step: int
+
+
+OFFER_MESSAGE = JobKind(
+    "telegram.offer", OfferMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+OFFER_ENDED = JobKind(
+    "telegram.offer_ended", OfferMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def offer_message_key(lead_id: int, step: int) -> str:
+    """The offer's one message."""
+    return f"offer:{lead_id}:{step}:message"
+
+
+def offer_ended_key(lead_id: int, step: int) -> str:
+    """The offer's message edited once, when it ends."""
+    return f"offer:{lead_id}:{step}:ended"
+
+
+# `telegram.offer_alert`: an alert to admin `chat_id` that everyone on shift had the lead's
+# offer (or nobody was on shift for it), and it waits in the group's card.
+OFFER_ALERT = JobKind(
+    "telegram.offer_alert", LeadMessagePayload, pruned_after_retention=True, needs_bot=True
+)
+
+
+def offer_alert_key(lead_id: int, first_step: int, admin: int) -> str:
+    """One alert per admin and round of offers (a lead taken back is offered again)."""
+    return f"offer_alert:{lead_id}:{first_step}:{admin}"

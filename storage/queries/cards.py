@@ -227,11 +227,12 @@ async def save_card(session: AsyncSession, sent: SentCard) -> None:
 
 
 async def take_lead(session: AsyncSession, *, lead_id: int, manager_id: int, name: str) -> bool:
-    """First tap wins: sets who took the lead only if nobody has yet."""
+    """First tap wins: sets who took the lead only if nobody has yet, and it is not offered
+    to someone (an offer is theirs alone until it ends)."""
     now = utcnow()
     result = await session.exec(
         update(Lead)
-        .where(col(Lead.id) == lead_id, col(Lead.taken_by).is_(None))
+        .where(col(Lead.id) == lead_id, col(Lead.taken_by).is_(None), col(Lead.offer_to).is_(None))
         .values(
             taken_by=manager_id,
             taken_by_name=name,

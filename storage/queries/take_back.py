@@ -7,6 +7,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.offers import OFFER_ACTIONS
 from domain.owners import ASSIGN, RELEASE, TAKE, TAKE_BACK
 from storage.models import Action
 
@@ -16,7 +17,8 @@ async def untouched_since(
 ) -> bool:
     """Whether, since action `taking` gave the lead to `owner_id`, the owner did nothing on
     it (no status, call, note, invoice, deal, edit: no action of theirs) and nobody changed
-    its owner (taken again, assigned, released, taken back: a newer wait, or none)."""
+    its owner (taken again, assigned, released, taken back, offered: a newer wait, or
+    none)."""
     later = await session.exec(
         select(func.count())
         .select_from(Action)
@@ -25,7 +27,7 @@ async def untouched_since(
             col(Action.id) > taking,
             or_(
                 col(Action.actor_id) == owner_id,
-                col(Action.kind).in_((TAKE, RELEASE, TAKE_BACK)),
+                col(Action.kind).in_((TAKE, RELEASE, TAKE_BACK, *OFFER_ACTIONS)),
                 col(Action.kind).startswith(f"{ASSIGN}:"),
             ),
         )

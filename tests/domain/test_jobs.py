@@ -37,6 +37,12 @@ from domain.jobs import (
     SLA_REMINDER,
     STATS_CHART,
     SYNC_REPORT,
+    OFFER_ALERT,
+    OFFER_ENDED,
+    OFFER_EXPIRE,
+    OFFER_MESSAGE,
+    OFFER_NEXT,
+    RULES_REDISTRIBUTE,
     TAKE_BACK,
     TAKE_BACK_MESSAGE,
     TELEGRAM_KINDS,
@@ -61,6 +67,10 @@ from domain.jobs import (
     ReconcilePayload,
     RecoveredPayload,
     SyncReportPayload,
+    OfferMessagePayload,
+    OfferNextPayload,
+    OfferPayload,
+    RedistributePayload,
     TakeBackMessagePayload,
     TakeBackPayload,
     TopicAlertPayload,
@@ -92,6 +102,12 @@ from domain.jobs import (
     stats_chart_key,
     status_key,
     sync_report_key,
+    offer_alert_key,
+    offer_ended_key,
+    offer_expire_key,
+    offer_message_key,
+    offer_next_key,
+    redistribute_key,
     take_back_key,
     take_back_message_key,
     telegram_queue,
@@ -287,6 +303,28 @@ EXAMPLES: list[tuple[JobKind[Any], Any, dict[str, Any]]] = [
         {"chat_id": 42, "lead_id": 7, "owner_id": 42, "action_id": 11},
     ),
     (
+        RULES_REDISTRIBUTE,
+        RedistributePayload(lead_id=7, owner_id=42, taken_back=12),
+        {"lead_id": 7, "owner_id": 42, "taken_back": 12},
+    ),
+    (OFFER_EXPIRE, OfferPayload(lead_id=7, step=2), {"lead_id": 7, "step": 2}),
+    (
+        OFFER_NEXT,
+        OfferNextPayload(lead_id=7, step=2, first_step=1, window=120),
+        {"lead_id": 7, "step": 2, "first_step": 1, "window": 120},
+    ),
+    (
+        OFFER_MESSAGE,
+        OfferMessagePayload(chat_id=42, lead_id=7, step=2),
+        {"chat_id": 42, "lead_id": 7, "step": 2},
+    ),
+    (
+        OFFER_ENDED,
+        OfferMessagePayload(chat_id=42, lead_id=7, step=2),
+        {"chat_id": 42, "lead_id": 7, "step": 2},
+    ),
+    (OFFER_ALERT, LeadMessagePayload(chat_id=42, lead_id=7), {"chat_id": 42, "lead_id": 7}),
+    (
         DIGEST,
         DigestPayload(chat_id=-100123, day="2027-03-29"),
         {"chat_id": -100123, "day": "2027-03-29"},
@@ -331,8 +369,11 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "flexbe.reconcile",
         "flexbe.status",
         "notify",
+        "offer.expire",
+        "offer.next",
         "retention.prune",
         "rules.apply",
+        "rules.redistribute",
         "sla.escalate",
         "sla.remind",
         "take_back",
@@ -341,6 +382,9 @@ def test_the_kind_names_are_the_stored_ones() -> None:
         "telegram.digest",
         "telegram.moved_alert",
         "telegram.nobody_on_shift",
+        "telegram.offer",
+        "telegram.offer_alert",
+        "telegram.offer_ended",
         "telegram.recovered",
         "telegram.sla_alert",
         "telegram.sla_reminder",
@@ -387,6 +431,12 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert sla_alert_key(7, 42) == "sla.escalate:7:42"
     assert take_back_key(7, 9) == "take_back:7:9"
     assert take_back_message_key(7, 9, 42) == "take_back:7:9:42"
+    assert redistribute_key(7, 12) == "rules:7:again:12"
+    assert offer_expire_key(7, 2) == "offer:7:2"
+    assert offer_next_key(7, 2) == "offer:7:2:next"
+    assert offer_message_key(7, 2) == "offer:7:2:message"
+    assert offer_ended_key(7, 2) == "offer:7:2:ended"
+    assert offer_alert_key(7, 1, 42) == "offer_alert:7:1:42"
     assert digest_key(-100123, "2027-03-29") == "digest:-100123:2027-03-29"
     assert digest_message_key(-100123, "2027-03-29") == "digest:-100123:2027-03-29:message"
     assert telegram_queue(-100123) == "tg:-100123"
@@ -395,6 +445,9 @@ def test_the_dedupe_keys_and_queues_are_the_stored_ones() -> None:
     assert not isinstance(LeadTimerPayload(7), Queued)
     assert not isinstance(TakeBackPayload(7, 42, 9), Queued)
     assert TakeBackMessagePayload(42, 7, 42, 11).queue == "tg:42"
+    assert not isinstance(OfferPayload(7, 2), Queued)
+    assert not isinstance(OfferNextPayload(7, 2, 1, 120), Queued)
+    assert OfferMessagePayload(42, 7, 2).queue == "tg:42"
     assert not isinstance(DigestPayload(-100123, "2027-03-29"), Queued)
     assert LeadMessagePayload(-100123, 7).queue == "tg:-100123"
     assert DigestMessagePayload(-100123, "2027-03-29").queue == "tg:-100123"

@@ -11,7 +11,7 @@ from storage.queries.leads import LeadSnapshot
 from webhooks.schemas import LeadPublic
 
 # The service's own fields: the row's key and site, how it came, who took it, its lock and
-# timestamps, its speed-to-lead moments and lost reason. Everything else is what Flexbe says
+# timestamps, its speed-to-lead moments, lost reason and open offer. Everything else is what Flexbe says
 # a lead is, and intake writes all of it.
 SERVICE_FIELDS = {
     "id",
@@ -28,6 +28,12 @@ SERVICE_FIELDS = {
     "first_action_at",
     "first_call_at",
     "lost_reason",
+    "offer_to",
+    "offer_to_name",
+    "offer_step",
+    "offer_from",
+    "offer_until",
+    "offer_window",
 }
 
 
