@@ -11,8 +11,8 @@ from storage.queries.leads import LeadSnapshot
 from webhooks.schemas import LeadPublic
 
 # The service's own fields: the row's key and site, how it came, who took it, its lock and
-# timestamps, its speed-to-lead moments, lost reason and open offer. Everything else is what Flexbe says
-# a lead is, and intake writes all of it.
+# timestamps, its speed-to-lead moments, lost reason and open offer. Everything else is what
+# Flexbe says a lead is, and intake writes all of it.
 SERVICE_FIELDS = {
     "id",
     "site_key",
