@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from functools import partial
 
+from jobs import signals
 from storage.clock import utcnow
 from storage.database import Database
 from storage.queries.team import set_weight
@@ -119,3 +120,21 @@ async def test_nobody_on_shift_leaves_the_lead_to_the_group_and_tells_each_admin
         assert not any("#931" in m["text"] for m in stack.telegram.chat(MANAGER)), "admins only"
         # An admin can still take it from the group's card.
         assert (await tap(stack, "✋ Take", num=931))["text"] == "The lead is yours."
+
+
+async def test_a_lead_taken_back_goes_to_the_next_in_turn_not_its_former_owner(
+    database: Database,
+) -> None:
+    clock = AheadClock()
+    async with ruled(database, IN_TURN, clock=clock, sla_take_back_after="30m") as stack:
+        assert await hand_out(stack, 951) == ["Ada"]
+
+        clock.advance(31 * 60)
+        # (Max's new wait is pending: nothing to settle, only to wake the worker.)
+        signals.notify_enqueued()
+        # Back from Ada, on to the next in turn: Max (Ada is left out of this hand-out).
+        await eventually(
+            lambda: "Rule «In turn» assigned the lead to Max" in card_text(stack, GROUP, 951)
+        )
+        assert "Taken back from Ada after 30 min without action" in card_text(stack, GROUP, 951)
+        await eventually(lambda: card_of(stack.telegram, MANAGER, 951) is not None)
